@@ -1,0 +1,107 @@
+//! Problems found in a scenario: each names the YAML path, the line where it can, what is
+//! wrong and how to fix it. Validation collects them all before reporting.
+
+use std::fmt;
+
+use super::lines::LineIndex;
+use super::path::YamlPath;
+
+/// One problem in a scenario file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Issue {
+    /// Where in the document.
+    pub path: YamlPath,
+    /// Line and column (1-based), when the path (or its nearest ancestor) is in the file.
+    pub position: Option<(usize, usize)>,
+    /// What is wrong.
+    pub message: String,
+    /// What to do about it.
+    pub fix: String,
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.position {
+            Some((line, col)) => write!(f, "line {line}:{col}, {}: ", self.path)?,
+            None => write!(f, "{}: ", self.path)?,
+        }
+        write!(f, "{}", self.message)?;
+        if !self.fix.is_empty() {
+            write!(f, "\n    fix: {}", self.fix)?;
+        }
+        Ok(())
+    }
+}
+
+/// A collector of issues, passed down through validation.
+#[derive(Debug, Default)]
+pub struct Issues {
+    list: Vec<Issue>,
+}
+
+impl Issues {
+    /// Records a problem at `path`.
+    pub fn push(&mut self, path: &YamlPath, message: impl Into<String>, fix: impl Into<String>) {
+        self.list.push(Issue {
+            path: path.clone(),
+            position: None,
+            message: message.into(),
+            fix: fix.into(),
+        });
+    }
+
+    /// Whether nothing was found.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Number of problems.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Checks `value > 0` and finite, recording an issue otherwise. Returns whether it passed.
+    pub fn positive(&mut self, path: &YamlPath, value: f64, fix: &str) -> bool {
+        let ok = value.is_finite() && value > 0.0;
+        if !ok {
+            self.push(path, format!("must be a positive number, got {value}"), fix);
+        }
+        ok
+    }
+
+    /// Checks `value >= 0` and finite.
+    pub fn non_negative(&mut self, path: &YamlPath, value: f64, fix: &str) -> bool {
+        let ok = value.is_finite() && value >= 0.0;
+        if !ok {
+            self.push(path, format!("must be zero or more, got {value}"), fix);
+        }
+        ok
+    }
+
+    /// Checks `lo <= value <= hi`.
+    pub fn within(&mut self, path: &YamlPath, value: f64, lo: f64, hi: f64, fix: &str) -> bool {
+        let ok = value.is_finite() && (lo..=hi).contains(&value);
+        if !ok {
+            self.push(
+                path,
+                format!("must be between {lo} and {hi}, got {value}"),
+                fix,
+            );
+        }
+        ok
+    }
+
+    /// Attaches line numbers from `lines` and returns the list, ordered by position in the file.
+    pub fn into_located(self, lines: &LineIndex) -> Vec<Issue> {
+        let mut list: Vec<Issue> = self
+            .list
+            .into_iter()
+            .map(|mut i| {
+                i.position = i.position.or_else(|| lines.locate(&i.path));
+                i
+            })
+            .collect();
+        list.sort_by_key(|i| i.position.unwrap_or((usize::MAX, 0)));
+        list
+    }
+}

@@ -1,0 +1,240 @@
+//! From a file (or text) to a validated [`Scenario`], and the JSON Schema of the format.
+
+use std::fmt;
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::Scenario;
+use super::issue::{Issue, Issues};
+use super::lines::LineIndex;
+use super::overrides::{Override, apply};
+use super::path::{Seg, YamlPath};
+use super::raw::RawScenario;
+use super::validate::validate;
+
+/// Why a scenario could not be loaded. Every variant is the user's to fix (exit code 2).
+#[derive(Debug)]
+pub enum LoadError {
+    /// The file could not be read.
+    Read {
+        /// The path as given.
+        path: String,
+        /// What the system said.
+        reason: String,
+    },
+    /// The text is not valid YAML; the message shows the line with a caret.
+    Syntax {
+        /// Where the text came from.
+        origin: String,
+        /// The parser's message.
+        message: String,
+    },
+    /// A `--set` argument is malformed or does not fit the document.
+    Override(String),
+    /// The document parsed but has problems: all of them, in file order.
+    Invalid {
+        /// Where the text came from.
+        origin: String,
+        /// The problems.
+        issues: Vec<Issue>,
+    },
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::Read { path, reason } => write!(
+                f,
+                "cannot read scenario file `{path}`: {reason}\n    fix: check the path (shipped scenarios are in scenarios/)"
+            ),
+            LoadError::Syntax { origin, message } => {
+                write!(f, "{origin}: not valid YAML:\n{message}")
+            }
+            LoadError::Override(m) => write!(f, "{m}"),
+            LoadError::Invalid { origin, issues } => {
+                let n = issues.len();
+                write!(f, "{origin}: {n} problem{}:", if n == 1 { "" } else { "s" })?;
+                for i in issues {
+                    write!(f, "\n  {i}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Loads and validates the scenario at `path`, applying `overrides` in order.
+pub fn load_file(path: &Path, overrides: &[Override]) -> Result<Scenario, LoadError> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| LoadError::Read {
+        path: shown.clone(),
+        reason: e.to_string(),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| LoadError::Syntax {
+        origin: shown.clone(),
+        message: format!(
+            "the file is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ),
+    })?;
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "scenario".into());
+    load_str(&text, &shown, &stem, overrides)
+}
+
+/// Loads and validates scenario `text`; `origin` names it in messages and `stem` is the
+/// default scenario name.
+pub fn load_str(
+    text: &str,
+    origin: &str,
+    stem: &str,
+    overrides: &[Override],
+) -> Result<Scenario, LoadError> {
+    let mut doc = parse(text, origin)?;
+    for ov in overrides {
+        apply(&mut doc, ov).map_err(LoadError::Override)?;
+    }
+    let lines = LineIndex::build(text);
+    let invalid = |issues: Issues| LoadError::Invalid {
+        origin: origin.to_string(),
+        issues: issues.into_located(&lines),
+    };
+    let raw = structure(doc).map_err(invalid)?;
+    validate(raw, stem).map_err(invalid)
+}
+
+/// Parses YAML into a document; an empty file is an empty mapping.
+fn parse(text: &str, origin: &str) -> Result<Value, LoadError> {
+    if text.trim().is_empty() {
+        return Ok(Value::Object(Default::default()));
+    }
+    let doc: Value = serde_saphyr::from_str(text).map_err(|e| LoadError::Syntax {
+        origin: origin.to_string(),
+        message: e.to_string(),
+    })?;
+    Ok(if doc.is_null() {
+        Value::Object(Default::default())
+    } else {
+        doc
+    })
+}
+
+/// Deserializes the document into the serde mirror, collecting every unknown field and the
+/// first type error; missing required top-level sections are all reported at once.
+fn structure(doc: Value) -> Result<RawScenario, Issues> {
+    let root = YamlPath::root();
+    let mut issues = Issues::default();
+    let Value::Object(map) = &doc else {
+        issues.push(&root, format!("the top level must be a mapping of sections, found {}", kind(&doc)), "start from scenarios/quickstart.yaml: sections `regions`, `providers`, `inference`, ...");
+        return Err(issues);
+    };
+    for (section, example) in [
+        ("regions", "regions: [{name: us-east}]"),
+        (
+            "providers",
+            "providers: [{name: dc, region: us-east, gpu: h100_sxm, count: 8, hourly_cost_usd: 2.0}]",
+        ),
+        (
+            "inference",
+            "inference: {users: [{region: us-east, rate_per_s: 10}]}",
+        ),
+    ] {
+        if !map.contains_key(section) {
+            issues.push(
+                &root.key(section),
+                format!("required section `{section}` is missing"),
+                format!("add it, e.g. `{example}`"),
+            );
+        }
+    }
+    if !issues.is_empty() {
+        return Err(issues);
+    }
+    super::shape::check(&doc, &schema_value(), &mut issues);
+    if !issues.is_empty() {
+        return Err(issues);
+    }
+    let mut unknown = Vec::new();
+    let mut track = |p: serde_ignored::Path<'_>| unknown.push(ignored_path(&p));
+    let de = serde_ignored::Deserializer::new(doc, &mut track);
+    let result: Result<RawScenario, _> = serde_path_to_error::deserialize(de);
+    for p in unknown {
+        let name = match p.segments().last() {
+            Some(Seg::Key(k)) => k.clone(),
+            _ => p.to_string(),
+        };
+        issues.push(
+            &p,
+            format!("unknown field `{name}`"),
+            "remove it or fix its spelling (`depinsim schema` lists every field)",
+        );
+    }
+    match result {
+        Ok(raw) if issues.is_empty() => Ok(raw),
+        Ok(_) => Err(issues),
+        Err(e) => {
+            let path = YamlPath::from_serde(e.path());
+            issues.push(
+                &path,
+                plain(&e.inner().to_string()),
+                "see `depinsim schema` for the expected form",
+            );
+            Err(issues)
+        }
+    }
+}
+
+/// Serde names the Rust type it expected ("struct RawRegion"); users wrote a mapping.
+fn plain(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(i) = rest.find("struct Raw") {
+        out.push_str(&rest[..i]);
+        rest = &rest[i + "struct Raw".len()..];
+        let end = rest
+            .find(|c: char| !c.is_alphanumeric())
+            .unwrap_or(rest.len());
+        out.push_str("a mapping");
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn ignored_path(p: &serde_ignored::Path<'_>) -> YamlPath {
+    use serde_ignored::Path as P;
+    match p {
+        P::Root => YamlPath::root(),
+        P::Seq { parent, index } => ignored_path(parent).index(*index),
+        P::Map { parent, key } => ignored_path(parent).key(key.clone()),
+        P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => {
+            ignored_path(parent)
+        }
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nothing",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+/// The JSON Schema of scenario files, pretty-printed.
+pub fn schema_json() -> String {
+    serde_json::to_string_pretty(&schema_value()).unwrap_or_default()
+}
+
+/// The JSON Schema of scenario files.
+pub fn schema_value() -> Value {
+    schemars::schema_for!(RawScenario).to_value()
+}

@@ -1,0 +1,280 @@
+//! The scenario file as written: serde types that mirror the YAML, reject unknown fields and
+//! carry the defaults. The JSON Schema (`depinsim schema`) is generated from these types, so
+//! the doc comments here are what editors show. Unknown fields are collected by the loader
+//! (all of them, with their lines) rather than refused by serde at the first one; the schema
+//! still forbids them. Nothing here is validated yet: see
+//! `validate.rs` for the checks that turn this into a [`crate::scenario::Scenario`].
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::dist::DistSpec;
+
+/// A depinsim scenario: regions and their network, GPU providers, and the demand they serve.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Scenario")]
+pub struct RawScenario {
+    /// Short name of the scenario (defaults to the file name without extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// What question the scenario asks.
+    #[serde(default)]
+    pub description: String,
+    /// Horizon, warm-up, epochs, replications and seed.
+    #[serde(default)]
+    pub simulation: RawSimulation,
+    /// Regions where users and providers sit (at least one).
+    pub regions: Vec<RawRegion>,
+    /// Round-trip times between regions and payload size.
+    #[serde(default)]
+    pub network: RawNetwork,
+    /// Groups of identical GPUs offered by providers (at least one).
+    pub providers: Vec<RawProviderGroup>,
+    /// Inference demand: the model served, users, request sizes, routing.
+    pub inference: RawInference,
+    /// Efficiency factors that turn datasheet peaks into achievable rates.
+    #[serde(default)]
+    pub calibration: RawCalibration,
+}
+
+/// How long to simulate and how many times.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Simulation")]
+pub struct RawSimulation {
+    /// Simulated time, hours (measurement runs from warmup_h to horizon_h).
+    pub horizon_h: f64,
+    /// Warm-up discarded from every statistic, hours (lets queues reach steady state).
+    pub warmup_h: f64,
+    /// Length of one row of the per-epoch time series, hours.
+    pub epoch_h: f64,
+    /// Independent replications (Monte Carlo runs); confidence intervals need at least 2.
+    pub replications: u32,
+    /// Master seed; each replication's seed is derived from it and the replication index.
+    pub seed: u64,
+}
+
+impl Default for RawSimulation {
+    fn default() -> Self {
+        Self {
+            horizon_h: 24.0,
+            warmup_h: 1.0,
+            epoch_h: 1.0,
+            replications: 8,
+            seed: 1,
+        }
+    }
+}
+
+/// A region: where users issue requests and providers host GPUs.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Region")]
+pub struct RawRegion {
+    /// Unique name, used by the RTT matrix, providers and users.
+    pub name: String,
+    /// Offset of local time from UTC, hours (drives the daily demand cycle).
+    #[serde(default)]
+    pub utc_offset_h: f64,
+    /// Access bandwidth of hosts in the region, Mbit/s. Default 1000: consumer GPU hosts on
+    /// marketplaces have about 1 Gbit/s (domain facts, network).
+    #[serde(default = "default_bandwidth")]
+    pub bandwidth_mbps: f64,
+}
+
+fn default_bandwidth() -> f64 {
+    1000.0
+}
+
+/// The network between regions.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Network")]
+pub struct RawNetwork {
+    /// Round-trip time inside one region, ms. Default 1.0: inside one availability zone or
+    /// between zones, 0.25-3.4 ms (domain facts, network).
+    pub intra_region_rtt_ms: f64,
+    /// Round-trip times between regions, ms: `rtt_ms: {us-east: {eu-west: 76}}`. One direction
+    /// is enough (the matrix is symmetric); every pair of distinct regions needs a value.
+    pub rtt_ms: BTreeMap<String, BTreeMap<String, f64>>,
+    /// Bytes on the wire per token of prompt or output. Default 4: about 4 characters of
+    /// UTF-8 text per token (OpenAI's tokenizer rule of thumb).
+    pub bytes_per_token: f64,
+}
+
+impl Default for RawNetwork {
+    fn default() -> Self {
+        Self {
+            intra_region_rtt_ms: 1.0,
+            rtt_ms: BTreeMap::new(),
+            bytes_per_token: 4.0,
+        }
+    }
+}
+
+/// A group of identical GPUs in one region, each serving one request at a time.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "ProviderGroup")]
+pub struct RawProviderGroup {
+    /// Unique name of the group.
+    pub name: String,
+    /// Region the GPUs sit in.
+    pub region: String,
+    /// GPU class from the built-in datasheet table (`depinsim schema` lists them): h100_sxm,
+    /// h100_pcie, h200_sxm, a100_80gb_sxm, l40s, rtx_4090, rtx_3090, mi300x.
+    pub gpu: String,
+    /// Number of GPUs.
+    pub count: u32,
+    /// What one GPU costs its provider per hour online, USD (power, hardware, hosting).
+    pub hourly_cost_usd: f64,
+    /// What users pay per busy GPU-hour, USD. Defaults to the class's marketplace reference
+    /// price (Vast.ai medians, Akash list prices); classes without one need it set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_usd_per_gpu_hour: Option<f64>,
+}
+
+/// Inference demand and how it is served.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Inference")]
+pub struct RawInference {
+    /// The model served.
+    #[serde(default)]
+    pub model: RawModel,
+    /// Groups of users issuing requests (at least one).
+    pub users: Vec<RawUserGroup>,
+    /// Prompt length, tokens. Default lognormal with median 1020: the conversation trace of
+    /// Azure's LLM inference service (Patel et al., Splitwise, ISCA 2024); sigma 1.0 assumed.
+    #[serde(default = "default_prompt")]
+    pub prompt_tokens: DistSpec,
+    /// Output length, tokens (at least 1 is generated). Default lognormal with median 129
+    /// (same trace); sigma 1.0 assumed.
+    #[serde(default = "default_output")]
+    pub output_tokens: DistSpec,
+    /// If set, service time in seconds is drawn from this distribution instead of the
+    /// roofline (for checks against queueing theory, or measured latencies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_time_s: Option<DistSpec>,
+    /// How a request picks a GPU pool.
+    #[serde(default)]
+    pub routing: Routing,
+    /// Requests that may wait per GPU of a pool before new ones are turned away. Default 64;
+    /// `null` for no limit (memory then grows with an overloaded queue).
+    #[serde(default = "default_queue")]
+    pub max_queue_per_gpu: Option<u32>,
+    /// Pools farther than this round trip are never used, ms (`null`: no limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_rtt_ms: Option<f64>,
+}
+
+fn default_prompt() -> DistSpec {
+    DistSpec::Lognormal {
+        median: 1020.0,
+        sigma: 1.0,
+    }
+}
+fn default_output() -> DistSpec {
+    DistSpec::Lognormal {
+        median: 129.0,
+        sigma: 1.0,
+    }
+}
+fn default_queue() -> Option<u32> {
+    Some(64)
+}
+
+/// The model being served.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Model")]
+pub struct RawModel {
+    /// Name, for reports.
+    pub name: String,
+    /// Parameters, billions. Default 8 (Llama-3-8B).
+    pub params_b: f64,
+    /// Bytes per parameter: 2 for BF16/FP16, 1 for FP8/INT8, 0.5 for 4-bit.
+    pub bytes_per_param: f64,
+}
+
+impl Default for RawModel {
+    fn default() -> Self {
+        Self {
+            name: "llama-3-8b".into(),
+            params_b: 8.0,
+            bytes_per_param: 2.0,
+        }
+    }
+}
+
+/// Users in one region.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "UserGroup")]
+pub struct RawUserGroup {
+    /// Region the users are in.
+    pub region: String,
+    /// Mean request rate, requests per second (Poisson).
+    pub rate_per_s: f64,
+    /// Optional daily cycle of the rate, by the region's local time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daily_cycle: Option<RawDailyCycle>,
+}
+
+/// rate(t) = rate_per_s x (1 + amplitude x cos(2 pi (local hour - peak_local_h) / 24)).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "DailyCycle")]
+pub struct RawDailyCycle {
+    /// Relative swing of the rate, 0 to 1 (0: flat; 1: zero at the trough).
+    pub amplitude: f64,
+    /// Local hour of the peak, 0 to 24. Default 20 (evening peak of consumer traffic).
+    #[serde(default = "default_peak")]
+    pub peak_local_h: f64,
+}
+
+fn default_peak() -> f64 {
+    20.0
+}
+
+/// How a request chooses among the GPU pools that can serve its model.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Routing {
+    /// The nearest region (lowest RTT) with a free GPU; if none is free, the nearest queue
+    /// with room.
+    #[default]
+    NearestFree,
+    /// The pool with the lowest expected latency: RTT + transfer + expected queueing wait +
+    /// service time on that pool's GPU.
+    LeastLatency,
+}
+
+/// Efficiency factors: achieved / datasheet peak.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Calibration")]
+pub struct RawCalibration {
+    /// Achieved share of the datasheet BF16 FLOP/s. Default 0.80: a BF16 8192^3 matrix product
+    /// reached ~798 of 989 TFLOP/s on an H100 SXM (PyTorch; domain facts).
+    pub compute_efficiency: f64,
+    /// Achieved share of the datasheet memory bandwidth. Default 0.90: a device-to-device copy
+    /// reached ~3.0 of 3.35 TB/s on an H100 SXM (domain facts).
+    pub memory_efficiency: f64,
+}
+
+impl Default for RawCalibration {
+    fn default() -> Self {
+        Self {
+            compute_efficiency: 0.80,
+            memory_efficiency: 0.90,
+        }
+    }
+}

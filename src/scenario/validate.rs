@@ -1,0 +1,487 @@
+//! Checks a [`RawScenario`] and turns it into a typed [`Scenario`]. Every problem is recorded
+//! (with its path and a fix) before anything is returned, so a user sees them all at once.
+
+use std::collections::HashMap;
+
+use super::issue::Issues;
+use super::path::YamlPath;
+use super::raw::RawScenario;
+use super::{Pool, Region, Scenario, UserGroup};
+use crate::engine::{SimTime, from_secs};
+use crate::model::gpu::{Roofline, class_ids, find_class};
+
+const HOUR_S: f64 = 3600.0;
+/// Upper bound on epochs per replication, so a typo in epoch_h cannot exhaust memory.
+const MAX_EPOCHS: f64 = 1_000_000.0;
+/// Upper bound on replications per run.
+const MAX_REPLICATIONS: u32 = 100_000;
+
+/// Validates `raw`, filling its remaining defaults in place (for scenario.resolved.yaml).
+pub fn validate(mut raw: RawScenario, stem: &str) -> Result<Scenario, Issues> {
+    let mut issues = Issues::default();
+    let root = YamlPath::root();
+    let name = raw.name.get_or_insert_with(|| stem.to_string()).clone();
+    let (horizon, warmup, epoch) = simulation(&raw, &root.key("simulation"), &mut issues);
+    let regions = regions(&raw, &root.key("regions"), &mut issues);
+    let index: HashMap<&str, usize> = regions
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.name.as_str(), i))
+        .collect();
+    let rtt_s = rtt_matrix(&raw, &index, &root.key("network"), &mut issues);
+    let pools = pools(&mut raw, &index, &root.key("providers"), &mut issues);
+    let users = users(
+        &raw,
+        &index,
+        &root.key("inference").key("users"),
+        &mut issues,
+    );
+    let inf = &raw.inference;
+    let ip = root.key("inference");
+    let prompt = inf
+        .prompt_tokens
+        .validate(&ip.key("prompt_tokens"), &mut issues);
+    let output = inf
+        .output_tokens
+        .validate(&ip.key("output_tokens"), &mut issues);
+    let service = inf
+        .service_time_s
+        .as_ref()
+        .map(|d| d.validate(&ip.key("service_time_s"), &mut issues));
+    if let Some(m) = inf.max_rtt_ms {
+        issues.non_negative(
+            &ip.key("max_rtt_ms"),
+            m,
+            "give a round trip in ms, or null for no limit",
+        );
+    }
+    issues.non_negative(
+        &root.key("network").key("bytes_per_token"),
+        raw.network.bytes_per_token,
+        "e.g. 4",
+    );
+    if !issues.is_empty() {
+        return Err(issues);
+    }
+    let (Some(prompt), Some(output)) = (prompt, output) else {
+        return Err(issues);
+    };
+    let service = match service {
+        Some(Some(d)) => Some(d),
+        Some(None) => return Err(issues),
+        None => None,
+    };
+    let scenario = Scenario {
+        name,
+        horizon,
+        warmup,
+        epoch,
+        replications: raw.simulation.replications,
+        seed: raw.simulation.seed,
+        regions,
+        rtt_s,
+        bytes_per_token: raw.network.bytes_per_token,
+        pools,
+        users,
+        prompt,
+        output,
+        service,
+        routing: raw.inference.routing,
+        max_queue_per_gpu: raw.inference.max_queue_per_gpu,
+        max_rtt_s: raw.inference.max_rtt_ms.map(|ms| ms / 1e3),
+        raw,
+    };
+    reachability(&scenario, &root, &mut issues);
+    if issues.is_empty() {
+        Ok(scenario)
+    } else {
+        Err(issues)
+    }
+}
+
+fn simulation(raw: &RawScenario, p: &YamlPath, issues: &mut Issues) -> (SimTime, SimTime, SimTime) {
+    let s = &raw.simulation;
+    let horizon_ok = issues.positive(
+        &p.key("horizon_h"),
+        s.horizon_h,
+        "give the simulated time in hours, e.g. 24",
+    );
+    if issues.non_negative(
+        &p.key("warmup_h"),
+        s.warmup_h,
+        "give the warm-up in hours, e.g. 1",
+    ) && horizon_ok
+        && s.warmup_h >= s.horizon_h
+    {
+        issues.push(
+            &p.key("warmup_h"),
+            format!(
+                "warm-up ({} h) leaves nothing to measure before the horizon ({} h)",
+                s.warmup_h, s.horizon_h
+            ),
+            "make warmup_h smaller than horizon_h",
+        );
+    }
+    if issues.positive(
+        &p.key("epoch_h"),
+        s.epoch_h,
+        "give the time-series step in hours, e.g. 1",
+    ) && horizon_ok
+        && s.horizon_h / s.epoch_h > MAX_EPOCHS
+    {
+        issues.push(
+            &p.key("epoch_h"),
+            format!("gives more than {MAX_EPOCHS} epochs over the horizon"),
+            "use a longer epoch_h",
+        );
+    }
+    if s.replications == 0 || s.replications > MAX_REPLICATIONS {
+        issues.push(
+            &p.key("replications"),
+            format!(
+                "must be between 1 and {MAX_REPLICATIONS}, got {}",
+                s.replications
+            ),
+            "use at least 2 for confidence intervals, e.g. 8",
+        );
+    }
+    let h = |x: f64| from_secs(x * HOUR_S);
+    (h(s.horizon_h), h(s.warmup_h), h(s.epoch_h))
+}
+
+fn regions(raw: &RawScenario, p: &YamlPath, issues: &mut Issues) -> Vec<Region> {
+    if raw.regions.is_empty() {
+        issues.push(
+            p,
+            "no regions",
+            "list at least one region, e.g. `- {name: us-east}`",
+        );
+    }
+    let mut seen = HashMap::new();
+    raw.regions
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let rp = p.index(i);
+            if r.name.trim().is_empty() {
+                issues.push(&rp.key("name"), "is empty", "give the region a name");
+            } else if let Some(j) = seen.insert(r.name.as_str(), i) {
+                issues.push(
+                    &rp.key("name"),
+                    format!("`{}` is also the name of regions[{j}]", r.name),
+                    "give every region a distinct name",
+                );
+            }
+            issues.within(
+                &rp.key("utc_offset_h"),
+                r.utc_offset_h,
+                -12.0,
+                14.0,
+                "give the offset of local time from UTC in hours",
+            );
+            issues.positive(
+                &rp.key("bandwidth_mbps"),
+                r.bandwidth_mbps,
+                "give the access bandwidth in Mbit/s, e.g. 1000",
+            );
+            Region {
+                name: r.name.clone(),
+                utc_offset_h: r.utc_offset_h,
+                bandwidth_bps: r.bandwidth_mbps * 1e6,
+            }
+        })
+        .collect()
+}
+
+/// Builds the symmetric RTT matrix in seconds, reporting unknown regions, conflicting
+/// directions and missing pairs.
+fn rtt_matrix(
+    raw: &RawScenario,
+    index: &HashMap<&str, usize>,
+    p: &YamlPath,
+    issues: &mut Issues,
+) -> Vec<f64> {
+    let n = raw.regions.len();
+    let net = &raw.network;
+    issues.non_negative(
+        &p.key("intra_region_rtt_ms"),
+        net.intra_region_rtt_ms,
+        "e.g. 1.0",
+    );
+    let mut ms: Vec<Option<f64>> = vec![None; n * n];
+    let known = || {
+        raw.regions
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mp = p.key("rtt_ms");
+    for (a, row) in &net.rtt_ms {
+        let Some(&i) = index.get(a.as_str()) else {
+            issues.push(
+                &mp.key(a),
+                format!("`{a}` is not a region"),
+                format!("use one of: {}", known()),
+            );
+            continue;
+        };
+        for (b, &v) in row {
+            let vp = mp.key(a).key(b);
+            let Some(&j) = index.get(b.as_str()) else {
+                issues.push(
+                    &vp,
+                    format!("`{b}` is not a region"),
+                    format!("use one of: {}", known()),
+                );
+                continue;
+            };
+            if !issues.non_negative(&vp, v, "give the round-trip time in ms") {
+                continue;
+            }
+            match ms[i * n + j] {
+                Some(old) if old != v => issues.push(
+                    &vp,
+                    format!("conflicts with the other direction ({old} ms)"),
+                    "give one value per pair",
+                ),
+                _ => {
+                    ms[i * n + j] = Some(v);
+                    ms[j * n + i] = Some(v);
+                }
+            }
+        }
+    }
+    for i in 0..n {
+        ms[i * n + i].get_or_insert(net.intra_region_rtt_ms);
+        for j in i + 1..n {
+            if ms[i * n + j].is_none() {
+                let (a, b) = (&raw.regions[i].name, &raw.regions[j].name);
+                issues.push(
+                    &mp,
+                    format!("no round-trip time between `{a}` and `{b}`"),
+                    format!("add `{a}: {{{b}: <ms>}}` under network.rtt_ms"),
+                );
+            }
+        }
+    }
+    ms.into_iter().map(|v| v.unwrap_or(0.0) / 1e3).collect()
+}
+
+fn pools(
+    raw: &mut RawScenario,
+    index: &HashMap<&str, usize>,
+    p: &YamlPath,
+    issues: &mut Issues,
+) -> Vec<Pool> {
+    if raw.providers.is_empty() {
+        issues.push(p, "no providers", "list at least one provider group");
+    }
+    let cal = raw.calibration.clone();
+    let cp = YamlPath::root().key("calibration");
+    let eff_ok = issues.within(
+        &cp.key("compute_efficiency"),
+        cal.compute_efficiency,
+        1e-6,
+        1.0,
+        "give achieved / peak FLOP/s, e.g. 0.8",
+    ) & issues.within(
+        &cp.key("memory_efficiency"),
+        cal.memory_efficiency,
+        1e-6,
+        1.0,
+        "give achieved / peak bandwidth, e.g. 0.9",
+    );
+    let model = &raw.inference.model;
+    let mp = YamlPath::root().key("inference").key("model");
+    let model_ok = issues.positive(
+        &mp.key("params_b"),
+        model.params_b,
+        "give the parameter count in billions, e.g. 8",
+    ) & issues.positive(
+        &mp.key("bytes_per_param"),
+        model.bytes_per_param,
+        "2 for BF16, 1 for FP8",
+    );
+    let model_gb = model.params_b * model.bytes_per_param;
+    let mut seen = HashMap::new();
+    let mut pools = Vec::new();
+    let mut fits_any = false;
+    for (i, g) in raw.providers.iter_mut().enumerate() {
+        let gp = p.index(i);
+        if let Some(j) = seen.insert(g.name.clone(), i) {
+            issues.push(
+                &gp.key("name"),
+                format!("`{}` is also the name of providers[{j}]", g.name),
+                "give every provider group a distinct name",
+            );
+        }
+        let region = index.get(g.region.as_str()).copied();
+        if region.is_none() {
+            issues.push(
+                &gp.key("region"),
+                format!("`{}` is not a region", g.region),
+                "use the name of a region listed under `regions`",
+            );
+        }
+        let class = find_class(&g.gpu);
+        if class.is_none() {
+            issues.push(
+                &gp.key("gpu"),
+                format!("unknown GPU class `{}`", g.gpu),
+                format!("use one of: {}", class_ids()),
+            );
+        }
+        if g.count == 0 {
+            issues.push(
+                &gp.key("count"),
+                "must be at least 1",
+                "give the number of GPUs, or remove the group",
+            );
+        }
+        issues.non_negative(
+            &gp.key("hourly_cost_usd"),
+            g.hourly_cost_usd,
+            "give the provider's cost per GPU-hour in USD",
+        );
+        let price = g
+            .price_usd_per_gpu_hour
+            .or(class.and_then(|c| c.reference_price_usd_per_hour));
+        match (price, class) {
+            (Some(v), _) => {
+                issues.non_negative(
+                    &gp.key("price_usd_per_gpu_hour"),
+                    v,
+                    "give the price users pay per busy GPU-hour",
+                );
+            }
+            (None, Some(c)) => issues.push(
+                &gp.key("price_usd_per_gpu_hour"),
+                format!("`{}` has no reference price", c.id),
+                "set price_usd_per_gpu_hour",
+            ),
+            (None, None) => {}
+        }
+        g.price_usd_per_gpu_hour = price;
+        if let (Some(region), Some(class), Some(price)) = (region, class, price) {
+            let fits = model_gb <= class.vram_gb;
+            fits_any |= fits;
+            let roofline = Roofline::new(
+                class,
+                cal.compute_efficiency,
+                cal.memory_efficiency,
+                model.params_b * 1e9,
+                model.bytes_per_param,
+            );
+            pools.push(Pool {
+                name: g.name.clone(),
+                region,
+                class,
+                count: g.count,
+                hourly_cost_usd: g.hourly_cost_usd,
+                price_usd_per_gpu_hour: price,
+                roofline,
+                fits,
+            });
+        }
+    }
+    if eff_ok && model_ok && !pools.is_empty() && !fits_any {
+        let largest = raw
+            .providers
+            .iter()
+            .filter_map(|g| find_class(&g.gpu))
+            .map(|c| c.vram_gb)
+            .fold(0.0, f64::max);
+        issues.push(&mp.key("params_b"), format!("the model needs {model_gb:.1} GB of weights, more than any provider GPU holds ({largest} GB)"), "serve a smaller or more quantised model (bytes_per_param), or add GPUs with more memory");
+    }
+    pools
+}
+
+fn users(
+    raw: &RawScenario,
+    index: &HashMap<&str, usize>,
+    p: &YamlPath,
+    issues: &mut Issues,
+) -> Vec<UserGroup> {
+    let list = &raw.inference.users;
+    if list.is_empty() {
+        issues.push(
+            p,
+            "no users",
+            "list at least one user group, e.g. `- {region: us-east, rate_per_s: 5}`",
+        );
+    }
+    let mut out = Vec::new();
+    for (i, u) in list.iter().enumerate() {
+        let up = p.index(i);
+        let region = index.get(u.region.as_str()).copied();
+        if region.is_none() {
+            issues.push(
+                &up.key("region"),
+                format!("`{}` is not a region", u.region),
+                "use the name of a region listed under `regions`",
+            );
+        }
+        issues.non_negative(
+            &up.key("rate_per_s"),
+            u.rate_per_s,
+            "give the mean request rate per second",
+        );
+        let cycle = u.daily_cycle.as_ref().map(|c| {
+            let cp = up.key("daily_cycle");
+            issues.within(
+                &cp.key("amplitude"),
+                c.amplitude,
+                0.0,
+                1.0,
+                "a relative swing between 0 (flat) and 1",
+            );
+            issues.within(
+                &cp.key("peak_local_h"),
+                c.peak_local_h,
+                0.0,
+                24.0,
+                "a local hour between 0 and 24",
+            );
+            (c.amplitude, c.peak_local_h)
+        });
+        if let Some(region) = region {
+            out.push(UserGroup {
+                region,
+                rate_per_s: u.rate_per_s,
+                cycle,
+            });
+        }
+    }
+    if !list.is_empty() && list.iter().all(|u| u.rate_per_s == 0.0) {
+        issues.push(
+            p,
+            "every user group has a rate of 0: nothing would happen",
+            "give at least one group a positive rate_per_s",
+        );
+    }
+    out
+}
+
+/// Every user group must have at least one pool that fits the model within `max_rtt_ms`.
+fn reachability(s: &Scenario, root: &YamlPath, issues: &mut Issues) {
+    for (i, u) in s.users.iter().enumerate() {
+        if s.candidate_pools(u.region).is_empty() {
+            let why = match s.max_rtt_s {
+                Some(m) => format!(
+                    "no GPU pool that holds the model is within max_rtt_ms ({} ms)",
+                    m * 1e3
+                ),
+                None => "no GPU pool holds the model".to_string(),
+            };
+            issues.push(
+                &root.key("inference").key("users").index(i),
+                format!(
+                    "users in `{}` cannot be served: {why}",
+                    s.regions[u.region].name
+                ),
+                "raise inference.max_rtt_ms or add a provider group nearby",
+            );
+        }
+    }
+}
