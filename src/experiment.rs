@@ -1,0 +1,43 @@
+//! Replications: each is an independent run of the world with its own seed, derived from the
+//! master seed and its index; they run in parallel on a rayon pool and come back in index
+//! order, so results do not depend on the thread count.
+
+use rayon::prelude::*;
+
+use crate::engine::Simulation;
+use crate::model::world::{ReplicationOutput, World};
+use crate::rng::Streams;
+use crate::scenario::Scenario;
+
+/// Runs replication `index` of `s` to its horizon.
+pub fn run_replication(s: &Scenario, index: u32) -> ReplicationOutput {
+    let streams = Streams::new(s.seed(), u64::from(index));
+    let mut sim = Simulation::new(World::new(s, index, &streams));
+    let (world, queue) = sim.parts_mut();
+    world.start(queue);
+    sim.run_until(s.horizon());
+    let events = sim.events_processed();
+    sim.into_model().finish(s.horizon(), events)
+}
+
+/// Runs every replication of `s` on `threads` threads (0: one per core), calling `done`
+/// after each. Outputs are in replication order.
+pub fn run_all(
+    s: &Scenario,
+    threads: usize,
+    done: &(dyn Fn() + Sync),
+) -> Result<Vec<ReplicationOutput>, rayon::ThreadPoolBuildError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
+    Ok(pool.install(|| {
+        (0..s.replications())
+            .into_par_iter()
+            .map(|i| {
+                let out = run_replication(s, i);
+                done();
+                out
+            })
+            .collect()
+    }))
+}

@@ -1,0 +1,10 @@
+//! Measurement: streaming statistics while a replication runs (never a vector of every
+//! request), and summaries across replications with confidence intervals.
+
+pub mod hist;
+pub mod recorder;
+pub mod summary;
+
+pub use hist::LatencyHist;
+pub use recorder::{EpochRow, Recorder};
+pub use summary::{MetricSummary, Metrics, aggregate};

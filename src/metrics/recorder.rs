@@ -1,0 +1,172 @@
+//! What one replication measures about inference: counts, latency histograms by user region
+//! and overall, and the per-epoch rows of the time series. The model calls it; it never
+//! allocates per request.
+
+use crate::engine::SimTime;
+
+use super::hist::LatencyHist;
+
+/// Latencies and counts for one group of users (a region, or everyone).
+#[derive(Clone, Debug, Default)]
+pub struct GroupStats {
+    /// Requests issued.
+    pub arrived: u64,
+    /// Requests turned away (no pool with room).
+    pub dropped: u64,
+    /// Requests answered.
+    pub completed: u64,
+    /// Time to first token.
+    pub ttft: LatencyHist,
+    /// End-to-end latency.
+    pub e2e: LatencyHist,
+}
+
+/// One completed request, as the model reports it.
+#[derive(Clone, Copy, Debug)]
+pub struct Completion {
+    /// User region index.
+    pub region: usize,
+    /// Time spent queueing at the pool.
+    pub wait: SimTime,
+    /// Time on the GPU.
+    pub service: SimTime,
+    /// Time to first token, network included.
+    pub ttft: SimTime,
+    /// End-to-end latency, network included.
+    pub e2e: SimTime,
+    /// Tokens generated.
+    pub output_tokens: u32,
+}
+
+/// One row of the per-epoch time series.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpochRow {
+    /// Replication index.
+    pub replication: u32,
+    /// Epoch index (0-based).
+    pub epoch: u32,
+    /// Start of the epoch, hours.
+    pub start_h: f64,
+    /// Whether the epoch lies (at least partly) in the warm-up.
+    pub warmup: bool,
+    /// Requests issued in the epoch.
+    pub arrived: u64,
+    /// Requests turned away in the epoch.
+    pub dropped: u64,
+    /// Requests answered in the epoch.
+    pub completed: u64,
+    /// Mean end-to-end latency of those answered, seconds (None if none).
+    pub e2e_mean_s: Option<f64>,
+    /// Busy GPU-time / GPU-time over the epoch.
+    pub gpu_utilisation: f64,
+    /// Time-average number of requests queued or in service.
+    pub in_system_mean: f64,
+    /// Requests waiting at the end of the epoch.
+    pub queued_at_end: u64,
+    /// Users' payments for busy GPU time in the epoch, USD.
+    pub revenue_usd: f64,
+}
+
+/// The per-epoch accumulators, reset at each epoch boundary.
+#[derive(Clone, Debug, Default)]
+pub struct EpochAcc {
+    /// Requests issued.
+    pub arrived: u64,
+    /// Requests dropped.
+    pub dropped: u64,
+    /// Requests completed.
+    pub completed: u64,
+    /// Sum of end-to-end latencies, seconds.
+    pub e2e_sum_s: f64,
+}
+
+/// Everything one replication measures about inference.
+#[derive(Clone, Debug)]
+pub struct Recorder {
+    /// Per user region.
+    pub regions: Vec<GroupStats>,
+    /// All users: counts only while running; [`Recorder::overall`] merges the histograms.
+    pub all: GroupStats,
+    /// Sum of queueing waits, nanoseconds (the mean is what queueing theory predicts).
+    pub wait_sum_ns: u128,
+    /// Requests that had to wait (Erlang C's probability of waiting, measured).
+    pub waited: u64,
+    /// Sum of service times, nanoseconds.
+    pub service_sum_ns: u128,
+    /// Tokens generated.
+    pub output_tokens: u64,
+    /// Current epoch's accumulators.
+    pub epoch: EpochAcc,
+    /// Finished epoch rows.
+    pub rows: Vec<EpochRow>,
+}
+
+impl Recorder {
+    /// A recorder for `regions` user regions.
+    pub fn new(regions: usize) -> Self {
+        Self {
+            regions: vec![GroupStats::default(); regions],
+            all: GroupStats::default(),
+            wait_sum_ns: 0,
+            waited: 0,
+            service_sum_ns: 0,
+            output_tokens: 0,
+            epoch: EpochAcc::default(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// A request was issued; `measured` when after the warm-up.
+    #[inline]
+    pub fn arrived(&mut self, region: usize, measured: bool) {
+        self.epoch.arrived += 1;
+        if measured {
+            self.regions[region].arrived += 1;
+            self.all.arrived += 1;
+        }
+    }
+
+    /// A request was turned away.
+    #[inline]
+    pub fn dropped(&mut self, region: usize, measured: bool) {
+        self.epoch.dropped += 1;
+        if measured {
+            self.regions[region].dropped += 1;
+            self.all.dropped += 1;
+        }
+    }
+
+    /// A request was answered; `measured` when it was issued after the warm-up.
+    #[inline]
+    pub fn completed(&mut self, c: Completion, measured: bool) {
+        self.epoch.completed += 1;
+        self.epoch.e2e_sum_s += crate::engine::to_secs(c.e2e);
+        if !measured {
+            return;
+        }
+        let g = &mut self.regions[c.region];
+        g.completed += 1;
+        g.ttft.record(c.ttft);
+        g.e2e.record(c.e2e);
+        self.all.completed += 1;
+        self.wait_sum_ns += u128::from(c.wait);
+        self.waited += u64::from(c.wait > 0);
+        self.service_sum_ns += u128::from(c.service);
+        self.output_tokens += u64::from(c.output_tokens);
+    }
+
+    /// Counts and latency histograms of all users together.
+    pub fn overall(&self) -> GroupStats {
+        let mut all = self.all.clone();
+        for g in &self.regions {
+            all.ttft.merge(&g.ttft);
+            all.e2e.merge(&g.e2e);
+        }
+        all
+    }
+
+    /// Takes the current epoch's accumulators, starting a fresh epoch.
+    pub fn take_epoch(&mut self) -> EpochAcc {
+        std::mem::take(&mut self.epoch)
+    }
+}

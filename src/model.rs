@@ -1,0 +1,7 @@
+//! The domain: GPU classes and the roofline ([`gpu`]), and the [`world::World`] that ties
+//! regions, provider pools and inference demand to the event engine.
+
+pub mod gpu;
+pub mod pool;
+pub mod world;
+mod world_metrics;

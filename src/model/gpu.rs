@@ -1,0 +1,225 @@
+//! The built-in GPU datasheet table and the roofline time model for LLM inference.
+//!
+//! Every figure here is a vendor datasheet peak (dense, no sparsity), not a measurement: the
+//! efficiency factors of the scenario's `calibration` block turn peaks into achievable rates.
+//! Sources: NVIDIA H100/H200/A100/L40S/RTX 4090/RTX 3090 and AMD MI300X datasheets, collected
+//! in the project's domain facts; reference rental prices from Vast.ai medians and Akash's
+//! price list (read 2026-09).
+
+/// One GPU class from the datasheet table.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GpuClass {
+    /// Identifier used in scenario files (e.g. `h100_sxm`).
+    pub id: &'static str,
+    /// Marketing name.
+    pub name: &'static str,
+    /// Dense BF16/FP16 tensor throughput, TFLOP/s.
+    pub bf16_tflops: f64,
+    /// Memory, GB (10^9 bytes).
+    pub vram_gb: f64,
+    /// Memory bandwidth, TB/s.
+    pub mem_bandwidth_tbs: f64,
+    /// Board power, W.
+    pub tdp_w: f64,
+    /// Reference rental price, USD per GPU-hour, where a public figure exists.
+    pub reference_price_usd_per_hour: Option<f64>,
+    /// Where the figures come from.
+    pub source: &'static str,
+}
+
+/// The datasheet table. Prices: Vast.ai medians (H100 SXM 2.40; A100 80GB 0.78-1.20, RTX 4090
+/// 0.31-0.45, RTX 3090 0.18-0.30: midpoints) and Akash's "starting at" H200 price (4.45).
+pub const GPU_CLASSES: &[GpuClass] = &[
+    GpuClass {
+        id: "h100_sxm",
+        name: "NVIDIA H100 SXM 80GB",
+        bf16_tflops: 989.0,
+        vram_gb: 80.0,
+        mem_bandwidth_tbs: 3.35,
+        tdp_w: 700.0,
+        reference_price_usd_per_hour: Some(2.40),
+        source: "datasheet: NVIDIA H100 Tensor Core GPU datasheet",
+    },
+    GpuClass {
+        id: "h100_pcie",
+        name: "NVIDIA H100 PCIe 80GB",
+        bf16_tflops: 756.0,
+        vram_gb: 80.0,
+        mem_bandwidth_tbs: 2.0,
+        tdp_w: 350.0,
+        reference_price_usd_per_hour: None,
+        source: "datasheet: NVIDIA H100 Tensor Core GPU datasheet",
+    },
+    GpuClass {
+        id: "h200_sxm",
+        name: "NVIDIA H200 SXM 141GB",
+        bf16_tflops: 989.0,
+        vram_gb: 141.0,
+        mem_bandwidth_tbs: 4.8,
+        tdp_w: 700.0,
+        reference_price_usd_per_hour: Some(4.45),
+        source: "datasheet: NVIDIA H200 Tensor Core GPU datasheet",
+    },
+    GpuClass {
+        id: "a100_80gb_sxm",
+        name: "NVIDIA A100 SXM 80GB",
+        bf16_tflops: 312.0,
+        vram_gb: 80.0,
+        mem_bandwidth_tbs: 2.04,
+        tdp_w: 400.0,
+        reference_price_usd_per_hour: Some(0.99),
+        source: "datasheet: NVIDIA A100 Tensor Core GPU datasheet",
+    },
+    GpuClass {
+        id: "l40s",
+        name: "NVIDIA L40S 48GB",
+        bf16_tflops: 362.0,
+        vram_gb: 48.0,
+        mem_bandwidth_tbs: 0.864,
+        tdp_w: 350.0,
+        reference_price_usd_per_hour: None,
+        source: "datasheet: NVIDIA L40S datasheet",
+    },
+    GpuClass {
+        id: "rtx_4090",
+        name: "NVIDIA GeForce RTX 4090 24GB",
+        bf16_tflops: 165.0,
+        vram_gb: 24.0,
+        mem_bandwidth_tbs: 1.008,
+        tdp_w: 450.0,
+        reference_price_usd_per_hour: Some(0.38),
+        source: "datasheet: NVIDIA Ada Lovelace architecture whitepaper (FP16 tensor, FP32 accumulate)",
+    },
+    GpuClass {
+        id: "rtx_3090",
+        name: "NVIDIA GeForce RTX 3090 24GB",
+        bf16_tflops: 71.0,
+        vram_gb: 24.0,
+        mem_bandwidth_tbs: 0.936,
+        tdp_w: 350.0,
+        reference_price_usd_per_hour: Some(0.24),
+        source: "datasheet: NVIDIA Ampere GA102 whitepaper (FP16 tensor, FP32 accumulate; approximate)",
+    },
+    GpuClass {
+        id: "mi300x",
+        name: "AMD Instinct MI300X 192GB",
+        bf16_tflops: 1307.0,
+        vram_gb: 192.0,
+        mem_bandwidth_tbs: 5.3,
+        tdp_w: 750.0,
+        reference_price_usd_per_hour: None,
+        source: "datasheet: AMD Instinct MI300X data sheet",
+    },
+];
+
+/// Looks up a class by its identifier.
+pub fn find_class(id: &str) -> Option<&'static GpuClass> {
+    GPU_CLASSES.iter().find(|c| c.id == id)
+}
+
+/// The identifiers of every class, for error messages.
+pub fn class_ids() -> String {
+    GPU_CLASSES
+        .iter()
+        .map(|c| c.id)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Achievable rates of one GPU class for one model: the roofline inputs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Roofline {
+    /// Achievable FLOP/s (peak x compute efficiency).
+    pub flops: f64,
+    /// Achievable bytes/s (peak x memory efficiency).
+    pub bytes_per_s: f64,
+    /// Model parameters.
+    pub params: f64,
+    /// Bytes per parameter (2 for BF16).
+    pub bytes_per_param: f64,
+}
+
+impl Roofline {
+    /// Builds the roofline of `class` running a model of `params` parameters.
+    pub fn new(
+        class: &GpuClass,
+        compute_eff: f64,
+        memory_eff: f64,
+        params: f64,
+        bytes_per_param: f64,
+    ) -> Self {
+        Self {
+            flops: class.bf16_tflops * 1e12 * compute_eff,
+            bytes_per_s: class.mem_bandwidth_tbs * 1e12 * memory_eff,
+            params,
+            bytes_per_param,
+        }
+    }
+
+    /// Prefill of `prompt` tokens at batch 1: 2N FLOPs per token, all weights read once;
+    /// the larger of the two times (compute-bound for any real prompt).
+    pub fn prefill_s(&self, prompt: f64) -> f64 {
+        let compute = 2.0 * self.params * prompt / self.flops;
+        let memory = self.params * self.bytes_per_param / self.bytes_per_s;
+        compute.max(memory)
+    }
+
+    /// One decode step at batch 1: every weight is read for one token (memory-bound).
+    pub fn decode_step_s(&self) -> f64 {
+        let compute = 2.0 * self.params / self.flops;
+        let memory = self.params * self.bytes_per_param / self.bytes_per_s;
+        compute.max(memory)
+    }
+
+    /// Service time of a request: prefill yields the first token, then `output - 1` decode steps.
+    pub fn service_s(&self, prompt: f64, output: f64) -> f64 {
+        self.prefill_s(prompt) + (output - 1.0).max(0.0) * self.decode_step_s()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_found() {
+        for c in GPU_CLASSES {
+            assert_eq!(find_class(c.id), Some(c));
+            assert!(c.source.starts_with("datasheet"));
+        }
+        assert_eq!(find_class("h100"), None);
+    }
+
+    #[test]
+    fn roofline_matches_a_hand_computed_case() {
+        // Llama-3-8B in BF16 on an H100 SXM at 80% compute and 90% memory efficiency.
+        let h100 = find_class("h100_sxm").expect("h100");
+        let r = Roofline::new(h100, 0.8, 0.9, 8e9, 2.0);
+        // prefill of 1000 tokens: 2 * 8e9 * 1000 / (989e12 * 0.8) = 0.020222... s
+        assert!((r.prefill_s(1000.0) - 1.6e13 / 7.912e14).abs() < 1e-12);
+        // decode step: 16e9 bytes / (3.35e12 * 0.9) = 5.3068 ms, above 2N / flops = 0.02 ms
+        assert!((r.decode_step_s() - 16e9 / 3.015e12).abs() < 1e-12);
+        let total = r.service_s(1000.0, 101.0);
+        assert!((total - (1.6e13 / 7.912e14 + 100.0 * 16e9 / 3.015e12)).abs() < 1e-12);
+        // a one-token prompt is memory-bound: reading the weights dominates.
+        assert!((r.prefill_s(1.0) - r.decode_step_s()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn decode_is_memory_bound_and_prefill_compute_bound_on_every_class() {
+        for c in GPU_CLASSES {
+            let r = Roofline::new(c, 0.8, 0.9, 70e9, 2.0);
+            let ridge = r.flops / r.bytes_per_s; // FLOP per byte where the two meet
+            assert!(
+                ridge > 1.0,
+                "{}: decode (1 FLOP/byte) must sit left of the ridge",
+                c.id
+            );
+            assert!(
+                r.prefill_s(2048.0) > r.params * 2.0 / r.bytes_per_s,
+                "{}",
+                c.id
+            );
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Turns a finished replication into named metrics over the measurement window
+//! [warm-up, horizon]. Names are `<scope>.<quantity>_<unit>.<statistic>`; the README lists them.
+
+use crate::engine::SimTime;
+use crate::metrics::recorder::GroupStats;
+use crate::metrics::{LatencyHist, Metrics};
+
+use super::world::World;
+
+const NANOS_PER_HOUR: f64 = 3.6e12;
+
+/// Collects the metrics of `w` at `horizon`.
+pub(super) fn collect(w: &World<'_>, horizon: SimTime) -> Metrics {
+    let s = w.scenario();
+    let rec = w.recorder();
+    let window_ns = (horizon - s.warmup()) as f64;
+    let window_h = window_ns / NANOS_PER_HOUR;
+    let mut m = Metrics::new();
+    let all = rec.overall();
+    group(&mut m, "inference", &all);
+    for (r, g) in s.regions().iter().zip(&rec.regions) {
+        group(&mut m, &format!("region.{}", r.name), g);
+    }
+    m.insert(
+        "inference.in_flight_requests.count".into(),
+        (all.arrived - all.completed - all.dropped) as f64,
+    );
+    if all.arrived > 0 {
+        m.insert(
+            "inference.drop_ratio.mean".into(),
+            all.dropped as f64 / all.arrived as f64,
+        );
+    }
+    m.insert(
+        "inference.throughput_rps.mean".into(),
+        all.completed as f64 / (window_ns / 1e9),
+    );
+    if all.completed > 0 {
+        m.insert(
+            "inference.wait_s.mean".into(),
+            rec.wait_sum_ns as f64 / 1e9 / all.completed as f64,
+        );
+        m.insert(
+            "inference.waited_ratio.mean".into(),
+            rec.waited as f64 / all.completed as f64,
+        );
+        m.insert(
+            "inference.service_s.mean".into(),
+            rec.service_sum_ns as f64 / 1e9 / all.completed as f64,
+        );
+    }
+    m.insert(
+        "inference.output_tokens.count".into(),
+        rec.output_tokens as f64,
+    );
+
+    let (mut busy, mut system, mut gpus, mut revenue, mut cost) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for ((p, st), warm) in s.pools().iter().zip(w.pool_states()).zip(w.warm_areas()) {
+        let (b, sys) = st.areas_at(horizon);
+        let b = (b - warm.0) as f64;
+        let pool_revenue = b / NANOS_PER_HOUR * p.price_usd_per_gpu_hour;
+        let pool_cost = f64::from(p.count) * window_h * p.hourly_cost_usd;
+        let key = |q: &str| format!("pool.{}.{q}", p.name);
+        m.insert(
+            key("utilisation_ratio.mean"),
+            b / (f64::from(p.count) * window_ns),
+        );
+        m.insert(key("served_requests.count"), st.served as f64);
+        m.insert(key("revenue_usd.total"), pool_revenue);
+        m.insert(key("profit_usd.total"), pool_revenue - pool_cost);
+        busy += b;
+        system += (sys - warm.1) as f64;
+        gpus += f64::from(p.count);
+        revenue += pool_revenue;
+        cost += pool_cost;
+    }
+    m.insert(
+        "gpu.utilisation_ratio.mean".into(),
+        busy / (gpus * window_ns),
+    );
+    m.insert(
+        "inference.in_system_requests.mean".into(),
+        system / window_ns,
+    );
+    m.insert("provider.revenue_usd.total".into(), revenue);
+    m.insert("provider.cost_usd.total".into(), cost);
+    m.insert("provider.profit_usd.total".into(), revenue - cost);
+    if rec.output_tokens > 0 {
+        m.insert(
+            "inference.price_usd_per_million_tokens.mean".into(),
+            revenue / rec.output_tokens as f64 * 1e6,
+        );
+    }
+    m
+}
+
+fn group(m: &mut Metrics, scope: &str, g: &GroupStats) {
+    m.insert(format!("{scope}.arrived_requests.count"), g.arrived as f64);
+    m.insert(
+        format!("{scope}.completed_requests.count"),
+        g.completed as f64,
+    );
+    m.insert(format!("{scope}.dropped_requests.count"), g.dropped as f64);
+    latency(m, &format!("{scope}.ttft_s"), &g.ttft);
+    latency(m, &format!("{scope}.e2e_s"), &g.e2e);
+}
+
+fn latency(m: &mut Metrics, name: &str, h: &LatencyHist) {
+    if let Some(mean) = h.mean_s() {
+        m.insert(format!("{name}.mean"), mean);
+    }
+    for (q, label) in [(0.5, "p50"), (0.95, "p95"), (0.99, "p99")] {
+        if let Some(v) = h.quantile_s(q) {
+            m.insert(format!("{name}.{label}"), v);
+        }
+    }
+}
