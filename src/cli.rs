@@ -1,0 +1,65 @@
+//! The command line: clap definitions only.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// depinsim: simulate the economics of decentralized GPU compute networks.
+#[derive(Debug, Parser)]
+#[command(name = "depinsim", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario and write summary.json, run.json, timeseries.parquet and
+    /// scenario.resolved.yaml.
+    Run(RunArgs),
+    /// Check scenario files and report every problem, with its line and a fix.
+    Validate(ValidateArgs),
+    /// Print the JSON Schema of scenario files (for editor completion and checks).
+    Schema,
+}
+
+/// Arguments of `depinsim run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario YAML file.
+    pub scenario: PathBuf,
+    /// Output directory [default: output/<scenario file stem>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Master seed (overrides simulation.seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Number of replications (overrides simulation.replications).
+    #[arg(long)]
+    pub replications: Option<u32>,
+    /// Worker threads; 0 uses every core. Results do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Override any scenario field: --set simulation.horizon_h=48 (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Replace the output directory if it is not empty.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress bar and no summary table.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Arguments of `depinsim validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Scenario YAML files.
+    #[arg(required = true)]
+    pub scenarios: Vec<PathBuf>,
+    /// Overrides to apply before checking, as for `run`.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+}

@@ -1,0 +1,211 @@
+//! The subcommands: straight pipelines from arguments to files. `anyhow` lives only here.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use depinsim::cli::{Cli, Command, RunArgs, ValidateArgs};
+use depinsim::experiment::run_all;
+use depinsim::export::json::{RunInfo, Summary};
+use depinsim::export::outdir::{self, OutDirError, Staging};
+use depinsim::export::parquet;
+use depinsim::metrics::{MetricSummary, aggregate};
+use depinsim::scenario::overrides::{Override, parse_override};
+use depinsim::scenario::{LoadError, Scenario, load_file, schema_json};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// A usage error that is not a scenario problem (bad --set syntax, say): exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Usage(String);
+
+/// Exit code for an error: 2 when the user's input is at fault, 1 otherwise.
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    let usage = e.chain().any(|c| {
+        c.is::<LoadError>()
+            || c.is::<Usage>()
+            || matches!(
+                c.downcast_ref::<OutDirError>(),
+                Some(OutDirError::NotEmpty(_) | OutDirError::NotADirectory(_))
+            )
+    });
+    if usage { 2 } else { 1 }
+}
+
+/// Runs the chosen subcommand.
+pub fn dispatch(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Run(args) => run(args),
+        Command::Validate(args) => validate(args),
+        Command::Schema => {
+            println!("{}", schema_json());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn overrides(set: &[String]) -> Result<Vec<Override>> {
+    set.iter()
+        .map(|s| parse_override(s).map_err(|m| Usage(m).into()))
+        .collect()
+}
+
+fn run(args: RunArgs) -> Result<ExitCode> {
+    let mut set = args.set.clone();
+    if let Some(seed) = args.seed {
+        set.push(format!("simulation.seed={seed}"));
+    }
+    if let Some(r) = args.replications {
+        set.push(format!("simulation.replications={r}"));
+    }
+    let scenario = load_file(&args.scenario, &overrides(&set)?)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&args.scenario));
+    outdir::check(&out, args.force)?;
+
+    let progress = progress_bar(u64::from(scenario.replications()), args.quiet);
+    let start = Instant::now();
+    let tick = || progress.inc(1);
+    let outputs = run_all(&scenario, args.threads, &tick).context("cannot start worker threads")?;
+    let wall_s = start.elapsed().as_secs_f64();
+    progress.finish_and_clear();
+
+    let metrics: Vec<_> = outputs.iter().map(|o| o.metrics.clone()).collect();
+    let summary = aggregate(&metrics);
+    let rows: Vec<_> = outputs
+        .iter()
+        .flat_map(|o| o.rows.iter().cloned())
+        .collect();
+    let events: u64 = outputs.iter().map(|o| o.events).sum();
+    let requests: u64 = outputs.iter().map(|o| o.requests).sum();
+    let threads = if args.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        args.threads
+    };
+    let info = RunInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        scenario: scenario.name().to_string(),
+        scenario_file: args.scenario.display().to_string(),
+        overrides: set,
+        threads,
+        replications: scenario.replications(),
+        wall_s,
+        events,
+        events_per_s: events as f64 / wall_s.max(1e-9),
+        requests,
+        requests_per_s: requests as f64 / wall_s.max(1e-9),
+        gpu_profiles: RunInfo::profiles(&scenario),
+    };
+
+    let staging = Staging::new(&out)?;
+    write_outputs(staging.path(), &scenario, &summary, &info, &rows)?;
+    let dir = staging.commit()?;
+    if !args.quiet {
+        print_table(&scenario, &summary, &info, &dir);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_outputs(
+    dir: &Path,
+    s: &Scenario,
+    summary: &std::collections::BTreeMap<String, MetricSummary>,
+    info: &RunInfo,
+    rows: &[depinsim::metrics::EpochRow],
+) -> Result<()> {
+    let json = serde_json::to_string_pretty(&Summary::new(s, summary))? + "\n";
+    std::fs::write(dir.join("summary.json"), json).context("writing summary.json")?;
+    std::fs::write(
+        dir.join("run.json"),
+        serde_json::to_string_pretty(info)? + "\n",
+    )
+    .context("writing run.json")?;
+    std::fs::write(dir.join("scenario.resolved.yaml"), s.resolved_yaml())
+        .context("writing scenario.resolved.yaml")?;
+    parquet::write(rows, &dir.join("timeseries.parquet")).context("writing timeseries.parquet")?;
+    Ok(())
+}
+
+fn default_out(scenario: &Path) -> PathBuf {
+    let stem = scenario
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "run".into());
+    PathBuf::from("output").join(stem)
+}
+
+fn progress_bar(len: u64, quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} replications {pos}/{len} [{bar:30}] {elapsed_precise}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+fn print_table(
+    s: &Scenario,
+    summary: &std::collections::BTreeMap<String, MetricSummary>,
+    info: &RunInfo,
+    dir: &Path,
+) {
+    println!(
+        "{}: {} replications, seed {}, {:.1} s wall, {:.2e} requests/s",
+        s.name(),
+        s.replications(),
+        s.seed(),
+        info.wall_s,
+        info.requests_per_s
+    );
+    let rows = [
+        ("requests completed", "inference.completed_requests.count"),
+        ("drop ratio", "inference.drop_ratio.mean"),
+        ("TTFT p95 (s)", "inference.ttft_s.p95"),
+        ("end-to-end p95 (s)", "inference.e2e_s.p95"),
+        ("GPU utilisation", "gpu.utilisation_ratio.mean"),
+        ("provider profit (USD)", "provider.profit_usd.total"),
+    ];
+    for (label, key) in rows {
+        if let Some(m) = summary.get(key) {
+            match (m.ci95_low, m.ci95_high) {
+                (Some(lo), Some(hi)) => println!(
+                    "  {label:<24} {:>12.4}  [95% CI {lo:.4} .. {hi:.4}]",
+                    m.mean
+                ),
+                _ => println!("  {label:<24} {:>12.4}", m.mean),
+            }
+        }
+    }
+    println!("wrote {}", dir.display());
+}
+
+fn validate(args: ValidateArgs) -> Result<ExitCode> {
+    let ovs = overrides(&args.set)?;
+    let mut failed = 0;
+    for path in &args.scenarios {
+        match load_file(path, &ovs) {
+            Ok(s) => println!("ok: {} ({})", path.display(), s.name()),
+            Err(e) => {
+                eprintln!("{e}");
+                failed += 1;
+            }
+        }
+    }
+    if failed > 0 {
+        eprintln!(
+            "{failed} of {} scenario files have problems",
+            args.scenarios.len()
+        );
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,74 @@
+//! The per-epoch time series as Parquet (one row per replication and epoch), for notebooks.
+
+use std::fs::File;
+use std::path::Path;
+
+use polars::prelude::*;
+use polars_io::parquet::write::ParquetWriter;
+
+use crate::metrics::EpochRow;
+
+/// Builds the time-series table.
+pub fn frame(rows: &[EpochRow]) -> PolarsResult<DataFrame> {
+    let col = |f: fn(&EpochRow) -> u64| rows.iter().map(f).collect::<Vec<u64>>();
+    let colf = |f: fn(&EpochRow) -> f64| rows.iter().map(f).collect::<Vec<f64>>();
+    df!(
+        "replication" => rows.iter().map(|r| r.replication).collect::<Vec<u32>>(),
+        "epoch" => rows.iter().map(|r| r.epoch).collect::<Vec<u32>>(),
+        "start_h" => colf(|r| r.start_h),
+        "warmup" => rows.iter().map(|r| r.warmup).collect::<Vec<bool>>(),
+        "arrived_requests" => col(|r| r.arrived),
+        "completed_requests" => col(|r| r.completed),
+        "dropped_requests" => col(|r| r.dropped),
+        "e2e_mean_s" => rows.iter().map(|r| r.e2e_mean_s).collect::<Vec<Option<f64>>>(),
+        "gpu_utilisation_ratio" => colf(|r| r.gpu_utilisation),
+        "in_system_requests_mean" => colf(|r| r.in_system_mean),
+        "queued_requests_at_end" => col(|r| r.queued_at_end),
+        "revenue_usd" => colf(|r| r.revenue_usd),
+    )
+}
+
+/// Writes the time series to `path`.
+pub fn write(rows: &[EpochRow], path: &Path) -> PolarsResult<()> {
+    let mut df = frame(rows)?;
+    let file = File::create(path)?;
+    ParquetWriter::new(file).finish(&mut df)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars_io::SerReader;
+    use polars_io::parquet::read::ParquetReader;
+
+    #[test]
+    fn round_trips_through_parquet() {
+        let row = |epoch, e2e| EpochRow {
+            replication: 1,
+            epoch,
+            start_h: f64::from(epoch),
+            warmup: epoch == 0,
+            arrived: 10,
+            dropped: 1,
+            completed: 9,
+            e2e_mean_s: e2e,
+            gpu_utilisation: 0.5,
+            in_system_mean: 2.0,
+            queued_at_end: 3,
+            revenue_usd: 1.25,
+        };
+        let rows = vec![row(0, None), row(1, Some(0.25))];
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let path = tmp.path().join("ts.parquet");
+        write(&rows, &path).expect("write");
+        let df = ParquetReader::new(File::open(&path).expect("open"))
+            .finish()
+            .expect("read");
+        assert_eq!(df.height(), 2);
+        assert_eq!(df.width(), 12);
+        let e2e = df.column("e2e_mean_s").expect("column");
+        assert_eq!(e2e.null_count(), 1);
+        assert_eq!(e2e.f64().expect("f64").get(1), Some(0.25));
+    }
+}
