@@ -1,0 +1,334 @@
+//! `depinsim` end to end: outputs, determinism, the output-directory contract and bad input.
+//! See issue 2.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use predicates::prelude::*;
+
+/// A quick variant of the quickstart scenario: 2 simulated hours, 4 replications.
+const QUICK: [&str; 4] = [
+    "--set",
+    "simulation.horizon_h=2",
+    "--set",
+    "simulation.replications=4",
+];
+
+fn depinsim() -> assert_cmd::Command {
+    let mut cmd = cargo_bin_cmd!("depinsim");
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+fn run_quick(out: &Path, threads: &str) -> Vec<u8> {
+    depinsim()
+        .args([
+            "run",
+            "scenarios/quickstart.yaml",
+            "--quiet",
+            "--threads",
+            threads,
+            "--out",
+        ])
+        .arg(out)
+        .args(QUICK)
+        .assert()
+        .success();
+    fs::read(out.join("summary.json")).expect("summary.json")
+}
+
+#[test]
+fn run_writes_the_four_outputs() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("q");
+    let summary: serde_json::Value = serde_json::from_slice(&run_quick(&out, "2")).expect("json");
+    assert_eq!(summary["scenario"], "quickstart");
+    assert_eq!(summary["seed"], 42);
+    assert_eq!(summary["replications"], 4);
+    let ttft = &summary["metrics"]["inference.ttft_s.p99"];
+    for field in ["mean", "std", "ci95_low", "ci95_high", "n"] {
+        assert!(ttft.get(field).is_some(), "metric lacks {field}: {ttft}");
+    }
+    assert_eq!(ttft["n"], 4);
+    assert!(
+        ttft["ci95_low"].as_f64() <= ttft["mean"].as_f64()
+            && ttft["mean"].as_f64() <= ttft["ci95_high"].as_f64()
+    );
+    let run: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("run.json")).expect("run.json")).expect("json");
+    assert!(run["events"].as_u64().unwrap_or(0) > 0);
+    assert!(run["requests_per_s"].as_f64().unwrap_or(0.0) > 0.0);
+    assert_eq!(run["gpu_profiles"][0]["kind"], "datasheet");
+    assert!(
+        out.join("timeseries.parquet")
+            .metadata()
+            .expect("parquet")
+            .len()
+            > 0
+    );
+    let resolved = fs::read_to_string(out.join("scenario.resolved.yaml")).expect("resolved");
+    assert!(
+        resolved.contains("horizon_h: 2"),
+        "overrides are in the resolved scenario"
+    );
+    assert!(
+        resolved.contains("price_usd_per_gpu_hour"),
+        "defaults are filled in"
+    );
+}
+
+#[test]
+fn summary_is_byte_identical_across_thread_counts_and_reruns() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let one = run_quick(&tmp.path().join("t1"), "1");
+    let two = run_quick(&tmp.path().join("t2"), "2");
+    let again = run_quick(&tmp.path().join("t2b"), "2");
+    assert!(one == two, "--threads 1 and --threads 2 differ");
+    assert!(two == again, "two runs differ");
+}
+
+#[test]
+fn the_resolved_scenario_repeats_the_run_exactly() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let first = run_quick(&tmp.path().join("a"), "2");
+    let resolved = tmp.path().join("a").join("scenario.resolved.yaml");
+    depinsim()
+        .args(["run", "--quiet", "--out"])
+        .arg(tmp.path().join("b"))
+        .arg(&resolved)
+        .assert()
+        .success();
+    let second = fs::read(tmp.path().join("b").join("summary.json")).expect("summary");
+    assert!(
+        first == second,
+        "re-running scenario.resolved.yaml gives another summary"
+    );
+}
+
+#[test]
+fn a_non_empty_output_directory_is_kept_unless_forced() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("mine");
+    fs::create_dir(&out).expect("mkdir");
+    fs::write(out.join("notes.txt"), "precious").expect("write");
+    depinsim()
+        .args(["run", "scenarios/quickstart.yaml", "--quiet", "--out"])
+        .arg(&out)
+        .args(QUICK)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not empty").and(predicate::str::contains("--force")));
+    assert_eq!(
+        fs::read_to_string(out.join("notes.txt")).expect("kept"),
+        "precious"
+    );
+    depinsim()
+        .args([
+            "run",
+            "scenarios/quickstart.yaml",
+            "--quiet",
+            "--force",
+            "--out",
+        ])
+        .arg(&out)
+        .args(QUICK)
+        .assert()
+        .success();
+    assert!(out.join("summary.json").exists() && !out.join("notes.txt").exists());
+    let siblings = fs::read_dir(tmp.path()).expect("ls").count();
+    assert_eq!(siblings, 1, "no staging folder is left behind");
+}
+
+/// Runs `run` on a scenario with the given text (or no file) and checks the failure contract:
+/// exit code 2, every expected fragment in the message, no panic, no output folder.
+fn bad(text: Option<&str>, sets: &[&str], expect: &[&str]) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = tmp.path().join("bad.yaml");
+    if let Some(t) = text {
+        fs::write(&file, t).expect("write");
+    }
+    let out = tmp.path().join("out");
+    let mut cmd = depinsim();
+    cmd.args(["run", "--quiet", "--out"]).arg(&out).arg(&file);
+    for s in sets {
+        cmd.args(["--set", s]);
+    }
+    let assert = cmd.assert().code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "panic:\n{stderr}");
+    for e in expect {
+        assert!(stderr.contains(e), "expected `{e}` in:\n{stderr}");
+    }
+    assert!(!out.exists(), "an output folder was created");
+    let leftovers: Vec<PathBuf> = fs::read_dir(tmp.path())
+        .expect("ls")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p != &file)
+        .collect();
+    assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
+}
+
+const GOOD: &str = "regions: [{name: us-east}, {name: eu-west}]
+network: {rtt_ms: {us-east: {eu-west: 76}}}
+providers:
+  - {name: dc, region: us-east, gpu: h100_sxm, count: 4, hourly_cost_usd: 1.5}
+inference:
+  users:
+    - {region: us-east, rate_per_s: 2}
+";
+
+#[test]
+fn the_good_base_scenario_is_valid() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = tmp.path().join("good.yaml");
+    fs::write(&file, GOOD).expect("write");
+    depinsim()
+        .arg("validate")
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ok:"));
+}
+
+#[test]
+fn bad_input_exits_2_with_the_place_and_no_output() {
+    bad(
+        Some(""),
+        &[],
+        &[
+            "required section `regions` is missing",
+            "`providers`",
+            "`inference`",
+        ],
+    );
+    bad(
+        Some("regions: [{name: a\n"),
+        &[],
+        &["not valid YAML", "line"],
+    );
+    bad(
+        Some("- just\n- a list\n"),
+        &[],
+        &["top level must be a mapping", "found a list"],
+    );
+    bad(
+        Some(&GOOD.replace("count: 4", "count: 4, colour: red")),
+        &[],
+        &["line 4", "providers[0].colour", "unknown field `colour`"],
+    );
+    bad(
+        Some(&GOOD.replace("rate_per_s: 2", "rate_per_s: -2")),
+        &[],
+        &[
+            "line 7",
+            "inference.users[0].rate_per_s",
+            "must be zero or more",
+        ],
+    );
+    bad(
+        Some(&GOOD.replace(
+            "rate_per_s: 2",
+            "rate_per_s: 2, daily_cycle: {amplitude: 1.5}",
+        )),
+        &[],
+        &["daily_cycle.amplitude", "between 0 and 1"],
+    );
+    bad(
+        Some(&GOOD.replace("network: {rtt_ms: {us-east: {eu-west: 76}}}", "network: {}")),
+        &[],
+        &[
+            "no round-trip time between `us-east` and `eu-west`",
+            "network.rtt_ms",
+        ],
+    );
+    bad(
+        Some(&GOOD.replace("h100_sxm", "h100")),
+        &[],
+        &["line 4", "unknown GPU class `h100`", "h100_sxm"],
+    );
+    bad(None, &[], &["cannot read scenario file", "bad.yaml"]);
+    bad(
+        Some("regions: {name: a}\nproviders: []\ninference: {users: []}\n"),
+        &[],
+        &["regions", "expected a sequence"],
+    );
+    bad(
+        Some(&format!("{GOOD}simulation: [1, 2]\n")),
+        &[],
+        &[
+            "line 8",
+            "simulation: expected a mapping of fields, found a list",
+        ],
+    );
+    bad(
+        Some(GOOD),
+        &["inference.model.params_b=70"],
+        &["needs 140.0 GB", "inference.model.params_b"],
+    );
+    bad(
+        Some(GOOD),
+        &["simulation.horizon_h"],
+        &["--set", "PATH=VALUE"],
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let text = GOOD
+        .replace("count: 4", "count: 0")
+        .replace("rate_per_s: 2", "rate_per_s: -1")
+        .replace("{name: eu-west}", "{name: eu-west, bandwidth_mbps: -5}");
+    bad(
+        Some(&text),
+        &[],
+        &[
+            "3 problems",
+            "regions[1].bandwidth_mbps",
+            "providers[0].count",
+            "inference.users[0].rate_per_s",
+        ],
+    );
+}
+
+#[test]
+fn validate_accepts_every_shipped_scenario() {
+    let mut cmd = depinsim();
+    cmd.arg("validate");
+    for entry in fs::read_dir("scenarios").expect("scenarios/") {
+        let p = entry.expect("entry").path();
+        if p.extension().is_some_and(|e| e == "yaml") {
+            cmd.arg(p);
+        }
+    }
+    cmd.assert().success();
+}
+
+#[test]
+fn schema_is_json_with_every_section() {
+    let out = depinsim()
+        .arg("schema")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let schema: serde_json::Value = serde_json::from_slice(&out).expect("json");
+    for section in [
+        "regions",
+        "providers",
+        "inference",
+        "simulation",
+        "network",
+        "calibration",
+    ] {
+        assert!(
+            schema["properties"].get(section).is_some(),
+            "schema lacks {section}"
+        );
+    }
+    assert_eq!(
+        schema["additionalProperties"], false,
+        "unknown fields are refused"
+    );
+}

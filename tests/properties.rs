@@ -1,0 +1,81 @@
+//! Properties that hold for every scenario, checked over random ones: requests are conserved,
+//! ratios stay in range, latency is never below the network round trip, and a replication is
+//! a pure function of (scenario, seed, index).
+
+use depinsim::experiment::run_replication;
+use depinsim::scenario::load_str;
+use proptest::prelude::*;
+
+/// A random two-region scenario from the drawn parameters.
+fn scenario(
+    rate: f64,
+    count: u32,
+    queue: Option<u32>,
+    least_latency: bool,
+    rtt: u32,
+    amp: f64,
+    seed: u64,
+) -> String {
+    format!(
+        "simulation: {{horizon_h: 0.5, warmup_h: 0.1, epoch_h: 0.1, replications: 1, seed: {seed}}}
+regions: [{{name: a, utc_offset_h: 3}}, {{name: b, bandwidth_mbps: 50}}]
+network: {{rtt_ms: {{a: {{b: {rtt}}}}}}}
+providers:
+  - {{name: p1, region: a, gpu: rtx_4090, count: {count}, hourly_cost_usd: 0.1}}
+  - {{name: p2, region: b, gpu: h100_sxm, count: 1, hourly_cost_usd: 1.5}}
+inference:
+  routing: {routing}
+  max_queue_per_gpu: {queue}
+  users:
+    - {{region: a, rate_per_s: {rate}, daily_cycle: {{amplitude: {amp}}}}}
+    - {{region: b, rate_per_s: {half}}}
+",
+        routing = if least_latency {
+            "least_latency"
+        } else {
+            "nearest_free"
+        },
+        queue = queue.map_or("null".to_string(), |q| q.to_string()),
+        half = rate / 2.0,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn requests_are_conserved_and_metrics_stay_in_range(
+        rate in 0.1f64..6.0, count in 1u32..6, queue in proptest::option::of(0u32..4),
+        least in any::<bool>(), rtt in 0u32..300, amp in 0.0f64..=1.0, seed in any::<u64>(),
+    ) {
+        let text = scenario(rate, count, queue, least, rtt, amp, seed);
+        let s = load_str(&text, "prop", "prop", &[]).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let out = run_replication(&s, 0);
+        let m = &out.metrics;
+        let get = |k: &str| m.get(k).copied().unwrap_or(f64::NAN);
+        let (arrived, completed, dropped, in_flight) = (get("inference.arrived_requests.count"), get("inference.completed_requests.count"), get("inference.dropped_requests.count"), get("inference.in_flight_requests.count"));
+        prop_assert_eq!(arrived, completed + dropped + in_flight);
+        prop_assert!(in_flight >= 0.0);
+        let regions = get("region.a.arrived_requests.count") + get("region.b.arrived_requests.count");
+        prop_assert_eq!(regions, arrived, "regions add up to the whole");
+        let served = get("pool.p1.served_requests.count") + get("pool.p2.served_requests.count");
+        prop_assert_eq!(served, completed, "pools add up to the whole");
+        let u = get("gpu.utilisation_ratio.mean");
+        prop_assert!((0.0..=1.0).contains(&u), "utilisation {}", u);
+        if queue.is_none() {
+            prop_assert_eq!(dropped, 0.0, "an unlimited queue never drops");
+        }
+        if let Some(ttft) = m.get("inference.ttft_s.p50") {
+            prop_assert!(*ttft <= get("inference.e2e_s.p50") + 1e-3, "TTFT above end to end");
+        }
+        // Users in b are 50 Mbit/s and rtt ms away from p1: nothing is faster than the closest pool.
+        if let Some(min_b) = m.get("region.b.e2e_s.p50") {
+            prop_assert!(*min_b >= 0.001 * 0.999, "below the intra-region round trip");
+        }
+        let again = run_replication(&s, 0);
+        prop_assert_eq!(&out.metrics, &again.metrics, "same seed, same result");
+        prop_assert_eq!(&out.rows, &again.rows);
+        let total_rows: u64 = out.rows.iter().map(|r| r.arrived).sum();
+        prop_assert_eq!(total_rows, out.requests, "epoch rows count every request");
+    }
+}
