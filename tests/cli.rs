@@ -274,6 +274,42 @@ fn bad_input_exits_2_with_the_place_and_no_output() {
 }
 
 #[test]
+fn impossible_simulation_settings_are_refused() {
+    bad(
+        Some(GOOD),
+        &[
+            "simulation.horizon_h=1e9",
+            "simulation.replications=0",
+            "simulation.warmup_h=-1",
+        ],
+        &[
+            "3 problems",
+            "simulation.horizon_h",
+            "simulation.replications",
+            "simulation.warmup_h",
+        ],
+    );
+}
+
+#[test]
+fn names_that_would_break_metric_names_are_refused() {
+    bad(
+        Some(
+            &GOOD
+                .replace("name: dc", "name: my.pool")
+                .replace("{name: eu-west}", "{name: ''}"),
+        ),
+        &[],
+        &[
+            "providers[0].name",
+            "`my.pool` is not a usable name",
+            "regions[1].name",
+            "letters, digits",
+        ],
+    );
+}
+
+#[test]
 fn every_problem_is_reported_at_once() {
     let text = GOOD
         .replace("count: 4", "count: 0")

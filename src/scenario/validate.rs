@@ -13,8 +13,20 @@ use crate::model::gpu::{Roofline, class_ids, find_class};
 const HOUR_S: f64 = 3600.0;
 /// Upper bound on epochs per replication, so a typo in epoch_h cannot exhaust memory.
 const MAX_EPOCHS: f64 = 1_000_000.0;
+/// Upper bound on the horizon: a century, well inside the 584 years a u64 of nanoseconds holds.
+const MAX_HORIZON_H: f64 = 876_600.0;
 /// Upper bound on replications per run.
 const MAX_REPLICATIONS: u32 = 100_000;
+
+/// Names appear inside dot-separated metric names (`region.<name>.ttft_s.p95`).
+const NAME_FIX: &str = "use letters, digits, '-' and '_' only (names appear in metric names)";
+
+fn name_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
 
 /// Validates `raw`, filling its remaining defaults in place (for scenario.resolved.yaml).
 pub fn validate(mut raw: RawScenario, stem: &str) -> Result<Scenario, Issues> {
@@ -101,10 +113,12 @@ pub fn validate(mut raw: RawScenario, stem: &str) -> Result<Scenario, Issues> {
 
 fn simulation(raw: &RawScenario, p: &YamlPath, issues: &mut Issues) -> (SimTime, SimTime, SimTime) {
     let s = &raw.simulation;
-    let horizon_ok = issues.positive(
+    let horizon_ok = issues.within(
         &p.key("horizon_h"),
         s.horizon_h,
-        "give the simulated time in hours, e.g. 24",
+        1e-9,
+        MAX_HORIZON_H,
+        "give the simulated time in hours (at most a century), e.g. 24",
     );
     if issues.non_negative(
         &p.key("warmup_h"),
@@ -163,8 +177,12 @@ fn regions(raw: &RawScenario, p: &YamlPath, issues: &mut Issues) -> Vec<Region> 
         .enumerate()
         .map(|(i, r)| {
             let rp = p.index(i);
-            if r.name.trim().is_empty() {
-                issues.push(&rp.key("name"), "is empty", "give the region a name");
+            if !name_ok(&r.name) {
+                issues.push(
+                    &rp.key("name"),
+                    format!("`{}` is not a usable name", r.name),
+                    NAME_FIX,
+                );
             } else if let Some(j) = seen.insert(r.name.as_str(), i) {
                 issues.push(
                     &rp.key("name"),
@@ -309,7 +327,13 @@ fn pools(
     let mut fits_any = false;
     for (i, g) in raw.providers.iter_mut().enumerate() {
         let gp = p.index(i);
-        if let Some(j) = seen.insert(g.name.clone(), i) {
+        if !name_ok(&g.name) {
+            issues.push(
+                &gp.key("name"),
+                format!("`{}` is not a usable name", g.name),
+                NAME_FIX,
+            );
+        } else if let Some(j) = seen.insert(g.name.clone(), i) {
             issues.push(
                 &gp.key("name"),
                 format!("`{}` is also the name of providers[{j}]", g.name),
