@@ -3,5 +3,6 @@
 
 pub mod gpu;
 pub mod pool;
+pub mod training;
 pub mod world;
 mod world_metrics;
