@@ -18,7 +18,7 @@ pub fn mmc_mean_wait(c: u32, lambda: f64, mu: f64) -> f64 {
     erlang_c(c, lambda / mu) / (f64::from(c) * mu - lambda)
 }
 
-/// Pollaczek-Khinchine mean wait of M/G/1: lambda E[S^2] / (2 (1 - rho)), rho = lambda E[S].
+/// Pollaczek-Khinchine mean wait of M/G/1: `lambda E[S^2] / (2 (1 - rho))`, `rho = lambda E[S]`.
 pub fn pk_mean_wait(lambda: f64, mean_s: f64, second_moment_s2: f64) -> f64 {
     lambda * second_moment_s2 / (2.0 * (1.0 - lambda * mean_s))
 }

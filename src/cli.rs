@@ -30,7 +30,7 @@ pub enum Command {
 pub struct RunArgs {
     /// Scenario YAML file.
     pub scenario: PathBuf,
-    /// Output directory [default: output/<scenario file stem>].
+    /// Output directory (default: output/ and the scenario file name without extension).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Master seed (overrides simulation.seed).

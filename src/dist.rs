@@ -231,7 +231,7 @@ impl Dist {
         }
     }
 
-    /// The second moment E[X^2] (what the Pollaczek-Khinchine formula needs).
+    /// The second moment `E[X^2]` (what the Pollaczek-Khinchine formula needs).
     pub fn second_moment(&self) -> f64 {
         match self {
             Dist::Constant(v) => v * v,

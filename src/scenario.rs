@@ -2,7 +2,7 @@
 //!
 //! Only this module knows YAML. Loading goes: read the file, parse it into a document,
 //! apply `--set` overrides, deserialize into [`raw::RawScenario`] (collecting every unknown
-//! field), then [`validate`] every value. Every problem is an [`issue::Issue`] that names the
+//! field), then validate every value. Every problem is an [`issue::Issue`] that names the
 //! YAML path, the line where it can, and the fix.
 
 pub mod issue;
