@@ -39,9 +39,9 @@ pub struct RunArgs {
     /// Number of replications (overrides simulation.replications).
     #[arg(long)]
     pub replications: Option<u32>,
-    /// Worker threads; 0 uses every core. Results do not depend on it.
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
+    /// Worker threads (at most 1024); 0 uses every core. Results do not depend on it.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1024))]
+    pub threads: u16,
     /// Override any scenario field: --set simulation.horizon_h=48 (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,

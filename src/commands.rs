@@ -7,9 +7,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use depinsim::cli::{Cli, Command, RunArgs, ValidateArgs};
-use depinsim::experiment::run_all;
+use depinsim::experiment::{run_all, threads_for};
 use depinsim::export::json::{RunInfo, Summary};
-use depinsim::export::outdir::{self, OutDirError, Staging};
+use depinsim::export::outdir::{OutDirError, Staging};
 use depinsim::export::parquet;
 use depinsim::metrics::{MetricSummary, aggregate};
 use depinsim::scenario::overrides::{Override, parse_override};
@@ -28,7 +28,11 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
             || c.is::<Usage>()
             || matches!(
                 c.downcast_ref::<OutDirError>(),
-                Some(OutDirError::NotEmpty(_) | OutDirError::NotADirectory(_))
+                Some(
+                    OutDirError::NotEmpty(_)
+                        | OutDirError::NotADirectory(_)
+                        | OutDirError::Unusable { .. }
+                )
             )
     });
     if usage { 2 } else { 1 }
@@ -65,12 +69,13 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&args.scenario));
-    outdir::check(&out, args.force)?;
+    let staging = Staging::new(&out, args.force)?;
 
     let progress = progress_bar(u64::from(scenario.replications()), args.quiet);
     let start = Instant::now();
     let tick = || progress.inc(1);
-    let outputs = run_all(&scenario, args.threads, &tick).context("cannot start worker threads")?;
+    let outputs = run_all(&scenario, usize::from(args.threads), &tick)
+        .context("cannot start worker threads")?;
     let wall_s = start.elapsed().as_secs_f64();
     progress.finish_and_clear();
 
@@ -82,11 +87,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         .collect();
     let events: u64 = outputs.iter().map(|o| o.events).sum();
     let requests: u64 = outputs.iter().map(|o| o.requests).sum();
-    let threads = if args.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        args.threads
-    };
+    let threads = threads_for(&scenario, usize::from(args.threads));
     let info = RunInfo {
         version: env!("CARGO_PKG_VERSION"),
         scenario: scenario.name().to_string(),
@@ -102,7 +103,6 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         gpu_profiles: RunInfo::profiles(&scenario),
     };
 
-    let staging = Staging::new(&out)?;
     write_outputs(staging.path(), &scenario, &summary, &info, &rows)?;
     let dir = staging.commit()?;
     if !args.quiet {

@@ -20,7 +20,18 @@ pub fn run_replication(s: &Scenario, index: u32) -> ReplicationOutput {
     sim.into_model().finish(s.horizon(), events)
 }
 
-/// Runs every replication of `s` on `threads` threads (0: one per core), calling `done`
+/// The worker threads a run of `s` will use when `threads` are asked for (0: one per core):
+/// never more than there are replications.
+pub fn threads_for(s: &Scenario, threads: usize) -> usize {
+    let asked = if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        threads
+    };
+    asked.min(s.replications() as usize).max(1)
+}
+
+/// Runs every replication of `s` on `threads` threads (see [`threads_for`]), calling `done`
 /// after each. Outputs are in replication order.
 pub fn run_all(
     s: &Scenario,
@@ -28,7 +39,7 @@ pub fn run_all(
     done: &(dyn Fn() + Sync),
 ) -> Result<Vec<ReplicationOutput>, rayon::ThreadPoolBuildError> {
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
+        .num_threads(threads_for(s, threads))
         .build()?;
     Ok(pool.install(|| {
         (0..s.replications())

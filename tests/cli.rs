@@ -223,7 +223,7 @@ fn bad_input_exits_2_with_the_place_and_no_output() {
         &[
             "line 7",
             "inference.users[0].rate_per_s",
-            "must be zero or more",
+            "must be between 0 and",
         ],
     );
     bad(
@@ -251,15 +251,12 @@ fn bad_input_exits_2_with_the_place_and_no_output() {
     bad(
         Some("regions: {name: a}\nproviders: []\ninference: {users: []}\n"),
         &[],
-        &["regions", "expected a sequence"],
+        &["regions: expected a list, found a mapping"],
     );
     bad(
         Some(&format!("{GOOD}simulation: [1, 2]\n")),
         &[],
-        &[
-            "line 8",
-            "simulation: expected a mapping of fields, found a list",
-        ],
+        &["line 8", "simulation: expected a mapping, found a list"],
     );
     bad(
         Some(GOOD),
@@ -270,6 +267,96 @@ fn bad_input_exits_2_with_the_place_and_no_output() {
         Some(GOOD),
         &["simulation.horizon_h"],
         &["--set", "PATH=VALUE"],
+    );
+}
+
+#[test]
+fn every_type_error_is_reported_at_once_in_file_order() {
+    let text = GOOD
+        .replace("count: 4", "count: four")
+        .replace("rate_per_s: 2", "rate_per_s: [2]")
+        .replace("{name: eu-west}", "{name: eu-west, bandwith_mbps: 5}");
+    bad(
+        Some(&text),
+        &[],
+        &[
+            "3 problems",
+            "line 1",
+            "did you mean `bandwidth_mbps`",
+            "line 4",
+            "count: expected a whole number",
+            "line 7",
+            "rate_per_s: expected a number",
+        ],
+    );
+}
+
+#[test]
+fn unknown_fields_do_not_hide_value_problems() {
+    let text = GOOD.replace("count: 4", "count: 0, colour: red");
+    bad(
+        Some(&text),
+        &[],
+        &[
+            "2 problems",
+            "unknown field `colour`",
+            "providers[0].count: must be at least 1",
+        ],
+    );
+}
+
+#[test]
+fn problems_from_set_are_not_blamed_on_the_file() {
+    bad(
+        Some(GOOD),
+        &["simulation.replications=0"],
+        &[
+            "simulation.replications: must be between 1",
+            "(value given with --set)",
+        ],
+    );
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = tmp.path().join("s.yaml");
+    fs::write(&file, GOOD).expect("write");
+    let out = depinsim()
+        .arg("validate")
+        .arg(&file)
+        .args(["--set", "simulation.replications=0"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        !stderr.contains("line "),
+        "a --set value has no line in the file:\n{stderr}"
+    );
+}
+
+#[test]
+fn unusable_output_paths_and_thread_counts_are_refused_before_running() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    fs::write(tmp.path().join("afile"), "x").expect("write");
+    depinsim()
+        .args(["run", "scenarios/quickstart.yaml", "--quiet", "--out"])
+        .arg(tmp.path().join("afile").join("sub"))
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("cannot create the output directory")
+                .and(predicate::str::contains("--out")),
+        );
+    depinsim()
+        .args(["run", "scenarios/quickstart.yaml", "--quiet", "--out", "."])
+        .assert()
+        .code(2);
+    depinsim()
+        .args(["run", "scenarios/quickstart.yaml", "--threads", "5000"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--threads"));
+    assert_eq!(
+        fs::read_dir(tmp.path()).expect("ls").count(),
+        1,
+        "nothing was left behind"
     );
 }
 

@@ -79,3 +79,16 @@ proptest! {
         prop_assert_eq!(total_rows, out.requests, "epoch rows count every request");
     }
 }
+
+/// See issue 2 (review): a service time beyond the end of time must not wrap the clock.
+#[test]
+fn a_service_longer_than_the_horizon_never_completes() {
+    let text = scenario(1.0, 2, None, false, 10, 0.0, 5);
+    let set =
+        depinsim::scenario::overrides::parse_override("inference.service_time_s={constant: 1e12}")
+            .expect("override");
+    let s = load_str(&text, "prop", "prop", &[set]).expect("valid");
+    let m = run_replication(&s, 0).metrics;
+    assert_eq!(m["inference.completed_requests.count"], 0.0);
+    assert!(m["gpu.utilisation_ratio.mean"] > 0.9, "the GPUs stay busy");
+}

@@ -18,8 +18,17 @@ pub enum OutDirError {
     /// The path exists and is not a directory (exit 2).
     #[error("output path `{0}` exists and is not a directory\n    fix: choose another with --out")]
     NotADirectory(PathBuf),
-    /// The file system refused (exit 1).
-    #[error("cannot write output under `{path}`: {source}")]
+    /// The output directory cannot be created there: a file in the way, no permission, or
+    /// a path with no name of its own such as `.` (a usage error, exit 2).
+    #[error("cannot create the output directory `{path}`\n    fix: choose another with --out")]
+    Unusable {
+        /// Where.
+        path: PathBuf,
+        /// What the system said.
+        source: io::Error,
+    },
+    /// The file system refused while writing results (exit 1).
+    #[error("cannot write output under `{path}`")]
     Io {
         /// Where.
         path: PathBuf,
@@ -37,6 +46,16 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> OutDirError + '_ {
 
 /// Checks that `dir` may receive results, before any work is done.
 pub fn check(dir: &Path, force: bool) -> Result<(), OutDirError> {
+    if dir.file_name().is_none() {
+        let source = io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the path has no directory name of its own",
+        );
+        return Err(OutDirError::Unusable {
+            path: dir.to_path_buf(),
+            source,
+        });
+    }
     match fs::metadata(dir) {
         Err(_) => Ok(()),
         Ok(m) if !m.is_dir() => Err(OutDirError::NotADirectory(dir.to_path_buf())),
@@ -57,29 +76,37 @@ pub fn check(dir: &Path, force: bool) -> Result<(), OutDirError> {
 pub struct Staging {
     dir: PathBuf,
     staging: PathBuf,
+    force: bool,
     committed: bool,
 }
 
 impl Staging {
-    /// Creates the staging folder beside `dir` (and `dir`'s parents).
-    pub fn new(dir: &Path) -> Result<Self, OutDirError> {
+    /// Checks `dir` (see [`check`]) and creates the staging folder beside it (and `dir`'s
+    /// parents), so that an unusable path is reported before any work is done.
+    pub fn new(dir: &Path, force: bool) -> Result<Self, OutDirError> {
+        check(dir, force)?;
+        let unusable = |source| OutDirError::Unusable {
+            path: dir.to_path_buf(),
+            source,
+        };
         let parent = dir
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        fs::create_dir_all(parent).map_err(io_err(parent))?;
+        fs::create_dir_all(parent).map_err(unusable)?;
         let name = dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "out".into());
+            .unwrap_or_default();
         let staging = parent.join(format!(".{name}.tmp-{}", std::process::id()));
         if staging.exists() {
-            fs::remove_dir_all(&staging).map_err(io_err(&staging))?;
+            fs::remove_dir_all(&staging).map_err(unusable)?;
         }
-        fs::create_dir(&staging).map_err(io_err(&staging))?;
+        fs::create_dir(&staging).map_err(unusable)?;
         Ok(Self {
             dir: dir.to_path_buf(),
             staging,
+            force,
             committed: false,
         })
     }
@@ -92,6 +119,8 @@ impl Staging {
     /// Moves the finished results into place, replacing an old directory (checked by
     /// [`check`]) only after the new one is complete.
     pub fn commit(mut self) -> Result<PathBuf, OutDirError> {
+        // Something may have appeared there while the run was going (another run, say).
+        check(&self.dir, self.force)?;
         let old = self.dir.with_file_name(format!(
             ".{}.old-{}",
             self.dir
@@ -151,21 +180,55 @@ mod tests {
     }
 
     #[test]
+    fn a_directory_filled_during_the_run_is_not_replaced_without_force() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("out");
+        let s = Staging::new(&dir, false).expect("staging");
+        fs::create_dir(&dir).expect("mkdir");
+        fs::write(dir.join("theirs.json"), "x").expect("write");
+        assert!(matches!(s.commit(), Err(OutDirError::NotEmpty(_))));
+        assert!(dir.join("theirs.json").exists());
+        assert_eq!(
+            fs::read_dir(tmp.path()).expect("ls").count(),
+            1,
+            "the staging folder is gone"
+        );
+    }
+
+    #[test]
+    fn unusable_paths_are_refused_before_any_work() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        fs::write(tmp.path().join("afile"), "x").expect("write");
+        assert!(matches!(
+            Staging::new(&tmp.path().join("afile").join("sub"), false),
+            Err(OutDirError::Unusable { .. })
+        ));
+        assert!(matches!(
+            Staging::new(Path::new("."), true),
+            Err(OutDirError::Unusable { .. })
+        ));
+        assert!(matches!(
+            Staging::new(Path::new("/"), true),
+            Err(OutDirError::Unusable { .. })
+        ));
+    }
+
+    #[test]
     fn commit_replaces_whole_and_drop_leaves_nothing() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("a").join("out");
-        let s = Staging::new(&dir).expect("staging");
+        let s = Staging::new(&dir, false).expect("staging");
         fs::write(s.path().join("x.json"), "1").expect("write");
         assert!(!dir.exists(), "nothing appears before commit");
         s.commit().expect("commit");
         assert_eq!(fs::read_to_string(dir.join("x.json")).expect("read"), "1");
 
-        let s = Staging::new(&dir).expect("staging");
+        let s = Staging::new(&dir, true).expect("staging");
         fs::write(s.path().join("y.json"), "2").expect("write");
         s.commit().expect("commit");
         assert!(!dir.join("x.json").exists() && dir.join("y.json").exists());
 
-        let s = Staging::new(&dir).expect("staging");
+        let s = Staging::new(&dir, true).expect("staging");
         let staged = s.path().to_path_buf();
         drop(s);
         assert!(!staged.exists());

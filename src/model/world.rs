@@ -288,7 +288,7 @@ impl<'s> World<'s> {
         if p.has_free() {
             p.busy += 1;
             q.schedule_at(
-                now + self.reqs[slot as usize].service,
+                now.saturating_add(self.reqs[slot as usize].service),
                 Event::Complete(slot),
             );
         } else {
@@ -303,9 +303,9 @@ impl<'s> World<'s> {
         let wait = r.started - r.issued;
         let streamed = self.s.service.is_none();
         let ttft = if streamed {
-            wait + r.ttft_extra
+            wait.saturating_add(r.ttft_extra)
         } else {
-            wait + r.service + r.net
+            wait.saturating_add(r.service).saturating_add(r.net)
         };
         let region = self.users[r.user as usize].region;
         self.rec.completed(
@@ -314,7 +314,7 @@ impl<'s> World<'s> {
                 wait,
                 service: r.service,
                 ttft,
-                e2e: wait + r.service + r.net,
+                e2e: wait.saturating_add(r.service).saturating_add(r.net),
                 output_tokens: r.output_tokens,
             },
             measured,
@@ -328,7 +328,7 @@ impl<'s> World<'s> {
             Some(next) => {
                 let n = &mut self.reqs[next as usize];
                 n.started = now;
-                q.schedule_at(now + n.service, Event::Complete(next));
+                q.schedule_at(now.saturating_add(n.service), Event::Complete(next));
             }
             None => p.busy -= 1,
         }

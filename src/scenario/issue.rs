@@ -50,6 +50,11 @@ impl Issues {
         });
     }
 
+    /// Moves every problem of `other` into this list.
+    pub fn append(&mut self, mut other: Issues) {
+        self.list.append(&mut other.list);
+    }
+
     /// Whether nothing was found.
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
@@ -91,13 +96,23 @@ impl Issues {
         ok
     }
 
-    /// Attaches line numbers from `lines` and returns the list, ordered by position in the file.
-    pub fn into_located(self, lines: &LineIndex) -> Vec<Issue> {
+    /// Attaches line numbers from `lines` and returns the list, ordered by position in the
+    /// file. Problems at paths for which `from_override` is true came from `--set`: they get
+    /// no line (the file is not at fault) and say so.
+    pub fn into_located(
+        self,
+        lines: &LineIndex,
+        from_override: impl Fn(&YamlPath) -> bool,
+    ) -> Vec<Issue> {
         let mut list: Vec<Issue> = self
             .list
             .into_iter()
             .map(|mut i| {
-                i.position = i.position.or_else(|| lines.locate(&i.path));
+                if from_override(&i.path) {
+                    i.message.push_str(" (value given with --set)");
+                } else {
+                    i.position = i.position.or_else(|| lines.locate_below_root(&i.path));
+                }
                 i
             })
             .collect();

@@ -47,6 +47,21 @@ impl LineIndex {
             current = current.parent()?;
         }
     }
+
+    /// Like [`LineIndex::locate`], but never falls back to the top of the document: a path
+    /// whose only ancestor in the file is the root (a missing section) has no line.
+    pub fn locate_below_root(&self, path: &YamlPath) -> Option<(usize, usize)> {
+        let mut current = path.clone();
+        while !current.is_root() {
+            if let Some(pos) = self.positions.get(&current) {
+                return Some(*pos);
+            }
+            current = current.parent()?;
+        }
+        path.is_root()
+            .then(|| self.positions.get(path).copied())
+            .flatten()
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]

@@ -96,16 +96,40 @@ pub fn load_str(
     overrides: &[Override],
 ) -> Result<Scenario, LoadError> {
     let mut doc = parse(text, origin)?;
+    let original = (!overrides.is_empty()).then(|| doc.clone());
     for ov in overrides {
         apply(&mut doc, ov).map_err(LoadError::Override)?;
     }
     let lines = LineIndex::build(text);
+    let final_doc = original.as_ref().map(|_| doc.clone());
+    let from_override = |p: &YamlPath| match (&original, &final_doc) {
+        (Some(before), Some(after)) => value_at(before, p) != value_at(after, p),
+        _ => false,
+    };
     let invalid = |issues: Issues| LoadError::Invalid {
         origin: origin.to_string(),
-        issues: issues.into_located(&lines),
+        issues: issues.into_located(&lines, from_override),
     };
-    let raw = structure(doc).map_err(invalid)?;
-    validate(raw, stem).map_err(invalid)
+    let (raw, mut issues) = structure(doc);
+    let Some(raw) = raw else {
+        return Err(invalid(issues));
+    };
+    match validate(raw, stem) {
+        Ok(s) if issues.is_empty() => Ok(s),
+        Ok(_) => Err(invalid(issues)),
+        Err(more) => {
+            issues.append(more);
+            Err(invalid(issues))
+        }
+    }
+}
+
+/// The value at `path` in a document, if there is one.
+fn value_at<'a>(doc: &'a Value, path: &YamlPath) -> Option<&'a Value> {
+    path.segments().iter().try_fold(doc, |v, seg| match seg {
+        Seg::Key(k) => v.get(k.as_str()),
+        Seg::Index(i) => v.get(*i),
+    })
 }
 
 /// Parses YAML into a document; an empty file is an empty mapping.
@@ -124,15 +148,17 @@ fn parse(text: &str, origin: &str) -> Result<Value, LoadError> {
     })
 }
 
-/// Deserializes the document into the serde mirror, collecting every unknown field and the
-/// first type error; missing required top-level sections are all reported at once.
-fn structure(doc: Value) -> Result<RawScenario, Issues> {
+/// Deserializes the document into the serde mirror. Every structural problem is found first
+/// by a walk against the schema; unknown fields alone do not stop deserialization, so the
+/// values can still be validated and every problem reported in one pass.
+fn structure(doc: Value) -> (Option<RawScenario>, Issues) {
     let root = YamlPath::root();
     let mut issues = Issues::default();
     let Value::Object(map) = &doc else {
         issues.push(&root, format!("the top level must be a mapping of sections, found {}", kind(&doc)), "start from scenarios/quickstart.yaml: sections `regions`, `providers`, `inference`, ...");
-        return Err(issues);
+        return (None, issues);
     };
+    let mut missing = false;
     for (section, example) in [
         ("regions", "regions: [{name: us-east}]"),
         (
@@ -145,6 +171,7 @@ fn structure(doc: Value) -> Result<RawScenario, Issues> {
         ),
     ] {
         if !map.contains_key(section) {
+            missing = true;
             issues.push(
                 &root.key(section),
                 format!("required section `{section}` is missing"),
@@ -152,39 +179,20 @@ fn structure(doc: Value) -> Result<RawScenario, Issues> {
             );
         }
     }
-    if !issues.is_empty() {
-        return Err(issues);
+    let found = super::shape::check(&doc, &schema_value(), &mut issues);
+    if missing || found.fatal > 0 {
+        return (None, issues);
     }
-    super::shape::check(&doc, &schema_value(), &mut issues);
-    if !issues.is_empty() {
-        return Err(issues);
-    }
-    let mut unknown = Vec::new();
-    let mut track = |p: serde_ignored::Path<'_>| unknown.push(ignored_path(&p));
-    let de = serde_ignored::Deserializer::new(doc, &mut track);
-    let result: Result<RawScenario, _> = serde_path_to_error::deserialize(de);
-    for p in unknown {
-        let name = match p.segments().last() {
-            Some(Seg::Key(k)) => k.clone(),
-            _ => p.to_string(),
-        };
-        issues.push(
-            &p,
-            format!("unknown field `{name}`"),
-            "remove it or fix its spelling (`depinsim schema` lists every field)",
-        );
-    }
-    match result {
-        Ok(raw) if issues.is_empty() => Ok(raw),
-        Ok(_) => Err(issues),
+    match serde_path_to_error::deserialize(doc) {
+        Ok(raw) => (Some(raw), issues),
         Err(e) => {
-            let path = YamlPath::from_serde(e.path());
+            let e: serde_path_to_error::Error<serde_json::Error> = e;
             issues.push(
-                &path,
+                &YamlPath::from_serde(e.path()),
                 plain(&e.inner().to_string()),
                 "see `depinsim schema` for the expected form",
             );
-            Err(issues)
+            (None, issues)
         }
     }
 }
@@ -204,18 +212,6 @@ fn plain(message: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-fn ignored_path(p: &serde_ignored::Path<'_>) -> YamlPath {
-    use serde_ignored::Path as P;
-    match p {
-        P::Root => YamlPath::root(),
-        P::Seq { parent, index } => ignored_path(parent).index(*index),
-        P::Map { parent, key } => ignored_path(parent).key(key.clone()),
-        P::Some { parent } | P::NewtypeStruct { parent } | P::NewtypeVariant { parent } => {
-            ignored_path(parent)
-        }
-    }
 }
 
 fn kind(v: &Value) -> &'static str {

@@ -11,8 +11,15 @@ use crate::engine::{SimTime, from_secs};
 use crate::model::gpu::{Roofline, class_ids, find_class};
 
 const HOUR_S: f64 = 3600.0;
-/// Upper bound on epochs per replication, so a typo in epoch_h cannot exhaust memory.
-const MAX_EPOCHS: f64 = 1_000_000.0;
+/// Upper bound on time-series rows (epochs x replications), which are kept in memory until
+/// written: 2 million rows are about 200 MB.
+const MAX_ROWS: f64 = 2_000_000.0;
+/// One second, in hours: the shortest horizon and epoch.
+const ONE_SECOND_H: f64 = 1.0 / 3600.0;
+/// Highest request rate of one user group: one per nanosecond of simulated time.
+const MAX_RATE_PER_S: f64 = 1e9;
+/// Most requests one run may simulate (about 5 hours at 5 million per second).
+const MAX_REQUESTS: f64 = 1e11;
 /// Upper bound on the horizon: a century, well inside the 584 years a u64 of nanoseconds holds.
 const MAX_HORIZON_H: f64 = 876_600.0;
 /// Upper bound on replications per run.
@@ -116,9 +123,9 @@ fn simulation(raw: &RawScenario, p: &YamlPath, issues: &mut Issues) -> (SimTime,
     let horizon_ok = issues.within(
         &p.key("horizon_h"),
         s.horizon_h,
-        1e-9,
+        ONE_SECOND_H,
         MAX_HORIZON_H,
-        "give the simulated time in hours (at most a century), e.g. 24",
+        "give the simulated time in hours (one second to a century), e.g. 24",
     );
     if issues.non_negative(
         &p.key("warmup_h"),
@@ -136,17 +143,21 @@ fn simulation(raw: &RawScenario, p: &YamlPath, issues: &mut Issues) -> (SimTime,
             "make warmup_h smaller than horizon_h",
         );
     }
-    if issues.positive(
+    if issues.within(
         &p.key("epoch_h"),
         s.epoch_h,
-        "give the time-series step in hours, e.g. 1",
+        ONE_SECOND_H,
+        MAX_HORIZON_H,
+        "give the time-series step in hours (at least one second), e.g. 1",
     ) && horizon_ok
-        && s.horizon_h / s.epoch_h > MAX_EPOCHS
+        && (s.horizon_h / s.epoch_h).ceil() * f64::from(s.replications) > MAX_ROWS
     {
         issues.push(
             &p.key("epoch_h"),
-            format!("gives more than {MAX_EPOCHS} epochs over the horizon"),
-            "use a longer epoch_h",
+            format!(
+                "gives more than {MAX_ROWS} time-series rows over the horizon and replications"
+            ),
+            "use a longer epoch_h or fewer replications",
         );
     }
     if s.replications == 0 || s.replications > MAX_REPLICATIONS {
@@ -446,9 +457,11 @@ fn users(
                 "use the name of a region listed under `regions`",
             );
         }
-        issues.non_negative(
+        issues.within(
             &up.key("rate_per_s"),
             u.rate_per_s,
+            0.0,
+            MAX_RATE_PER_S,
             "give the mean request rate per second",
         );
         let cycle = u.daily_cycle.as_ref().map(|c| {
@@ -482,6 +495,16 @@ fn users(
             p,
             "every user group has a rate of 0: nothing would happen",
             "give at least one group a positive rate_per_s",
+        );
+    }
+    let sim = &raw.simulation;
+    let rate: f64 = list.iter().map(|u| u.rate_per_s).sum();
+    let requests = rate * sim.horizon_h * 3600.0 * f64::from(sim.replications);
+    if requests > MAX_REQUESTS {
+        issues.push(
+            p,
+            format!("the run would simulate about {requests:.1e} requests, more than {MAX_REQUESTS:.0e} (hours of computing)"),
+            "shorten simulation.horizon_h, lower the rates, or run fewer replications",
         );
     }
     out
