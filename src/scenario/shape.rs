@@ -58,16 +58,16 @@ impl Walk<'_> {
             );
             return;
         }
-        if let (Some(min), Some(x)) = (node.get("minimum").and_then(Value::as_f64), value.as_f64())
+        let min = node.get("minimum").and_then(Value::as_f64);
+        if let (Some(min), Some(x)) = (min, value.as_f64())
+            && x < min
         {
-            if x < min {
-                self.fatal(
-                    path,
-                    format!("must be at least {min}, got {x}"),
-                    "give a value of 0 or more",
-                );
-                return;
-            }
+            self.fatal(
+                path,
+                format!("must be at least {min}, got {x}"),
+                "give a value of 0 or more",
+            );
+            return;
         }
         if node.get("format").and_then(Value::as_str) == Some("uint32")
             && value.as_f64().is_some_and(|x| x > f64::from(u32::MAX))
@@ -154,13 +154,11 @@ impl Walk<'_> {
         value: &Value,
         path: &YamlPath,
     ) -> Option<&'n Value> {
-        if value.is_null() {
-            if let Some(b) = branches
-                .iter()
-                .find(|b| b.get("type") == Some(&Value::from("null")))
-            {
-                return Some(b);
-            }
+        let null_branch = branches
+            .iter()
+            .find(|b| b.get("type") == Some(&Value::from("null")));
+        if let (true, Some(b)) = (value.is_null(), null_branch) {
+            return Some(b);
         }
         let non_null: Vec<&Value> = branches
             .iter()
