@@ -16,6 +16,22 @@ use depinsim::scenario::overrides::{Override, parse_override};
 use depinsim::scenario::{LoadError, Scenario, load_file, schema_json};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+/// Writes a line to standard output; a closed pipe (`depinsim schema | head`) is not an error.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// Writes a line to standard error, ignoring a closed pipe.
+macro_rules! err {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 /// A usage error that is not a scenario problem (bad --set syntax, say): exit code 2.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -44,7 +60,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Run(args) => run(args),
         Command::Validate(args) => validate(args),
         Command::Schema => {
-            println!("{}", schema_json());
+            out!("{}", schema_json());
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -72,6 +88,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     let staging = Staging::new(&out, args.force)?;
 
     let progress = progress_bar(u64::from(scenario.replications()), args.quiet);
+    let started = started_unix_s();
     let start = Instant::now();
     let tick = || progress.inc(1);
     let outputs = run_all(&scenario, usize::from(args.threads), &tick)
@@ -92,6 +109,8 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         version: env!("CARGO_PKG_VERSION"),
         scenario: scenario.name().to_string(),
         scenario_file: args.scenario.display().to_string(),
+        seed: scenario.seed(),
+        started_unix_s: started,
         overrides: set,
         threads,
         replications: scenario.replications(),
@@ -131,6 +150,12 @@ fn write_outputs(
     Ok(())
 }
 
+fn started_unix_s() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 fn default_out(scenario: &Path) -> PathBuf {
     let stem = scenario
         .file_stem()
@@ -158,7 +183,7 @@ fn print_table(
     info: &RunInfo,
     dir: &Path,
 ) {
-    println!(
+    out!(
         "{}: {} replications, seed {}, {:.1} s wall, {:.2e} requests/s",
         s.name(),
         s.replications(),
@@ -177,15 +202,15 @@ fn print_table(
     for (label, key) in rows {
         if let Some(m) = summary.get(key) {
             match (m.ci95_low, m.ci95_high) {
-                (Some(lo), Some(hi)) => println!(
+                (Some(lo), Some(hi)) => out!(
                     "  {label:<24} {:>12.4}  [95% CI {lo:.4} .. {hi:.4}]",
                     m.mean
                 ),
-                _ => println!("  {label:<24} {:>12.4}", m.mean),
+                _ => out!("  {label:<24} {:>12.4}", m.mean),
             }
         }
     }
-    println!("wrote {}", dir.display());
+    out!("wrote {}", dir.display());
 }
 
 fn validate(args: ValidateArgs) -> Result<ExitCode> {
@@ -193,15 +218,15 @@ fn validate(args: ValidateArgs) -> Result<ExitCode> {
     let mut failed = 0;
     for path in &args.scenarios {
         match load_file(path, &ovs) {
-            Ok(s) => println!("ok: {} ({})", path.display(), s.name()),
+            Ok(s) => out!("ok: {} ({})", path.display(), s.name()),
             Err(e) => {
-                eprintln!("{e}");
+                err!("{e}");
                 failed += 1;
             }
         }
     }
     if failed > 0 {
-        eprintln!(
+        err!(
             "{failed} of {} scenario files have problems",
             args.scenarios.len()
         );

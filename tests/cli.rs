@@ -249,6 +249,16 @@ fn bad_input_exits_2_with_the_place_and_no_output() {
     );
     bad(None, &[], &["cannot read scenario file", "bad.yaml"]);
     bad(
+        Some("regions: []\nregions: []\n"),
+        &[],
+        &[
+            "line 2",
+            "duplicate mapping key",
+            "bad.yaml:2:1",
+            "fix: a key appears twice",
+        ],
+    );
+    bad(
         Some("regions: {name: a}\nproviders: []\ninference: {users: []}\n"),
         &[],
         &["regions: expected a list, found a mapping"],

@@ -60,6 +60,10 @@ pub struct RunInfo {
     pub scenario: String,
     /// Scenario file as given.
     pub scenario_file: String,
+    /// Master seed.
+    pub seed: u64,
+    /// When the run started, seconds since 1970-01-01 UTC.
+    pub started_unix_s: u64,
     /// `--set` overrides applied, in order.
     pub overrides: Vec<String>,
     /// Worker threads.

@@ -18,6 +18,10 @@ pub(super) fn collect(w: &World<'_>, horizon: SimTime) -> Metrics {
     let mut m = Metrics::new();
     let all = rec.overall();
     group(&mut m, "inference", &all);
+    m.insert(
+        "inference.clamped_latencies.count".into(),
+        (all.ttft.clamped() + all.e2e.clamped()) as f64,
+    );
     for (r, g) in s.regions().iter().zip(&rec.regions) {
         group(&mut m, &format!("region.{}", r.name), g);
     }

@@ -139,13 +139,57 @@ fn parse(text: &str, origin: &str) -> Result<Value, LoadError> {
     }
     let doc: Value = serde_saphyr::from_str(text).map_err(|e| LoadError::Syntax {
         origin: origin.to_string(),
-        message: e.to_string(),
+        message: syntax_message(&e.to_string(), origin),
     })?;
     Ok(if doc.is_null() {
         Value::Object(Default::default())
     } else {
         doc
     })
+}
+
+/// The parser's message in the user's terms: the file's name instead of `<input>`, the
+/// parser's own configuration hints replaced by what to do, and a fix line.
+fn syntax_message(message: &str, origin: &str) -> String {
+    const HINTS: [(&str, &str, &str); 5] = [
+        (
+            ", set DuplicateKeyPolicy in Options if acceptable",
+            "",
+            "a key appears twice in the same mapping: keep one",
+        ),
+        (
+            " rejected by the configured policy",
+            " (numbers must be finite)",
+            "write a finite number",
+        ),
+        (
+            "use from_str_multiple or from_str_multiple_with_options",
+            "a scenario file holds one document",
+            "remove the extra `---` documents",
+        ),
+        (
+            "budget breached",
+            "the document is too large or too deeply nested",
+            "simplify the file",
+        ),
+        (
+            "",
+            "",
+            "check the indentation, colons, brackets and quotes at that line",
+        ),
+    ];
+    let mut text = message.replace("<input>", origin);
+    let mut fix = "";
+    for (needle, replacement, hint) in HINTS {
+        if text.contains(needle) {
+            if !needle.is_empty() {
+                text = text.replace(needle, replacement);
+            }
+            fix = hint;
+            break;
+        }
+    }
+    format!("{}\n    fix: {fix}", text.trim_end())
 }
 
 /// Deserializes the document into the serde mirror. Every structural problem is found first
