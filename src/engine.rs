@@ -148,7 +148,7 @@ impl<E: Copy> QuadHeap<E> {
     }
 }
 
-/// The future event list: a binary heap keyed by (time, insertion sequence).
+/// The future event list: a 4-ary heap keyed by (time, insertion sequence).
 pub struct EventQueue<E> {
     heap: QuadHeap<E>,
     next_seq: u64,

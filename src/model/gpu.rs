@@ -3,7 +3,7 @@
 //! Every figure here is a vendor datasheet peak (dense, no sparsity), not a measurement: the
 //! efficiency factors of the scenario's `calibration` block turn peaks into achievable rates.
 //! Sources: NVIDIA H100/H200/A100/L40S/RTX 4090/RTX 3090 and AMD MI300X datasheets, collected
-//! in the project's domain facts; reference rental prices from Vast.ai medians and Akash's
+//! from the vendors' published datasheets; reference rental prices from Vast.ai medians and Akash's
 //! price list (read 2026-09).
 
 /// One GPU class from the datasheet table.

@@ -258,7 +258,7 @@ mod tests {
 
     #[test]
     fn goodput_peaks_near_the_young_daly_interval() {
-        // C = 120 s, M = 6 h: Young/Daly gives ~38 min (domain facts).
+        // C = 120 s, M = 6 h: Young/Daly gives ~38 min.
         let (c, m) = (120.0, 6.0 * 3600.0);
         let yd = young_daly_interval_s(c, m);
         assert!((yd / 60.0 - 37.9).abs() < 0.1);

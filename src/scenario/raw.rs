@@ -81,7 +81,7 @@ pub struct RawRegion {
     #[serde(default)]
     pub utc_offset_h: f64,
     /// Access bandwidth of hosts in the region, Mbit/s. Default 1000: consumer GPU hosts on
-    /// marketplaces have about 1 Gbit/s (domain facts, network).
+    /// marketplaces such as Vast.ai list about 1 Gbit/s.
     #[serde(default = "default_bandwidth")]
     pub bandwidth_mbps: f64,
 }
@@ -97,7 +97,7 @@ fn default_bandwidth() -> f64 {
 #[schemars(rename = "Network")]
 pub struct RawNetwork {
     /// Round-trip time inside one region, ms. Default 1.0: inside one availability zone or
-    /// between zones, 0.25-3.4 ms (domain facts, network).
+    /// between zones, round trips are 0.25-3.4 ms (AWS and IBM Cloud published latencies).
     pub intra_region_rtt_ms: f64,
     /// Round-trip times between regions, ms: `rtt_ms: {us-east: {eu-west: 76}}`. One direction
     /// is enough (the matrix is symmetric); every pair of distinct regions needs a value.
@@ -164,8 +164,9 @@ pub struct RawInference {
     /// How a request picks a GPU pool.
     #[serde(default)]
     pub routing: Routing,
-    /// Requests that may wait per GPU of a pool before new ones are turned away. Default 64;
-    /// `null` for no limit (memory then grows with an overloaded queue).
+    /// Requests that may wait per GPU of a pool before new ones are turned away (admission
+    /// control, a design choice of the network rather than a measured figure). Default 64;
+    /// 0 makes a loss system; `null` for no limit (memory then grows with an overloaded queue).
     #[serde(default = "default_queue")]
     pub max_queue_per_gpu: Option<u32>,
     /// Pools farther than this round trip are never used, ms (`null`: no limit).
@@ -234,7 +235,8 @@ pub struct RawUserGroup {
 pub struct RawDailyCycle {
     /// Relative swing of the rate, 0 to 1 (0: flat; 1: zero at the trough).
     pub amplitude: f64,
-    /// Local hour of the peak, 0 to 24. Default 20 (evening peak of consumer traffic).
+    /// Local hour of the peak, 0 to 24. Default 20: an evening peak, assumed for consumer chat
+    /// traffic; set it from your own traffic data.
     #[serde(default = "default_peak")]
     pub peak_local_h: f64,
 }
@@ -263,10 +265,10 @@ pub enum Routing {
 #[schemars(rename = "Calibration")]
 pub struct RawCalibration {
     /// Achieved share of the datasheet BF16 FLOP/s. Default 0.80: a BF16 8192^3 matrix product
-    /// reached ~798 of 989 TFLOP/s on an H100 SXM (PyTorch; domain facts).
+    /// reached ~798 of the datasheet's 989 TFLOP/s on an H100 SXM 80GB (measured with PyTorch).
     pub compute_efficiency: f64,
     /// Achieved share of the datasheet memory bandwidth. Default 0.90: a device-to-device copy
-    /// reached ~3.0 of 3.35 TB/s on an H100 SXM (domain facts).
+    /// reached ~3.0 of the datasheet's 3.35 TB/s on an H100 SXM 80GB (measured with PyTorch).
     pub memory_efficiency: f64,
 }
 
