@@ -2,6 +2,7 @@
 //! regions, provider pools and inference demand to the event engine.
 
 pub mod gpu;
+pub mod jobs;
 pub mod pool;
 pub mod training;
 pub mod world;

@@ -51,6 +51,89 @@ pub struct Pool {
     pub roofline: Roofline,
     /// Whether the model's weights fit in one GPU's memory.
     pub fits: bool,
+    /// Mean time between failures of one GPU, seconds.
+    pub mtbf_s: f64,
+    /// Bandwidth between the group's own GPUs, bytes/s per GPU.
+    pub interconnect_bytes_per_s: f64,
+}
+
+/// A class of training or fine-tuning jobs, validated.
+#[derive(Clone, Debug)]
+pub struct JobClass {
+    /// Unique name.
+    pub name: String,
+    /// Training or fine-tuning.
+    pub kind: raw::JobKind,
+    /// Arrivals per second.
+    pub rate_per_s: f64,
+    /// Model parameters.
+    pub params: f64,
+    /// Tokens to process.
+    pub tokens: f64,
+    /// GPUs wanted.
+    pub gpus: u32,
+    /// Tokens per step.
+    pub tokens_per_step: f64,
+    /// Where the GPUs may be.
+    pub placement: raw::Placement,
+    /// Checkpoint write time, s.
+    pub checkpoint_s: f64,
+    /// Restart time, s.
+    pub restart_s: f64,
+    /// Work between checkpoints, s (None: Young/Daly for the placement).
+    pub interval_s: Option<f64>,
+}
+
+impl JobClass {
+    /// FLOPs per parameter per token: 6 for training, 4 for fine-tuning.
+    pub fn flops_per_param_token(&self) -> f64 {
+        match self.kind {
+            raw::JobKind::Training => 6.0,
+            raw::JobKind::FineTuning => 4.0,
+        }
+    }
+
+    /// Gradient bytes exchanged per step (BF16 gradients of the trained parameters).
+    pub fn gradient_bytes(&self) -> f64 {
+        let trained = match self.kind {
+            raw::JobKind::Training => 1.0,
+            raw::JobKind::FineTuning => 0.01,
+        };
+        self.params * trained * 2.0
+    }
+
+    /// Memory per GPU for model states under sharded data parallelism, bytes: 16 bytes per
+    /// parameter for training (BF16 weights and gradients, FP32 master weights and two Adam
+    /// moments), 2 for fine-tuning's frozen BF16 weights; split over the GPUs.
+    pub fn state_bytes_per_gpu(&self) -> f64 {
+        let per_param = match self.kind {
+            raw::JobKind::Training => 16.0,
+            raw::JobKind::FineTuning => 2.0,
+        };
+        self.params * per_param / f64::from(self.gpus)
+    }
+
+    /// Total model FLOPs of the job.
+    pub fn total_flops(&self) -> f64 {
+        self.flops_per_param_token() * self.params * self.tokens
+    }
+}
+
+/// The centralized cloud reference, validated.
+#[derive(Clone, Debug)]
+pub struct Cloud {
+    /// GPU class.
+    pub class: &'static GpuClass,
+    /// Achievable FLOP/s of one GPU.
+    pub flops: f64,
+    /// Price per GPU-hour, USD.
+    pub price_usd_per_gpu_hour: f64,
+    /// Bandwidth per GPU, bytes/s.
+    pub bandwidth_bytes_per_s: f64,
+    /// One-way latency, s.
+    pub latency_s: f64,
+    /// Mean time between failures of one GPU, s.
+    pub mtbf_s: f64,
 }
 
 /// Users in one region, validated.
@@ -85,6 +168,8 @@ pub struct Scenario {
     pub(crate) routing: Routing,
     pub(crate) max_queue_per_gpu: Option<u32>,
     pub(crate) max_rtt_s: Option<f64>,
+    pub(crate) jobs: Vec<JobClass>,
+    pub(crate) cloud: Cloud,
     pub(crate) raw: RawScenario,
 }
 
@@ -120,6 +205,14 @@ impl Scenario {
     /// User groups.
     pub fn users(&self) -> &[UserGroup] {
         &self.users
+    }
+    /// Training and fine-tuning job classes.
+    pub fn jobs(&self) -> &[JobClass] {
+        &self.jobs
+    }
+    /// The cloud reference.
+    pub fn cloud(&self) -> &Cloud {
+        &self.cloud
     }
     /// The service-time override, if any.
     pub fn service_override(&self) -> Option<&Dist> {

@@ -25,6 +25,9 @@ pub struct GpuClass {
     pub reference_price_usd_per_hour: Option<f64>,
     /// Where the figures come from.
     pub source: &'static str,
+    /// A datacenter part (sets reliability and interconnect defaults) rather than a
+    /// consumer card.
+    pub datacenter: bool,
 }
 
 /// The datasheet table. Prices: Vast.ai medians (H100 SXM 2.40; A100 80GB 0.78-1.20, RTX 4090
@@ -39,6 +42,7 @@ pub const GPU_CLASSES: &[GpuClass] = &[
         tdp_w: 700.0,
         reference_price_usd_per_hour: Some(2.40),
         source: "datasheet: NVIDIA H100 Tensor Core GPU datasheet",
+        datacenter: true,
     },
     GpuClass {
         id: "h100_pcie",
@@ -49,6 +53,7 @@ pub const GPU_CLASSES: &[GpuClass] = &[
         tdp_w: 350.0,
         reference_price_usd_per_hour: None,
         source: "datasheet: NVIDIA H100 Tensor Core GPU datasheet",
+        datacenter: true,
     },
     GpuClass {
         id: "h200_sxm",
@@ -59,6 +64,7 @@ pub const GPU_CLASSES: &[GpuClass] = &[
         tdp_w: 700.0,
         reference_price_usd_per_hour: Some(4.45),
         source: "datasheet: NVIDIA H200 Tensor Core GPU datasheet",
+        datacenter: true,
     },
     GpuClass {
         id: "a100_80gb_sxm",
@@ -69,6 +75,7 @@ pub const GPU_CLASSES: &[GpuClass] = &[
         tdp_w: 400.0,
         reference_price_usd_per_hour: Some(0.99),
         source: "datasheet: NVIDIA A100 Tensor Core GPU datasheet",
+        datacenter: true,
     },
     GpuClass {
         id: "l40s",
@@ -79,6 +86,7 @@ pub const GPU_CLASSES: &[GpuClass] = &[
         tdp_w: 350.0,
         reference_price_usd_per_hour: None,
         source: "datasheet: NVIDIA L40S datasheet",
+        datacenter: true,
     },
     GpuClass {
         id: "rtx_4090",
@@ -89,6 +97,7 @@ pub const GPU_CLASSES: &[GpuClass] = &[
         tdp_w: 450.0,
         reference_price_usd_per_hour: Some(0.38),
         source: "datasheet: NVIDIA Ada Lovelace architecture whitepaper (FP16 tensor, FP32 accumulate)",
+        datacenter: false,
     },
     GpuClass {
         id: "rtx_3090",
@@ -99,6 +108,7 @@ pub const GPU_CLASSES: &[GpuClass] = &[
         tdp_w: 350.0,
         reference_price_usd_per_hour: Some(0.24),
         source: "datasheet: NVIDIA Ampere GA102 whitepaper (FP16 tensor, FP32 accumulate; approximate)",
+        datacenter: false,
     },
     GpuClass {
         id: "mi300x",
@@ -109,6 +119,7 @@ pub const GPU_CLASSES: &[GpuClass] = &[
         tdp_w: 750.0,
         reference_price_usd_per_hour: None,
         source: "datasheet: AMD Instinct MI300X data sheet",
+        datacenter: true,
     },
 ];
 

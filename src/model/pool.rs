@@ -12,11 +12,13 @@ pub struct PoolState {
     pub count: u32,
     /// GPUs serving a request.
     pub busy: u32,
+    /// GPUs reserved by training or fine-tuning jobs.
+    pub reserved: u32,
     /// Requests waiting, by slab index, in arrival order.
     pub queue: VecDeque<u32>,
     /// Largest queue allowed (usize::MAX: no limit).
     pub capacity: usize,
-    /// Integral of busy GPUs over time, GPU-nanoseconds.
+    /// Integral of occupied GPUs (serving or reserved by a job) over time, GPU-nanoseconds.
     pub busy_area: u128,
     /// Integral of requests in system (busy + queued) over time, request-nanoseconds.
     pub system_area: u128,
@@ -32,6 +34,7 @@ impl PoolState {
         Self {
             count,
             busy: 0,
+            reserved: 0,
             queue: VecDeque::with_capacity(capacity.min(1 << 16)),
             capacity,
             busy_area: 0,
@@ -45,7 +48,7 @@ impl PoolState {
     #[inline]
     pub fn advance(&mut self, now: SimTime) {
         let dt = u128::from(now - self.last);
-        self.busy_area += u128::from(self.busy) * dt;
+        self.busy_area += u128::from(self.busy + self.reserved) * dt;
         self.system_area += (u128::from(self.busy) + self.queue.len() as u128) * dt;
         self.last = now;
     }
@@ -53,7 +56,13 @@ impl PoolState {
     /// Whether a GPU is free.
     #[inline]
     pub fn has_free(&self) -> bool {
-        self.busy < self.count
+        self.busy + self.reserved < self.count
+    }
+
+    /// GPUs neither serving nor reserved.
+    #[inline]
+    pub fn idle(&self) -> u32 {
+        self.count - self.busy - self.reserved
     }
 
     /// Whether a new request can be accepted (a free GPU or room in the queue).
@@ -66,7 +75,7 @@ impl PoolState {
     pub fn areas_at(&self, now: SimTime) -> (u128, u128) {
         let dt = u128::from(now - self.last);
         (
-            self.busy_area + u128::from(self.busy) * dt,
+            self.busy_area + u128::from(self.busy + self.reserved) * dt,
             self.system_area + (u128::from(self.busy) + self.queue.len() as u128) * dt,
         )
     }

@@ -17,6 +17,7 @@ use crate::rng::{StreamRng, Streams};
 use crate::scenario::Scenario;
 use crate::scenario::raw::Routing;
 
+use super::jobs::Jobs;
 use super::pool::PoolState;
 
 const NANOS_PER_HOUR: f64 = 3.6e12;
@@ -32,6 +33,10 @@ pub enum Event {
     Epoch,
     /// The warm-up ends: statistics start.
     WarmupEnd,
+    /// A job of class `0` arrives.
+    JobArrival(u32),
+    /// The job in slot `0` ends.
+    JobDone(u32),
 }
 
 /// A pool a user group may use, with the network costs precomputed.
@@ -102,6 +107,7 @@ pub struct World<'s> {
     epoch_start: SimTime,
     epoch_areas: Vec<(u128, u128)>,
     warm_areas: Vec<(u128, u128)>,
+    jobs: Jobs,
 }
 
 impl<'s> World<'s> {
@@ -148,6 +154,7 @@ impl<'s> World<'s> {
             epoch_start: 0,
             epoch_areas: vec![(0, 0); n],
             warm_areas: vec![(0, 0); n],
+            jobs: Jobs::new(s, streams),
         }
     }
 
@@ -158,6 +165,7 @@ impl<'s> World<'s> {
             q.schedule_at(self.s.warmup(), Event::WarmupEnd);
         }
         q.schedule_at(self.s.epoch.min(self.s.horizon()), Event::Epoch);
+        self.jobs.start(self.s, q);
         for u in 0..self.users.len() {
             if let Some(t) = self.next_arrival(u) {
                 q.schedule_at(t, Event::Arrival(u as u32));
@@ -389,7 +397,15 @@ impl Model for World<'_> {
         match event {
             Event::Arrival(u) => self.arrival(u as usize, now, q),
             Event::Complete(slot) => self.complete(slot, now, q),
+            Event::JobArrival(c) => self
+                .jobs
+                .arrival(self.s, c as usize, now, &mut self.pools, q),
+            Event::JobDone(slot) => self
+                .jobs
+                .done(self.s, slot as usize, now, &mut self.pools, q),
             Event::Epoch => {
+                // Inference may have freed GPUs since the last job event.
+                self.jobs.place_waiting(self.s, now, &mut self.pools, q);
                 self.close_epoch(now);
                 let next = now.saturating_add(self.s.epoch);
                 if next < self.s.horizon() {
@@ -457,5 +473,8 @@ impl World<'_> {
     }
     pub(super) fn warm_areas(&self) -> &[(u128, u128)] {
         &self.warm_areas
+    }
+    pub(super) fn jobs(&self) -> &Jobs {
+        &self.jobs
     }
 }

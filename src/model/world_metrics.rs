@@ -87,6 +87,7 @@ pub(super) fn collect(w: &World<'_>, horizon: SimTime) -> Metrics {
         system / window_ns,
     );
     m.insert("provider.revenue_usd.total".into(), revenue);
+    w.jobs().metrics(s, &mut m);
     m.insert("provider.cost_usd.total".into(), cost);
     m.insert("provider.profit_usd.total".into(), revenue - cost);
     if rec.output_tokens > 0 {

@@ -5,8 +5,9 @@ use std::collections::HashMap;
 
 use super::issue::Issues;
 use super::path::YamlPath;
+use super::raw::Placement;
 use super::raw::RawScenario;
-use super::{Pool, Region, Scenario, UserGroup};
+use super::{Cloud, JobClass, Pool, Region, Scenario, UserGroup};
 use crate::engine::{SimTime, from_secs};
 use crate::model::gpu::{Roofline, class_ids, find_class};
 
@@ -55,6 +56,8 @@ pub fn validate(mut raw: RawScenario, stem: &str) -> Result<Scenario, Issues> {
         &root.key("inference").key("users"),
         &mut issues,
     );
+    let jobs = jobs(&raw, &pools, &root.key("training"), &mut issues);
+    let cloud = cloud(&raw, &root.key("cloud"), &mut issues);
     let inf = &raw.inference;
     let ip = root.key("inference");
     let prompt = inf
@@ -82,7 +85,7 @@ pub fn validate(mut raw: RawScenario, stem: &str) -> Result<Scenario, Issues> {
     if !issues.is_empty() {
         return Err(issues);
     }
-    let (Some(prompt), Some(output)) = (prompt, output) else {
+    let (Some(prompt), Some(output), Some(cloud)) = (prompt, output, cloud) else {
         return Err(issues);
     };
     let service = match service {
@@ -108,6 +111,8 @@ pub fn validate(mut raw: RawScenario, stem: &str) -> Result<Scenario, Issues> {
         routing: raw.inference.routing,
         max_queue_per_gpu: raw.inference.max_queue_per_gpu,
         max_rtt_s: raw.inference.max_rtt_ms.map(|ms| ms / 1e3),
+        jobs,
+        cloud,
         raw,
     };
     reachability(&scenario, &root, &mut issues);
@@ -398,6 +403,22 @@ fn pools(
             (None, None) => {}
         }
         g.price_usd_per_gpu_hour = price;
+        let dc = class.is_some_and(|c| c.datacenter);
+        let mtbf_h = *g.mtbf_h.get_or_insert(if dc { 50_700.0 } else { 500.0 });
+        issues.positive(
+            &gp.key("mtbf_h"),
+            mtbf_h,
+            "give the mean time between failures of one GPU, hours",
+        );
+        let region_mbps = region.map_or(1000.0, |r| raw.regions[r].bandwidth_mbps);
+        let ic = *g
+            .interconnect_gbps
+            .get_or_insert(if dc { 400.0 } else { region_mbps / 1000.0 });
+        issues.positive(
+            &gp.key("interconnect_gbps"),
+            ic,
+            "give the bandwidth between the group's GPUs, Gbit/s",
+        );
         if let (Some(region), Some(class), Some(price)) = (region, class, price) {
             let fits = model_gb <= class.vram_gb;
             fits_any |= fits;
@@ -417,6 +438,8 @@ fn pools(
                 price_usd_per_gpu_hour: price,
                 roofline,
                 fits,
+                mtbf_s: mtbf_h * 3600.0,
+                interconnect_bytes_per_s: ic * 1e9 / 8.0,
             });
         }
     }
@@ -531,4 +554,158 @@ fn reachability(s: &Scenario, root: &YamlPath, issues: &mut Issues) {
             );
         }
     }
+}
+
+fn jobs(raw: &RawScenario, pools: &[Pool], p: &YamlPath, issues: &mut Issues) -> Vec<JobClass> {
+    let mut seen = HashMap::new();
+    let mut out = Vec::new();
+    for (i, j) in raw.training.iter().enumerate() {
+        let jp = p.index(i);
+        if !name_ok(&j.name) {
+            issues.push(
+                &jp.key("name"),
+                format!("`{}` is not a usable name", j.name),
+                NAME_FIX,
+            );
+        } else if let Some(k) = seen.insert(j.name.as_str(), i) {
+            issues.push(
+                &jp.key("name"),
+                format!("`{}` is also the name of training[{k}]", j.name),
+                "give every job class a distinct name",
+            );
+        }
+        issues.within(
+            &jp.key("arrivals_per_day"),
+            j.arrivals_per_day,
+            0.0,
+            1e6,
+            "give the mean number of jobs per day",
+        );
+        let ok = issues.positive(
+            &jp.key("params_b"),
+            j.params_b,
+            "give the parameter count in billions, e.g. 8",
+        ) & issues.positive(
+            &jp.key("tokens_b"),
+            j.tokens_b,
+            "give the tokens to process in billions",
+        ) & issues.positive(
+            &jp.key("tokens_per_step_m"),
+            j.tokens_per_step_m,
+            "give the global batch in million tokens, e.g. 4",
+        );
+        issues.non_negative(
+            &jp.key("checkpoint_s"),
+            j.checkpoint_s,
+            "give the checkpoint write time in seconds",
+        );
+        issues.non_negative(
+            &jp.key("restart_s"),
+            j.restart_s,
+            "give the restart time in seconds",
+        );
+        if let Some(m) = j.checkpoint_interval_min {
+            issues.positive(
+                &jp.key("checkpoint_interval_min"),
+                m,
+                "give minutes of work between checkpoints, or null for Young/Daly",
+            );
+        }
+        if j.gpus == 0 {
+            issues.push(
+                &jp.key("gpus"),
+                "must be at least 1",
+                "give the number of data-parallel GPUs",
+            );
+            continue;
+        }
+        let class = JobClass {
+            name: j.name.clone(),
+            kind: j.kind,
+            rate_per_s: j.arrivals_per_day / 86_400.0,
+            params: j.params_b * 1e9,
+            tokens: j.tokens_b * 1e9,
+            gpus: j.gpus,
+            tokens_per_step: j.tokens_per_step_m * 1e6,
+            placement: j.placement,
+            checkpoint_s: j.checkpoint_s,
+            restart_s: j.restart_s,
+            interval_s: j.checkpoint_interval_min.map(|m| m * 60.0),
+        };
+        if ok {
+            placeable(&class, pools, &jp, issues);
+        }
+        out.push(class);
+    }
+    out
+}
+
+/// A job class must fit somewhere: enough GPUs with enough memory for its share of the model
+/// states, under its placement rule.
+fn placeable(j: &JobClass, pools: &[Pool], p: &YamlPath, issues: &mut Issues) {
+    let need = j.state_bytes_per_gpu() / 1e9;
+    let fit: Vec<&Pool> = pools.iter().filter(|q| q.class.vram_gb >= need).collect();
+    if fit.is_empty() {
+        issues.push(
+            &p.key("gpus"),
+            format!("each GPU would hold {need:.1} GB of model states, more than any provider GPU"),
+            "use more GPUs (states are sharded across them) or a smaller model",
+        );
+        return;
+    }
+    let available = match j.placement {
+        Placement::OneProvider => fit.iter().map(|q| q.count).max().unwrap_or(0),
+        Placement::OneRegion => {
+            let mut by_region: HashMap<usize, u32> = HashMap::new();
+            for q in &fit {
+                *by_region.entry(q.region).or_default() += q.count;
+            }
+            by_region.values().copied().max().unwrap_or(0)
+        }
+        Placement::Anywhere => fit.iter().map(|q| q.count).sum(),
+    };
+    if j.gpus > available {
+        issues.push(&p.key("gpus"), format!("wants {} GPUs, but at most {available} with enough memory exist under placement {:?}", j.gpus, j.placement), "ask for fewer GPUs, relax the placement, or add providers");
+    }
+}
+
+fn cloud(raw: &RawScenario, p: &YamlPath, issues: &mut Issues) -> Option<Cloud> {
+    let c = &raw.cloud;
+    let class = find_class(&c.gpu);
+    if class.is_none() {
+        issues.push(
+            &p.key("gpu"),
+            format!("unknown GPU class `{}`", c.gpu),
+            format!("use one of: {}", class_ids()),
+        );
+    }
+    issues.non_negative(
+        &p.key("price_usd_per_gpu_hour"),
+        c.price_usd_per_gpu_hour,
+        "give the cloud price per GPU-hour, USD",
+    );
+    issues.positive(
+        &p.key("interconnect_gbps"),
+        c.interconnect_gbps,
+        "give the bandwidth per GPU, Gbit/s",
+    );
+    issues.non_negative(
+        &p.key("latency_us"),
+        c.latency_us,
+        "give the one-way latency, microseconds",
+    );
+    issues.positive(
+        &p.key("mtbf_h"),
+        c.mtbf_h,
+        "give the mean time between failures of one GPU, hours",
+    );
+    let class = class?;
+    Some(Cloud {
+        class,
+        flops: class.bf16_tflops * 1e12 * raw.calibration.compute_efficiency,
+        price_usd_per_gpu_hour: c.price_usd_per_gpu_hour,
+        bandwidth_bytes_per_s: c.interconnect_gbps * 1e9 / 8.0,
+        latency_s: c.latency_us / 1e6,
+        mtbf_s: c.mtbf_h * 3600.0,
+    })
 }

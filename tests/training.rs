@@ -1,0 +1,117 @@
+//! Training and fine-tuning jobs on the network against the cloud reference: exact step and
+//! wall times without failures, conservation of jobs, the article's verdict on the shipped
+//! scenario, and refusal of jobs that can never be placed.
+
+use depinsim::experiment::{run_all, run_replication};
+use depinsim::metrics::aggregate;
+use depinsim::scenario::overrides::parse_override;
+use depinsim::scenario::{load_file, load_str};
+
+/// One region, one pool of 16 H100s that never fail, and one fine-tuning job class.
+const ONE_JOB: &str = "
+simulation: {horizon_h: 100, warmup_h: 0, epoch_h: 10, replications: 1, seed: 3}
+regions: [{name: lab}]
+network: {intra_region_rtt_ms: 0.01}
+providers:
+  - {name: dc, region: lab, gpu: h100_sxm, count: 16, hourly_cost_usd: 1.0, price_usd_per_gpu_hour: 2.0, mtbf_h: 1.0e12, interconnect_gbps: 400}
+inference: {users: [{region: lab, rate_per_s: 0.001}]}
+cloud: {price_usd_per_gpu_hour: 4.0, interconnect_gbps: 400, latency_us: 5, mtbf_h: 1.0e12}
+training:
+  - {name: ft, kind: fine_tuning, arrivals_per_day: 24, params_b: 8, tokens_b: 0.4, gpus: 8, tokens_per_step_m: 4, placement: one_provider, checkpoint_s: 60, checkpoint_interval_min: 10}
+";
+
+#[test]
+fn without_failures_a_job_takes_its_steps_and_checkpoints_exactly() {
+    let s = load_str(ONE_JOB, "one-job", "one-job", &[]).expect("valid");
+    let m = run_replication(&s, 0).metrics;
+    // 100 steps of 4M tokens. Compute: 4 FLOPs x 8e9 x 4e6 / (8 x 989e12 x 0.8) s per step.
+    // All-reduce of 1% of the BF16 gradients (1.6e8 bytes) on 50 GB/s with 5 us latency.
+    let compute: f64 = 4.0 * 8e9 * 4e6 / (8.0 * 989e12 * 0.8);
+    let comm = 2.0 * 7.0 / 8.0 * 1.6e8 / 50e9 + 2.0 * 7.0 * 5e-6;
+    let work = 100.0 * (compute + comm);
+    let checkpoints = ((work / 600.0).ceil() - 1.0) * 60.0;
+    let expected_h = (work + checkpoints) / 3600.0;
+    let got = m["job.ft.wall_h.mean"];
+    assert!(
+        (got / expected_h - 1.0).abs() < 1e-9,
+        "wall {got} h vs {expected_h} h"
+    );
+    assert_eq!(m["job.ft.failures.mean"], 0.0);
+    assert!((m["job.ft.goodput_ratio.mean"] - work / (work + checkpoints)).abs() < 1e-9);
+    // Same GPUs and link on the cloud, so the same time; half the price per GPU-hour.
+    assert!((m["job.ft.time_vs_cloud_ratio.mean"] - 1.0).abs() < 1e-9);
+    assert!((m["job.ft.cost_vs_cloud_ratio.mean"] - 0.5).abs() < 1e-9);
+}
+
+#[test]
+fn every_job_is_placed_waiting_or_was_never_measured() {
+    // Two slots of 8 GPUs for a job every hour: jobs queue, and all are accounted for.
+    let sets = [
+        "training.ft.tokens_b=40",
+        "training.ft.checkpoint_interval_min=null",
+    ]
+    .map(|s| parse_override(s).expect("override"));
+    let s = load_str(ONE_JOB, "one-job", "one-job", &sets).expect("valid");
+    let m = run_replication(&s, 0).metrics;
+    let (arrived, placed, waiting) = (
+        m["job.ft.arrived_jobs.count"],
+        m["job.ft.placed_jobs.count"],
+        m["job.ft.waiting_jobs.count"],
+    );
+    assert!(waiting > 0.0, "jobs should queue for GPUs");
+    assert_eq!(arrived, placed + waiting);
+    assert!(m["job.ft.completed_jobs.count"] <= placed);
+    assert!(
+        m["gpu.utilisation_ratio.mean"] > 0.9,
+        "reserved GPUs count as occupied"
+    );
+}
+
+#[test]
+fn the_shipped_scenario_finds_inference_and_fine_tuning_viable_and_pretraining_not() {
+    let sets = ["simulation.horizon_h=48", "simulation.replications=6"]
+        .map(|s| parse_override(s).expect("override"));
+    let s = load_file(
+        std::path::Path::new("scenarios/training-vs-inference.yaml"),
+        &sets,
+    )
+    .expect("valid");
+    let outs = run_all(&s, 0, &|| {}).expect("threads");
+    let m = aggregate(&outs.into_iter().map(|o| o.metrics).collect::<Vec<_>>());
+    let pre = &m["job.pretrain-70b.cost_vs_cloud_ratio.mean"];
+    assert!(
+        pre.mean > 5.0,
+        "pretraining over the WAN costs far more than the cloud: {pre:?}"
+    );
+    assert!(
+        m["job.pretrain-70b.compute_share_ratio.mean"].mean < 0.2,
+        "gradient exchange dominates"
+    );
+    let ft = &m["job.finetune-8b.cost_vs_cloud_ratio.mean"];
+    assert!(
+        ft.ci95_high.unwrap_or(f64::INFINITY) < 1.0,
+        "LoRA fine-tuning is cheaper than the cloud: {ft:?}"
+    );
+    assert_eq!(m["inference.drop_ratio.mean"].mean, 0.0);
+}
+
+#[test]
+fn jobs_that_can_never_be_placed_are_refused() {
+    for (set, expect) in [
+        ("training.ft.gpus=64", "wants 64 GPUs"),
+        ("training.ft.kind=training", ""),
+        ("training.ft.params_b=2000", "GB of model states"),
+    ] {
+        let ov = parse_override(set).expect("override");
+        let r = load_str(ONE_JOB, "one-job", "one-job", &[ov]);
+        if expect.is_empty() {
+            assert!(
+                r.is_ok(),
+                "{set}: a full training job of 8B on 8 H100s fits (16 GB each)"
+            );
+        } else {
+            let e = r.err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(e.contains(expect), "{set}: {e}");
+        }
+    }
+}
