@@ -29,6 +29,30 @@ const MAX_REPLICATIONS: u32 = 100_000;
 /// Names appear inside dot-separated metric names (`region.<name>.ttft_s.p95`).
 const NAME_FIX: &str = "use letters, digits, '-' and '_' only (names appear in metric names)";
 
+/// Checks that item `i` of `list` has a usable name that no earlier item has.
+fn unique_name(
+    issues: &mut Issues,
+    item: &YamlPath,
+    name: &str,
+    seen: &mut HashMap<String, usize>,
+    i: usize,
+    list: &str,
+) {
+    if !name_ok(name) {
+        issues.push(
+            &item.key("name"),
+            format!("`{name}` is not a usable name"),
+            NAME_FIX,
+        );
+    } else if let Some(j) = seen.insert(name.to_string(), i) {
+        issues.push(
+            &item.key("name"),
+            format!("`{name}` is also the name of {list}[{j}]"),
+            "give every item a distinct name",
+        );
+    }
+}
+
 fn name_ok(name: &str) -> bool {
     !name.is_empty()
         && name
@@ -193,19 +217,7 @@ fn regions(raw: &RawScenario, p: &YamlPath, issues: &mut Issues) -> Vec<Region> 
         .enumerate()
         .map(|(i, r)| {
             let rp = p.index(i);
-            if !name_ok(&r.name) {
-                issues.push(
-                    &rp.key("name"),
-                    format!("`{}` is not a usable name", r.name),
-                    NAME_FIX,
-                );
-            } else if let Some(j) = seen.insert(r.name.as_str(), i) {
-                issues.push(
-                    &rp.key("name"),
-                    format!("`{}` is also the name of regions[{j}]", r.name),
-                    "give every region a distinct name",
-                );
-            }
+            unique_name(issues, &rp, &r.name, &mut seen, i, "regions");
             issues.within(
                 &rp.key("utc_offset_h"),
                 r.utc_offset_h,
@@ -343,19 +355,7 @@ fn pools(
     let mut fits_any = false;
     for (i, g) in raw.providers.iter_mut().enumerate() {
         let gp = p.index(i);
-        if !name_ok(&g.name) {
-            issues.push(
-                &gp.key("name"),
-                format!("`{}` is not a usable name", g.name),
-                NAME_FIX,
-            );
-        } else if let Some(j) = seen.insert(g.name.clone(), i) {
-            issues.push(
-                &gp.key("name"),
-                format!("`{}` is also the name of providers[{j}]", g.name),
-                "give every provider group a distinct name",
-            );
-        }
+        unique_name(issues, &gp, &g.name, &mut seen, i, "providers");
         let region = index.get(g.region.as_str()).copied();
         if region.is_none() {
             issues.push(
@@ -561,19 +561,7 @@ fn jobs(raw: &RawScenario, pools: &[Pool], p: &YamlPath, issues: &mut Issues) ->
     let mut out = Vec::new();
     for (i, j) in raw.training.iter().enumerate() {
         let jp = p.index(i);
-        if !name_ok(&j.name) {
-            issues.push(
-                &jp.key("name"),
-                format!("`{}` is not a usable name", j.name),
-                NAME_FIX,
-            );
-        } else if let Some(k) = seen.insert(j.name.as_str(), i) {
-            issues.push(
-                &jp.key("name"),
-                format!("`{}` is also the name of training[{k}]", j.name),
-                "give every job class a distinct name",
-            );
-        }
+        unique_name(issues, &jp, &j.name, &mut seen, i, "training");
         issues.within(
             &jp.key("arrivals_per_day"),
             j.arrivals_per_day,
