@@ -19,6 +19,9 @@ pub enum Command {
     /// Run a scenario and write summary.json, run.json, timeseries.parquet and
     /// scenario.resolved.yaml.
     Run(RunArgs),
+    /// Run a scenario like `run`, then print the viability table (inference, training and
+    /// fine-tuning against the cloud reference, with 95% intervals) and write viability.json.
+    Viability(RunArgs),
     /// Check scenario files and report every problem, with its line and a fix.
     Validate(ValidateArgs),
     /// Print the JSON Schema of scenario files (for editor completion and checks).

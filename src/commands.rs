@@ -57,7 +57,8 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
 /// Runs the chosen subcommand.
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Run(args) => run(args),
+        Command::Run(args) => run(args, false),
+        Command::Viability(args) => run(args, true),
         Command::Validate(args) => validate(args),
         Command::Schema => {
             out!("{}", schema_json());
@@ -72,7 +73,7 @@ fn overrides(set: &[String]) -> Result<Vec<Override>> {
         .collect()
 }
 
-fn run(args: RunArgs) -> Result<ExitCode> {
+fn run(args: RunArgs, viability: bool) -> Result<ExitCode> {
     let mut set = args.set.clone();
     if let Some(seed) = args.seed {
         set.push(format!("simulation.seed={seed}"));
@@ -123,7 +124,16 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     };
 
     write_outputs(staging.path(), &scenario, &summary, &info, &rows)?;
+    let table = viability.then(|| depinsim::viability::table(&scenario, &summary));
+    if let Some(t) = &table {
+        let json = serde_json::to_string_pretty(t)? + "\n";
+        std::fs::write(staging.path().join("viability.json"), json)
+            .context("writing viability.json")?;
+    }
     let dir = staging.commit()?;
+    if let Some(t) = &table {
+        out!("{}", depinsim::viability::render(t));
+    }
     if !args.quiet {
         print_table(&scenario, &summary, &info, &dir);
     }

@@ -37,3 +37,4 @@ pub mod metrics;
 pub mod model;
 pub mod rng;
 pub mod scenario;
+pub mod viability;

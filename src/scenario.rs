@@ -134,6 +134,9 @@ pub struct Cloud {
     pub latency_s: f64,
     /// Mean time between failures of one GPU, s.
     pub mtbf_s: f64,
+    /// What the scenario's inference costs on one cloud GPU per million output tokens, USD
+    /// (the same roofline, at batch 1, at the cloud's price).
+    pub inference_usd_per_million_tokens: f64,
 }
 
 /// Users in one region, validated.
@@ -169,6 +172,7 @@ pub struct Scenario {
     pub(crate) max_queue_per_gpu: Option<u32>,
     pub(crate) max_rtt_s: Option<f64>,
     pub(crate) jobs: Vec<JobClass>,
+    pub(crate) slo_ttft: SimTime,
     pub(crate) cloud: Cloud,
     pub(crate) raw: RawScenario,
 }
@@ -209,6 +213,14 @@ impl Scenario {
     /// Training and fine-tuning job classes.
     pub fn jobs(&self) -> &[JobClass] {
         &self.jobs
+    }
+    /// The inference time-to-first-token objective.
+    pub fn slo_ttft(&self) -> SimTime {
+        self.slo_ttft
+    }
+    /// The viability criteria.
+    pub fn viability(&self) -> &raw::RawViability {
+        &self.raw.viability
     }
     /// The cloud reference.
     pub fn cloud(&self) -> &Cloud {

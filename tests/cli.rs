@@ -107,6 +107,47 @@ fn the_resolved_scenario_repeats_the_run_exactly() {
 }
 
 #[test]
+fn viability_prints_the_table_and_writes_it() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("v");
+    let assert = depinsim()
+        .args([
+            "viability",
+            "scenarios/training-vs-inference.yaml",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .args([
+            "--set",
+            "simulation.horizon_h=24",
+            "--set",
+            "simulation.replications=3",
+        ])
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    for word in [
+        "workload",
+        "pretrain-70b",
+        "finetune-8b",
+        "inference",
+        "not viable",
+        "[95% CI]",
+    ] {
+        assert!(stdout.contains(word), "`{word}` missing from:\n{stdout}");
+    }
+    let rows: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("viability.json")).expect("viability.json"))
+            .expect("json");
+    assert_eq!(rows.as_array().map(Vec::len), Some(3));
+    assert!(
+        out.join("summary.json").exists(),
+        "viability writes the run's outputs too"
+    );
+}
+
+#[test]
 fn a_non_empty_output_directory_is_kept_unless_forced() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("mine");

@@ -74,6 +74,11 @@ impl LatencyHist {
         self.clamped += other.clamped;
     }
 
+    /// Share of values at most `t` (within the histogram's 0.1% resolution); None when empty.
+    pub fn share_at_most(&self, t: SimTime) -> Option<f64> {
+        (self.count > 0).then(|| self.hist.quantile_below((t / 1_000).clamp(LOW_US, HIGH_US)))
+    }
+
     /// Quantile `q` (0..=1) in seconds, within 0.1% (None when empty).
     pub fn quantile_s(&self, q: f64) -> Option<f64> {
         (self.count > 0).then(|| self.hist.value_at_quantile(q) as f64 / 1e6)
@@ -95,6 +100,7 @@ mod tests {
         assert!((p50 - 0.5).abs() <= 0.5 * 1e-3, "{p50}");
         assert!((p99 - 0.99).abs() <= 0.99 * 1e-3, "{p99}");
         assert!((h.mean_s().unwrap_or_default() - 0.5005).abs() < 1e-12);
+        assert!((h.share_at_most(250_000_000).unwrap_or_default() - 0.25).abs() < 1e-3);
         assert_eq!(h.count(), 1000);
     }
 

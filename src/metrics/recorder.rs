@@ -95,6 +95,8 @@ pub struct Recorder {
     pub service_sum_ns: u128,
     /// Tokens generated.
     pub output_tokens: u64,
+    /// What users paid for the GPU time of the measured requests, USD.
+    pub inference_revenue_usd: f64,
     /// Current epoch's accumulators.
     pub epoch: EpochAcc,
     /// Finished epoch rows.
@@ -111,6 +113,7 @@ impl Recorder {
             waited: 0,
             service_sum_ns: 0,
             output_tokens: 0,
+            inference_revenue_usd: 0.0,
             epoch: EpochAcc::default(),
             rows: Vec::new(),
         }

@@ -5,7 +5,9 @@
 //! A job's whole course (steps, checkpoints, failures, rollbacks) is drawn when it is placed,
 //! per checkpoint segment ([`run_job`]); the engine only sees its arrival and its end, when
 //! its GPUs return to the pools and waiting jobs are placed, first come first served.
-//! Gradients of a job inside one provider group cross that group's interconnect; a job spread
+//! A job placed `anywhere` takes GPUs from the groups with the most idle GPUs first, so it
+//! spans as few groups as it can. Gradients of a job inside one provider group cross that
+//! group's interconnect; a job spread
 //! over groups exchanges them over the hosts' access links (the slowest one) with the worst
 //! one-way latency between the regions involved.
 
@@ -368,6 +370,11 @@ fn placement(s: &Scenario, j: &JobClass, pools: &[PoolState]) -> Option<Vec<(usi
             .map(|p| vec![(p, j.gpus)]),
         Placement::OneRegion => (0..s.regions().len())
             .find_map(|r| take(&mut (0..n).filter(|&p| fits(p) && s.pools()[p].region == r))),
-        Placement::Anywhere => take(&mut (0..n).filter(|&p| fits(p))),
+        Placement::Anywhere => {
+            // Fewest pools: the groups with the most idle GPUs first (ties in file order).
+            let mut order: Vec<usize> = (0..n).filter(|&p| fits(p)).collect();
+            order.sort_by_key(|&p| (std::cmp::Reverse(pools[p].idle()), p));
+            take(&mut order.into_iter())
+        }
     }
 }

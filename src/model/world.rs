@@ -331,6 +331,9 @@ impl<'s> World<'s> {
         p.advance(now);
         if measured {
             p.served += 1;
+            self.rec.inference_revenue_usd += r.service as f64
+                * self.s.pools()[r.pool as usize].price_usd_per_gpu_hour
+                / NANOS_PER_HOUR;
         }
         match p.queue.pop_front() {
             Some(next) => {

@@ -90,10 +90,19 @@ pub(super) fn collect(w: &World<'_>, horizon: SimTime) -> Metrics {
     w.jobs().metrics(s, &mut m);
     m.insert("provider.cost_usd.total".into(), cost);
     m.insert("provider.profit_usd.total".into(), revenue - cost);
+    if let Some(share) = all.ttft.share_at_most(s.slo_ttft()) {
+        m.insert("inference.slo_attainment_ratio.mean".into(), share);
+    }
+    let cloud = s.cloud().inference_usd_per_million_tokens;
+    m.insert("inference.cloud_usd_per_million_tokens.mean".into(), cloud);
+    if rec.output_tokens > 0 && cloud > 0.0 {
+        let price = rec.inference_revenue_usd / rec.output_tokens as f64 * 1e6;
+        m.insert("inference.cost_vs_cloud_ratio.mean".into(), price / cloud);
+    }
     if rec.output_tokens > 0 {
         m.insert(
             "inference.price_usd_per_million_tokens.mean".into(),
-            revenue / rec.output_tokens as f64 * 1e6,
+            rec.inference_revenue_usd / rec.output_tokens as f64 * 1e6,
         );
     }
     m

@@ -41,9 +41,35 @@ pub struct RawScenario {
     /// Training and fine-tuning job classes (none by default).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub training: Vec<RawJobClass>,
-    /// The centralized cloud that training results are compared with.
+    /// The centralized cloud that every workload is compared with.
     #[serde(default)]
     pub cloud: RawCloud,
+    /// What counts as viable in `depinsim viability`.
+    #[serde(default)]
+    pub viability: RawViability,
+}
+
+/// The analyst's criteria for calling a workload viable on the network.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+#[schemars(rename = "Viability")]
+#[schemars(deny_unknown_fields)]
+pub struct RawViability {
+    /// Highest acceptable cost per unit of work on the network / on the cloud. Default 1: no
+    /// dearer than the cloud.
+    pub max_cost_ratio: f64,
+    /// Lowest acceptable share of inference requests that meet the TTFT objective. Default
+    /// 0.95, since objectives are usually set at the 95th percentile.
+    pub min_slo_attainment: f64,
+}
+
+impl Default for RawViability {
+    fn default() -> Self {
+        Self {
+            max_cost_ratio: 1.0,
+            min_slo_attainment: 0.95,
+        }
+    }
 }
 
 /// How long to simulate and how many times.
@@ -188,6 +214,14 @@ pub struct RawInference {
     /// Pools farther than this round trip are never used, ms (`null`: no limit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_rtt_ms: Option<f64>,
+    /// Time-to-first-token objective, s: a request meets it when its TTFT is at most this.
+    /// Default 0.5, the upper end of the 200-500 ms objectives common for chat at p95/p99.
+    #[serde(default = "default_slo_ttft")]
+    pub slo_ttft_s: f64,
+}
+
+fn default_slo_ttft() -> f64 {
+    0.5
 }
 
 fn default_prompt() -> DistSpec {

@@ -8,6 +8,7 @@ use super::path::YamlPath;
 use super::raw::Placement;
 use super::raw::RawScenario;
 use super::{Cloud, JobClass, Pool, Region, Scenario, UserGroup};
+use crate::dist::Dist;
 use crate::engine::{SimTime, from_secs};
 use crate::model::gpu::{Roofline, class_ids, find_class};
 
@@ -106,10 +107,30 @@ pub fn validate(mut raw: RawScenario, stem: &str) -> Result<Scenario, Issues> {
         raw.network.bytes_per_token,
         "e.g. 4",
     );
+    let slo = raw.inference.slo_ttft_s;
+    issues.positive(
+        &ip.key("slo_ttft_s"),
+        slo,
+        "give the time-to-first-token objective in seconds, e.g. 0.5",
+    );
+    let v = &raw.viability;
+    let vp = root.key("viability");
+    issues.positive(
+        &vp.key("max_cost_ratio"),
+        v.max_cost_ratio,
+        "e.g. 1 (no dearer than the cloud)",
+    );
+    issues.within(
+        &vp.key("min_slo_attainment"),
+        v.min_slo_attainment,
+        0.0,
+        1.0,
+        "a share between 0 and 1, e.g. 0.95",
+    );
     if !issues.is_empty() {
         return Err(issues);
     }
-    let (Some(prompt), Some(output), Some(cloud)) = (prompt, output, cloud) else {
+    let (Some(prompt), Some(output), Some(mut cloud)) = (prompt, output, cloud) else {
         return Err(issues);
     };
     let service = match service {
@@ -117,6 +138,8 @@ pub fn validate(mut raw: RawScenario, stem: &str) -> Result<Scenario, Issues> {
         Some(None) => return Err(issues),
         None => None,
     };
+    cloud.inference_usd_per_million_tokens =
+        cloud_inference_cost(&raw, &cloud, &prompt, &output, service.as_ref());
     let scenario = Scenario {
         name,
         horizon,
@@ -136,6 +159,7 @@ pub fn validate(mut raw: RawScenario, stem: &str) -> Result<Scenario, Issues> {
         max_queue_per_gpu: raw.inference.max_queue_per_gpu,
         max_rtt_s: raw.inference.max_rtt_ms.map(|ms| ms / 1e3),
         jobs,
+        slo_ttft: from_secs(slo),
         cloud,
         raw,
     };
@@ -695,5 +719,29 @@ fn cloud(raw: &RawScenario, p: &YamlPath, issues: &mut Issues) -> Option<Cloud> 
         bandwidth_bytes_per_s: c.interconnect_gbps * 1e9 / 8.0,
         latency_s: c.latency_us / 1e6,
         mtbf_s: c.mtbf_h * 3600.0,
+        inference_usd_per_million_tokens: 0.0,
     })
+}
+
+/// USD per million output tokens of the scenario's requests on one cloud GPU: the mean
+/// service time on the cloud GPU's roofline (or the service-time override) at the cloud price.
+fn cloud_inference_cost(
+    raw: &RawScenario,
+    cloud: &Cloud,
+    prompt: &Dist,
+    output: &Dist,
+    service: Option<&Dist>,
+) -> f64 {
+    let m = &raw.inference.model;
+    let cal = &raw.calibration;
+    let roofline = Roofline::new(
+        cloud.class,
+        cal.compute_efficiency,
+        cal.memory_efficiency,
+        m.params_b * 1e9,
+        m.bytes_per_param,
+    );
+    let out = output.mean().max(1.0);
+    let seconds = service.map_or_else(|| roofline.service_s(prompt.mean(), out), Dist::mean);
+    cloud.price_usd_per_gpu_hour * seconds / 3600.0 / out * 1e6
 }

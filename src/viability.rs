@@ -1,0 +1,288 @@
+//! The viability table: for inference and for each training or fine-tuning job class, its
+//! goodput or objective attainment, its cost per unit of work on the network and on the cloud
+//! reference, their ratio, and a verdict that takes the confidence intervals into account:
+//! viable only when the whole interval is on the good side of every criterion of the
+//! scenario's `viability` section, not viable when the whole interval is on the bad side of
+//! one, uncertain otherwise.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::metrics::MetricSummary;
+use crate::scenario::Scenario;
+use crate::scenario::raw::JobKind;
+
+/// The verdict on one workload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every criterion met with 95% confidence.
+    Viable,
+    /// Some criterion missed with 95% confidence.
+    NotViable,
+    /// The confidence intervals straddle a threshold: more replications may tell.
+    Uncertain,
+    /// The run produced no measurement (no request completed, no job placed).
+    NoData,
+}
+
+impl Verdict {
+    fn label(self) -> &'static str {
+        match self {
+            Verdict::Viable => "viable",
+            Verdict::NotViable => "not viable",
+            Verdict::Uncertain => "uncertain",
+            Verdict::NoData => "no data",
+        }
+    }
+}
+
+/// One row of the table.
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    /// `inference`, or the job class's name.
+    pub workload: String,
+    /// `inference`, `training` or `fine_tuning`.
+    pub kind: &'static str,
+    /// Unit of work the costs are per.
+    pub unit: &'static str,
+    /// Useful work / wall time (jobs).
+    pub goodput: Option<MetricSummary>,
+    /// Share of requests meeting the TTFT objective (inference).
+    pub slo_attainment: Option<MetricSummary>,
+    /// Cost per unit on the network, USD.
+    pub network_cost_usd: Option<MetricSummary>,
+    /// Cost per unit on the cloud, USD.
+    pub cloud_cost_usd: Option<MetricSummary>,
+    /// Network cost / cloud cost.
+    pub cost_ratio: Option<MetricSummary>,
+    /// Network wall time / cloud wall time (jobs).
+    pub time_ratio: Option<MetricSummary>,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+/// Builds the table from a run's summary.
+pub fn table(s: &Scenario, m: &BTreeMap<String, MetricSummary>) -> Vec<Row> {
+    let get = |k: &str| m.get(k).cloned();
+    let v = s.viability();
+    let cost_ratio = get("inference.cost_vs_cloud_ratio.mean");
+    let slo = get("inference.slo_attainment_ratio.mean");
+    let mut rows = vec![Row {
+        workload: "inference".into(),
+        kind: "inference",
+        unit: "million output tokens",
+        goodput: None,
+        verdict: verdict(
+            cost_ratio.as_ref(),
+            v.max_cost_ratio,
+            slo.as_ref().map(|x| (x, v.min_slo_attainment)),
+        ),
+        slo_attainment: slo,
+        network_cost_usd: get("inference.price_usd_per_million_tokens.mean"),
+        cloud_cost_usd: get("inference.cloud_usd_per_million_tokens.mean"),
+        cost_ratio,
+        time_ratio: None,
+    }];
+    for j in s.jobs() {
+        let key = |q: &str| get(&format!("job.{}.{q}", j.name));
+        let cost_ratio = key("cost_vs_cloud_ratio.mean");
+        rows.push(Row {
+            workload: j.name.clone(),
+            kind: match j.kind {
+                JobKind::Training => "training",
+                JobKind::FineTuning => "fine_tuning",
+            },
+            unit: "PFLOP of model work",
+            goodput: key("goodput_ratio.mean"),
+            slo_attainment: None,
+            network_cost_usd: key("usd_per_pflop.mean"),
+            cloud_cost_usd: key("cloud_usd_per_pflop.mean"),
+            verdict: verdict(cost_ratio.as_ref(), v.max_cost_ratio, None),
+            cost_ratio,
+            time_ratio: key("time_vs_cloud_ratio.mean"),
+        });
+    }
+    rows
+}
+
+/// Lower and upper ends of a metric's interval (the mean with one replication).
+fn bounds(m: &MetricSummary) -> (f64, f64) {
+    (m.ci95_low.unwrap_or(m.mean), m.ci95_high.unwrap_or(m.mean))
+}
+
+/// Viable when the cost ratio is surely at most `max_ratio` and the attainment (if any)
+/// surely at least its minimum; not viable when either is surely on the wrong side.
+pub fn verdict(
+    cost_ratio: Option<&MetricSummary>,
+    max_ratio: f64,
+    slo: Option<(&MetricSummary, f64)>,
+) -> Verdict {
+    let Some(cost) = cost_ratio else {
+        return Verdict::NoData;
+    };
+    let (lo, hi) = bounds(cost);
+    let mut good = hi <= max_ratio;
+    let mut bad = lo > max_ratio;
+    if let Some((att, min)) = slo {
+        let (lo, hi) = bounds(att);
+        good &= lo >= min;
+        bad |= hi < min;
+    }
+    match (good, bad) {
+        (_, true) => Verdict::NotViable,
+        (true, false) => Verdict::Viable,
+        (false, false) => Verdict::Uncertain,
+    }
+}
+
+/// The table as text, with 95% intervals.
+pub fn render(rows: &[Row]) -> String {
+    let cell = |m: &Option<MetricSummary>| match m {
+        None => "-".to_string(),
+        Some(m) => match (m.ci95_low, m.ci95_high) {
+            (Some(lo), Some(hi)) => format!("{} [{}, {}]", sig(m.mean), sig(lo), sig(hi)),
+            _ => sig(m.mean),
+        },
+    };
+    let mut out = String::new();
+    let header = [
+        "workload",
+        "kind",
+        "goodput",
+        "SLO attainment",
+        "network USD/unit",
+        "cloud USD/unit",
+        "cost ratio",
+        "time ratio",
+        "verdict",
+    ];
+    let body: Vec<[String; 9]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.workload.clone(),
+                r.kind.to_string(),
+                cell(&r.goodput),
+                cell(&r.slo_attainment),
+                cell(&r.network_cost_usd),
+                cell(&r.cloud_cost_usd),
+                cell(&r.cost_ratio),
+                cell(&r.time_ratio),
+                r.verdict.label().to_string(),
+            ]
+        })
+        .collect();
+    let widths: Vec<usize> = (0..9)
+        .map(|i| {
+            body.iter()
+                .map(|b| b[i].len())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[&str]| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    let _ = writeln!(out, "{}", line(&header));
+    for b in &body {
+        let _ = writeln!(
+            out,
+            "{}",
+            line(&b.iter().map(String::as_str).collect::<Vec<_>>())
+        );
+    }
+    let units: Vec<String> = rows
+        .iter()
+        .map(|r| format!("{}: {}", r.workload, r.unit))
+        .collect();
+    let _ = writeln!(
+        out,
+        "units: {}; ratios are network / cloud; [95% CI]",
+        units.join(", ")
+    );
+    out
+}
+
+/// Four decimals, or scientific notation for very small or very large values.
+fn sig(x: f64) -> String {
+    if x == 0.0 || (1e-3..1e5).contains(&x.abs()) {
+        format!("{:.4}", x)
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+    } else {
+        format!("{x:.3e}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(mean: f64, lo: f64, hi: f64) -> MetricSummary {
+        MetricSummary {
+            mean,
+            std: Some(0.0),
+            ci95_low: Some(lo),
+            ci95_high: Some(hi),
+            n: 8,
+        }
+    }
+
+    #[test]
+    fn verdicts_respect_the_intervals() {
+        assert_eq!(verdict(Some(&m(0.5, 0.4, 0.6)), 1.0, None), Verdict::Viable);
+        assert_eq!(
+            verdict(Some(&m(2.0, 1.5, 2.5)), 1.0, None),
+            Verdict::NotViable
+        );
+        assert_eq!(
+            verdict(Some(&m(1.0, 0.8, 1.2)), 1.0, None),
+            Verdict::Uncertain
+        );
+        assert_eq!(verdict(None, 1.0, None), Verdict::NoData);
+        // Cheap but missing the objective for sure: not viable.
+        assert_eq!(
+            verdict(
+                Some(&m(0.5, 0.4, 0.6)),
+                1.0,
+                Some((&m(0.80, 0.78, 0.82), 0.95))
+            ),
+            Verdict::NotViable
+        );
+        // Cheap, objective met for sure: viable; straddling it: uncertain.
+        assert_eq!(
+            verdict(
+                Some(&m(0.5, 0.4, 0.6)),
+                1.0,
+                Some((&m(0.97, 0.96, 0.98), 0.95))
+            ),
+            Verdict::Viable
+        );
+        assert_eq!(
+            verdict(
+                Some(&m(0.5, 0.4, 0.6)),
+                1.0,
+                Some((&m(0.95, 0.94, 0.96), 0.95))
+            ),
+            Verdict::Uncertain
+        );
+    }
+
+    #[test]
+    fn numbers_are_shown_compactly() {
+        assert_eq!(sig(0.34321), "0.3432");
+        assert_eq!(sig(14.7), "14.7");
+        assert_eq!(sig(0.000_241_6), "2.416e-4");
+        assert_eq!(sig(0.0), "0");
+    }
+}
