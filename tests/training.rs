@@ -104,6 +104,33 @@ fn the_shipped_scenario_finds_inference_and_fine_tuning_viable_and_pretraining_n
 }
 
 #[test]
+fn faster_host_links_flip_the_pretraining_verdict() {
+    // The crossover of scenarios/sweeps/training-crossover.sh: consumer hosts at 1 Gbit/s
+    // make pretraining dearer than the cloud; at 100 Gbit/s it is cheaper.
+    let verdict = |mbps: &str| {
+        let sets = [
+            "simulation.horizon_h=48",
+            "simulation.replications=4",
+            &format!("regions.eu-central.bandwidth_mbps={mbps}"),
+        ]
+        .map(|s| parse_override(s).expect("override"));
+        let s = load_file(
+            std::path::Path::new("scenarios/training-vs-inference.yaml"),
+            &sets,
+        )
+        .expect("valid");
+        let outs = run_all(&s, 0, &|| {}).expect("threads");
+        let m = aggregate(&outs.into_iter().map(|o| o.metrics).collect::<Vec<_>>());
+        table(&s, &m)
+            .into_iter()
+            .find(|r| r.workload == "pretrain-70b")
+            .map(|r| r.verdict)
+    };
+    assert_eq!(verdict("1000"), Some(Verdict::NotViable));
+    assert_eq!(verdict("100000"), Some(Verdict::Viable));
+}
+
+#[test]
 fn jobs_that_can_never_be_placed_are_refused() {
     for (set, expect) in [
         ("training.ft.gpus=64", "wants 64 GPUs"),
