@@ -60,6 +60,13 @@ proptest! {
         prop_assert_eq!(regions, arrived, "regions add up to the whole");
         let served = get("pool.p1.served_requests.count") + get("pool.p2.served_requests.count");
         prop_assert_eq!(served, completed, "pools add up to the whole");
+        if let Some(att) = m.get("inference.slo_attainment_ratio.mean") {
+            prop_assert!((0.0..=1.0).contains(att), "attainment {}", att);
+            // Consistent with the quantiles: the p50 meets the objective iff at least half do.
+            let p50 = get("inference.ttft_s.p50");
+            if p50 < 0.49 { prop_assert!(*att >= 0.5); }
+            if p50 > 0.51 { prop_assert!(*att <= 0.5); }
+        }
         let u = get("gpu.utilisation_ratio.mean");
         prop_assert!((0.0..=1.0).contains(&u), "utilisation {}", u);
         if queue.is_none() {

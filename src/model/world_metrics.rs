@@ -17,13 +17,13 @@ pub(super) fn collect(w: &World<'_>, horizon: SimTime) -> Metrics {
     let window_h = window_ns / NANOS_PER_HOUR;
     let mut m = Metrics::new();
     let all = rec.overall();
-    group(&mut m, "inference", &all);
+    group(&mut m, "inference", &all, s.slo_ttft());
     m.insert(
         "inference.clamped_latencies.count".into(),
         (all.ttft.clamped() + all.e2e.clamped()) as f64,
     );
     for (r, g) in s.regions().iter().zip(&rec.regions) {
-        group(&mut m, &format!("region.{}", r.name), g);
+        group(&mut m, &format!("region.{}", r.name), g, s.slo_ttft());
     }
     m.insert(
         "inference.in_flight_requests.count".into(),
@@ -90,9 +90,6 @@ pub(super) fn collect(w: &World<'_>, horizon: SimTime) -> Metrics {
     w.jobs().metrics(s, &mut m);
     m.insert("provider.cost_usd.total".into(), cost);
     m.insert("provider.profit_usd.total".into(), revenue - cost);
-    if let Some(share) = all.ttft.share_at_most(s.slo_ttft()) {
-        m.insert("inference.slo_attainment_ratio.mean".into(), share);
-    }
     let cloud = s.cloud().inference_usd_per_million_tokens;
     m.insert("inference.cloud_usd_per_million_tokens.mean".into(), cloud);
     if rec.output_tokens > 0 && cloud > 0.0 {
@@ -108,7 +105,10 @@ pub(super) fn collect(w: &World<'_>, horizon: SimTime) -> Metrics {
     m
 }
 
-fn group(m: &mut Metrics, scope: &str, g: &GroupStats) {
+fn group(m: &mut Metrics, scope: &str, g: &GroupStats, slo: SimTime) {
+    if let Some(share) = g.ttft.share_at_most(slo) {
+        m.insert(format!("{scope}.slo_attainment_ratio.mean"), share);
+    }
     m.insert(format!("{scope}.arrived_requests.count"), g.arrived as f64);
     m.insert(
         format!("{scope}.completed_requests.count"),
