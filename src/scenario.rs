@@ -53,6 +53,8 @@ pub struct Pool {
     pub fits: bool,
     /// Mean time between failures of one GPU, seconds.
     pub mtbf_s: f64,
+    /// Mean time to repair a failed GPU, seconds.
+    pub repair_s: f64,
     /// Bandwidth between the group's own GPUs, bytes/s per GPU.
     pub interconnect_bytes_per_s: f64,
 }

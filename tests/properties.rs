@@ -99,3 +99,42 @@ fn a_service_longer_than_the_horizon_never_completes() {
     assert_eq!(m["inference.completed_requests.count"], 0.0);
     assert!(m["gpu.utilisation_ratio.mean"] > 0.9, "the GPUs stay busy");
 }
+
+/// A pool whose GPUs fail (MTBF 10 h) and are repaired (2 h): each GPU is up 10/12 of the
+/// time (an alternating renewal process), and requests on failed GPUs are served again, so
+/// none is lost.
+#[test]
+fn failing_gpus_are_available_mtbf_over_mtbf_plus_repair_and_lose_no_request() {
+    let text = "
+simulation: {horizon_h: 2000, warmup_h: 10, epoch_h: 100, replications: 1, seed: 9}
+regions: [{name: a}]
+providers: [{name: p, region: a, gpu: rtx_4090, count: 200, hourly_cost_usd: 0.1, mtbf_h: 10, repair_h: 2}]
+inference:
+  max_queue_per_gpu: null
+  service_time_s: {exponential: {mean: 60}}
+  users: [{region: a, rate_per_s: 1.5}]
+";
+    let s = load_str(text, "churn", "churn", &[]).expect("valid");
+    let m = run_replication(&s, 0).metrics;
+    let available = m["pool.p.available_ratio.mean"];
+    assert!(
+        (available / (10.0 / 12.0) - 1.0).abs() < 0.01,
+        "availability {available}"
+    );
+    assert!(
+        m["inference.preempted_requests.count"] > 1000.0,
+        "busy GPUs fail too"
+    );
+    let get = |k: &str| m[k];
+    assert_eq!(
+        get("inference.arrived_requests.count"),
+        get("inference.completed_requests.count")
+            + get("inference.dropped_requests.count")
+            + get("inference.in_flight_requests.count")
+    );
+    assert_eq!(get("inference.dropped_requests.count"), 0.0);
+    assert_eq!(
+        get("pool.p.served_requests.count"),
+        get("inference.completed_requests.count")
+    );
+}

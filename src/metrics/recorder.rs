@@ -97,6 +97,8 @@ pub struct Recorder {
     pub output_tokens: u64,
     /// What users paid for the GPU time of the measured requests, USD.
     pub inference_revenue_usd: f64,
+    /// Requests whose GPU failed while serving them (they were served again).
+    pub preempted: u64,
     /// Current epoch's accumulators.
     pub epoch: EpochAcc,
     /// Finished epoch rows.
@@ -114,6 +116,7 @@ impl Recorder {
             service_sum_ns: 0,
             output_tokens: 0,
             inference_revenue_usd: 0.0,
+            preempted: 0,
             epoch: EpochAcc::default(),
             rows: Vec::new(),
         }

@@ -14,6 +14,15 @@ pub struct PoolState {
     pub busy: u32,
     /// GPUs reserved by training or fine-tuning jobs.
     pub reserved: u32,
+    /// GPUs offline after a failure, until repaired.
+    pub offline: u32,
+    /// Slab indices of the requests in service, for preemption by a failure (kept only when
+    /// the pool can fail).
+    pub in_service: Vec<u32>,
+    /// Whether failures are simulated for this pool.
+    pub can_fail: bool,
+    /// Integral of offline GPUs over time, GPU-nanoseconds.
+    pub offline_area: u128,
     /// Requests waiting, by slab index, in arrival order.
     pub queue: VecDeque<u32>,
     /// Largest queue allowed (usize::MAX: no limit).
@@ -35,6 +44,10 @@ impl PoolState {
             count,
             busy: 0,
             reserved: 0,
+            offline: 0,
+            in_service: Vec::with_capacity(count as usize),
+            can_fail: true,
+            offline_area: 0,
             queue: VecDeque::with_capacity(capacity.min(1 << 16)),
             capacity,
             busy_area: 0,
@@ -49,6 +62,7 @@ impl PoolState {
     pub fn advance(&mut self, now: SimTime) {
         let dt = u128::from(now - self.last);
         self.busy_area += u128::from(self.busy + self.reserved) * dt;
+        self.offline_area += u128::from(self.offline) * dt;
         self.system_area += (u128::from(self.busy) + self.queue.len() as u128) * dt;
         self.last = now;
     }
@@ -56,19 +70,24 @@ impl PoolState {
     /// Whether a GPU is free.
     #[inline]
     pub fn has_free(&self) -> bool {
-        self.busy + self.reserved < self.count
+        self.busy + self.reserved + self.offline < self.count
     }
 
-    /// GPUs neither serving nor reserved.
+    /// GPUs neither serving, reserved nor offline.
     #[inline]
     pub fn idle(&self) -> u32 {
-        self.count - self.busy - self.reserved
+        self.count - self.busy - self.reserved - self.offline
     }
 
     /// Whether a new request can be accepted (a free GPU or room in the queue).
     #[inline]
     pub fn has_room(&self) -> bool {
         self.has_free() || self.queue.len() < self.capacity
+    }
+
+    /// Offline GPU-time up to `now`, GPU-nanoseconds.
+    pub fn offline_area_at(&self, now: SimTime) -> u128 {
+        self.offline_area + u128::from(self.offline) * u128::from(now - self.last)
     }
 
     /// (busy area, system area) at `now`, without changing the pool.

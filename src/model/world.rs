@@ -37,6 +37,10 @@ pub enum Event {
     JobArrival(u32),
     /// The job in slot `0` ends.
     JobDone(u32),
+    /// A GPU of pool `0` may fail.
+    GpuFailure(u32),
+    /// A failed GPU of pool `0` is repaired.
+    GpuRepair(u32),
 }
 
 /// A pool a user group may use, with the network costs precomputed.
@@ -76,6 +80,11 @@ struct Request {
     /// Network time of the whole exchange.
     net: SimTime,
     output_tokens: u32,
+    /// Position in its pool's list of requests in service.
+    pos: u32,
+    /// Preempted by a GPU failure: the request moved to another slot and this slot's
+    /// pending completion is void.
+    dead: bool,
 }
 
 /// What a finished replication hands back.
@@ -108,6 +117,9 @@ pub struct World<'s> {
     epoch_areas: Vec<(u128, u128)>,
     warm_areas: Vec<(u128, u128)>,
     jobs: Jobs,
+    /// One failure stream per pool.
+    failures: Vec<StreamRng>,
+    warm_offline: Vec<u128>,
 }
 
 impl<'s> World<'s> {
@@ -126,7 +138,11 @@ impl<'s> World<'s> {
                 let cap = s
                     .max_queue_per_gpu
                     .map_or(usize::MAX, |q| q as usize * p.count as usize);
-                PoolState::new(p.count, cap)
+                let mut state = PoolState::new(p.count, cap);
+                // A pool expected to see fewer than one failure in a million runs needs no
+                // failure events and no preemption bookkeeping.
+                state.can_fail = f64::from(p.count) * to_secs(s.horizon()) / p.mtbf_s > 1e-6;
+                state
             })
             .collect();
         let mean_service_s = s
@@ -155,6 +171,10 @@ impl<'s> World<'s> {
             epoch_areas: vec![(0, 0); n],
             warm_areas: vec![(0, 0); n],
             jobs: Jobs::new(s, streams),
+            failures: (0..n as u64)
+                .map(|i| streams.indexed("gpu_failures", i))
+                .collect(),
+            warm_offline: vec![0; n],
         }
     }
 
@@ -166,6 +186,16 @@ impl<'s> World<'s> {
         }
         q.schedule_at(self.s.epoch.min(self.s.horizon()), Event::Epoch);
         self.jobs.start(self.s, q);
+        for (i, p) in self.s.pools().iter().enumerate() {
+            if !self.pools[i].can_fail {
+                continue;
+            }
+            let e: f64 = Exp1.sample(&mut self.failures[i]);
+            q.schedule_at(
+                from_secs(e * p.mtbf_s / f64::from(p.count)),
+                Event::GpuFailure(i as u32),
+            );
+        }
         for u in 0..self.users.len() {
             if let Some(t) = self.next_arrival(u) {
                 q.schedule_at(t, Event::Arrival(u as u32));
@@ -235,6 +265,8 @@ impl<'s> World<'s> {
             ttft_extra: cand.rtt + from_secs(up + first_s),
             net: cand.rtt + from_secs(up + down),
             output_tokens: output as u32,
+            pos: 0,
+            dead: false,
         };
         let slot = self.alloc(req);
         self.admit(pool, slot, now, q);
@@ -295,18 +327,107 @@ impl<'s> World<'s> {
         p.advance(now);
         if p.has_free() {
             p.busy += 1;
-            q.schedule_at(
-                now.saturating_add(self.reqs[slot as usize].service),
-                Event::Complete(slot),
-            );
+            self.start_service(pool, slot, now, q);
         } else {
             p.queue.push_back(slot);
         }
     }
 
+    /// Puts the request in `slot` on a GPU of `pool` (already counted busy) at `now`.
+    #[inline]
+    fn start_service(&mut self, pool: usize, slot: u32, now: SimTime, q: &mut EventQueue<Event>) {
+        let p = &mut self.pools[pool];
+        let r = &mut self.reqs[slot as usize];
+        r.started = now;
+        if p.can_fail {
+            r.pos = p.in_service.len() as u32;
+            p.in_service.push(slot);
+        }
+        q.schedule_at(now.saturating_add(r.service), Event::Complete(slot));
+    }
+
+    /// Takes the request in `slot` off its pool's list of requests in service.
+    #[inline]
+    fn end_service(&mut self, pool: usize, slot: u32) {
+        let p = &mut self.pools[pool];
+        if !p.can_fail {
+            return;
+        }
+        let pos = self.reqs[slot as usize].pos as usize;
+        p.in_service.swap_remove(pos);
+        if let Some(&moved) = p.in_service.get(pos) {
+            self.reqs[moved as usize].pos = pos as u32;
+        }
+    }
+
+    /// Starts the next queued request of `pool` if a GPU is free.
+    fn serve_next(&mut self, pool: usize, now: SimTime, q: &mut EventQueue<Event>) {
+        let p = &mut self.pools[pool];
+        if !p.has_free() {
+            return;
+        }
+        if let Some(next) = p.queue.pop_front() {
+            p.busy += 1;
+            self.start_service(pool, next, now, q);
+        }
+    }
+
+    /// A GPU of `pool` fails. Candidate failures come at the rate of the whole pool and hit a
+    /// GPU chosen uniformly, so only online GPUs fail and each at rate 1 / MTBF: a busy GPU's
+    /// request goes back to the head of the queue, an idle GPU goes offline, and a GPU
+    /// reserved by a job is left to the job's own failure model.
+    fn gpu_failure(&mut self, pool: usize, now: SimTime, q: &mut EventQueue<Event>) {
+        let spec = &self.s.pools()[pool];
+        let e: f64 = Exp1.sample(&mut self.failures[pool]);
+        q.schedule_in(
+            from_secs(e * spec.mtbf_s / f64::from(spec.count)),
+            Event::GpuFailure(pool as u32),
+        );
+        let hit = (unit(&mut self.failures[pool]) * f64::from(spec.count)) as u32;
+        let p = &mut self.pools[pool];
+        p.advance(now);
+        if hit < p.busy {
+            let k = (unit(&mut self.failures[pool]) * p.in_service.len() as f64) as usize;
+            let Some(&slot) = p.in_service.get(k) else {
+                return;
+            };
+            self.end_service(pool, slot);
+            let mut moved = self.reqs[slot as usize];
+            self.reqs[slot as usize].dead = true;
+            moved.dead = false;
+            let fresh = self.alloc(moved);
+            let p = &mut self.pools[pool];
+            p.queue.push_front(fresh);
+            p.busy -= 1;
+            if moved.issued >= self.s.warmup() {
+                self.rec.preempted += 1;
+            }
+        } else if hit >= p.busy + p.reserved + p.offline {
+            // An idle GPU.
+        } else {
+            return;
+        }
+        let p = &mut self.pools[pool];
+        p.offline += 1;
+        let e: f64 = Exp1.sample(&mut self.failures[pool]);
+        q.schedule_in(from_secs(e * spec.repair_s), Event::GpuRepair(pool as u32));
+    }
+
+    /// A failed GPU of `pool` is back.
+    fn gpu_repair(&mut self, pool: usize, now: SimTime, q: &mut EventQueue<Event>) {
+        let p = &mut self.pools[pool];
+        p.advance(now);
+        p.offline -= 1;
+        self.serve_next(pool, now, q);
+    }
+
     fn complete(&mut self, slot: u32, now: SimTime, q: &mut EventQueue<Event>) {
         let r = self.reqs[slot as usize];
         self.free.push(slot);
+        if r.dead {
+            return;
+        }
+        self.end_service(r.pool as usize, slot);
         let measured = r.issued >= self.s.warmup();
         let wait = r.started - r.issued;
         let streamed = self.s.service.is_none();
@@ -335,12 +456,9 @@ impl<'s> World<'s> {
                 * self.s.pools()[r.pool as usize].price_usd_per_gpu_hour
                 / NANOS_PER_HOUR;
         }
+        // The GPU that just finished is online: it takes the next request, if any.
         match p.queue.pop_front() {
-            Some(next) => {
-                let n = &mut self.reqs[next as usize];
-                n.started = now;
-                q.schedule_at(now.saturating_add(n.service), Event::Complete(next));
-            }
+            Some(next) => self.start_service(r.pool as usize, next, now, q),
             None => p.busy -= 1,
         }
     }
@@ -400,6 +518,8 @@ impl Model for World<'_> {
         match event {
             Event::Arrival(u) => self.arrival(u as usize, now, q),
             Event::Complete(slot) => self.complete(slot, now, q),
+            Event::GpuFailure(p) => self.gpu_failure(p as usize, now, q),
+            Event::GpuRepair(p) => self.gpu_repair(p as usize, now, q),
             Event::JobArrival(c) => self
                 .jobs
                 .arrival(self.s, c as usize, now, &mut self.pools, q),
@@ -418,6 +538,7 @@ impl Model for World<'_> {
             Event::WarmupEnd => {
                 for (i, p) in self.pools.iter().enumerate() {
                     self.warm_areas[i] = p.areas_at(now);
+                    self.warm_offline[i] = p.offline_area_at(now);
                 }
             }
         }
@@ -476,6 +597,9 @@ impl World<'_> {
     }
     pub(super) fn warm_areas(&self) -> &[(u128, u128)] {
         &self.warm_areas
+    }
+    pub(super) fn warm_offline(&self) -> &[u128] {
+        &self.warm_offline
     }
     pub(super) fn jobs(&self) -> &Jobs {
         &self.jobs

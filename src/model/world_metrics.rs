@@ -36,6 +36,10 @@ pub(super) fn collect(w: &World<'_>, horizon: SimTime) -> Metrics {
         );
     }
     m.insert(
+        "inference.preempted_requests.count".into(),
+        rec.preempted as f64,
+    );
+    m.insert(
         "inference.throughput_rps.mean".into(),
         all.completed as f64 / (window_ns / 1e9),
     );
@@ -59,7 +63,8 @@ pub(super) fn collect(w: &World<'_>, horizon: SimTime) -> Metrics {
     );
 
     let (mut busy, mut system, mut gpus, mut revenue, mut cost) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for ((p, st), warm) in s.pools().iter().zip(w.pool_states()).zip(w.warm_areas()) {
+    let pools = s.pools().iter().zip(w.pool_states()).zip(w.warm_areas());
+    for (((p, st), warm), warm_offline) in pools.zip(w.warm_offline()) {
         let (b, sys) = st.areas_at(horizon);
         let b = (b - warm.0) as f64;
         let pool_revenue = b / NANOS_PER_HOUR * p.price_usd_per_gpu_hour;
@@ -70,6 +75,11 @@ pub(super) fn collect(w: &World<'_>, horizon: SimTime) -> Metrics {
             b / (f64::from(p.count) * window_ns),
         );
         m.insert(key("served_requests.count"), st.served as f64);
+        let offline = (st.offline_area_at(horizon) - warm_offline) as f64;
+        m.insert(
+            key("available_ratio.mean"),
+            1.0 - offline / (f64::from(p.count) * window_ns),
+        );
         m.insert(key("revenue_usd.total"), pool_revenue);
         m.insert(key("profit_usd.total"), pool_revenue - pool_cost);
         busy += b;

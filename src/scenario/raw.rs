@@ -174,6 +174,11 @@ pub struct RawProviderGroup {
     /// 500 h (assumed: hosts that owners reboot, game on and switch off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mtbf_h: Option<f64>,
+    /// Mean time a failed GPU stays offline, hours (exponential). Default: datacenter 4 h,
+    /// consumer cards 1 h (both assumed: a node swap by on-site staff; a host restarted by
+    /// its owner). A request on a GPU that fails is served again from the head of the queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repair_h: Option<f64>,
     /// Bandwidth between the group's own GPUs for gradient exchange, Gbit/s per GPU. Default:
     /// datacenter classes 400 (InfiniBand per GPU in Llama 3's cluster); consumer cards the
     /// region's bandwidth (no NVLink; traffic leaves through the host's network).

@@ -434,6 +434,12 @@ fn pools(
             mtbf_h,
             "give the mean time between failures of one GPU, hours",
         );
+        let repair_h = *g.repair_h.get_or_insert(if dc { 4.0 } else { 1.0 });
+        issues.positive(
+            &gp.key("repair_h"),
+            repair_h,
+            "give the mean time a failed GPU stays offline, hours",
+        );
         let region_mbps = region.map_or(1000.0, |r| raw.regions[r].bandwidth_mbps);
         let ic = *g
             .interconnect_gbps
@@ -463,6 +469,7 @@ fn pools(
                 roofline,
                 fits,
                 mtbf_s: mtbf_h * 3600.0,
+                repair_s: repair_h * 3600.0,
                 interconnect_bytes_per_s: ic * 1e9 / 8.0,
             });
         }
