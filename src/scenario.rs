@@ -55,6 +55,8 @@ pub struct Pool {
     pub mtbf_s: f64,
     /// Mean time to repair a failed GPU, seconds.
     pub repair_s: f64,
+    /// Local hours `(from, to)` when the GPUs are lent; None: always.
+    pub online_local_h: Option<(f64, f64)>,
     /// Bandwidth between the group's own GPUs, bytes/s per GPU.
     pub interconnect_bytes_per_s: f64,
 }

@@ -138,3 +138,40 @@ inference:
         get("inference.completed_requests.count")
     );
 }
+
+/// Gaming cards lent from 08:00 to 20:00 local time are available half the day; requests on
+/// them when their owners take them back are dropped and counted, and none goes missing.
+#[test]
+fn cards_lent_half_the_day_are_available_half_the_time() {
+    let text = "
+simulation: {horizon_h: 240, warmup_h: 0, epoch_h: 24, replications: 1, seed: 4}
+regions: [{name: a, utc_offset_h: 3}]
+providers:
+  - {name: home, region: a, gpu: rtx_4090, count: 50, hourly_cost_usd: 0.1, mtbf_h: 1.0e12, online_local_h: [8, 20]}
+  - {name: dc, region: a, gpu: h100_sxm, count: 4, hourly_cost_usd: 1.4, mtbf_h: 1.0e12}
+inference:
+  service_time_s: {exponential: {mean: 30}}
+  users: [{region: a, rate_per_s: 1.0}]
+";
+    let s = load_str(text, "lent", "lent", &[]).expect("valid");
+    let m = run_replication(&s, 0).metrics;
+    assert!(
+        (m["pool.home.available_ratio.mean"] - 0.5).abs() < 1e-9,
+        "{}",
+        m["pool.home.available_ratio.mean"]
+    );
+    assert!((m["pool.dc.available_ratio.mean"] - 1.0).abs() < 1e-12);
+    assert!(m["inference.withdrawn_requests.count"] > 0.0);
+    assert!(m["inference.withdrawn_requests.count"] <= m["inference.dropped_requests.count"]);
+    let get = |k: &str| m[k];
+    assert_eq!(
+        get("inference.arrived_requests.count"),
+        get("inference.completed_requests.count")
+            + get("inference.dropped_requests.count")
+            + get("inference.in_flight_requests.count")
+    );
+    assert_eq!(
+        get("pool.home.served_requests.count") + get("pool.dc.served_requests.count"),
+        get("inference.completed_requests.count")
+    );
+}

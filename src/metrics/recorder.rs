@@ -99,6 +99,8 @@ pub struct Recorder {
     pub inference_revenue_usd: f64,
     /// Requests whose GPU failed while serving them (they were served again).
     pub preempted: u64,
+    /// Requests dropped because the owners took their GPUs back (part of the drops).
+    pub withdrawn: u64,
     /// Current epoch's accumulators.
     pub epoch: EpochAcc,
     /// Finished epoch rows.
@@ -117,6 +119,7 @@ impl Recorder {
             output_tokens: 0,
             inference_revenue_usd: 0.0,
             preempted: 0,
+            withdrawn: 0,
             epoch: EpochAcc::default(),
             rows: Vec::new(),
         }

@@ -349,7 +349,10 @@ fn course(j: &JobClass, step: &StepModel, mtbf_s: f64, rng: &mut StreamRng) -> O
 /// Idle GPUs for job `j` under its placement rule, or None if they are not there now.
 fn placement(s: &Scenario, j: &JobClass, pools: &[PoolState]) -> Option<Vec<(usize, u32)>> {
     let need_gb = j.state_bytes_per_gpu() / 1e9;
-    let fits = |p: usize| s.pools()[p].class.vram_gb >= need_gb && pools[p].idle() > 0;
+    let fits = |p: usize| {
+        let spec = &s.pools()[p];
+        spec.class.vram_gb >= need_gb && spec.online_local_h.is_none() && pools[p].idle() > 0
+    };
     let take = |candidates: &mut dyn Iterator<Item = usize>| {
         let mut left = j.gpus;
         let mut out = Vec::new();

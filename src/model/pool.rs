@@ -21,6 +21,10 @@ pub struct PoolState {
     pub in_service: Vec<u32>,
     /// Whether failures are simulated for this pool.
     pub can_fail: bool,
+    /// Whether the requests in service are tracked (failures, or owners taking GPUs back).
+    pub tracked: bool,
+    /// The owners have taken the GPUs back for now.
+    pub away: bool,
     /// Integral of offline GPUs over time, GPU-nanoseconds.
     pub offline_area: u128,
     /// Requests waiting, by slab index, in arrival order.
@@ -47,6 +51,8 @@ impl PoolState {
             offline: 0,
             in_service: Vec::with_capacity(count as usize),
             can_fail: true,
+            tracked: true,
+            away: false,
             offline_area: 0,
             queue: VecDeque::with_capacity(capacity.min(1 << 16)),
             capacity,
@@ -62,7 +68,7 @@ impl PoolState {
     pub fn advance(&mut self, now: SimTime) {
         let dt = u128::from(now - self.last);
         self.busy_area += u128::from(self.busy + self.reserved) * dt;
-        self.offline_area += u128::from(self.offline) * dt;
+        self.offline_area += u128::from(if self.away { self.count } else { self.offline }) * dt;
         self.system_area += (u128::from(self.busy) + self.queue.len() as u128) * dt;
         self.last = now;
     }
@@ -70,24 +76,29 @@ impl PoolState {
     /// Whether a GPU is free.
     #[inline]
     pub fn has_free(&self) -> bool {
-        self.busy + self.reserved + self.offline < self.count
+        !self.away && self.busy + self.reserved + self.offline < self.count
     }
 
     /// GPUs neither serving, reserved nor offline.
     #[inline]
     pub fn idle(&self) -> u32 {
-        self.count - self.busy - self.reserved - self.offline
+        if self.away {
+            0
+        } else {
+            self.count - self.busy - self.reserved - self.offline
+        }
     }
 
     /// Whether a new request can be accepted (a free GPU or room in the queue).
     #[inline]
     pub fn has_room(&self) -> bool {
-        self.has_free() || self.queue.len() < self.capacity
+        self.has_free() || (!self.away && self.queue.len() < self.capacity)
     }
 
     /// Offline GPU-time up to `now`, GPU-nanoseconds.
     pub fn offline_area_at(&self, now: SimTime) -> u128 {
-        self.offline_area + u128::from(self.offline) * u128::from(now - self.last)
+        let offline = if self.away { self.count } else { self.offline };
+        self.offline_area + u128::from(offline) * u128::from(now - self.last)
     }
 
     /// (busy area, system area) at `now`, without changing the pool.

@@ -21,6 +21,7 @@ use super::jobs::Jobs;
 use super::pool::PoolState;
 
 const NANOS_PER_HOUR: f64 = 3.6e12;
+const DAY: SimTime = 86_400 * crate::engine::NANOS_PER_SEC;
 
 /// The model's events: small values carrying indices.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +42,10 @@ pub enum Event {
     GpuFailure(u32),
     /// A failed GPU of pool `0` is repaired.
     GpuRepair(u32),
+    /// The owners of pool `0` lend their GPUs again.
+    Lend(u32),
+    /// The owners of pool `0` take their GPUs back.
+    Withdraw(u32),
 }
 
 /// A pool a user group may use, with the network costs precomputed.
@@ -142,6 +147,7 @@ impl<'s> World<'s> {
                 // A pool expected to see fewer than one failure in a million runs needs no
                 // failure events and no preemption bookkeeping.
                 state.can_fail = f64::from(p.count) * to_secs(s.horizon()) / p.mtbf_s > 1e-6;
+                state.tracked = state.can_fail || p.online_local_h.is_some();
                 state
             })
             .collect();
@@ -187,6 +193,21 @@ impl<'s> World<'s> {
         q.schedule_at(self.s.epoch.min(self.s.horizon()), Event::Epoch);
         self.jobs.start(self.s, q);
         for (i, p) in self.s.pools().iter().enumerate() {
+            if let Some((from, to)) = p.online_local_h {
+                // Local hour h falls at UTC hour h - offset; the first of each is the next one
+                // at or after time 0.
+                let offset = self.s.regions()[p.region].utc_offset_h;
+                let at = |h: f64| from_secs((h - offset).rem_euclid(24.0) * 3600.0);
+                q.schedule_at(at(from), Event::Lend(i as u32));
+                q.schedule_at(at(to), Event::Withdraw(i as u32));
+                let now_local = offset.rem_euclid(24.0);
+                let lent = if from < to {
+                    (from..to).contains(&now_local)
+                } else {
+                    now_local >= from || now_local < to
+                };
+                self.pools[i].away = !lent;
+            }
             if !self.pools[i].can_fail {
                 continue;
             }
@@ -339,7 +360,7 @@ impl<'s> World<'s> {
         let p = &mut self.pools[pool];
         let r = &mut self.reqs[slot as usize];
         r.started = now;
-        if p.can_fail {
+        if p.tracked {
             r.pos = p.in_service.len() as u32;
             p.in_service.push(slot);
         }
@@ -350,7 +371,7 @@ impl<'s> World<'s> {
     #[inline]
     fn end_service(&mut self, pool: usize, slot: u32) {
         let p = &mut self.pools[pool];
-        if !p.can_fail {
+        if !p.tracked {
             return;
         }
         let pos = self.reqs[slot as usize].pos as usize;
@@ -385,6 +406,9 @@ impl<'s> World<'s> {
         );
         let hit = (unit(&mut self.failures[pool]) * f64::from(spec.count)) as u32;
         let p = &mut self.pools[pool];
+        if p.away {
+            return; // switched off by their owners: nothing to fail
+        }
         p.advance(now);
         if hit < p.busy {
             let k = (unit(&mut self.failures[pool]) * p.in_service.len() as f64) as usize;
@@ -411,6 +435,29 @@ impl<'s> World<'s> {
         p.offline += 1;
         let e: f64 = Exp1.sample(&mut self.failures[pool]);
         q.schedule_in(from_secs(e * spec.repair_s), Event::GpuRepair(pool as u32));
+    }
+
+    /// The owners take the GPUs of `pool` back: the requests on them and queued for them
+    /// are dropped (their users get no answer from this pool).
+    fn withdraw(&mut self, pool: usize, now: SimTime) {
+        let warmup = self.s.warmup();
+        let p = &mut self.pools[pool];
+        p.advance(now);
+        p.away = true;
+        p.busy = 0;
+        // Requests in service still have a completion event, which frees their slot;
+        // queued ones have none, so their slots are freed here.
+        let serving: Vec<u32> = p.in_service.drain(..).collect();
+        let queued: Vec<u32> = p.queue.drain(..).collect();
+        for &slot in serving.iter().chain(&queued) {
+            let r = &mut self.reqs[slot as usize];
+            r.dead = true;
+            let measured = r.issued >= warmup;
+            let region = self.users[r.user as usize].region;
+            self.rec.dropped(region, measured);
+            self.rec.withdrawn += u64::from(measured);
+        }
+        self.free.extend(queued);
     }
 
     /// A failed GPU of `pool` is back.
@@ -520,6 +567,20 @@ impl Model for World<'_> {
             Event::Complete(slot) => self.complete(slot, now, q),
             Event::GpuFailure(p) => self.gpu_failure(p as usize, now, q),
             Event::GpuRepair(p) => self.gpu_repair(p as usize, now, q),
+            Event::Lend(p) => {
+                q.schedule_in(DAY, Event::Lend(p));
+                let pool = &mut self.pools[p as usize];
+                pool.advance(now);
+                pool.away = false;
+                while !self.pools[p as usize].queue.is_empty() && self.pools[p as usize].has_free()
+                {
+                    self.serve_next(p as usize, now, q);
+                }
+            }
+            Event::Withdraw(p) => {
+                q.schedule_in(DAY, Event::Withdraw(p));
+                self.withdraw(p as usize, now);
+            }
             Event::JobArrival(c) => self
                 .jobs
                 .arrival(self.s, c as usize, now, &mut self.pools, q),

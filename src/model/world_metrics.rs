@@ -40,6 +40,10 @@ pub(super) fn collect(w: &World<'_>, horizon: SimTime) -> Metrics {
         rec.preempted as f64,
     );
     m.insert(
+        "inference.withdrawn_requests.count".into(),
+        rec.withdrawn as f64,
+    );
+    m.insert(
         "inference.throughput_rps.mean".into(),
         all.completed as f64 / (window_ns / 1e9),
     );

@@ -179,6 +179,12 @@ pub struct RawProviderGroup {
     /// its owner). A request on a GPU that fails is served again from the head of the queue.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repair_h: Option<f64>,
+    /// Hours of the local day when the owners lend their GPUs, `[from, to]` (may wrap past
+    /// midnight, e.g. `[22, 18]`); outside them the GPUs are their owners' (a gaming card in
+    /// the evening) and serve nothing: requests on them or queued for them are dropped, and
+    /// jobs are never placed on such a group. Default: always lent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub online_local_h: Option<[f64; 2]>,
     /// Bandwidth between the group's own GPUs for gradient exchange, Gbit/s per GPU. Default:
     /// datacenter classes 400 (InfiniBand per GPU in Llama 3's cluster); consumer cards the
     /// region's bandwidth (no NVLink; traffic leaves through the host's network).

@@ -434,6 +434,25 @@ fn pools(
             mtbf_h,
             "give the mean time between failures of one GPU, hours",
         );
+        let window = g.online_local_h.map(|[from, to]| (from, to));
+        if let Some((from, to)) = window {
+            let wp = gp.key("online_local_h");
+            let ok =
+                issues.within(
+                    &wp.index(0),
+                    from,
+                    0.0,
+                    24.0,
+                    "a local hour between 0 and 24",
+                ) & issues.within(&wp.index(1), to, 0.0, 24.0, "a local hour between 0 and 24");
+            if ok && from == to {
+                issues.push(
+                    &wp,
+                    "the window is empty",
+                    "give different hours, or remove online_local_h for always",
+                );
+            }
+        }
         let repair_h = *g.repair_h.get_or_insert(if dc { 4.0 } else { 1.0 });
         issues.positive(
             &gp.key("repair_h"),
@@ -470,6 +489,7 @@ fn pools(
                 fits,
                 mtbf_s: mtbf_h * 3600.0,
                 repair_s: repair_h * 3600.0,
+                online_local_h: window,
                 interconnect_bytes_per_s: ic * 1e9 / 8.0,
             });
         }
@@ -663,7 +683,10 @@ fn jobs(raw: &RawScenario, pools: &[Pool], p: &YamlPath, issues: &mut Issues) ->
 /// states, under its placement rule.
 fn placeable(j: &JobClass, pools: &[Pool], p: &YamlPath, issues: &mut Issues) {
     let need = j.state_bytes_per_gpu() / 1e9;
-    let fit: Vec<&Pool> = pools.iter().filter(|q| q.class.vram_gb >= need).collect();
+    let fit: Vec<&Pool> = pools
+        .iter()
+        .filter(|q| q.class.vram_gb >= need && q.online_local_h.is_none())
+        .collect();
     if fit.is_empty() {
         issues.push(
             &p.key("gpus"),
