@@ -39,6 +39,13 @@ fn without_failures_a_job_takes_its_steps_and_checkpoints_exactly() {
     );
     assert_eq!(m["job.ft.failures.mean"], 0.0);
     assert!((m["job.ft.goodput_ratio.mean"] - work / (work + checkpoints)).abs() < 1e-9);
+    // Model FLOP utilisation: 4 x 8e9 x 4e8 FLOPs over 8 GPUs at 989 TFLOP/s for the wall time.
+    let mfu = 4.0 * 8e9 * 4e8 / (8.0 * 989e12 * (work + checkpoints));
+    assert!((m["job.ft.mfu_ratio.mean"] / mfu - 1.0).abs() < 1e-9);
+    assert!(
+        m["job.ft.mfu_ratio.mean"] < 0.8,
+        "below the compute efficiency"
+    );
     // Same GPUs and link on the cloud, so the same time; half the price per GPU-hour.
     assert!((m["job.ft.time_vs_cloud_ratio.mean"] - 1.0).abs() < 1e-9);
     assert!((m["job.ft.cost_vs_cloud_ratio.mean"] - 0.5).abs() < 1e-9);

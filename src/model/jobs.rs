@@ -42,6 +42,9 @@ struct ClassStats {
     lost_s: f64,
     failures: u64,
     compute_share: f64,
+    /// Sum over jobs of model FLOPs / (datasheet peak FLOP/s of their GPUs x wall time).
+    mfu: f64,
+    cloud_mfu: f64,
     cost_usd: f64,
     cloud_wall_s: f64,
     cloud_cost_usd: f64,
@@ -230,6 +233,11 @@ impl Jobs {
                     x.failures += t.failures;
                     x.compute_share += step.compute_share();
                     x.flops += j.total_flops();
+                    let peak: f64 = gpus
+                        .iter()
+                        .map(|&(p, n)| f64::from(n) * s.pools()[p].class.bf16_tflops * 1e12)
+                        .sum();
+                    x.mfu += j.total_flops() / (peak * t.wall_s());
                     let price: f64 = gpus
                         .iter()
                         .map(|&(p, n)| f64::from(n) * s.pools()[p].price_usd_per_gpu_hour)
@@ -237,6 +245,8 @@ impl Jobs {
                     x.cost_usd += price * t.wall_s() / 3600.0;
                     if let Some(ct) = cl {
                         x.cloud_wall_s += ct.wall_s();
+                        let peak = f64::from(j.gpus) * cloud.class.bf16_tflops * 1e12;
+                        x.cloud_mfu += j.total_flops() / (peak * ct.wall_s());
                         x.cloud_cost_usd +=
                             f64::from(j.gpus) * cloud.price_usd_per_gpu_hour * ct.wall_s() / 3600.0;
                     }
@@ -271,6 +281,8 @@ impl Jobs {
                 m.insert(key("wall_h.mean"), x.wall_s / ran / 3600.0);
                 m.insert(key("goodput_ratio.mean"), x.useful_s / x.wall_s);
                 m.insert(key("compute_share_ratio.mean"), x.compute_share / ran);
+                m.insert(key("mfu_ratio.mean"), x.mfu / ran);
+                m.insert(key("cloud_mfu_ratio.mean"), x.cloud_mfu / ran);
                 m.insert(key("failures.mean"), x.failures as f64 / ran);
                 m.insert(key("lost_h.mean"), x.lost_s / ran / 3600.0);
                 m.insert(key("usd_per_pflop.mean"), x.cost_usd / (x.flops / 1e15));
