@@ -87,6 +87,17 @@ proptest! {
     }
 }
 
+/// Every request that arrived was completed, dropped or is still in flight.
+fn assert_conserved(m: &depinsim::metrics::Metrics) {
+    let get = |k: &str| m[k];
+    assert_eq!(
+        get("inference.arrived_requests.count"),
+        get("inference.completed_requests.count")
+            + get("inference.dropped_requests.count")
+            + get("inference.in_flight_requests.count")
+    );
+}
+
 /// See issue 2 (review): a service time beyond the end of time must not wrap the clock.
 #[test]
 fn a_service_longer_than_the_horizon_never_completes() {
@@ -125,13 +136,8 @@ inference:
         m["inference.preempted_requests.count"] > 1000.0,
         "busy GPUs fail too"
     );
+    assert_conserved(&m);
     let get = |k: &str| m[k];
-    assert_eq!(
-        get("inference.arrived_requests.count"),
-        get("inference.completed_requests.count")
-            + get("inference.dropped_requests.count")
-            + get("inference.in_flight_requests.count")
-    );
     assert_eq!(get("inference.dropped_requests.count"), 0.0);
     assert_eq!(
         get("pool.p.served_requests.count"),
@@ -163,13 +169,8 @@ inference:
     assert!((m["pool.dc.available_ratio.mean"] - 1.0).abs() < 1e-12);
     assert!(m["inference.withdrawn_requests.count"] > 0.0);
     assert!(m["inference.withdrawn_requests.count"] <= m["inference.dropped_requests.count"]);
+    assert_conserved(&m);
     let get = |k: &str| m[k];
-    assert_eq!(
-        get("inference.arrived_requests.count"),
-        get("inference.completed_requests.count")
-            + get("inference.dropped_requests.count")
-            + get("inference.in_flight_requests.count")
-    );
     assert_eq!(
         get("pool.home.served_requests.count") + get("pool.dc.served_requests.count"),
         get("inference.completed_requests.count")

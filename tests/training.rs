@@ -3,9 +3,12 @@
 //! scenario, and refusal of jobs that can never be placed.
 
 use depinsim::experiment::{run_all, run_replication};
-use depinsim::metrics::aggregate;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use depinsim::metrics::{MetricSummary, aggregate};
 use depinsim::scenario::overrides::parse_override;
-use depinsim::scenario::{load_file, load_str};
+use depinsim::scenario::{Scenario, load_file, load_str};
 use depinsim::viability::{Verdict, table};
 
 /// One region, one pool of 16 H100s that never fail, and one fine-tuning job class.
@@ -75,17 +78,21 @@ fn every_job_is_placed_waiting_or_was_never_measured() {
     );
 }
 
-#[test]
-fn the_shipped_scenario_finds_inference_and_fine_tuning_viable_and_pretraining_not() {
-    let sets = ["simulation.horizon_h=48", "simulation.replications=6"]
-        .map(|s| parse_override(s).expect("override"));
-    let s = load_file(
-        std::path::Path::new("scenarios/training-vs-inference.yaml"),
-        &sets,
-    )
-    .expect("valid");
+/// Runs scenarios/training-vs-inference.yaml with `sets` and summarises it.
+fn shipped(sets: &[&str]) -> (Scenario, BTreeMap<String, MetricSummary>) {
+    let ovs: Vec<_> = sets
+        .iter()
+        .map(|s| parse_override(s).expect("override"))
+        .collect();
+    let s = load_file(Path::new("scenarios/training-vs-inference.yaml"), &ovs).expect("valid");
     let outs = run_all(&s, 0, &|| {}).expect("threads");
     let m = aggregate(&outs.into_iter().map(|o| o.metrics).collect::<Vec<_>>());
+    (s, m)
+}
+
+#[test]
+fn the_shipped_scenario_finds_inference_and_fine_tuning_viable_and_pretraining_not() {
+    let (s, m) = shipped(&["simulation.horizon_h=48", "simulation.replications=6"]);
     assert!(
         m["job.pretrain-70b.compute_share_ratio.mean"].mean < 0.2,
         "gradient exchange dominates"
@@ -115,19 +122,12 @@ fn faster_host_links_flip_the_pretraining_verdict() {
     // The crossover of scenarios/sweeps/training-crossover.sh: consumer hosts at 1 Gbit/s
     // make pretraining dearer than the cloud; at 100 Gbit/s it is cheaper.
     let verdict = |mbps: &str| {
-        let sets = [
+        let bandwidth = format!("regions.eu-central.bandwidth_mbps={mbps}");
+        let (s, m) = shipped(&[
             "simulation.horizon_h=48",
             "simulation.replications=4",
-            &format!("regions.eu-central.bandwidth_mbps={mbps}"),
-        ]
-        .map(|s| parse_override(s).expect("override"));
-        let s = load_file(
-            std::path::Path::new("scenarios/training-vs-inference.yaml"),
-            &sets,
-        )
-        .expect("valid");
-        let outs = run_all(&s, 0, &|| {}).expect("threads");
-        let m = aggregate(&outs.into_iter().map(|o| o.metrics).collect::<Vec<_>>());
+            &bandwidth,
+        ]);
         table(&s, &m)
             .into_iter()
             .find(|r| r.workload == "pretrain-70b")
