@@ -95,8 +95,6 @@ pub struct Recorder {
     pub service_sum_ns: u128,
     /// Tokens generated.
     pub output_tokens: u64,
-    /// What users paid for the GPU time of the measured requests, USD.
-    pub inference_revenue_usd: f64,
     /// Requests whose GPU failed while serving them (they were served again).
     pub preempted: u64,
     /// Requests dropped because the owners took their GPUs back (part of the drops).
@@ -117,7 +115,6 @@ impl Recorder {
             waited: 0,
             service_sum_ns: 0,
             output_tokens: 0,
-            inference_revenue_usd: 0.0,
             preempted: 0,
             withdrawn: 0,
             epoch: EpochAcc::default(),

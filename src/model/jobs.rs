@@ -259,7 +259,7 @@ impl Jobs {
 
     /// Adds the job metrics, `job.<class>.<quantity>_<unit>.<statistic>`.
     pub fn metrics(&self, s: &Scenario, m: &mut Metrics) {
-        for (j, st) in s.jobs().iter().zip(&self.classes) {
+        for (c, (j, st)) in s.jobs().iter().zip(&self.classes).enumerate() {
             let x = &st.stats;
             let key = |q: &str| format!("job.{}.{q}", j.name);
             m.insert(key("arrived_jobs.count"), x.arrived as f64);
@@ -270,7 +270,7 @@ impl Jobs {
                 key("waiting_jobs.count"),
                 self.waiting
                     .iter()
-                    .filter(|w| s.jobs()[w.0].name == j.name && w.1 >= s.warmup())
+                    .filter(|&&(class, arrived)| class == c && arrived >= s.warmup())
                     .count() as f64,
             );
             let ran = (x.placed - x.abandoned) as f64;

@@ -39,6 +39,8 @@ pub struct PoolState {
     pub last: SimTime,
     /// Requests served (measured: issued after the warm-up).
     pub served: u64,
+    /// Their GPU time, nanoseconds (what their users pay for).
+    pub served_ns: u128,
 }
 
 impl PoolState {
@@ -60,6 +62,7 @@ impl PoolState {
             system_area: 0,
             last: 0,
             served: 0,
+            served_ns: 0,
         }
     }
 

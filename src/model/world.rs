@@ -499,9 +499,7 @@ impl<'s> World<'s> {
         p.advance(now);
         if measured {
             p.served += 1;
-            self.rec.inference_revenue_usd += r.service as f64
-                * self.s.pools()[r.pool as usize].price_usd_per_gpu_hour
-                / NANOS_PER_HOUR;
+            p.served_ns += u128::from(r.service);
         }
         // The GPU that just finished is online: it takes the next request, if any.
         match p.queue.pop_front() {

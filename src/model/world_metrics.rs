@@ -104,16 +104,23 @@ pub(super) fn collect(w: &World<'_>, horizon: SimTime) -> Metrics {
     w.jobs().metrics(s, &mut m);
     m.insert("provider.cost_usd.total".into(), cost);
     m.insert("provider.profit_usd.total".into(), revenue - cost);
+    // What users paid for the GPU time of the measured requests (job reservations excluded).
+    let inference_revenue: f64 = s
+        .pools()
+        .iter()
+        .zip(w.pool_states())
+        .map(|(p, st)| st.served_ns as f64 / NANOS_PER_HOUR * p.price_usd_per_gpu_hour)
+        .sum();
     let cloud = s.cloud().inference_usd_per_million_tokens;
     m.insert("inference.cloud_usd_per_million_tokens.mean".into(), cloud);
     if rec.output_tokens > 0 && cloud > 0.0 {
-        let price = rec.inference_revenue_usd / rec.output_tokens as f64 * 1e6;
+        let price = inference_revenue / rec.output_tokens as f64 * 1e6;
         m.insert("inference.cost_vs_cloud_ratio.mean".into(), price / cloud);
     }
     if rec.output_tokens > 0 {
         m.insert(
             "inference.price_usd_per_million_tokens.mean".into(),
-            rec.inference_revenue_usd / rec.output_tokens as f64 * 1e6,
+            inference_revenue / rec.output_tokens as f64 * 1e6,
         );
     }
     m
