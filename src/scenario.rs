@@ -19,6 +19,7 @@ pub use load::{LoadError, load_file, load_str, schema_json};
 use crate::dist::Dist;
 use crate::engine::SimTime;
 use crate::model::gpu::{GpuClass, Roofline};
+use crate::model::serving::{ServedModel, Serving, Unfit};
 use raw::{RawScenario, Routing};
 
 /// A region, validated.
@@ -49,8 +50,8 @@ pub struct Pool {
     pub price_usd_per_gpu_hour: f64,
     /// Achievable rates for the served model.
     pub roofline: Roofline,
-    /// Whether the model's weights fit in one GPU's memory.
-    pub fits: bool,
+    /// How the group serves the model, or why it cannot.
+    pub serving: Result<Serving, Unfit>,
     /// Mean time between failures of one GPU, seconds.
     pub mtbf_s: f64,
     /// Mean time to repair a failed GPU, seconds.
@@ -138,9 +139,36 @@ pub struct Cloud {
     pub latency_s: f64,
     /// Mean time between failures of one GPU, s.
     pub mtbf_s: f64,
-    /// What the scenario's inference costs on one cloud GPU per million output tokens, USD
-    /// (the same roofline, at batch 1, at the cloud's price).
-    pub inference_usd_per_million_tokens: f64,
+    /// How the cloud serves the scenario's model.
+    pub serving: CloudServing,
+}
+
+/// How the cloud reference serves the scenario's inference.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum CloudServing {
+    /// Replicas on one cloud node, batched like the network's.
+    Batched(Serving),
+    /// One request at a time per GPU for the mean drawn service time, s.
+    Drawn(f64),
+    /// The model does not fit a cloud node.
+    Unfit,
+}
+
+impl Cloud {
+    /// USD per million output tokens of requests with these mean prompt and output lengths
+    /// on the cloud, with its replicas at mean batch `batch` (the batch the network's
+    /// replicas ran at, so both sides are compared at the same concurrency).
+    pub fn usd_per_million_tokens(&self, prompt: f64, output: f64, batch: f64) -> Option<f64> {
+        let gpu_s = match self.serving {
+            CloudServing::Batched(s) => {
+                let b = batch.clamp(1.0, s.batch_limit(prompt + output));
+                s.gpu_seconds_per_request(prompt, output, b)
+            }
+            CloudServing::Drawn(mean) => mean,
+            CloudServing::Unfit => return None,
+        };
+        Some(self.price_usd_per_gpu_hour * gpu_s / 3600.0 / output.max(1.0) * 1e6)
+    }
 }
 
 /// Users in one region, validated.
@@ -177,6 +205,8 @@ pub struct Scenario {
     pub(crate) max_rtt_s: Option<f64>,
     pub(crate) jobs: Vec<JobClass>,
     pub(crate) slo_ttft: SimTime,
+    pub(crate) slo_tpot: SimTime,
+    pub(crate) model: ServedModel,
     pub(crate) cloud: Cloud,
     pub(crate) raw: RawScenario,
 }
@@ -222,6 +252,14 @@ impl Scenario {
     pub fn slo_ttft(&self) -> SimTime {
         self.slo_ttft
     }
+    /// The inference time-per-output-token objective.
+    pub fn slo_tpot(&self) -> SimTime {
+        self.slo_tpot
+    }
+    /// The served model.
+    pub fn model(&self) -> &ServedModel {
+        &self.model
+    }
     /// The viability criteria.
     pub fn viability(&self) -> &raw::RawViability {
         &self.raw.viability
@@ -247,7 +285,7 @@ impl Scenario {
     /// Pools that can serve users in `region`, nearest first (ties by order in the file).
     pub fn candidate_pools(&self, region: usize) -> Vec<usize> {
         let mut list: Vec<usize> = (0..self.pools.len())
-            .filter(|&p| self.pools[p].fits)
+            .filter(|&p| self.pools[p].serving.is_ok())
             .filter(|&p| {
                 self.max_rtt_s
                     .is_none_or(|m| self.rtt_s(region, self.pools[p].region) <= m)

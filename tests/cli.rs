@@ -309,10 +309,37 @@ fn bad_input_exits_2_with_the_place_and_no_output() {
         &[],
         &["line 8", "simulation: expected a mapping, found a list"],
     );
+    // 405B in BF16 (810 GB) and a 128k-token KV cache on 4 H100s of one host (288 GB usable).
     bad(
         Some(GOOD),
-        &["inference.model.params_b=70"],
-        &["needs 140.0 GB", "inference.model.params_b"],
+        &["inference.model.name=llama-3.1-405b"],
+        &[
+            "needs 877.6 GB",
+            "288.0 GB usable on 4 GPU(s)",
+            "inference.model",
+        ],
+    );
+    bad(
+        Some(GOOD),
+        &["inference.model.name=my-model"],
+        &[
+            "inference.model.name",
+            "not in the model catalogue",
+            "params_b, context_tokens, kv_bytes_per_token not given",
+        ],
+    );
+    bad(
+        Some(GOOD),
+        &["inference.model.context_tokens=100000"],
+        &["inference.model.context_tokens", "at most 8192"],
+    );
+    bad(
+        Some(GOOD),
+        &["inference.batching.max_batched_tokens=16"],
+        &[
+            "inference.batching.max_batched_tokens",
+            "below max_batch (256)",
+        ],
     );
     bad(
         Some(GOOD),

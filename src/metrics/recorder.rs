@@ -17,8 +17,34 @@ pub struct GroupStats {
     pub completed: u64,
     /// Time to first token.
     pub ttft: LatencyHist,
+    /// Time per output token after the first (requests with at least two).
+    pub tpot: LatencyHist,
     /// End-to-end latency.
     pub e2e: LatencyHist,
+    /// Answered requests that met the TTFT objective.
+    pub met_ttft: u64,
+    /// Answered requests that met the TPOT objective (one-token answers meet it).
+    pub met_tpot: u64,
+    /// Answered requests that met both.
+    pub met_both: u64,
+}
+
+impl GroupStats {
+    /// Share of the finished requests (answered or turned away) that met an objective:
+    /// a request turned away meets none. None before any request finished.
+    pub fn attainment(&self, met: u64) -> Option<f64> {
+        let finished = self.completed + self.dropped;
+        (finished > 0).then(|| met as f64 / finished as f64)
+    }
+
+    fn merge_latencies(&mut self, other: &Self) {
+        self.ttft.merge(&other.ttft);
+        self.tpot.merge(&other.tpot);
+        self.e2e.merge(&other.e2e);
+        self.met_ttft += other.met_ttft;
+        self.met_tpot += other.met_tpot;
+        self.met_both += other.met_both;
+    }
 }
 
 /// One completed request, as the model reports it.
@@ -32,6 +58,8 @@ pub struct Completion {
     pub service: SimTime,
     /// Time to first token, network included.
     pub ttft: SimTime,
+    /// Mean time per output token after the first (streamed answers of two or more tokens).
+    pub tpot: Option<SimTime>,
     /// End-to-end latency, network included.
     pub e2e: SimTime,
     /// Tokens generated.
@@ -99,6 +127,12 @@ pub struct Recorder {
     pub preempted: u64,
     /// Requests dropped because the owners took their GPUs back (part of the drops).
     pub withdrawn: u64,
+    /// Requests refused because their prompt does not fit the context (part of the drops).
+    pub too_long: u64,
+    /// Time-to-first-token objective.
+    slo_ttft: SimTime,
+    /// Time-per-output-token objective.
+    slo_tpot: SimTime,
     /// Current epoch's accumulators.
     pub epoch: EpochAcc,
     /// Finished epoch rows.
@@ -106,8 +140,8 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// A recorder for `regions` user regions.
-    pub fn new(regions: usize) -> Self {
+    /// A recorder for `regions` user regions and the two latency objectives.
+    pub fn new(regions: usize, slo_ttft: SimTime, slo_tpot: SimTime) -> Self {
         Self {
             regions: vec![GroupStats::default(); regions],
             all: GroupStats::default(),
@@ -117,6 +151,9 @@ impl Recorder {
             output_tokens: 0,
             preempted: 0,
             withdrawn: 0,
+            too_long: 0,
+            slo_ttft,
+            slo_tpot,
             epoch: EpochAcc::default(),
             rows: Vec::new(),
         }
@@ -154,6 +191,17 @@ impl Recorder {
         g.completed += 1;
         g.ttft.record(c.ttft);
         g.e2e.record(c.e2e);
+        let ttft_ok = c.ttft <= self.slo_ttft;
+        let tpot_ok = match c.tpot {
+            Some(t) => {
+                g.tpot.record(t);
+                t <= self.slo_tpot
+            }
+            None => true,
+        };
+        g.met_ttft += u64::from(ttft_ok);
+        g.met_tpot += u64::from(tpot_ok);
+        g.met_both += u64::from(ttft_ok && tpot_ok);
         self.all.completed += 1;
         self.wait_sum_ns += u128::from(c.wait);
         self.waited += u64::from(c.wait > 0);
@@ -165,8 +213,7 @@ impl Recorder {
     pub fn overall(&self) -> GroupStats {
         let mut all = self.all.clone();
         for g in &self.regions {
-            all.ttft.merge(&g.ttft);
-            all.e2e.merge(&g.e2e);
+            all.merge_latencies(g);
         }
         all
     }

@@ -1,85 +1,96 @@
-//! One pool of identical GPUs at run time: who is busy, who waits, and the time integrals
-//! (busy GPUs, requests in system) that utilisation and Little's law need.
+//! One provider group at run time: its GPUs (serving in replicas, reserved by jobs, offline,
+//! or idle), the requests waiting for it, and the time integrals (busy GPUs, requests in
+//! system, batch) that utilisation, revenue and Little's law need.
 
 use std::collections::VecDeque;
 
 use crate::engine::SimTime;
+
+/// Time integrals of a pool, in unit-nanoseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Areas {
+    /// GPUs serving or reserved by a job.
+    pub busy: u128,
+    /// GPUs in serving replicas.
+    pub serving: u128,
+    /// Requests decoding (the batches).
+    pub running: u128,
+    /// Requests in the system: waiting or admitted to a replica.
+    pub system: u128,
+}
 
 /// Run-time state of a GPU pool.
 #[derive(Clone, Debug)]
 pub struct PoolState {
     /// GPUs in the pool.
     pub count: u32,
-    /// GPUs serving a request.
+    /// GPUs per replica.
+    pub tp: u32,
+    /// GPUs in active replicas (serving at least one request).
     pub busy: u32,
     /// GPUs reserved by training or fine-tuning jobs.
     pub reserved: u32,
     /// GPUs offline after a failure, until repaired.
     pub offline: u32,
-    /// Slab indices of the requests in service, for preemption by a failure (kept only when
-    /// the pool can fail).
-    pub in_service: Vec<u32>,
     /// Whether failures are simulated for this pool.
     pub can_fail: bool,
-    /// Whether the requests in service are tracked (failures, or owners taking GPUs back).
-    pub tracked: bool,
     /// The owners have taken the GPUs back for now.
     pub away: bool,
-    /// Integral of offline GPUs over time, GPU-nanoseconds.
-    pub offline_area: u128,
+    /// Active replicas (indices into the world's replicas).
+    pub active: Vec<u32>,
+    /// Idle replicas, the next to open last.
+    pub idle_replicas: Vec<u32>,
+    /// Requests admitted to replicas.
+    pub in_replicas: u32,
+    /// Requests decoding.
+    pub running: u32,
     /// Requests waiting, by slab index, in arrival order.
     pub queue: VecDeque<u32>,
     /// Largest queue allowed (usize::MAX: no limit).
     pub capacity: usize,
-    /// Integral of occupied GPUs (serving or reserved by a job) over time, GPU-nanoseconds.
-    pub busy_area: u128,
-    /// Integral of requests in system (busy + queued) over time, request-nanoseconds.
-    pub system_area: u128,
+    /// Time integrals up to `last`.
+    pub areas: Areas,
+    /// Integral of offline GPUs over time, GPU-nanoseconds.
+    pub offline_area: u128,
     /// Time the integrals were last brought up to date.
     pub last: SimTime,
     /// Requests served (measured: issued after the warm-up).
     pub served: u64,
-    /// Their GPU time, nanoseconds (what their users pay for).
-    pub served_ns: u128,
 }
 
 impl PoolState {
-    /// An idle pool.
-    pub fn new(count: u32, capacity: usize) -> Self {
+    /// An idle pool of `count` GPUs in replicas of `tp`, whose replicas are `replicas`.
+    pub fn new(count: u32, tp: u32, replicas: std::ops::Range<u32>, capacity: usize) -> Self {
         Self {
             count,
+            tp,
             busy: 0,
             reserved: 0,
             offline: 0,
-            in_service: Vec::with_capacity(count as usize),
             can_fail: true,
-            tracked: true,
             away: false,
-            offline_area: 0,
+            active: Vec::with_capacity(replicas.len()),
+            idle_replicas: replicas.rev().collect(),
+            in_replicas: 0,
+            running: 0,
             queue: VecDeque::with_capacity(capacity.min(1 << 16)),
             capacity,
-            busy_area: 0,
-            system_area: 0,
+            areas: Areas::default(),
+            offline_area: 0,
             last: 0,
             served: 0,
-            served_ns: 0,
         }
     }
 
-    /// Brings the time integrals up to `now`; call before any change to `busy` or `queue`.
+    /// Brings the time integrals up to `now`; call before any change to the counts.
     #[inline]
     pub fn advance(&mut self, now: SimTime) {
-        let dt = u128::from(now - self.last);
-        self.busy_area += u128::from(self.busy + self.reserved) * dt;
-        self.offline_area += u128::from(if self.away { self.count } else { self.offline }) * dt;
-        self.system_area += (u128::from(self.busy) + self.queue.len() as u128) * dt;
+        if now == self.last {
+            return;
+        }
+        self.areas = self.areas_at(now);
+        self.offline_area = self.offline_area_at(now);
         self.last = now;
-    }
-
-    /// Whether a GPU is free.
-    #[inline]
-    pub fn has_free(&self) -> bool {
-        !self.away && self.busy + self.reserved + self.offline < self.count
     }
 
     /// GPUs neither serving, reserved nor offline.
@@ -92,10 +103,10 @@ impl PoolState {
         }
     }
 
-    /// Whether a new request can be accepted (a free GPU or room in the queue).
+    /// Whether a new replica can start: enough idle GPUs of one host.
     #[inline]
-    pub fn has_room(&self) -> bool {
-        self.has_free() || (!self.away && self.queue.len() < self.capacity)
+    pub fn can_open(&self) -> bool {
+        self.idle() >= self.tp && !self.idle_replicas.is_empty()
     }
 
     /// Offline GPU-time up to `now`, GPU-nanoseconds.
@@ -104,13 +115,16 @@ impl PoolState {
         self.offline_area + u128::from(offline) * u128::from(now - self.last)
     }
 
-    /// (busy area, system area) at `now`, without changing the pool.
-    pub fn areas_at(&self, now: SimTime) -> (u128, u128) {
+    /// The time integrals at `now`, without changing the pool.
+    pub fn areas_at(&self, now: SimTime) -> Areas {
         let dt = u128::from(now - self.last);
-        (
-            self.busy_area + u128::from(self.busy + self.reserved) * dt,
-            self.system_area + (u128::from(self.busy) + self.queue.len() as u128) * dt,
-        )
+        let a = &self.areas;
+        Areas {
+            busy: a.busy + u128::from(self.busy + self.reserved) * dt,
+            serving: a.serving + u128::from(self.busy) * dt,
+            running: a.running + u128::from(self.running) * dt,
+            system: a.system + (u128::from(self.in_replicas) + self.queue.len() as u128) * dt,
+        }
     }
 }
 
@@ -120,14 +134,22 @@ mod tests {
 
     #[test]
     fn integrals_accumulate_piecewise_constant_occupancy() {
-        let mut p = PoolState::new(2, 4);
+        let mut p = PoolState::new(2, 1, 0..2, 4);
         p.advance(10);
         p.busy = 2;
+        p.in_replicas = 2;
+        p.running = 2;
         p.advance(20); // 2 busy for 10 ns
         p.queue.push_back(0);
-        assert_eq!(p.areas_at(25), (20 + 10, 20 + 15));
+        p.reserved = 0;
+        let a = p.areas_at(25);
+        assert_eq!((a.busy, a.serving, a.running, a.system), (30, 30, 30, 35));
         p.advance(30); // 2 busy + 1 queued for 10 ns
-        assert_eq!((p.busy_area, p.system_area), (40, 50));
-        assert!(!p.has_free() && p.has_room());
+        assert_eq!((p.areas.busy, p.areas.system), (40, 50));
+        assert!(!p.can_open());
+        p.busy = 0;
+        assert!(p.can_open());
+        p.tp = 4; // a replica needs more GPUs than the pool has idle
+        assert!(!p.can_open());
     }
 }

@@ -2,10 +2,14 @@
 //! and the recorder measuring it all. It implements [`Model`] for the engine.
 //!
 //! A request's life: issued by a user group (Poisson, optionally thinned by a daily cycle);
-//! routed to a pool ([`Routing`]); served at once if a GPU is free, queued FIFO if there is
-//! room, dropped otherwise; on completion the next queued request starts. Requests join the
-//! pool's queue when issued; their network round trip and payload transfer are added to their
-//! latency (queue order ignores the few milliseconds of propagation).
+//! refused if its prompt does not fit the model's context; routed to a pool ([`Routing`]);
+//! admitted at once to a replica of that pool if one has room (a new replica when a host has
+//! idle GPUs for it, else the least loaded active one with batch and KV-cache room), queued
+//! FIFO if there is room, dropped otherwise. In its replica it is prefilled, then decoded
+//! with the batch ([`super::serving`]); when a replica frees room the queue's head is
+//! admitted. Requests join the pool's queue when issued; their network round trip and
+//! payload transfer are added to their latency (queue order ignores the few milliseconds of
+//! propagation).
 
 use rand_distr::{Distribution, Exp1};
 
@@ -18,7 +22,8 @@ use crate::scenario::Scenario;
 use crate::scenario::raw::Routing;
 
 use super::jobs::Jobs;
-use super::pool::PoolState;
+use super::pool::{Areas, PoolState};
+use super::serving::{Replica, Serving, Settled, Work, delay_ns};
 
 const NANOS_PER_HOUR: f64 = 3.6e12;
 const DAY: SimTime = 86_400 * crate::engine::NANOS_PER_SEC;
@@ -28,8 +33,9 @@ const DAY: SimTime = 86_400 * crate::engine::NANOS_PER_SEC;
 pub enum Event {
     /// User group `0` issues a request.
     Arrival(u32),
-    /// The request in slab slot `0` finishes service.
-    Complete(u32),
+    /// Replica `0` reaches its next first token or completion (stale unless it is the
+    /// replica's `next_at`).
+    Step(u32),
     /// An epoch ends: write a time-series row.
     Epoch,
     /// The warm-up ends: statistics start.
@@ -78,18 +84,18 @@ struct Request {
     user: u32,
     pool: u32,
     issued: SimTime,
-    started: SimTime,
-    service: SimTime,
-    /// Network and prefill time before the first token, excluding queueing.
+    /// Last admission to a replica.
+    admitted: SimTime,
+    /// When its first token came out.
+    first: SimTime,
+    /// Network time before the first token: the round trip and the prompt's upload.
     ttft_extra: SimTime,
     /// Network time of the whole exchange.
     net: SimTime,
+    prompt: u32,
     output_tokens: u32,
-    /// Position in its pool's list of requests in service.
-    pos: u32,
-    /// Preempted by a GPU failure: the request moved to another slot and this slot's
-    /// pending completion is void.
-    dead: bool,
+    /// Drawn service time, s (when the scenario draws them).
+    service_s: f64,
 }
 
 /// What a finished replication hands back.
@@ -111,20 +117,34 @@ pub struct World<'s> {
     replication: u32,
     users: Vec<Users>,
     pools: Vec<PoolState>,
-    /// Mean service time per pool, seconds (for least-latency routing).
-    mean_service_s: Vec<f64>,
+    replicas: Vec<Replica>,
+    /// How each pool serves (a placeholder for pools that cannot, which get no requests).
+    serving: Vec<Serving>,
+    /// Requests per second each pool completes with full batches (for least-latency routing).
+    capacity_rps: Vec<f64>,
     reqs: Vec<Request>,
     free: Vec<u32>,
     rec: Recorder,
     issued: u64,
     epoch_index: u32,
     epoch_start: SimTime,
-    epoch_areas: Vec<(u128, u128)>,
-    warm_areas: Vec<(u128, u128)>,
+    epoch_areas: Vec<Areas>,
+    warm_areas: Vec<Areas>,
     jobs: Jobs,
     /// One failure stream per pool.
     failures: Vec<StreamRng>,
     warm_offline: Vec<u128>,
+    /// Scratch: what a replica reported when brought up to date.
+    settled: Settled,
+    /// Scratch: replicas whose next event must be planned again.
+    dirty: Vec<u32>,
+    /// Service times are drawn: every replica is one GPU serving one request at a time,
+    /// which takes a shorter path than batching (the request in `solo`).
+    drawn: bool,
+    /// The request each replica serves, when service times are drawn.
+    solo: Vec<u32>,
+    /// Scratch: (time, replica) of drawn requests' ends, to schedule.
+    pending: Vec<(SimTime, u32)>,
 }
 
 impl<'s> World<'s> {
@@ -136,51 +156,66 @@ impl<'s> World<'s> {
             .enumerate()
             .map(|(i, u)| build_users(s, i, u, streams))
             .collect();
+        let serving: Vec<Serving> = s
+            .pools()
+            .iter()
+            .map(|p| p.serving.unwrap_or(Serving::single_server(0)))
+            .collect();
+        let mut replicas = Vec::new();
         let pools: Vec<PoolState> = s
             .pools()
             .iter()
-            .map(|p| {
+            .zip(&serving)
+            .enumerate()
+            .map(|(i, (p, sv))| {
                 let cap = s
                     .max_queue_per_gpu
                     .map_or(usize::MAX, |q| q as usize * p.count as usize);
-                let mut state = PoolState::new(p.count, cap);
+                let first = replicas.len() as u32;
+                replicas.extend((0..sv.replicas).map(|_| Replica::new(i as u32)));
+                let mut state = PoolState::new(p.count, sv.tp, first..replicas.len() as u32, cap);
                 // A pool expected to see fewer than one failure in a million runs needs no
-                // failure events and no preemption bookkeeping.
+                // failure events.
                 state.can_fail = f64::from(p.count) * to_secs(s.horizon()) / p.mtbf_s > 1e-6;
-                state.tracked = state.can_fail || p.online_local_h.is_some();
                 state
             })
             .collect();
-        let mean_service_s = s
-            .pools()
+        let (prompt, output) = (s.prompt.mean(), s.output.mean().max(1.0));
+        let capacity_rps = serving
             .iter()
-            .map(|p| match s.service_override() {
-                Some(d) => d.mean(),
-                None => p
-                    .roofline
-                    .service_s(s.prompt.mean().round(), s.output.mean().round().max(1.0)),
+            .map(|sv| match s.service_override() {
+                Some(d) => f64::from(sv.replicas) / d.mean(),
+                None => sv.capacity_rps(prompt, output),
             })
             .collect();
         let n = pools.len();
+        let n_replicas = replicas.len();
         Self {
             s,
             replication,
             users,
             pools,
-            mean_service_s,
+            replicas,
+            serving,
+            capacity_rps,
             reqs: Vec::new(),
             free: Vec::new(),
-            rec: Recorder::new(s.regions().len()),
+            rec: Recorder::new(s.regions().len(), s.slo_ttft(), s.slo_tpot()),
             issued: 0,
             epoch_index: 0,
             epoch_start: 0,
-            epoch_areas: vec![(0, 0); n],
-            warm_areas: vec![(0, 0); n],
+            epoch_areas: vec![Areas::default(); n],
+            warm_areas: vec![Areas::default(); n],
             jobs: Jobs::new(s, streams),
             failures: (0..n as u64)
                 .map(|i| streams.indexed("gpu_failures", i))
                 .collect(),
             warm_offline: vec![0; n],
+            settled: Settled::default(),
+            dirty: Vec::new(),
+            drawn: s.service_override().is_some(),
+            solo: vec![u32::MAX; n_replicas],
+            pending: Vec::new(),
         }
     }
 
@@ -259,10 +294,34 @@ impl<'s> World<'s> {
         let region = self.users[u].region;
         self.rec.arrived(region, measured);
         let g = &mut self.users[u];
-        let prompt = round_tokens(self.s.prompt.sample(&mut g.tokens), 0.0);
-        let output = round_tokens(self.s.output.sample(&mut g.tokens), 1.0);
         let drawn = self.s.service.as_ref().map(|d| d.sample(&mut g.service));
-        let Some(c) = self.route(u, prompt, output, drawn) else {
+        let mut prompt = round_tokens(self.s.prompt.sample(&mut g.tokens), 0.0);
+        let mut output = round_tokens(self.s.output.sample(&mut g.tokens), 1.0);
+        if drawn.is_none() {
+            // A served request has at least one prompt token and fits the context: longer
+            // prompts are refused, outputs are cut at the context (as vLLM does).
+            let context = f64::from(self.s.model().context_tokens);
+            prompt = prompt.max(1.0);
+            if prompt >= context {
+                self.rec.too_long += u64::from(measured);
+                self.rec.dropped(region, measured);
+                return;
+            }
+            output = output.min(context - prompt);
+        }
+        let req = Request {
+            user: u as u32,
+            pool: 0,
+            issued: now,
+            admitted: now,
+            first: now,
+            ttft_extra: 0,
+            net: 0,
+            prompt: prompt as u32,
+            output_tokens: output as u32,
+            service_s: drawn.unwrap_or(0.0),
+        };
+        let Some(c) = self.route(u, &req) else {
             self.rec.dropped(region, measured);
             return;
         };
@@ -270,53 +329,99 @@ impl<'s> World<'s> {
         let pool = cand.pool;
         let up = cand.secs_per_byte * prompt * self.s.bytes_per_token;
         let down = cand.secs_per_byte * output * self.s.bytes_per_token;
-        let (service_s, first_s) = match drawn {
-            Some(d) => (d, d),
-            None => {
-                let r = &self.s.pools()[pool].roofline;
-                (r.service_s(prompt, output), r.prefill_s(prompt))
-            }
-        };
         let req = Request {
-            user: u as u32,
             pool: pool as u32,
-            issued: now,
-            started: now,
-            service: from_secs(service_s),
-            ttft_extra: cand.rtt + from_secs(up + first_s),
+            ttft_extra: cand.rtt + from_secs(up),
             net: cand.rtt + from_secs(up + down),
-            output_tokens: output as u32,
-            pos: 0,
-            dead: false,
+            ..req
         };
         let slot = self.alloc(req);
-        self.admit(pool, slot, now, q);
+        let p = &mut self.pools[pool];
+        p.advance(now);
+        if p.queue.is_empty()
+            && let Some(r) = self.pick_replica(pool, self.work(slot).reserve, now)
+        {
+            self.place(r, slot, now);
+            self.flush(now, q);
+        } else {
+            self.pools[pool].queue.push_back(slot);
+        }
+    }
+
+    /// The work of the request in `slot` on a replica.
+    #[inline]
+    fn work(&self, slot: u32) -> Work {
+        let r = &self.reqs[slot as usize];
+        if self.s.service.is_some() {
+            Work {
+                slot,
+                prompt: 0.0,
+                decode: r.service_s,
+                load: 0.0,
+                reserve: 0,
+            }
+        } else {
+            let (p, o) = (f64::from(r.prompt), f64::from(r.output_tokens));
+            Work {
+                slot,
+                prompt: p,
+                decode: o - 1.0,
+                load: p + o / 2.0,
+                reserve: u64::from(r.prompt) + u64::from(r.output_tokens),
+            }
+        }
+    }
+
+    /// Whether `pool` would start a request reserving `reserve` KV tokens at once.
+    #[inline]
+    fn admits_now(&self, pool: usize, reserve: u64) -> bool {
+        let p = &self.pools[pool];
+        let sv = &self.serving[pool];
+        p.queue.is_empty()
+            && !p.away
+            && (p.can_open()
+                || (sv.max_batch > 1
+                    && p.active
+                        .iter()
+                        .any(|&r| self.replicas[r as usize].has_room(sv, reserve))))
+    }
+
+    /// Whether `pool` would take a request now or queue it.
+    #[inline]
+    fn has_room(&self, pool: usize, reserve: u64) -> bool {
+        let p = &self.pools[pool];
+        !p.away && (p.queue.len() < p.capacity || self.admits_now(pool, reserve))
     }
 
     /// Picks a candidate (index into the group's candidate list), or None to drop.
-    fn route(&self, u: usize, prompt: f64, output: f64, drawn: Option<f64>) -> Option<usize> {
+    fn route(&self, u: usize, req: &Request) -> Option<usize> {
         let cands = &self.users[u].candidates;
+        let reserve = u64::from(req.prompt) + u64::from(req.output_tokens);
+        let reserve = if self.s.service.is_some() { 0 } else { reserve };
         match self.s.routing {
             Routing::NearestFree => cands
                 .iter()
-                .position(|c| self.pools[c.pool].has_free())
-                .or_else(|| cands.iter().position(|c| self.pools[c.pool].has_room())),
+                .position(|c| self.admits_now(c.pool, reserve))
+                .or_else(|| cands.iter().position(|c| self.has_room(c.pool, reserve))),
             Routing::LeastLatency => {
+                let (prompt, output) = (f64::from(req.prompt), f64::from(req.output_tokens));
                 let mut best: Option<(f64, usize)> = None;
                 for (i, c) in cands.iter().enumerate() {
                     let p = &self.pools[c.pool];
-                    if !p.has_room() {
+                    if p.away {
                         continue;
                     }
-                    let wait = if p.has_free() {
+                    let wait = if self.admits_now(c.pool, reserve) {
                         0.0
+                    } else if p.queue.len() < p.capacity {
+                        (p.queue.len() + 1) as f64 / self.capacity_rps[c.pool]
                     } else {
-                        (p.queue.len() + 1) as f64 * self.mean_service_s[c.pool]
-                            / f64::from(p.count)
+                        continue;
                     };
-                    let service = drawn.unwrap_or_else(|| {
-                        self.s.pools()[c.pool].roofline.service_s(prompt, output)
-                    });
+                    let service = match self.s.service {
+                        Some(_) => req.service_s,
+                        None => self.serving[c.pool].alone_s(prompt, output),
+                    };
                     let est = to_secs(c.rtt)
                         + c.secs_per_byte * (prompt + output) * self.s.bytes_per_token
                         + wait
@@ -343,60 +448,208 @@ impl<'s> World<'s> {
         }
     }
 
-    fn admit(&mut self, pool: usize, slot: u32, now: SimTime, q: &mut EventQueue<Event>) {
+    /// A replica of `pool` to admit a request reserving `reserve` KV tokens: a new one when a
+    /// host has the GPUs for it (an empty batch is the least loaded), else the active one
+    /// with room holding the fewest requests. Opens the new replica at `now`.
+    fn pick_replica(&mut self, pool: usize, reserve: u64, now: SimTime) -> Option<u32> {
         let p = &mut self.pools[pool];
-        p.advance(now);
-        if p.has_free() {
-            p.busy += 1;
-            self.start_service(pool, slot, now, q);
+        if p.away {
+            return None;
+        }
+        if p.can_open() {
+            let r = p.idle_replicas.pop()?;
+            p.busy += p.tp;
+            let rep = &mut self.replicas[r as usize];
+            rep.pos = p.active.len() as u32;
+            p.active.push(r);
+            rep.activate(now);
+            return Some(r);
+        }
+        let sv = &self.serving[pool];
+        if sv.max_batch == 1 {
+            return None;
+        }
+        p.active
+            .iter()
+            .copied()
+            .filter(|&r| self.replicas[r as usize].has_room(sv, reserve))
+            .min_by_key(|&r| self.replicas[r as usize].len())
+    }
+
+    /// Brings replica `r` up to `now` and records what happened in it: first tokens and
+    /// completed requests. Its pool must already be advanced to `now`.
+    fn sync(&mut self, r: u32, now: SimTime) {
+        let mut out = std::mem::take(&mut self.settled);
+        out.clear();
+        let rep = &mut self.replicas[r as usize];
+        let before = rep.running();
+        rep.advance(now, &mut out);
+        let after = rep.running();
+        self.settled_to_requests(r, before, after, now, &mut out);
+        self.settled = out;
+    }
+
+    fn settled_to_requests(
+        &mut self,
+        r: u32,
+        before: usize,
+        after: usize,
+        now: SimTime,
+        out: &mut Settled,
+    ) {
+        let pool = self.replicas[r as usize].pool as usize;
+        let p = &mut self.pools[pool];
+        p.running = p.running + after as u32 - before as u32;
+        for &slot in &out.first {
+            self.reqs[slot as usize].first = now;
+        }
+        for i in 0..out.done.len() {
+            self.complete(out.done[i], now);
+        }
+    }
+
+    /// Admits the request in `slot` to replica `r` at `now`.
+    fn place(&mut self, r: u32, slot: u32, now: SimTime) {
+        if self.drawn {
+            // One request for its drawn time: its first token and end are fixed now.
+            let req = &mut self.reqs[slot as usize];
+            req.admitted = now;
+            req.first = now;
+            let done = now.saturating_add(from_secs(req.service_s));
+            let rep = &mut self.replicas[r as usize];
+            rep.next_at = Some(done);
+            self.solo[r as usize] = slot;
+            let p = &mut self.pools[rep.pool as usize];
+            p.in_replicas += 1;
+            p.running += 1;
+            self.pending.push((done, r));
+            return;
+        }
+        self.sync(r, now);
+        let w = self.work(slot);
+        self.reqs[slot as usize].admitted = now;
+        let mut out = std::mem::take(&mut self.settled);
+        out.clear();
+        let rep = &mut self.replicas[r as usize];
+        let before = rep.running();
+        rep.admit(w, &mut out);
+        let after = rep.running();
+        self.pools[rep.pool as usize].in_replicas += 1;
+        self.settled_to_requests(r, before, after, now, &mut out);
+        self.settled = out;
+        if !self.dirty.contains(&r) {
+            self.dirty.push(r);
+        }
+    }
+
+    /// Admits waiting requests of `pool` in arrival order while a replica takes the first.
+    fn refill(&mut self, pool: usize, now: SimTime) {
+        while let Some(&head) = self.pools[pool].queue.front() {
+            let reserve = self.work(head).reserve;
+            let Some(r) = self.pick_replica(pool, reserve, now) else {
+                break;
+            };
+            self.pools[pool].queue.pop_front();
+            self.place(r, head, now);
+        }
+    }
+
+    /// Stops replica `r` (it holds no request).
+    fn deactivate(&mut self, r: u32) {
+        let rep = &mut self.replicas[r as usize];
+        rep.next_at = None;
+        let (pool, pos) = (rep.pool as usize, rep.pos as usize);
+        let p = &mut self.pools[pool];
+        p.active.swap_remove(pos);
+        if let Some(&moved) = p.active.get(pos) {
+            self.replicas[moved as usize].pos = pos as u32;
+        }
+        p.idle_replicas.push(r);
+        p.busy -= p.tp;
+    }
+
+    /// Schedules the ends of requests placed with drawn service times.
+    #[inline]
+    fn schedule_pending(&mut self, q: &mut EventQueue<Event>) {
+        for (at, r) in self.pending.drain(..) {
+            q.schedule_at(at, Event::Step(r));
+        }
+    }
+
+    /// Plans the next event of every replica touched since the last flush.
+    fn flush(&mut self, now: SimTime, q: &mut EventQueue<Event>) {
+        self.schedule_pending(q);
+        while let Some(r) = self.dirty.pop() {
+            let rep = &mut self.replicas[r as usize];
+            let pool = rep.pool as usize;
+            if self.pools[pool].active.get(rep.pos as usize) != Some(&r) {
+                continue; // stopped since
+            }
+            rep.next_at = rep.plan_next(&self.serving[pool]).map(|dt| {
+                let at = now.saturating_add(delay_ns(dt));
+                q.schedule_at(at, Event::Step(r));
+                at
+            });
+        }
+    }
+
+    /// Replica `r` reached its planned event.
+    fn step(&mut self, r: u32, now: SimTime, q: &mut EventQueue<Event>) {
+        let rep = &self.replicas[r as usize];
+        if rep.next_at != Some(now) {
+            return; // superseded by a later plan
+        }
+        let pool = rep.pool as usize;
+        self.pools[pool].advance(now);
+        if self.drawn {
+            let slot = std::mem::replace(&mut self.solo[r as usize], u32::MAX);
+            self.pools[pool].running -= 1;
+            self.complete(slot, now);
+            // The GPU takes the next waiting request, if any.
+            match self.pools[pool].queue.pop_front() {
+                Some(next) => self.place(r, next, now),
+                None => self.deactivate(r),
+            }
+            self.schedule_pending(q);
+            return;
+        }
+        self.sync(r, now);
+        if self.replicas[r as usize].is_empty() {
+            self.deactivate(r);
         } else {
-            p.queue.push_back(slot);
+            self.dirty.push(r);
         }
+        self.refill(pool, now);
+        self.flush(now, q);
     }
 
-    /// Puts the request in `slot` on a GPU of `pool` (already counted busy) at `now`.
-    #[inline]
-    fn start_service(&mut self, pool: usize, slot: u32, now: SimTime, q: &mut EventQueue<Event>) {
-        let p = &mut self.pools[pool];
-        let r = &mut self.reqs[slot as usize];
-        r.started = now;
-        if p.tracked {
-            r.pos = p.in_service.len() as u32;
-            p.in_service.push(slot);
-        }
-        q.schedule_at(now.saturating_add(r.service), Event::Complete(slot));
-    }
-
-    /// Takes the request in `slot` off its pool's list of requests in service.
-    #[inline]
-    fn end_service(&mut self, pool: usize, slot: u32) {
-        let p = &mut self.pools[pool];
-        if !p.tracked {
+    /// Takes every request out of replica `r` into `out` and stops it.
+    fn evict(&mut self, r: u32, now: SimTime, out: &mut Vec<u32>) {
+        if self.drawn {
+            let slot = std::mem::replace(&mut self.solo[r as usize], u32::MAX);
+            let p = &mut self.pools[self.replicas[r as usize].pool as usize];
+            p.running -= 1;
+            p.in_replicas -= 1;
+            out.push(slot);
+            self.deactivate(r);
             return;
         }
-        let pos = self.reqs[slot as usize].pos as usize;
-        p.in_service.swap_remove(pos);
-        if let Some(&moved) = p.in_service.get(pos) {
-            self.reqs[moved as usize].pos = pos as u32;
-        }
-    }
-
-    /// Starts the next queued request of `pool` if a GPU is free.
-    fn serve_next(&mut self, pool: usize, now: SimTime, q: &mut EventQueue<Event>) {
-        let p = &mut self.pools[pool];
-        if !p.has_free() {
-            return;
-        }
-        if let Some(next) = p.queue.pop_front() {
-            p.busy += 1;
-            self.start_service(pool, next, now, q);
-        }
+        self.sync(r, now);
+        let rep = &mut self.replicas[r as usize];
+        let running = rep.running() as u32;
+        let start = out.len();
+        rep.drain(out);
+        let p = &mut self.pools[rep.pool as usize];
+        p.running -= running;
+        p.in_replicas -= (out.len() - start) as u32;
+        self.deactivate(r);
     }
 
     /// A GPU of `pool` fails. Candidate failures come at the rate of the whole pool and hit a
-    /// GPU chosen uniformly, so only online GPUs fail and each at rate 1 / MTBF: a busy GPU's
-    /// request goes back to the head of the queue, an idle GPU goes offline, and a GPU
-    /// reserved by a job is left to the job's own failure model.
+    /// GPU chosen uniformly, so only online GPUs fail and each at rate 1 / MTBF: a serving
+    /// GPU stops its replica, whose requests go back to the head of the queue to be served
+    /// again from the start; an idle GPU goes offline; a GPU reserved by a job is left to
+    /// the job's own failure model.
     fn gpu_failure(&mut self, pool: usize, now: SimTime, q: &mut EventQueue<Event>) {
         let spec = &self.s.pools()[pool];
         let e: f64 = Exp1.sample(&mut self.failures[pool]);
@@ -411,101 +664,89 @@ impl<'s> World<'s> {
         }
         p.advance(now);
         if hit < p.busy {
-            let k = (unit(&mut self.failures[pool]) * p.in_service.len() as f64) as usize;
-            let Some(&slot) = p.in_service.get(k) else {
-                return;
-            };
-            self.end_service(pool, slot);
-            let mut moved = self.reqs[slot as usize];
-            self.reqs[slot as usize].dead = true;
-            moved.dead = false;
-            let fresh = self.alloc(moved);
-            let p = &mut self.pools[pool];
-            p.queue.push_front(fresh);
-            p.busy -= 1;
-            if moved.issued >= self.s.warmup() {
-                self.rec.preempted += 1;
+            let r = p.active[(hit / p.tp) as usize];
+            let mut evicted = Vec::new();
+            self.evict(r, now, &mut evicted);
+            let warmup = self.s.warmup();
+            for &slot in evicted.iter().rev() {
+                self.pools[pool].queue.push_front(slot);
+                self.rec.preempted += u64::from(self.reqs[slot as usize].issued >= warmup);
             }
-        } else if hit >= p.busy + p.reserved + p.offline {
-            // An idle GPU.
-        } else {
+        } else if hit < p.busy + p.reserved + p.offline {
             return;
         }
-        let p = &mut self.pools[pool];
-        p.offline += 1;
+        self.pools[pool].offline += 1;
         let e: f64 = Exp1.sample(&mut self.failures[pool]);
         q.schedule_in(from_secs(e * spec.repair_s), Event::GpuRepair(pool as u32));
+        self.refill(pool, now);
+        self.flush(now, q);
     }
 
     /// The owners take the GPUs of `pool` back: the requests on them and queued for them
     /// are dropped (their users get no answer from this pool).
     fn withdraw(&mut self, pool: usize, now: SimTime) {
-        let warmup = self.s.warmup();
+        self.pools[pool].advance(now);
+        let mut dropped = Vec::new();
+        while let Some(&r) = self.pools[pool].active.last() {
+            self.evict(r, now, &mut dropped);
+        }
         let p = &mut self.pools[pool];
-        p.advance(now);
         p.away = true;
-        p.busy = 0;
-        // Requests in service still have a completion event, which frees their slot;
-        // queued ones have none, so their slots are freed here.
-        let serving: Vec<u32> = p.in_service.drain(..).collect();
-        let queued: Vec<u32> = p.queue.drain(..).collect();
-        for &slot in serving.iter().chain(&queued) {
-            let r = &mut self.reqs[slot as usize];
-            r.dead = true;
+        dropped.extend(p.queue.drain(..));
+        let warmup = self.s.warmup();
+        for &slot in &dropped {
+            let r = &self.reqs[slot as usize];
             let measured = r.issued >= warmup;
             let region = self.users[r.user as usize].region;
             self.rec.dropped(region, measured);
             self.rec.withdrawn += u64::from(measured);
         }
-        self.free.extend(queued);
+        self.free.extend(dropped);
     }
 
-    /// A failed GPU of `pool` is back.
-    fn gpu_repair(&mut self, pool: usize, now: SimTime, q: &mut EventQueue<Event>) {
-        let p = &mut self.pools[pool];
-        p.advance(now);
-        p.offline -= 1;
-        self.serve_next(pool, now, q);
+    /// Requests of every pool wait for GPUs that came back (a repair, a job's end, owners).
+    fn refill_all(&mut self, now: SimTime, q: &mut EventQueue<Event>) {
+        for pool in 0..self.pools.len() {
+            if !self.pools[pool].queue.is_empty() {
+                self.pools[pool].advance(now);
+                self.refill(pool, now);
+            }
+        }
+        self.flush(now, q);
     }
 
-    fn complete(&mut self, slot: u32, now: SimTime, q: &mut EventQueue<Event>) {
+    /// The request in `slot` has its last token at `now`.
+    fn complete(&mut self, slot: u32, now: SimTime) {
         let r = self.reqs[slot as usize];
         self.free.push(slot);
-        if r.dead {
-            return;
-        }
-        self.end_service(r.pool as usize, slot);
         let measured = r.issued >= self.s.warmup();
-        let wait = r.started - r.issued;
+        let wait = r.admitted - r.issued;
+        let service = now - r.admitted;
+        let answer = (now - r.issued).saturating_add(r.net);
         let streamed = self.s.service.is_none();
-        let ttft = if streamed {
-            wait.saturating_add(r.ttft_extra)
+        let (ttft, tpot) = if streamed {
+            let tpot =
+                (r.output_tokens > 1).then(|| (now - r.first) / u64::from(r.output_tokens - 1));
+            ((r.first - r.issued).saturating_add(r.ttft_extra), tpot)
         } else {
-            wait.saturating_add(r.service).saturating_add(r.net)
+            (answer, None)
         };
         let region = self.users[r.user as usize].region;
         self.rec.completed(
             Completion {
                 region,
                 wait,
-                service: r.service,
+                service,
                 ttft,
-                e2e: wait.saturating_add(r.service).saturating_add(r.net),
+                tpot,
+                e2e: answer,
                 output_tokens: r.output_tokens,
             },
             measured,
         );
         let p = &mut self.pools[r.pool as usize];
-        p.advance(now);
-        if measured {
-            p.served += 1;
-            p.served_ns += u128::from(r.service);
-        }
-        // The GPU that just finished is online: it takes the next request, if any.
-        match p.queue.pop_front() {
-            Some(next) => self.start_service(r.pool as usize, next, now, q),
-            None => p.busy -= 1,
-        }
+        p.in_replicas -= 1;
+        p.served += u64::from(measured);
     }
 
     fn close_epoch(&mut self, now: SimTime) {
@@ -513,13 +754,14 @@ impl<'s> World<'s> {
         let dt = (now - self.epoch_start) as f64;
         let (mut busy, mut system, mut gpus, mut revenue, mut queued) = (0.0, 0.0, 0.0, 0.0, 0u64);
         for (i, p) in self.pools.iter().enumerate() {
-            let (b, s) = p.areas_at(now);
-            let (b0, s0) = self.epoch_areas[i];
-            self.epoch_areas[i] = (b, s);
-            busy += (b - b0) as f64;
-            system += (s - s0) as f64;
+            let a = p.areas_at(now);
+            let a0 = self.epoch_areas[i];
+            self.epoch_areas[i] = a;
+            let b = (a.busy - a0.busy) as f64;
+            busy += b;
+            system += (a.system - a0.system) as f64;
             gpus += f64::from(p.count);
-            revenue += (b - b0) as f64 / NANOS_PER_HOUR * self.s.pools()[i].price_usd_per_gpu_hour;
+            revenue += b / NANOS_PER_HOUR * self.s.pools()[i].price_usd_per_gpu_hour;
             queued += p.queue.len() as u64;
         }
         self.rec.rows.push(EpochRow {
@@ -562,18 +804,22 @@ impl Model for World<'_> {
     fn handle(&mut self, now: SimTime, event: Event, q: &mut EventQueue<Event>) {
         match event {
             Event::Arrival(u) => self.arrival(u as usize, now, q),
-            Event::Complete(slot) => self.complete(slot, now, q),
+            Event::Step(r) => self.step(r, now, q),
             Event::GpuFailure(p) => self.gpu_failure(p as usize, now, q),
-            Event::GpuRepair(p) => self.gpu_repair(p as usize, now, q),
+            Event::GpuRepair(p) => {
+                let pool = &mut self.pools[p as usize];
+                pool.advance(now);
+                pool.offline -= 1;
+                self.refill(p as usize, now);
+                self.flush(now, q);
+            }
             Event::Lend(p) => {
                 q.schedule_in(DAY, Event::Lend(p));
                 let pool = &mut self.pools[p as usize];
                 pool.advance(now);
                 pool.away = false;
-                while !self.pools[p as usize].queue.is_empty() && self.pools[p as usize].has_free()
-                {
-                    self.serve_next(p as usize, now, q);
-                }
+                self.refill(p as usize, now);
+                self.flush(now, q);
             }
             Event::Withdraw(p) => {
                 q.schedule_in(DAY, Event::Withdraw(p));
@@ -582,9 +828,11 @@ impl Model for World<'_> {
             Event::JobArrival(c) => self
                 .jobs
                 .arrival(self.s, c as usize, now, &mut self.pools, q),
-            Event::JobDone(slot) => self
-                .jobs
-                .done(self.s, slot as usize, now, &mut self.pools, q),
+            Event::JobDone(slot) => {
+                self.jobs
+                    .done(self.s, slot as usize, now, &mut self.pools, q);
+                self.refill_all(now, q);
+            }
             Event::Epoch => {
                 // Inference may have freed GPUs since the last job event.
                 self.jobs.place_waiting(self.s, now, &mut self.pools, q);
@@ -654,7 +902,7 @@ impl World<'_> {
     pub(super) fn pool_states(&self) -> &[PoolState] {
         &self.pools
     }
-    pub(super) fn warm_areas(&self) -> &[(u128, u128)] {
+    pub(super) fn warm_areas(&self) -> &[Areas] {
         &self.warm_areas
     }
     pub(super) fn warm_offline(&self) -> &[u128] {

@@ -17,14 +17,18 @@ pub(super) fn collect(w: &World<'_>, horizon: SimTime) -> Metrics {
     let window_h = window_ns / NANOS_PER_HOUR;
     let mut m = Metrics::new();
     let all = rec.overall();
-    group(&mut m, "inference", &all, s.slo_ttft());
+    group(&mut m, "inference", &all);
     m.insert(
         "inference.clamped_latencies.count".into(),
-        (all.ttft.clamped() + all.e2e.clamped()) as f64,
+        (all.ttft.clamped() + all.tpot.clamped() + all.e2e.clamped()) as f64,
     );
     for (r, g) in s.regions().iter().zip(&rec.regions) {
-        group(&mut m, &format!("region.{}", r.name), g, s.slo_ttft());
+        group(&mut m, &format!("region.{}", r.name), g);
     }
+    m.insert(
+        "inference.too_long_requests.count".into(),
+        rec.too_long as f64,
+    );
     m.insert(
         "inference.in_flight_requests.count".into(),
         (all.arrived - all.completed - all.dropped) as f64,
@@ -67,10 +71,13 @@ pub(super) fn collect(w: &World<'_>, horizon: SimTime) -> Metrics {
     );
 
     let (mut busy, mut system, mut gpus, mut revenue, mut cost) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    // Users pay for the GPU time of serving replicas; the batch is averaged over replica time.
+    let (mut inference_revenue, mut running, mut replica_time) = (0.0, 0.0, 0.0);
     let pools = s.pools().iter().zip(w.pool_states()).zip(w.warm_areas());
     for (((p, st), warm), warm_offline) in pools.zip(w.warm_offline()) {
-        let (b, sys) = st.areas_at(horizon);
-        let b = (b - warm.0) as f64;
+        let a = st.areas_at(horizon);
+        let b = (a.busy - warm.busy) as f64;
+        let serving = (a.serving - warm.serving) as f64;
         let pool_revenue = b / NANOS_PER_HOUR * p.price_usd_per_gpu_hour;
         let pool_cost = f64::from(p.count) * window_h * p.hourly_cost_usd;
         let key = |q: &str| format!("pool.{}.{q}", p.name);
@@ -87,10 +94,13 @@ pub(super) fn collect(w: &World<'_>, horizon: SimTime) -> Metrics {
         m.insert(key("revenue_usd.total"), pool_revenue);
         m.insert(key("profit_usd.total"), pool_revenue - pool_cost);
         busy += b;
-        system += (sys - warm.1) as f64;
+        system += (a.system - warm.system) as f64;
         gpus += f64::from(p.count);
         revenue += pool_revenue;
         cost += pool_cost;
+        inference_revenue += serving / NANOS_PER_HOUR * p.price_usd_per_gpu_hour;
+        running += (a.running - warm.running) as f64;
+        replica_time += serving / f64::from(st.tp);
     }
     m.insert(
         "gpu.utilisation_ratio.mean".into(),
@@ -100,35 +110,43 @@ pub(super) fn collect(w: &World<'_>, horizon: SimTime) -> Metrics {
         "inference.in_system_requests.mean".into(),
         system / window_ns,
     );
+    // Requests decoding per active replica, averaged over the time replicas were active.
+    let batch = (replica_time > 0.0).then(|| running / replica_time);
+    if let Some(b) = batch {
+        m.insert("inference.batch_mean.mean".into(), b);
+    }
     m.insert("provider.revenue_usd.total".into(), revenue);
     w.jobs().metrics(s, &mut m);
     m.insert("provider.cost_usd.total".into(), cost);
     m.insert("provider.profit_usd.total".into(), revenue - cost);
-    // What users paid for the GPU time of the measured requests (job reservations excluded).
-    let inference_revenue: f64 = s
-        .pools()
-        .iter()
-        .zip(w.pool_states())
-        .map(|(p, st)| st.served_ns as f64 / NANOS_PER_HOUR * p.price_usd_per_gpu_hour)
-        .sum();
-    let cloud = s.cloud().inference_usd_per_million_tokens;
-    m.insert("inference.cloud_usd_per_million_tokens.mean".into(), cloud);
-    if rec.output_tokens > 0 && cloud > 0.0 {
-        let price = inference_revenue / rec.output_tokens as f64 * 1e6;
-        m.insert("inference.cost_vs_cloud_ratio.mean".into(), price / cloud);
+    // The same requests on the cloud, its replicas at the network's mean batch.
+    let cloud = s.cloud().usd_per_million_tokens(
+        s.prompt.mean(),
+        s.output.mean().max(1.0),
+        batch.unwrap_or(1.0),
+    );
+    if let Some(cloud) = cloud {
+        m.insert("inference.cloud_usd_per_million_tokens.mean".into(), cloud);
     }
     if rec.output_tokens > 0 {
-        m.insert(
-            "inference.price_usd_per_million_tokens.mean".into(),
-            inference_revenue / rec.output_tokens as f64 * 1e6,
-        );
+        let price = inference_revenue / rec.output_tokens as f64 * 1e6;
+        m.insert("inference.price_usd_per_million_tokens.mean".into(), price);
+        if let Some(cloud) = cloud.filter(|&c| c > 0.0) {
+            m.insert("inference.cost_vs_cloud_ratio.mean".into(), price / cloud);
+        }
     }
     m
 }
 
-fn group(m: &mut Metrics, scope: &str, g: &GroupStats, slo: SimTime) {
-    if let Some(share) = g.ttft.share_at_most(slo) {
-        m.insert(format!("{scope}.slo_attainment_ratio.mean"), share);
+fn group(m: &mut Metrics, scope: &str, g: &GroupStats) {
+    for (name, met) in [
+        ("slo_attainment_ratio", g.met_both),
+        ("ttft_attainment_ratio", g.met_ttft),
+        ("tpot_attainment_ratio", g.met_tpot),
+    ] {
+        if let Some(share) = g.attainment(met) {
+            m.insert(format!("{scope}.{name}.mean"), share);
+        }
     }
     m.insert(format!("{scope}.arrived_requests.count"), g.arrived as f64);
     m.insert(
@@ -137,6 +155,7 @@ fn group(m: &mut Metrics, scope: &str, g: &GroupStats, slo: SimTime) {
     );
     m.insert(format!("{scope}.dropped_requests.count"), g.dropped as f64);
     latency(m, &format!("{scope}.ttft_s"), &g.ttft);
+    latency(m, &format!("{scope}.tpot_s"), &g.tpot);
     latency(m, &format!("{scope}.e2e_s"), &g.e2e);
 }
 

@@ -149,7 +149,8 @@ impl Default for RawNetwork {
     }
 }
 
-/// A group of identical GPUs in one region, each serving one request at a time.
+/// A group of identical GPUs in one region, serving the model in replicas of one or more GPUs
+/// of a host, and lending GPUs to training and fine-tuning jobs.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 #[schemars(rename = "ProviderGroup")]
@@ -190,6 +191,11 @@ pub struct RawProviderGroup {
     /// region's bandwidth (no NVLink; traffic leaves through the host's network).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interconnect_gbps: Option<f64>,
+    /// GPUs per host: a model replica spans GPUs of one host only (tensor parallel). Default:
+    /// datacenter classes 8 (HGX/DGX and cloud 8-GPU nodes), consumer cards 1 (one card per
+    /// gaming PC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpus_per_host: Option<u32>,
 }
 
 /// Inference demand and how it is served.
@@ -210,8 +216,9 @@ pub struct RawInference {
     /// (same trace); sigma 1.0 assumed.
     #[serde(default = "default_output")]
     pub output_tokens: DistSpec,
-    /// If set, service time in seconds is drawn from this distribution instead of the
-    /// roofline (for checks against queueing theory, or measured latencies).
+    /// If set, each GPU serves one request at a time for a time in seconds drawn from this
+    /// distribution, instead of batched replicas on the roofline (for checks against
+    /// queueing theory, or measured latencies); time to first token is then the whole answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_time_s: Option<DistSpec>,
     /// How a request picks a GPU pool.
@@ -229,6 +236,18 @@ pub struct RawInference {
     /// Default 0.5, the upper end of the 200-500 ms objectives common for chat at p95/p99.
     #[serde(default = "default_slo_ttft")]
     pub slo_ttft_s: f64,
+    /// Time-per-output-token objective, s: a request meets it when its mean time between
+    /// output tokens after the first is at most this. Default 0.05, the upper end of the
+    /// 25-50 ms common for chat (MLPerf's Llama 2 70B interactive objective is 40 ms).
+    #[serde(default = "default_slo_tpot")]
+    pub slo_tpot_s: f64,
+    /// Continuous batching of each replica.
+    #[serde(default)]
+    pub batching: RawBatching,
+}
+
+fn default_slo_tpot() -> f64 {
+    0.05
 }
 
 fn default_slo_ttft() -> f64 {
@@ -251,26 +270,70 @@ fn default_queue() -> Option<u32> {
     Some(64)
 }
 
-/// The model being served.
+/// The model being served: a catalogue entry by name (`depinsim schema` lists them), with any
+/// field overridden, or a model of your own with every field given.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 #[schemars(deny_unknown_fields)]
 #[schemars(rename = "Model")]
 pub struct RawModel {
-    /// Name, for reports.
+    /// Catalogue name (llama-3-8b, llama-3.1-8b, llama-3-70b, llama-3.1-70b, llama-3.1-405b,
+    /// mistral-7b, qwen2.5-7b, qwen2.5-72b; figures from each model's config.json and model
+    /// card), or any name for a model whose fields are all given. Default llama-3-8b.
     pub name: String,
-    /// Parameters, billions. Default 8 (Llama-3-8B).
-    pub params_b: f64,
-    /// Bytes per parameter: 2 for BF16/FP16, 1 for FP8/INT8, 0.5 for 4-bit.
-    pub bytes_per_param: f64,
+    /// Parameters, billions. Default: the catalogue's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub params_b: Option<f64>,
+    /// Bytes per weight: 2 for BF16/FP16, 1 for FP8/INT8, 0.5 for 4-bit. Default 2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes_per_param: Option<f64>,
+    /// Longest request served, prompt + output tokens (vLLM's max_model_len): longer prompts
+    /// are refused and outputs are cut at it. Default: the catalogue's context length.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context_tokens: Option<u32>,
+    /// KV-cache bytes per token: 2 x layers x KV heads x head dimension x 2 bytes in BF16.
+    /// Default: the catalogue's (131,072 for Llama 3 8B).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kv_bytes_per_token: Option<f64>,
 }
 
 impl Default for RawModel {
     fn default() -> Self {
         Self {
             name: "llama-3-8b".into(),
-            params_b: 8.0,
-            bytes_per_param: 2.0,
+            params_b: None,
+            bytes_per_param: None,
+            context_tokens: None,
+            kv_bytes_per_token: None,
+        }
+    }
+}
+
+/// How each replica batches requests (continuous batching with chunked prefill). Defaults
+/// are vLLM's: max_num_seqs 256, max_num_batched_tokens 2048 (its OpenAI-compatible server
+/// with chunked prefill), gpu_memory_utilization 0.9.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Batching")]
+pub struct RawBatching {
+    /// Most requests in one replica at once (prefilling or decoding). 1 serves one request at
+    /// a time.
+    pub max_batch: u32,
+    /// Most tokens one engine step processes: one per decoding request plus a chunk of
+    /// waiting prompts. At least max_batch.
+    pub max_batched_tokens: u32,
+    /// Share of GPU memory for weights and KV cache, 0 to 1; the rest is activations and
+    /// the runtime.
+    pub memory_utilisation: f64,
+}
+
+impl Default for RawBatching {
+    fn default() -> Self {
+        Self {
+            max_batch: 256,
+            max_batched_tokens: 2048,
+            memory_utilisation: 0.9,
         }
     }
 }
@@ -432,6 +495,8 @@ pub struct RawCloud {
     pub latency_us: f64,
     /// Mean time between failures of one GPU, hours. Default 50,700 (Llama 3).
     pub mtbf_h: f64,
+    /// GPUs per cloud node; an inference replica uses GPUs of one node. Default 8 (p5).
+    pub gpus_per_node: u32,
 }
 
 impl Default for RawCloud {
@@ -442,6 +507,7 @@ impl Default for RawCloud {
             interconnect_gbps: 400.0,
             latency_us: 5.0,
             mtbf_h: 50_700.0,
+            gpus_per_node: 8,
         }
     }
 }

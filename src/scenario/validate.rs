@@ -7,10 +7,11 @@ use super::issue::Issues;
 use super::path::YamlPath;
 use super::raw::Placement;
 use super::raw::RawScenario;
-use super::{Cloud, JobClass, Pool, Region, Scenario, UserGroup};
-use crate::dist::Dist;
+use super::{Cloud, CloudServing, JobClass, Pool, Region, Scenario, UserGroup};
 use crate::engine::{SimTime, from_secs};
+use crate::model::catalogue::{find_model, model_ids};
 use crate::model::gpu::{Roofline, class_ids, find_class};
+use crate::model::serving::{BatchPolicy, ServedModel, Serving, Unfit};
 
 const HOUR_S: f64 = 3600.0;
 /// Upper bound on time-series rows (epochs x replications), which are kept in memory until
@@ -74,7 +75,7 @@ pub fn validate(mut raw: RawScenario, stem: &str) -> Result<Scenario, Issues> {
         .map(|(i, r)| (r.name.as_str(), i))
         .collect();
     let rtt_s = rtt_matrix(&raw, &index, &root.key("network"), &mut issues);
-    let pools = pools(&mut raw, &index, &root.key("providers"), &mut issues);
+    let (pools, model) = pools(&mut raw, &index, &root.key("providers"), &mut issues);
     let users = users(
         &raw,
         &index,
@@ -113,6 +114,12 @@ pub fn validate(mut raw: RawScenario, stem: &str) -> Result<Scenario, Issues> {
         slo,
         "give the time-to-first-token objective in seconds, e.g. 0.5",
     );
+    let slo_tpot = raw.inference.slo_tpot_s;
+    issues.positive(
+        &ip.key("slo_tpot_s"),
+        slo_tpot,
+        "give the time-per-output-token objective in seconds, e.g. 0.05",
+    );
     let v = &raw.viability;
     let vp = root.key("viability");
     issues.positive(
@@ -130,7 +137,8 @@ pub fn validate(mut raw: RawScenario, stem: &str) -> Result<Scenario, Issues> {
     if !issues.is_empty() {
         return Err(issues);
     }
-    let (Some(prompt), Some(output), Some(mut cloud)) = (prompt, output, cloud) else {
+    let (Some(prompt), Some(output), Some(mut cloud), Some(model)) = (prompt, output, cloud, model)
+    else {
         return Err(issues);
     };
     let service = match service {
@@ -138,8 +146,29 @@ pub fn validate(mut raw: RawScenario, stem: &str) -> Result<Scenario, Issues> {
         Some(None) => return Err(issues),
         None => None,
     };
-    cloud.inference_usd_per_million_tokens =
-        cloud_inference_cost(&raw, &cloud, &prompt, &output, service.as_ref());
+    cloud.serving = match &service {
+        Some(d) => CloudServing::Drawn(d.mean()),
+        None => {
+            let b = &raw.inference.batching;
+            let policy = BatchPolicy {
+                max_batch: b.max_batch,
+                token_budget: b.max_batched_tokens,
+                memory_utilisation: b.memory_utilisation,
+            };
+            let cal = &raw.calibration;
+            let node = raw.cloud.gpus_per_node;
+            Serving::plan(
+                cloud.class,
+                node,
+                node,
+                &model,
+                &policy,
+                cal.compute_efficiency,
+                cal.memory_efficiency,
+            )
+            .map_or(CloudServing::Unfit, CloudServing::Batched)
+        }
+    };
     let scenario = Scenario {
         name,
         horizon,
@@ -160,6 +189,8 @@ pub fn validate(mut raw: RawScenario, stem: &str) -> Result<Scenario, Issues> {
         max_rtt_s: raw.inference.max_rtt_ms.map(|ms| ms / 1e3),
         jobs,
         slo_ttft: from_secs(slo),
+        slo_tpot: from_secs(slo_tpot),
+        model,
         cloud,
         raw,
     };
@@ -343,7 +374,7 @@ fn pools(
     index: &HashMap<&str, usize>,
     p: &YamlPath,
     issues: &mut Issues,
-) -> Vec<Pool> {
+) -> (Vec<Pool>, Option<ServedModel>) {
     if raw.providers.is_empty() {
         issues.push(p, "no providers", "list at least one provider group");
     }
@@ -362,21 +393,12 @@ fn pools(
         1.0,
         "give achieved / peak bandwidth, e.g. 0.9",
     );
-    let model = &raw.inference.model;
-    let mp = YamlPath::root().key("inference").key("model");
-    let model_ok = issues.positive(
-        &mp.key("params_b"),
-        model.params_b,
-        "give the parameter count in billions, e.g. 8",
-    ) & issues.positive(
-        &mp.key("bytes_per_param"),
-        model.bytes_per_param,
-        "2 for BF16, 1 for FP8",
-    );
-    let model_gb = model.params_b * model.bytes_per_param;
+    let model = served_model(raw, issues);
+    let policy = batch_policy(raw, issues);
+    let drawn = raw.inference.service_time_s.is_some();
     let mut seen = HashMap::new();
     let mut pools = Vec::new();
-    let mut fits_any = false;
+    let mut unfit = Vec::new();
     for (i, g) in raw.providers.iter_mut().enumerate() {
         let gp = p.index(i);
         unique_name(issues, &gp, &g.name, &mut seen, i, "providers");
@@ -468,15 +490,46 @@ fn pools(
             ic,
             "give the bandwidth between the group's GPUs, Gbit/s",
         );
+        let host = *g.gpus_per_host.get_or_insert(if dc { 8 } else { 1 });
+        if host == 0 {
+            issues.push(
+                &gp.key("gpus_per_host"),
+                "must be at least 1",
+                "give the number of GPUs in one host, e.g. 8",
+            );
+        }
         if let (Some(region), Some(class), Some(price)) = (region, class, price) {
-            let fits = model_gb <= class.vram_gb;
-            fits_any |= fits;
+            // Without a valid model or policy the scenario is refused below; the placeholder
+            // is never used.
+            let serving = match (&model, &policy) {
+                _ if drawn => Ok(Serving::single_server(g.count)),
+                (Some(m), Some(pol)) if eff_ok => Serving::plan(
+                    class,
+                    g.count,
+                    host.max(1),
+                    m,
+                    pol,
+                    cal.compute_efficiency,
+                    cal.memory_efficiency,
+                ),
+                _ => Err(Unfit {
+                    need_gb: 0.0,
+                    have_gb: 0.0,
+                    gpus: 0,
+                }),
+            };
+            if let Err(why) = serving {
+                unfit.push((i, why));
+            }
+            let (params, bytes) = model
+                .as_ref()
+                .map_or((8e9, 2.0), |m| (m.params, m.bytes_per_param));
             let roofline = Roofline::new(
                 class,
                 cal.compute_efficiency,
                 cal.memory_efficiency,
-                model.params_b * 1e9,
-                model.bytes_per_param,
+                params,
+                bytes,
             );
             pools.push(Pool {
                 name: g.name.clone(),
@@ -486,7 +539,7 @@ fn pools(
                 hourly_cost_usd: g.hourly_cost_usd,
                 price_usd_per_gpu_hour: price,
                 roofline,
-                fits,
+                serving,
                 mtbf_s: mtbf_h * 3600.0,
                 repair_s: repair_h * 3600.0,
                 online_local_h: window,
@@ -494,16 +547,132 @@ fn pools(
             });
         }
     }
-    if eff_ok && model_ok && !pools.is_empty() && !fits_any {
-        let largest = raw
-            .providers
+    if model.is_some() && !pools.is_empty() && pools.iter().all(|q| q.serving.is_err()) {
+        let worst = unfit
             .iter()
-            .filter_map(|g| find_class(&g.gpu))
-            .map(|c| c.vram_gb)
-            .fold(0.0, f64::max);
-        issues.push(&mp.key("params_b"), format!("the model needs {model_gb:.1} GB of weights, more than any provider GPU holds ({largest} GB)"), "serve a smaller or more quantised model (bytes_per_param), or add GPUs with more memory");
+            .map(|(_, u)| u)
+            .max_by(|a, b| a.have_gb.total_cmp(&b.have_gb));
+        if let Some(u) = worst {
+            issues.push(
+                &YamlPath::root().key("inference").key("model"),
+                format!(
+                    "the model needs {:.1} GB (weights and one full-context KV cache), more than any provider group can give one replica ({:.1} GB usable on {} GPU(s) of a host)",
+                    u.need_gb, u.have_gb, u.gpus
+                ),
+                "serve a smaller or more quantised model (bytes_per_param), a shorter context_tokens, or add GPUs with more memory (or more per host)",
+            );
+        }
     }
-    pools
+    (pools, model)
+}
+
+/// Resolves the served model from the catalogue and the scenario's overrides, writing every
+/// field back so that scenario.resolved.yaml shows it.
+fn served_model(raw: &mut RawScenario, issues: &mut Issues) -> Option<ServedModel> {
+    let mp = YamlPath::root().key("inference").key("model");
+    let m = &mut raw.inference.model;
+    let spec = find_model(&m.name);
+    if spec.is_none() {
+        let missing: Vec<&str> = [
+            ("params_b", m.params_b.is_none()),
+            ("context_tokens", m.context_tokens.is_none()),
+            ("kv_bytes_per_token", m.kv_bytes_per_token.is_none()),
+        ]
+        .iter()
+        .filter(|f| f.1)
+        .map(|f| f.0)
+        .collect();
+        if !missing.is_empty() {
+            issues.push(
+                &mp.key("name"),
+                format!(
+                    "`{}` is not in the model catalogue, and {} not given",
+                    m.name,
+                    missing.join(", ")
+                ),
+                format!(
+                    "use one of: {}; or give params_b, context_tokens and kv_bytes_per_token",
+                    model_ids()
+                ),
+            );
+            return None;
+        }
+    }
+    let params_b = *m.params_b.get_or_insert(spec.map_or(0.0, |s| s.params_b));
+    let bytes = *m.bytes_per_param.get_or_insert(2.0);
+    let context = *m
+        .context_tokens
+        .get_or_insert(spec.map_or(0, |s| s.context_tokens));
+    let kv = *m
+        .kv_bytes_per_token
+        .get_or_insert(spec.map_or(0.0, |s| s.kv_bytes_per_token()));
+    let ok = issues.positive(
+        &mp.key("params_b"),
+        params_b,
+        "give the parameter count in billions, e.g. 8",
+    ) & issues.positive(&mp.key("bytes_per_param"), bytes, "2 for BF16, 1 for FP8")
+        & issues.positive(
+            &mp.key("kv_bytes_per_token"),
+            kv,
+            "2 x layers x KV heads x head dimension x 2 bytes, e.g. 131072 for Llama 3 8B",
+        );
+    let mut context_ok = true;
+    if context < 2 {
+        context_ok = false;
+        issues.push(
+            &mp.key("context_tokens"),
+            "must be at least 2 (a prompt token and an output token)",
+            "give the longest prompt + output served, e.g. 8192",
+        );
+    } else if let Some(s) = spec.filter(|s| context > s.context_tokens) {
+        context_ok = false;
+        issues.push(
+            &mp.key("context_tokens"),
+            format!("{} supports at most {} tokens", s.id, s.context_tokens),
+            format!("give at most {}", s.context_tokens),
+        );
+    }
+    (ok && context_ok).then_some(ServedModel {
+        params: params_b * 1e9,
+        bytes_per_param: bytes,
+        kv_bytes_per_token: kv,
+        context_tokens: context,
+    })
+}
+
+fn batch_policy(raw: &RawScenario, issues: &mut Issues) -> Option<BatchPolicy> {
+    let b = &raw.inference.batching;
+    let bp = YamlPath::root().key("inference").key("batching");
+    let mut ok = issues.within(
+        &bp.key("memory_utilisation"),
+        b.memory_utilisation,
+        1e-6,
+        1.0,
+        "a share of GPU memory between 0 and 1, e.g. 0.9",
+    );
+    if b.max_batch == 0 {
+        ok = false;
+        issues.push(
+            &bp.key("max_batch"),
+            "must be at least 1",
+            "e.g. 256 (1 serves one request at a time)",
+        );
+    } else if b.max_batched_tokens < b.max_batch {
+        ok = false;
+        issues.push(
+            &bp.key("max_batched_tokens"),
+            format!(
+                "{} is below max_batch ({}): a full batch could not take a step",
+                b.max_batched_tokens, b.max_batch
+            ),
+            format!("give at least {}, e.g. 2048", b.max_batch),
+        );
+    }
+    ok.then_some(BatchPolicy {
+        max_batch: b.max_batch,
+        token_budget: b.max_batched_tokens,
+        memory_utilisation: b.memory_utilisation,
+    })
 }
 
 fn users(
@@ -741,6 +910,13 @@ fn cloud(raw: &RawScenario, p: &YamlPath, issues: &mut Issues) -> Option<Cloud> 
         c.mtbf_h,
         "give the mean time between failures of one GPU, hours",
     );
+    if c.gpus_per_node == 0 {
+        issues.push(
+            &p.key("gpus_per_node"),
+            "must be at least 1",
+            "give the GPUs of one cloud node, e.g. 8",
+        );
+    }
     let class = class?;
     Some(Cloud {
         class,
@@ -749,29 +925,6 @@ fn cloud(raw: &RawScenario, p: &YamlPath, issues: &mut Issues) -> Option<Cloud> 
         bandwidth_bytes_per_s: c.interconnect_gbps * 1e9 / 8.0,
         latency_s: c.latency_us / 1e6,
         mtbf_s: c.mtbf_h * 3600.0,
-        inference_usd_per_million_tokens: 0.0,
+        serving: CloudServing::Unfit,
     })
-}
-
-/// USD per million output tokens of the scenario's requests on one cloud GPU: the mean
-/// service time on the cloud GPU's roofline (or the service-time override) at the cloud price.
-fn cloud_inference_cost(
-    raw: &RawScenario,
-    cloud: &Cloud,
-    prompt: &Dist,
-    output: &Dist,
-    service: Option<&Dist>,
-) -> f64 {
-    let m = &raw.inference.model;
-    let cal = &raw.calibration;
-    let roofline = Roofline::new(
-        cloud.class,
-        cal.compute_efficiency,
-        cal.memory_efficiency,
-        m.params_b * 1e9,
-        m.bytes_per_param,
-    );
-    let out = output.mean().max(1.0);
-    let seconds = service.map_or_else(|| roofline.service_s(prompt.mean(), out), Dist::mean);
-    cloud.price_usd_per_gpu_hour * seconds / 3600.0 / out * 1e6
 }
