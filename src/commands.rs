@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use depinsim::cli::{Cli, Command, RunArgs, ValidateArgs};
 use depinsim::experiment::{run_all, threads_for};
-use depinsim::export::json::{RunInfo, Summary};
+use depinsim::export::json::{RunInfo, ServingPlan, Summary};
 use depinsim::export::outdir::{OutDirError, Staging};
 use depinsim::export::parquet;
 use depinsim::metrics::{MetricSummary, aggregate};
@@ -121,6 +121,7 @@ fn run(args: RunArgs, viability: bool) -> Result<ExitCode> {
         requests,
         requests_per_s: requests as f64 / wall_s.max(1e-9),
         gpu_profiles: RunInfo::profiles(&scenario),
+        serving: ServingPlan::of(&scenario),
     };
 
     write_outputs(staging.path(), &scenario, &summary, &info, &rows)?;
@@ -205,6 +206,8 @@ fn print_table(
         ("requests completed", "inference.completed_requests.count"),
         ("drop ratio", "inference.drop_ratio.mean"),
         ("TTFT p95 (s)", "inference.ttft_s.p95"),
+        ("TPOT p95 (s)", "inference.tpot_s.p95"),
+        ("SLO attainment", "inference.slo_attainment_ratio.mean"),
         ("end-to-end p95 (s)", "inference.e2e_s.p95"),
         ("GPU utilisation", "gpu.utilisation_ratio.mean"),
         ("provider profit (USD)", "provider.profit_usd.total"),
@@ -228,7 +231,12 @@ fn validate(args: ValidateArgs) -> Result<ExitCode> {
     let mut failed = 0;
     for path in &args.scenarios {
         match load_file(path, &ovs) {
-            Ok(s) => out!("ok: {} ({})", path.display(), s.name()),
+            Ok(s) => {
+                out!("ok: {} ({})", path.display(), s.name());
+                for plan in ServingPlan::of(&s) {
+                    out!("{}", plan.line());
+                }
+            }
             Err(e) => {
                 err!("{e}");
                 failed += 1;

@@ -60,6 +60,11 @@ fn run_writes_the_four_outputs() {
     assert!(run["events"].as_u64().unwrap_or(0) > 0);
     assert!(run["requests_per_s"].as_f64().unwrap_or(0.0) > 0.0);
     assert_eq!(run["gpu_profiles"][0]["kind"], "datasheet");
+    // 8 H100s serve Llama 3.1 8B one GPU per replica; a 24 GB RTX 4090 keeps
+    // 21.6 - 16.06 GB for 42,266 tokens of KV cache.
+    assert_eq!(run["serving"][0]["tensor_parallel"], 1);
+    assert_eq!(run["serving"][0]["replicas"], 8);
+    assert_eq!(run["serving"][1]["kv_cache_tokens"], 42_266);
     assert!(
         out.join("timeseries.parquet")
             .metadata()
@@ -532,4 +537,28 @@ fn schema_is_json_with_every_section() {
         schema["additionalProperties"], false,
         "unknown fields are refused"
     );
+}
+
+#[test]
+fn validate_shows_how_each_group_serves_the_model() {
+    // Llama 3.1 70B with an 8k context: 141 GB of weights need two H100s per replica; a
+    // gaming card cannot hold it and serves nothing.
+    depinsim()
+        .args([
+            "validate",
+            "scenarios/quickstart.yaml",
+            "--set",
+            "inference.model.name=llama-3.1-70b",
+            "--set",
+            "inference.model.context_tokens=8192",
+        ])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("us-dc-h100: 4 replica(s) of 2 GPU(s), KV cache 8544 tokens")
+                .and(predicate::str::contains(
+                    "eu-gamers-4090: serves no requests",
+                ))
+                .and(predicate::str::contains("21.6 GB usable")),
+        );
 }

@@ -82,6 +82,84 @@ pub struct RunInfo {
     pub requests_per_s: f64,
     /// GPU profiles the run used.
     pub gpu_profiles: Vec<ProfileUse>,
+    /// How each provider group serves the model.
+    pub serving: Vec<ServingPlan>,
+}
+
+/// How one provider group serves the model, for run.json and `validate`.
+#[derive(Debug, Serialize)]
+pub struct ServingPlan {
+    /// Provider group.
+    pub pool: String,
+    /// GPUs per replica (tensor parallel inside a host); None when the group cannot serve.
+    pub tensor_parallel: Option<u32>,
+    /// Replicas the group holds.
+    pub replicas: u32,
+    /// KV-cache capacity of one replica, tokens (None: not modelled, drawn service times).
+    pub kv_cache_tokens: Option<u64>,
+    /// Requests of the mean size one replica holds at once (batch and KV-cache limits).
+    pub batch_at_mean_request: f64,
+    /// Requests per second the group completes with full batches, at the mean request.
+    pub capacity_rps: f64,
+    /// Why the group cannot serve the model, if it cannot.
+    pub unfit: Option<String>,
+}
+
+impl ServingPlan {
+    /// The plans of every group of `s`.
+    pub fn of(s: &Scenario) -> Vec<Self> {
+        let (prompt, output) = (s.prompt.mean(), s.output.mean().max(1.0));
+        s.pools()
+            .iter()
+            .map(|p| match (&p.serving, s.service_override()) {
+                (Ok(sv), drawn) => Self {
+                    pool: p.name.clone(),
+                    tensor_parallel: Some(sv.tp),
+                    replicas: sv.replicas,
+                    kv_cache_tokens: drawn.is_none().then_some(sv.kv_capacity_tokens),
+                    batch_at_mean_request: if drawn.is_some() {
+                        1.0
+                    } else {
+                        sv.batch_limit(prompt + output)
+                    },
+                    capacity_rps: match drawn {
+                        Some(d) => f64::from(sv.replicas) / d.mean(),
+                        None => sv.capacity_rps(prompt, output),
+                    },
+                    unfit: None,
+                },
+                (Err(u), _) => Self {
+                    pool: p.name.clone(),
+                    tensor_parallel: None,
+                    replicas: 0,
+                    kv_cache_tokens: None,
+                    batch_at_mean_request: 0.0,
+                    capacity_rps: 0.0,
+                    unfit: Some(format!(
+                        "the model and one full-context KV cache need {:.1} GB; a replica of {} GPU(s) of one host has {:.1} GB usable",
+                        u.need_gb, u.gpus, u.have_gb
+                    )),
+                },
+            })
+            .collect()
+    }
+
+    /// One line for `validate`.
+    pub fn line(&self) -> String {
+        match (&self.unfit, self.tensor_parallel) {
+            (Some(why), _) => format!("  {}: serves no requests: {why}", self.pool),
+            (None, Some(tp)) => {
+                let kv = self
+                    .kv_cache_tokens
+                    .map_or(String::new(), |k| format!(", KV cache {k} tokens each"));
+                format!(
+                    "  {}: {} replica(s) of {tp} GPU(s){kv}, {:.0} mean-size requests each, ~{:.1} requests/s at full batches",
+                    self.pool, self.replicas, self.batch_at_mean_request, self.capacity_rps
+                )
+            }
+            (None, None) => format!("  {}", self.pool),
+        }
+    }
 }
 
 impl RunInfo {

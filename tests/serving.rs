@@ -1,0 +1,171 @@
+//! Continuous batching against hand-computed rooflines and conservation laws: a request
+//! alone streams at exactly one roofline step per token, batching multiplies throughput
+//! under load, the KV cache bounds the batch, and Little's law holds with batches.
+
+use depinsim::experiment::run_replication;
+use depinsim::metrics::Metrics;
+use depinsim::scenario::load_str;
+use depinsim::scenario::overrides::parse_override;
+
+/// One region, no network delay, one pool, constant request sizes.
+fn scenario(gpu: &str, count: u32, rate: f64, prompt: u32, output: u32, extra: &str) -> String {
+    format!(
+        "simulation: {{horizon_h: 2, warmup_h: 0.2, epoch_h: 1, replications: 1, seed: 3}}
+regions: [{{name: lab}}]
+network: {{intra_region_rtt_ms: 0, bytes_per_token: 0}}
+providers:
+  - {{name: pool, region: lab, gpu: {gpu}, count: {count}, hourly_cost_usd: 1, price_usd_per_gpu_hour: 2, mtbf_h: 1.0e12}}
+inference:
+  model: {{name: llama-3.1-8b, context_tokens: 32768}}
+  max_queue_per_gpu: null
+  prompt_tokens: {{constant: {prompt}}}
+  output_tokens: {{constant: {output}}}
+  users:
+    - {{region: lab, rate_per_s: {rate}}}
+{extra}"
+    )
+}
+
+fn run(text: &str, sets: &[&str]) -> Metrics {
+    let ovs: Vec<_> = sets
+        .iter()
+        .map(|s| parse_override(s).expect("override"))
+        .collect();
+    let s = load_str(text, "test", "test", &ovs).unwrap_or_else(|e| panic!("{e}"));
+    run_replication(&s, 0).metrics
+}
+
+/// Llama 3.1 8B (8.03e9 parameters, 131,072 KV bytes a token) on an H100 SXM at the default
+/// efficiencies: 80% of 989 TFLOP/s, 90% of 3.35 TB/s.
+const PARAMS: f64 = 8.03e9;
+const KV: f64 = 131_072.0;
+const FLOPS: f64 = 989e12 * 0.8;
+const BW: f64 = 3.35e12 * 0.9;
+
+#[test]
+fn a_request_alone_takes_one_roofline_step_per_token() {
+    // Rare requests on eight GPUs: every request has a replica to itself.
+    let m = run(&scenario("h100_sxm", 8, 0.05, 1000, 101, ""), &[]);
+    assert!(m["inference.completed_requests.count"] > 200.0);
+    // TTFT: the 1,000-token prompt in one chunk, compute-bound: 2N x 1000 / FLOP/s.
+    let prefill = 2.0 * PARAMS * 1000.0 / FLOPS;
+    let ttft = m["inference.ttft_s.mean"];
+    assert!((ttft - prefill).abs() < 2e-9, "TTFT {ttft} vs {prefill}");
+    // TPOT: each step reads the weights and the request's KV cache (mean context
+    // 1000 + 101 / 2 tokens): memory-bound.
+    let step = (2.0 * PARAMS + 1050.5 * KV) / BW;
+    let tpot = m["inference.tpot_s.mean"];
+    assert!((tpot - step).abs() < 2e-9, "TPOT {tpot} vs {step}");
+    assert_eq!(m["inference.slo_attainment_ratio.mean"], 1.0);
+    // A replica decodes one request, after prefilling it with none: the time-average batch
+    // is the decoding share of the replica's time.
+    let share = 100.0 * step / (prefill + 100.0 * step);
+    let b = m["inference.batch_mean.mean"];
+    assert!((b - share).abs() < 1e-6, "batch {b} vs {share}");
+    // An objective tighter than the step is missed by every request.
+    let strict = run(
+        &scenario("h100_sxm", 8, 0.05, 1000, 101, ""),
+        &[&format!("inference.slo_tpot_s={}", step * 0.99)],
+    );
+    assert_eq!(strict["inference.tpot_attainment_ratio.mean"], 0.0);
+    assert_eq!(strict["inference.ttft_attainment_ratio.mean"], 1.0);
+    assert_eq!(strict["inference.slo_attainment_ratio.mean"], 0.0);
+}
+
+#[test]
+fn batching_multiplies_throughput_of_a_saturated_gpu() {
+    // 40 requests a second on one H100: far more than it serves one at a time. A short
+    // queue keeps the overload from growing without end.
+    let text = scenario("h100_sxm", 1, 40.0, 500, 200, "")
+        .replace("max_queue_per_gpu: null", "max_queue_per_gpu: 8");
+    let one = run(&text, &["inference.batching.max_batch=1"]);
+    let many = run(&text, &[]);
+    // One at a time, the GPU completes 1 / (prefill + 199 decode steps) a second.
+    let alone = 2.0 * PARAMS * 500.0 / FLOPS + 199.0 * (2.0 * PARAMS + 600.0 * KV) / BW;
+    let rps_one = one["inference.throughput_rps.mean"];
+    assert!(
+        (rps_one * alone - 1.0).abs() < 0.02,
+        "{rps_one} vs {}",
+        1.0 / alone
+    );
+    let rps_many = many["inference.throughput_rps.mean"];
+    assert!(rps_many > 20.0 * rps_one, "{rps_many} vs {rps_one}");
+    assert!(many["inference.batch_mean.mean"] > 20.0);
+    // The batch shares each step: tokens come slower than alone, but within the objective.
+    assert!(many["inference.tpot_s.mean"] > one["inference.tpot_s.mean"]);
+}
+
+#[test]
+fn the_kv_cache_bounds_the_batch() {
+    // An RTX 4090 keeps 24 GB x 0.9 - 16.06 GB of weights = 5.54 GB for the KV cache:
+    // 42,266 tokens, room for 8 requests of 4,000 + 1,000 tokens.
+    let cap = ((24e9 * 0.9 - PARAMS * 2.0) / KV).floor();
+    assert_eq!(cap, 42_266.0);
+    let text = scenario("rtx_4090", 1, 5.0, 4000, 1000, "")
+        .replace("max_queue_per_gpu: null", "max_queue_per_gpu: 8");
+    let m = run(&text, &[]);
+    let b = m["inference.batch_mean.mean"];
+    assert!(b <= 8.0 && b > 6.0, "batch {b}");
+    // More memory for the cache, a bigger batch: 0.95 leaves 6.74 GB, 51,422 tokens, 10.
+    let more = run(&text, &["inference.batching.memory_utilisation=0.95"]);
+    let b2 = more["inference.batch_mean.mean"];
+    assert!(b2 > b && b2 <= 10.0, "batch {b2}");
+    assert!(more["inference.throughput_rps.mean"] > m["inference.throughput_rps.mean"]);
+}
+
+#[test]
+fn littles_law_holds_with_batches() {
+    // Poisson arrivals of variable sizes on two GPUs at about half their capacity.
+    let text = scenario("h100_sxm", 2, 20.0, 1000, 200, "").replace(
+        "output_tokens: {constant: 200}",
+        "output_tokens: {exponential: {mean: 200}}",
+    );
+    let m = run(&text, &["simulation.horizon_h=6"]);
+    let lambda = m["inference.throughput_rps.mean"];
+    let w = m["inference.wait_s.mean"] + m["inference.service_s.mean"];
+    let l = m["inference.in_system_requests.mean"];
+    assert!(
+        (l / (lambda * w) - 1.0).abs() < 0.02,
+        "L {l}, lambda W {}",
+        lambda * w
+    );
+    assert!(m["inference.batch_mean.mean"] > 2.0);
+}
+
+#[test]
+fn requests_turned_away_count_against_the_objectives() {
+    // A loss system (no queue) under overload: every answered request meets the loose
+    // objectives, so attainment is exactly the share answered.
+    let text = scenario("rtx_4090", 1, 20.0, 4000, 100, "");
+    let m = run(
+        &text,
+        &[
+            "inference.max_queue_per_gpu=0",
+            "inference.slo_ttft_s=1000",
+            "inference.slo_tpot_s=1000",
+        ],
+    );
+    let (done, dropped) = (
+        m["inference.completed_requests.count"],
+        m["inference.dropped_requests.count"],
+    );
+    assert!(dropped > 0.0);
+    let want = done / (done + dropped);
+    assert!((m["inference.slo_attainment_ratio.mean"] - want).abs() < 1e-12);
+}
+
+#[test]
+fn prompts_longer_than_the_context_are_refused_and_outputs_cut() {
+    let text = scenario("h100_sxm", 2, 1.0, 1000, 200, "");
+    let m = run(&text, &["inference.model.context_tokens=1100"]);
+    // Every request fits its prompt (1,000 < 1,100) but its output is cut to 100 tokens.
+    let done = m["inference.completed_requests.count"];
+    assert_eq!(m["inference.output_tokens.count"], done * 100.0);
+    assert_eq!(m["inference.too_long_requests.count"], 0.0);
+    let refused = run(&text, &["inference.model.context_tokens=1000"]);
+    assert_eq!(refused["inference.completed_requests.count"], 0.0);
+    assert_eq!(
+        refused["inference.too_long_requests.count"],
+        refused["inference.arrived_requests.count"]
+    );
+}
