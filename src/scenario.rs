@@ -20,7 +20,7 @@ use crate::dist::Dist;
 use crate::engine::SimTime;
 use crate::model::gpu::{GpuClass, Roofline};
 use crate::model::serving::{ServedModel, Serving, Unfit};
-use raw::{RawScenario, Routing};
+use raw::{Dispatch, RawScenario, Routing};
 
 /// A region, validated.
 #[derive(Clone, Debug)]
@@ -201,6 +201,7 @@ pub struct Scenario {
     pub(crate) output: Dist,
     pub(crate) service: Option<Dist>,
     pub(crate) routing: Routing,
+    pub(crate) dispatch: Dispatch,
     pub(crate) max_queue_per_gpu: Option<u32>,
     pub(crate) max_rtt_s: Option<f64>,
     pub(crate) jobs: Vec<JobClass>,

@@ -169,3 +169,27 @@ fn prompts_longer_than_the_context_are_refused_and_outputs_cut() {
         refused["inference.arrived_requests.count"]
     );
 }
+
+#[test]
+fn packing_replicas_trades_token_speed_for_busy_gpu_hours() {
+    // Eight H100s at a few requests a second: spread, every request gets a replica of its
+    // own; packed, they share one replica's steps.
+    let text = scenario("h100_sxm", 8, 4.0, 1000, 200, "");
+    let spread = run(&text, &[]);
+    let pack = run(&text, &["inference.dispatch=pack"]);
+    let get = |m: &Metrics, k: &str| m[k];
+    assert!(
+        get(&pack, "inference.batch_mean.mean") > 3.0 * get(&spread, "inference.batch_mean.mean")
+    );
+    assert!(
+        get(&pack, "gpu.utilisation_ratio.mean") < 0.5 * get(&spread, "gpu.utilisation_ratio.mean")
+    );
+    assert!(
+        get(&pack, "inference.price_usd_per_million_tokens.mean")
+            < 0.5 * get(&spread, "inference.price_usd_per_million_tokens.mean")
+    );
+    assert!(get(&pack, "inference.tpot_s.mean") > get(&spread, "inference.tpot_s.mean"));
+    // The same requests are answered either way.
+    let done = |m: &Metrics| m["inference.completed_requests.count"];
+    assert!((done(&pack) - done(&spread)).abs() <= 0.01 * done(&spread));
+}

@@ -19,7 +19,7 @@ use crate::metrics::recorder::Completion;
 use crate::metrics::{EpochRow, Metrics, Recorder};
 use crate::rng::{StreamRng, Streams};
 use crate::scenario::Scenario;
-use crate::scenario::raw::Routing;
+use crate::scenario::raw::{Dispatch, Routing};
 
 use super::jobs::Jobs;
 use super::pool::{Areas, PoolState};
@@ -448,32 +448,49 @@ impl<'s> World<'s> {
         }
     }
 
-    /// A replica of `pool` to admit a request reserving `reserve` KV tokens: a new one when a
-    /// host has the GPUs for it (an empty batch is the least loaded), else the active one
-    /// with room holding the fewest requests. Opens the new replica at `now`.
+    /// A replica of `pool` to admit a request reserving `reserve` KV tokens, by the
+    /// scenario's dispatch rule; a new replica is opened at `now`.
     fn pick_replica(&mut self, pool: usize, reserve: u64, now: SimTime) -> Option<u32> {
-        let p = &mut self.pools[pool];
-        if p.away {
+        if self.pools[pool].away {
             return None;
-        }
-        if p.can_open() {
-            let r = p.idle_replicas.pop()?;
-            p.busy += p.tp;
-            let rep = &mut self.replicas[r as usize];
-            rep.pos = p.active.len() as u32;
-            p.active.push(r);
-            rep.activate(now);
-            return Some(r);
         }
         let sv = &self.serving[pool];
-        if sv.max_batch == 1 {
+        let p = &self.pools[pool];
+        let with_room = || {
+            p.active
+                .iter()
+                .copied()
+                .filter(|&r| self.replicas[r as usize].has_room(sv, reserve))
+        };
+        let joined = if sv.max_batch == 1 {
+            None // every active replica is full
+        } else {
+            match self.s.dispatch {
+                Dispatch::Spread if p.can_open() => None,
+                Dispatch::Spread => with_room().min_by_key(|&r| self.replicas[r as usize].len()),
+                // Ties go to the earliest in the list, like min_by_key.
+                Dispatch::Pack => with_room().max_by_key(|&r| {
+                    (
+                        self.replicas[r as usize].len(),
+                        std::cmp::Reverse(self.replicas[r as usize].pos),
+                    )
+                }),
+            }
+        };
+        if joined.is_some() {
+            return joined;
+        }
+        let p = &mut self.pools[pool];
+        if !p.can_open() {
             return None;
         }
-        p.active
-            .iter()
-            .copied()
-            .filter(|&r| self.replicas[r as usize].has_room(sv, reserve))
-            .min_by_key(|&r| self.replicas[r as usize].len())
+        let r = p.idle_replicas.pop()?;
+        p.busy += p.tp;
+        let rep = &mut self.replicas[r as usize];
+        rep.pos = p.active.len() as u32;
+        p.active.push(r);
+        rep.activate(now);
+        Some(r)
     }
 
     /// Brings replica `r` up to `now` and records what happened in it: first tokens and

@@ -224,6 +224,9 @@ pub struct RawInference {
     /// How a request picks a GPU pool.
     #[serde(default)]
     pub routing: Routing,
+    /// Which replica of the pool a request joins.
+    #[serde(default)]
+    pub dispatch: Dispatch,
     /// Requests that may wait per GPU of a pool before new ones are turned away (admission
     /// control, a design choice of the network rather than a measured figure). Default 64;
     /// 0 makes a loss system; `null` for no limit (memory then grows with an overloaded queue).
@@ -373,13 +376,26 @@ fn default_peak() -> f64 {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Routing {
-    /// The nearest region (lowest RTT) with a free GPU; if none is free, the nearest queue
-    /// with room.
+    /// The nearest region (lowest RTT) whose pool starts the request at once; if none does,
+    /// the nearest queue with room.
     #[default]
     NearestFree,
     /// The pool with the lowest expected latency: RTT + transfer + expected queueing wait +
-    /// service time on that pool's GPU.
+    /// the request's time alone on a replica of that pool.
     LeastLatency,
+}
+
+/// Which replica of a pool a request joins.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Dispatch {
+    /// A new replica if a host has idle GPUs for one, else the active replica with room that
+    /// holds the fewest requests (a least-loaded balancer: lowest latency, most GPUs busy).
+    #[default]
+    Spread,
+    /// The active replica with room that holds the most requests, a new replica only when
+    /// none has room (bigger batches: fewer busy GPU-hours per token, slower tokens).
+    Pack,
 }
 
 /// Efficiency factors: achieved / datasheet peak.

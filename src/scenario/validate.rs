@@ -185,6 +185,7 @@ pub fn validate(mut raw: RawScenario, stem: &str) -> Result<Scenario, Issues> {
         output,
         service,
         routing: raw.inference.routing,
+        dispatch: raw.inference.dispatch,
         max_queue_per_gpu: raw.inference.max_queue_per_gpu,
         max_rtt_s: raw.inference.max_rtt_ms.map(|ms| ms / 1e3),
         jobs,
