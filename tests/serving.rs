@@ -193,3 +193,21 @@ fn packing_replicas_trades_token_speed_for_busy_gpu_hours() {
     let done = |m: &Metrics| m["inference.completed_requests.count"];
     assert!((done(&pack) - done(&spread)).abs() <= 0.01 * done(&spread));
 }
+
+#[test]
+fn capacity_estimate_matches_a_saturated_replica() {
+    // One H100 offered twice what it can serve, prompts of 1,020 and answers of 129 tokens:
+    // the token budget (2,048 a step) binds on prefill, not the batch limit.
+    let text = scenario("h100_sxm", 1, 80.0, 1020, 129, "")
+        .replace("max_queue_per_gpu: null", "max_queue_per_gpu: 2000");
+    let s = load_str(&text, "test", "test", &[]).expect("valid");
+    let serving = s.pools()[0].serving.expect("serves");
+    let capacity = serving.capacity_rps(1020.0, 129.0);
+    let m = run_replication(&s, 0).metrics;
+    let rps = m["inference.throughput_rps.mean"];
+    assert!(
+        (rps / capacity - 1.0).abs() < 0.05,
+        "simulated {rps}, estimated {capacity}"
+    );
+    assert!(m["gpu.utilisation_ratio.mean"] > 0.99);
+}

@@ -26,6 +26,10 @@ use crate::engine::{SimTime, to_secs};
 
 use super::gpu::GpuClass;
 
+/// Steps after which a replica counts its steps afresh (keeps completion times exact to
+/// well under a token).
+const REBASE_STEPS: f64 = 1e6;
+
 /// Cost of one engine step, in seconds per unit.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct StepCost {
@@ -120,9 +124,11 @@ impl Serving {
         let full_request = model.kv_bytes_per_token * f64::from(model.context_tokens);
         let usable = |tp: u32| f64::from(tp) * class.vram_gb * 1e9 * policy.memory_utilisation;
         let largest = 1u32 << (31 - host.leading_zeros());
+        // KV tokens a replica of `t` GPUs holds; it must take one full-context request.
+        let kv_tokens = |t: u32| ((usable(t) - weights) / model.kv_bytes_per_token).floor();
         let tp = std::iter::successors(Some(1u32), |t| t.checked_mul(2))
             .take_while(|&t| t <= host)
-            .find(|&t| usable(t) - weights >= full_request)
+            .find(|&t| kv_tokens(t) >= f64::from(model.context_tokens))
             .ok_or(Unfit {
                 need_gb: (weights + full_request) / 1e9,
                 have_gb: usable(largest) / 1e9,
@@ -131,13 +137,15 @@ impl Serving {
         let tpf = f64::from(tp);
         let bandwidth = tpf * class.mem_bandwidth_tbs * 1e12 * memory_eff;
         let flops = tpf * class.bf16_tflops * 1e12 * compute_eff;
-        let kv_tokens = (usable(tp) - weights) / model.kv_bytes_per_token;
+        // Replicas never span hosts: whole hosts, then the last, partly filled one.
+        let host_size = gpus_per_host.max(1);
+        let replicas = count / host_size * (host_size / tp) + count % host_size / tp;
         Ok(Self {
             tp,
-            replicas: count / tp,
+            replicas,
             max_batch: policy.max_batch,
             token_budget: f64::from(policy.token_budget),
-            kv_capacity_tokens: kv_tokens.min(u64::MAX as f64 / 2.0) as u64,
+            kv_capacity_tokens: kv_tokens(tp).min(u64::MAX as f64 / 2.0) as u64,
             cost: StepCost {
                 weights_s: weights / bandwidth,
                 kv_s_per_token: model.kv_bytes_per_token / bandwidth,
@@ -172,18 +180,20 @@ impl Serving {
         f64::from(self.max_batch).min(by_memory).max(1.0)
     }
 
-    /// Steady-state step of a replica at batch `b` serving requests of `prompt` and `output`
-    /// tokens: `b` decode tokens plus the prompt tokens that keep the batch full.
-    fn steady_step_s(&self, prompt: f64, output: f64, b: f64) -> f64 {
-        let decode = (output - 1.0).max(1.0);
-        let tokens = (b * (1.0 + prompt / decode)).min(self.token_budget.max(b));
-        self.cost.step_s(b * (prompt + output / 2.0), tokens.max(b))
-    }
-
-    /// Requests per second one replica completes at batch `b` (steady state).
+    /// Requests per second one replica completes at batch `b` in steady state: each step
+    /// decodes a token of every request and prefills the prompts that replace those that
+    /// finish, within the token budget (which caps completions when prompts are long).
     pub fn replica_rps(&self, prompt: f64, output: f64, b: f64) -> f64 {
         let decode = (output - 1.0).max(1.0);
-        b / (decode * self.steady_step_s(prompt, output, b))
+        let by_decode = b / decode;
+        let per_step = if prompt > 0.0 {
+            by_decode.min((self.token_budget - b).max(0.0) / prompt)
+        } else {
+            by_decode
+        };
+        let tokens = b + per_step * prompt;
+        let step = self.cost.step_s(b * (prompt + output / 2.0), tokens);
+        per_step / step
     }
 
     /// Requests per second the whole group completes with full batches.
@@ -346,6 +356,9 @@ impl Replica {
                 self.prefill_left -= tokens;
             }
         }
+        if self.v > REBASE_STEPS {
+            self.rebase();
+        }
         // Completions: those due by now, allowing for the nanosecond rounding of event times.
         let tol = 1e-9 * (1.0 + self.v);
         while let Some(top) = self.running.peek() {
@@ -375,6 +388,17 @@ impl Replica {
             out.first.push(head.slot);
             self.start_decode(head, out);
         }
+    }
+
+    /// Counts steps from now on, so that a replica that never empties keeps its precision.
+    fn rebase(&mut self) {
+        let v = self.v;
+        let mut batch = std::mem::take(&mut self.running).into_vec();
+        for r in &mut batch {
+            r.finish -= v;
+        }
+        self.running = BinaryHeap::from(batch);
+        self.v = 0.0;
     }
 
     fn start_decode(&mut self, w: Work, out: &mut Settled) {
@@ -513,6 +537,27 @@ mod tests {
     }
 
     #[test]
+    fn replicas_never_span_hosts() {
+        // 70B at 80% memory needs four H100s (two hold 128 GB < 141 GB of weights); two
+        // hosts of six GPUs hold one such replica each, not three between them.
+        let big = ServedModel {
+            params: 70.6e9,
+            kv_bytes_per_token: 327_680.0,
+            ..llama8b()
+        };
+        let policy = BatchPolicy {
+            memory_utilisation: 0.8,
+            ..POLICY
+        };
+        let class = find_class("h100_sxm").expect("class");
+        let s = Serving::plan(class, 12, 6, &big, &policy, 0.8, 0.9).expect("fits");
+        assert_eq!((s.tp, s.replicas), (4, 2));
+        // A partly filled last host still holds what fits in it: 8 + 4 GPUs in hosts of 8.
+        let s = Serving::plan(class, 12, 8, &big, &policy, 0.8, 0.9).expect("fits");
+        assert_eq!(s.replicas, 3);
+    }
+
+    #[test]
     fn step_time_is_the_roofline_of_weights_kv_and_tokens() {
         let s = plan("h100_sxm", 1, 1, &llama8b()).expect("fits");
         let bw = 3.35e12 * 0.9;
@@ -626,6 +671,26 @@ mod tests {
         };
         let t = drive(&s, &[(7, w)]);
         assert_eq!(t[0], (7, 7 + 2_500_000_000));
+    }
+
+    #[test]
+    fn a_replica_that_never_empties_keeps_exact_completion_times() {
+        // Step counts are rebased past a million steps; completions stay on the nanosecond.
+        let mut s = Serving::single_server(1);
+        s.max_batch = 2;
+        let long = |slot, decode| Work {
+            slot,
+            prompt: 0.0,
+            decode,
+            load: 0.0,
+            reserve: 0,
+        };
+        let t = drive(
+            &s,
+            &[(0, long(0, 2e6)), (1_500_000_000_000_000, long(1, 10.0))],
+        );
+        assert_eq!(t[1].1, 1_500_010_000_000_000);
+        assert_eq!(t[0].1, 2_000_000_000_000_000);
     }
 
     #[test]

@@ -414,7 +414,15 @@ impl<'s> World<'s> {
                     let wait = if self.admits_now(c.pool, reserve) {
                         0.0
                     } else if p.queue.len() < p.capacity {
-                        (p.queue.len() + 1) as f64 / self.capacity_rps[c.pool]
+                        // The pool's capacity, less its GPUs offline or lent to jobs.
+                        let share =
+                            f64::from(p.count - p.reserved - p.offline) / f64::from(p.count);
+                        let rps = self.capacity_rps[c.pool] * share;
+                        if rps > 0.0 {
+                            (p.queue.len() + 1) as f64 / rps
+                        } else {
+                            1e12 // nothing can serve it until a GPU comes back
+                        }
                     } else {
                         continue;
                     };
@@ -749,6 +757,9 @@ impl<'s> World<'s> {
             (answer, None)
         };
         let region = self.users[r.user as usize].region;
+        if now >= self.s.warmup() {
+            self.rec.window_tokens += u64::from(r.output_tokens);
+        }
         self.rec.completed(
             Completion {
                 region,

@@ -128,8 +128,9 @@ pub(super) fn collect(w: &World<'_>, horizon: SimTime) -> Metrics {
     if let Some(cloud) = cloud {
         m.insert("inference.cloud_usd_per_million_tokens.mean".into(), cloud);
     }
-    if rec.output_tokens > 0 {
-        let price = inference_revenue / rec.output_tokens as f64 * 1e6;
+    // The window's GPU time against the tokens answered in the window.
+    if rec.window_tokens > 0 {
+        let price = inference_revenue / rec.window_tokens as f64 * 1e6;
         m.insert("inference.price_usd_per_million_tokens.mean".into(), price);
         if let Some(cloud) = cloud.filter(|&c| c > 0.0) {
             m.insert("inference.cost_vs_cloud_ratio.mean".into(), price / cloud);
