@@ -56,6 +56,10 @@ pub struct Pool {
     pub mtbf_s: f64,
     /// Mean time to repair a failed GPU, seconds.
     pub repair_s: f64,
+    /// Weibull shape of the time between failures (1: exponential).
+    pub failure_shape: f64,
+    /// Probability that a failure is a departure for good.
+    pub departure_p: f64,
     /// Local hours `(from, to)` when the GPUs are lent; None: always.
     pub online_local_h: Option<(f64, f64)>,
     /// Bandwidth between the group's own GPUs, bytes/s per GPU.

@@ -149,6 +149,69 @@ inference:
     );
 }
 
+/// The same with Weibull times between failures (shapes 0.7 and 2, mean still 10 h): the
+/// renewal-reward theorem keeps availability at MTBF / (MTBF + repair) whatever the shape,
+/// and batched replicas of a 70B model on two GPUs each lose no request to failures.
+#[test]
+fn weibull_failures_keep_availability_at_mtbf_over_mtbf_plus_repair() {
+    for shape in [0.7, 2.0] {
+        let text = format!(
+            "
+simulation: {{horizon_h: 400, warmup_h: 10, epoch_h: 100, replications: 1, seed: 9}}
+regions: [{{name: a}}]
+providers: [{{name: p, region: a, gpu: h100_sxm, count: 200, hourly_cost_usd: 1, mtbf_h: 10, repair_h: 2, failure_shape: {shape}}}]
+inference:
+  model: {{name: llama-3-70b}}
+  max_queue_per_gpu: null
+  users: [{{region: a, rate_per_s: 2}}]
+"
+        );
+        let s = load_str(&text, "weibull", "weibull", &[]).expect("valid");
+        let m = run_replication(&s, 0).metrics;
+        let available = m["pool.p.available_ratio.mean"];
+        assert!(
+            (available / (10.0 / 12.0) - 1.0).abs() < 0.01,
+            "shape {shape}: availability {available}"
+        );
+        assert!(m["inference.preempted_requests.count"] > 100.0);
+        assert_conserved(&m);
+        assert_eq!(
+            m["inference.dropped_requests.count"],
+            m["inference.too_long_requests.count"]
+        );
+    }
+}
+
+/// GPUs that leave after a failure are not repaired: availability falls below
+/// MTBF / (MTBF + repair), and their owners stop paying for them.
+#[test]
+fn departed_gpus_stay_away_and_cost_nothing() {
+    let text = |p: f64| {
+        format!(
+            "
+simulation: {{horizon_h: 30, warmup_h: 1, epoch_h: 1, replications: 1, seed: 4}}
+regions: [{{name: a}}]
+providers: [{{name: p, region: a, gpu: rtx_4090, count: 200, hourly_cost_usd: 0.1, mtbf_h: 10, repair_h: 1, departure_probability: {p}}}]
+inference:
+  service_time_s: {{exponential: {{mean: 60}}}}
+  users: [{{region: a, rate_per_s: 1}}]
+"
+        )
+    };
+    let run = |p: f64| {
+        let s = load_str(&text(p), "depart", "depart", &[]).expect("valid");
+        run_replication(&s, 0).metrics
+    };
+    let (stay, leave) = (run(0.0), run(0.3));
+    assert_eq!(stay["pool.p.departed_gpus.count"], 0.0);
+    let gone = leave["pool.p.departed_gpus.count"];
+    // About 200 x 3 failures x 0.3 would leave; fewer do, as leavers fail no more.
+    assert!(gone > 60.0 && gone < 200.0, "departed {gone}");
+    assert!(leave["pool.p.available_ratio.mean"] < stay["pool.p.available_ratio.mean"] - 0.1);
+    assert!(leave["provider.cost_usd.total"] < stay["provider.cost_usd.total"]);
+    assert_conserved(&leave);
+}
+
 /// Gaming cards lent from 08:00 to 20:00 local time are available half the day; requests on
 /// them when their owners take them back are dropped and counted, and none goes missing.
 #[test]

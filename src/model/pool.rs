@@ -4,7 +4,30 @@
 
 use std::collections::VecDeque;
 
+use rand_distr::{Distribution, Exp1, Gamma};
+
+use crate::dist::unit;
 use crate::engine::SimTime;
+use crate::rng::StreamRng;
+
+/// Time until a GPU fails, drawn from a Weibull of shape `k` and mean `mtbf` (seconds): from
+/// a repair (as good as new), or from an arbitrary moment of a long-running fleet
+/// (`stationary`: the forward recurrence time, a length-biased interval cut uniformly), so a
+/// fleet starts in its steady state instead of all new.
+pub fn time_to_failure(rng: &mut StreamRng, mtbf: f64, k: f64, stationary: bool) -> f64 {
+    let scale = mtbf / statrs::function::gamma::gamma(1.0 + 1.0 / k);
+    if stationary {
+        // x f(x) of a Weibull is, in y = (x / scale)^k, a Gamma(1 + 1/k, 1) density.
+        let y: f64 = match Gamma::new(1.0 + 1.0 / k, 1.0) {
+            Ok(g) => g.sample(rng),
+            Err(_) => 1.0, // unreachable for a validated shape
+        };
+        unit(rng) * scale * y.powf(1.0 / k)
+    } else {
+        let e: f64 = Exp1.sample(rng);
+        scale * e.powf(1.0 / k)
+    }
+}
 
 /// Time integrals of a pool, in unit-nanoseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -30,8 +53,12 @@ pub struct PoolState {
     pub busy: u32,
     /// GPUs reserved by training or fine-tuning jobs.
     pub reserved: u32,
-    /// GPUs offline after a failure, until repaired.
+    /// GPUs offline after a failure, until repaired (departed ones for good).
     pub offline: u32,
+    /// GPUs that left the network after a failure (counted in `offline`).
+    pub departed: u32,
+    /// Integral of departed GPUs over time, GPU-nanoseconds.
+    pub departed_area: u128,
     /// Whether failures are simulated for this pool.
     pub can_fail: bool,
     /// The owners have taken the GPUs back for now.
@@ -67,6 +94,8 @@ impl PoolState {
             busy: 0,
             reserved: 0,
             offline: 0,
+            departed: 0,
+            departed_area: 0,
             can_fail: true,
             away: false,
             active: Vec::with_capacity(replicas.len()),
@@ -90,6 +119,7 @@ impl PoolState {
         }
         self.areas = self.areas_at(now);
         self.offline_area = self.offline_area_at(now);
+        self.departed_area = self.departed_area_at(now);
         self.last = now;
     }
 
@@ -115,6 +145,11 @@ impl PoolState {
         self.offline_area + u128::from(offline) * u128::from(now - self.last)
     }
 
+    /// Departed GPU-time up to `now`, GPU-nanoseconds.
+    pub fn departed_area_at(&self, now: SimTime) -> u128 {
+        self.departed_area + u128::from(self.departed) * u128::from(now - self.last)
+    }
+
     /// The time integrals at `now`, without changing the pool.
     pub fn areas_at(&self, now: SimTime) -> Areas {
         let dt = u128::from(now - self.last);
@@ -131,6 +166,31 @@ impl PoolState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rng::Streams;
+
+    #[test]
+    fn weibull_failures_have_their_mean_and_stationary_residual() {
+        let mut rng = Streams::new(1, 0).stream("test");
+        let n = 400_000;
+        for k in [0.7, 1.0, 2.0] {
+            let mean: f64 = (0..n)
+                .map(|_| time_to_failure(&mut rng, 100.0, k, false))
+                .sum::<f64>()
+                / n as f64;
+            assert!((mean / 100.0 - 1.0).abs() < 0.01, "k {k}: mean {mean}");
+            // The forward recurrence time has mean E[X^2] / (2 E[X]).
+            let g = |x: f64| statrs::function::gamma::gamma(x);
+            let want = 100.0 * g(1.0 + 2.0 / k) / (2.0 * g(1.0 + 1.0 / k).powi(2));
+            let res: f64 = (0..n)
+                .map(|_| time_to_failure(&mut rng, 100.0, k, true))
+                .sum::<f64>()
+                / n as f64;
+            assert!(
+                (res / want - 1.0).abs() < 0.015,
+                "k {k}: residual {res} vs {want}"
+            );
+        }
+    }
 
     #[test]
     fn integrals_accumulate_piecewise_constant_occupancy() {

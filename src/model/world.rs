@@ -22,7 +22,7 @@ use crate::scenario::Scenario;
 use crate::scenario::raw::{Dispatch, Routing};
 
 use super::jobs::Jobs;
-use super::pool::{Areas, PoolState};
+use super::pool::{Areas, PoolState, time_to_failure};
 use super::serving::{Replica, Serving, Settled, Work, delay_ns};
 
 const NANOS_PER_HOUR: f64 = 3.6e12;
@@ -133,7 +133,8 @@ pub struct World<'s> {
     jobs: Jobs,
     /// One failure stream per pool.
     failures: Vec<StreamRng>,
-    warm_offline: Vec<u128>,
+    /// Offline and departed GPU-time at the end of the warm-up.
+    warm_offline: Vec<(u128, u128)>,
     /// Scratch: what a replica reported when brought up to date.
     settled: Settled,
     /// Scratch: replicas whose next event must be planned again.
@@ -210,7 +211,7 @@ impl<'s> World<'s> {
             failures: (0..n as u64)
                 .map(|i| streams.indexed("gpu_failures", i))
                 .collect(),
-            warm_offline: vec![0; n],
+            warm_offline: vec![(0, 0); n],
             settled: Settled::default(),
             dirty: Vec::new(),
             drawn: s.service_override().is_some(),
@@ -246,11 +247,20 @@ impl<'s> World<'s> {
             if !self.pools[i].can_fail {
                 continue;
             }
-            let e: f64 = Exp1.sample(&mut self.failures[i]);
-            q.schedule_at(
-                from_secs(e * p.mtbf_s / f64::from(p.count)),
-                Event::GpuFailure(i as u32),
-            );
+            if p.failure_shape == 1.0 {
+                // Exponential: one process at the rate of the whole pool.
+                let e: f64 = Exp1.sample(&mut self.failures[i]);
+                q.schedule_at(
+                    from_secs(e * p.mtbf_s / f64::from(p.count)),
+                    Event::GpuFailure(i as u32),
+                );
+            } else {
+                // One clock per GPU, each at a random point of its life.
+                for _ in 0..p.count {
+                    let t = self.time_to_failure(i, true);
+                    q.schedule_at(from_secs(t), Event::GpuFailure(i as u32));
+                }
+            }
         }
         for u in 0..self.users.len() {
             if let Some(t) = self.next_arrival(u) {
@@ -677,15 +687,28 @@ impl<'s> World<'s> {
     /// the job's own failure model.
     fn gpu_failure(&mut self, pool: usize, now: SimTime, q: &mut EventQueue<Event>) {
         let spec = &self.s.pools()[pool];
-        let e: f64 = Exp1.sample(&mut self.failures[pool]);
-        q.schedule_in(
-            from_secs(e * spec.mtbf_s / f64::from(spec.count)),
-            Event::GpuFailure(pool as u32),
-        );
-        let hit = (unit(&mut self.failures[pool]) * f64::from(spec.count)) as u32;
+        let exponential = spec.failure_shape == 1.0;
+        let hit = if exponential {
+            let e: f64 = Exp1.sample(&mut self.failures[pool]);
+            q.schedule_in(
+                from_secs(e * spec.mtbf_s / f64::from(spec.count)),
+                Event::GpuFailure(pool as u32),
+            );
+            (unit(&mut self.failures[pool]) * f64::from(spec.count)) as u32
+        } else {
+            // This event is one online GPU's own clock: it hits one of them.
+            let online = self.pools[pool].count - self.pools[pool].offline;
+            (unit(&mut self.failures[pool]) * f64::from(online)) as u32
+        };
         let p = &mut self.pools[pool];
-        if p.away {
-            return; // switched off by their owners: nothing to fail
+        if p.away || (!exponential && hit >= p.busy && hit < p.busy + p.reserved) {
+            // Switched off by its owners, or lent to a job (whose model has its own
+            // failures): this GPU's clock starts again.
+            if !exponential {
+                let t = self.time_to_failure(pool, false);
+                q.schedule_in(from_secs(t), Event::GpuFailure(pool as u32));
+            }
+            return;
         }
         p.advance(now);
         if hit < p.busy {
@@ -697,14 +720,29 @@ impl<'s> World<'s> {
                 self.pools[pool].queue.push_front(slot);
                 self.rec.preempted += u64::from(self.reqs[slot as usize].issued >= warmup);
             }
-        } else if hit < p.busy + p.reserved + p.offline {
+        } else if exponential && hit < p.busy + p.reserved + p.offline {
             return;
         }
         self.pools[pool].offline += 1;
-        let e: f64 = Exp1.sample(&mut self.failures[pool]);
-        q.schedule_in(from_secs(e * spec.repair_s), Event::GpuRepair(pool as u32));
+        if spec.departure_p > 0.0 && unit(&mut self.failures[pool]) < spec.departure_p {
+            self.pools[pool].departed += 1;
+        } else {
+            let e: f64 = Exp1.sample(&mut self.failures[pool]);
+            q.schedule_in(from_secs(e * spec.repair_s), Event::GpuRepair(pool as u32));
+        }
         self.refill(pool, now);
         self.flush(now, q);
+    }
+
+    /// Seconds until a GPU of `pool` fails ([`time_to_failure`]).
+    fn time_to_failure(&mut self, pool: usize, stationary: bool) -> f64 {
+        let spec = &self.s.pools()[pool];
+        time_to_failure(
+            &mut self.failures[pool],
+            spec.mtbf_s,
+            spec.failure_shape,
+            stationary,
+        )
     }
 
     /// The owners take the GPUs of `pool` back: the requests on them and queued for them
@@ -838,6 +876,11 @@ impl Model for World<'_> {
                 let pool = &mut self.pools[p as usize];
                 pool.advance(now);
                 pool.offline -= 1;
+                if self.s.pools()[p as usize].failure_shape != 1.0 {
+                    // A repaired GPU is as good as new: its clock starts again.
+                    let t = self.time_to_failure(p as usize, false);
+                    q.schedule_in(from_secs(t), Event::GpuFailure(p));
+                }
                 self.refill(p as usize, now);
                 self.flush(now, q);
             }
@@ -873,7 +916,7 @@ impl Model for World<'_> {
             Event::WarmupEnd => {
                 for (i, p) in self.pools.iter().enumerate() {
                     self.warm_areas[i] = p.areas_at(now);
-                    self.warm_offline[i] = p.offline_area_at(now);
+                    self.warm_offline[i] = (p.offline_area_at(now), p.departed_area_at(now));
                 }
             }
         }
@@ -933,7 +976,7 @@ impl World<'_> {
     pub(super) fn warm_areas(&self) -> &[Areas] {
         &self.warm_areas
     }
-    pub(super) fn warm_offline(&self) -> &[u128] {
+    pub(super) fn warm_offline(&self) -> &[(u128, u128)] {
         &self.warm_offline
     }
     pub(super) fn jobs(&self) -> &Jobs {

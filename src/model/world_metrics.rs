@@ -79,14 +79,18 @@ pub(super) fn collect(w: &World<'_>, horizon: SimTime) -> Metrics {
         let b = (a.busy - warm.busy) as f64;
         let serving = (a.serving - warm.serving) as f64;
         let pool_revenue = b / NANOS_PER_HOUR * p.price_usd_per_gpu_hour;
-        let pool_cost = f64::from(p.count) * window_h * p.hourly_cost_usd;
+        // Providers pay for their GPUs until they leave the network.
+        let departed = (st.departed_area_at(horizon) - warm_offline.1) as f64;
+        let pool_cost =
+            (f64::from(p.count) * window_h - departed / NANOS_PER_HOUR) * p.hourly_cost_usd;
         let key = |q: &str| format!("pool.{}.{q}", p.name);
         m.insert(
             key("utilisation_ratio.mean"),
             b / (f64::from(p.count) * window_ns),
         );
         m.insert(key("served_requests.count"), st.served as f64);
-        let offline = (st.offline_area_at(horizon) - warm_offline) as f64;
+        let offline = (st.offline_area_at(horizon) - warm_offline.0) as f64;
+        m.insert(key("departed_gpus.count"), f64::from(st.departed));
         m.insert(
             key("available_ratio.mean"),
             1.0 - offline / (f64::from(p.count) * window_ns),

@@ -180,6 +180,16 @@ pub struct RawProviderGroup {
     /// its owner). A request on a GPU that fails is served again from the head of the queue.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repair_h: Option<f64>,
+    /// Weibull shape of the time between failures of one GPU (its mean stays mtbf_h).
+    /// Default 1: exponential, as a failure rate alone implies. HPC systems' times between
+    /// failures fit Weibull shapes of 0.7-0.8, a hazard that falls with time since the last
+    /// repair (Schroeder and Gibson, DSN 2006).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_shape: Option<f64>,
+    /// Probability that a failed GPU leaves the network for good instead of being repaired.
+    /// Default 0 (assumed: every failure is repaired; set it to model hosts that drop out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub departure_probability: Option<f64>,
     /// Hours of the local day when the owners lend their GPUs, `[from, to]` (may wrap past
     /// midnight, e.g. `[22, 18]`); outside them the GPUs are their owners' (a gaming card in
     /// the evening) and serve nothing: requests on them or queued for them are dropped, and

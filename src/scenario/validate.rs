@@ -476,6 +476,22 @@ fn pools(
                 );
             }
         }
+        let shape = *g.failure_shape.get_or_insert(1.0);
+        issues.within(
+            &gp.key("failure_shape"),
+            shape,
+            0.1,
+            10.0,
+            "a Weibull shape between 0.1 and 10 (1: exponential; 0.7-0.8 fits HPC failures)",
+        );
+        let depart = *g.departure_probability.get_or_insert(0.0);
+        issues.within(
+            &gp.key("departure_probability"),
+            depart,
+            0.0,
+            1.0,
+            "a probability between 0 and 1",
+        );
         let repair_h = *g.repair_h.get_or_insert(if dc { 4.0 } else { 1.0 });
         issues.positive(
             &gp.key("repair_h"),
@@ -543,6 +559,8 @@ fn pools(
                 serving,
                 mtbf_s: mtbf_h * 3600.0,
                 repair_s: repair_h * 3600.0,
+                failure_shape: shape,
+                departure_p: depart,
                 online_local_h: window,
                 interconnect_bytes_per_s: ic * 1e9 / 8.0,
             });
