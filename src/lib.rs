@@ -30,6 +30,7 @@
 pub mod analytic;
 pub mod cli;
 pub mod dist;
+pub mod economics;
 pub mod engine;
 pub mod experiment;
 pub mod export;
