@@ -26,6 +26,29 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Print the JSON Schema of scenario files (for editor completion and checks).
     Schema,
+    /// What verifying a computation on Ethereum by re-executing it costs: gas, USD and days
+    /// of full blocks, for a matrix product, at several gas prices and gas per multiply-add.
+    Onchain(OnchainArgs),
+}
+
+/// Arguments of `depinsim onchain`: the computation and the chain's prices.
+#[derive(Debug, Args)]
+pub struct OnchainArgs {
+    /// Rows of the left matrix (12288: one GPT-3 weight matrix).
+    #[arg(long, default_value_t = 12_288)]
+    pub m: u64,
+    /// Columns of the left matrix, rows of the right one.
+    #[arg(long, default_value_t = 12_288)]
+    pub k: u64,
+    /// Columns of the right matrix.
+    #[arg(long, default_value_t = 12_288)]
+    pub n: u64,
+    /// USD per ETH.
+    #[arg(long, default_value_t = 3_400.0)]
+    pub eth_usd: f64,
+    /// Block gas limit (60M from late 2025).
+    #[arg(long, default_value_t = 60e6)]
+    pub block_gas_limit: f64,
 }
 
 /// Arguments of `depinsim run`.

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use depinsim::cli::{Cli, Command, RunArgs, ValidateArgs};
+use depinsim::economics::onchain::{EvmVerification, matmul};
 use depinsim::experiment::{run_all, threads_for};
 use depinsim::export::json::{RunInfo, ServingPlan, Summary};
 use depinsim::export::outdir::{OutDirError, Staging};
@@ -62,6 +63,23 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Validate(args) => validate(args),
         Command::Schema => {
             out!("{}", schema_json());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Onchain(a) => {
+            let v = EvmVerification {
+                multiply_adds: matmul(a.m, a.k, a.n),
+                eth_usd: a.eth_usd,
+                block_gas_limit: a.block_gas_limit,
+                ..EvmVerification::default()
+            };
+            let problems = v.validate();
+            if !problems.is_empty() {
+                for (field, why) in problems {
+                    err!("--{}: {why}", field.replace('_', "-"));
+                }
+                return Ok(ExitCode::from(2));
+            }
+            out!("{}", v.table());
             Ok(ExitCode::SUCCESS)
         }
     }

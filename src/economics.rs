@@ -1,4 +1,8 @@
-//! The token economy: what the network mints, burns and pays each token epoch
-//! ([`ledger`]).
+//! The token economy: emission schedules ([`emission`]), the market price of the token
+//! ([`price`]), what the network mints, burns and pays each token epoch ([`ledger`]), and
+//! what settling payments and verifying computation on a chain costs ([`onchain`]).
 
+pub mod emission;
 pub mod ledger;
+pub mod onchain;
+pub mod price;

@@ -14,9 +14,12 @@ pub mod raw;
 mod shape;
 mod validate;
 
-pub use load::{LoadError, load_file, load_str, schema_json};
+pub use load::{LoadError, load_file, load_str, load_str_in, schema_json};
 
 use crate::dist::Dist;
+use crate::economics::emission::Emission;
+use crate::economics::ledger::Design;
+use crate::economics::price::PricePath;
 use crate::engine::SimTime;
 use crate::model::gpu::{GpuClass, Roofline};
 use crate::model::serving::{ServedModel, Serving, Unfit};
@@ -175,6 +178,21 @@ impl Cloud {
     }
 }
 
+/// The token economy, validated.
+#[derive(Clone, Debug)]
+pub struct TokenSpec {
+    /// Ticker.
+    pub symbol: String,
+    /// Emission schedule, epochs, supply.
+    pub emission: Emission,
+    /// Epoch length.
+    pub epoch: SimTime,
+    /// Exogenous market price.
+    pub price: PricePath,
+    /// Work share, payment design and take rate.
+    pub design: Design,
+}
+
 /// Users in one region, validated.
 #[derive(Clone, Debug)]
 pub struct UserGroup {
@@ -213,6 +231,7 @@ pub struct Scenario {
     pub(crate) slo_tpot: SimTime,
     pub(crate) model: ServedModel,
     pub(crate) cloud: Cloud,
+    pub(crate) token: Option<TokenSpec>,
     pub(crate) raw: RawScenario,
 }
 
@@ -268,6 +287,10 @@ impl Scenario {
     /// The viability criteria.
     pub fn viability(&self) -> &raw::RawViability {
         &self.raw.viability
+    }
+    /// The token economy, if the scenario has one.
+    pub fn token(&self) -> Option<&TokenSpec> {
+        self.token.as_ref()
     }
     /// The cloud reference.
     pub fn cloud(&self) -> &Cloud {

@@ -562,3 +562,62 @@ fn validate_shows_how_each_group_serves_the_model() {
                 .and(predicate::str::contains("21.6 GB usable")),
         );
 }
+
+#[test]
+fn bad_token_sections_exit_2_naming_the_place() {
+    let token = "token:
+  emission:
+    schedule: {constant: {per_epoch: 1000}}
+    epoch_h: 1
+    initial_supply: 100
+    max_supply: 1000
+  price: {constant: {usd: 1}}
+  work_share: 0.5
+";
+    let text = format!("{GOOD}{token}");
+    // 24 hours of 1,000 tokens an hour do not fit under a cap 900 tokens away.
+    bad(
+        Some(&text),
+        &[],
+        &[
+            "token.emission.schedule",
+            "maximum supply",
+            "raise max_supply",
+        ],
+    );
+    let fits = "token.emission.max_supply=1e9";
+    bad(
+        Some(&text),
+        &[
+            fits,
+            "token.price={gbm: {initial_usd: -1, drift_per_year: 0, volatility_per_year: 0.5}}",
+        ],
+        &["token.price", "initial_usd must be positive"],
+    );
+    bad(
+        Some(&text),
+        &[fits, "token.work_share=1.5", "token.take_rate=-0.1"],
+        &["token.work_share", "token.take_rate", "between 0 and 1"],
+    );
+    bad(
+        Some(&text),
+        &[fits, "token.price={csv: {path: nowhere.csv}}"],
+        &["token.price", "nowhere.csv"],
+    );
+}
+
+#[test]
+fn onchain_prices_one_gpt_matrix_product_on_ethereum() {
+    // 12288^3 multiply-adds at the 8-gas floor: ~1.5e13 gas, ~$10B at 200 gwei and
+    // $3,400/ETH, ~34 days of every 60M-gas block.
+    depinsim().arg("onchain").assert().success().stdout(
+        predicate::str::contains("1.484e13")
+            .and(predicate::str::contains("$10.1B"))
+            .and(predicate::str::contains("34.4")),
+    );
+    depinsim()
+        .args(["onchain", "--eth-usd=-5"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--eth-usd"));
+}

@@ -24,6 +24,7 @@ use crate::scenario::raw::{Dispatch, Routing};
 use super::jobs::Jobs;
 use super::pool::{Areas, PoolState, time_to_failure};
 use super::serving::{Replica, Serving, Settled, Work, delay_ns};
+use super::tokens::Tokens;
 
 const NANOS_PER_HOUR: f64 = 3.6e12;
 const DAY: SimTime = 86_400 * crate::engine::NANOS_PER_SEC;
@@ -52,6 +53,8 @@ pub enum Event {
     Lend(u32),
     /// The owners of pool `0` take their GPUs back.
     Withdraw(u32),
+    /// A token epoch ends: mint, pay and burn.
+    TokenEpoch,
 }
 
 /// A pool a user group may use, with the network costs precomputed.
@@ -131,6 +134,8 @@ pub struct World<'s> {
     epoch_areas: Vec<Areas>,
     warm_areas: Vec<Areas>,
     jobs: Jobs,
+    /// The token economy, if any.
+    tokens: Option<Tokens>,
     /// One failure stream per pool.
     failures: Vec<StreamRng>,
     /// Offline and departed GPU-time at the end of the warm-up.
@@ -208,6 +213,7 @@ impl<'s> World<'s> {
             epoch_areas: vec![Areas::default(); n],
             warm_areas: vec![Areas::default(); n],
             jobs: Jobs::new(s, streams),
+            tokens: Tokens::new(s, streams),
             failures: (0..n as u64)
                 .map(|i| streams.indexed("gpu_failures", i))
                 .collect(),
@@ -227,6 +233,9 @@ impl<'s> World<'s> {
             q.schedule_at(self.s.warmup(), Event::WarmupEnd);
         }
         q.schedule_at(self.s.epoch.min(self.s.horizon()), Event::Epoch);
+        if let Some(at) = self.tokens.as_ref().and_then(|t| t.next_end(self.s)) {
+            q.schedule_at(at, Event::TokenEpoch);
+        }
         self.jobs.start(self.s, q);
         for (i, p) in self.s.pools().iter().enumerate() {
             if let Some((from, to)) = p.online_local_h {
@@ -913,6 +922,14 @@ impl Model for World<'_> {
                     q.schedule_at(next, Event::Epoch);
                 }
             }
+            Event::TokenEpoch => {
+                if let Some(t) = self.tokens.as_mut() {
+                    t.settle(self.s, now, &self.pools);
+                    if let Some(at) = t.next_end(self.s) {
+                        q.schedule_at(at, Event::TokenEpoch);
+                    }
+                }
+            }
             Event::WarmupEnd => {
                 for (i, p) in self.pools.iter().enumerate() {
                     self.warm_areas[i] = p.areas_at(now);
@@ -981,5 +998,8 @@ impl World<'_> {
     }
     pub(super) fn jobs(&self) -> &Jobs {
         &self.jobs
+    }
+    pub(super) fn tokens(&self) -> Option<&Tokens> {
+        self.tokens.as_ref()
     }
 }

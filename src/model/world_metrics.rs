@@ -121,6 +121,9 @@ pub(super) fn collect(w: &World<'_>, horizon: SimTime) -> Metrics {
     }
     m.insert("provider.revenue_usd.total".into(), revenue);
     w.jobs().metrics(s, &mut m);
+    if let Some(t) = w.tokens() {
+        t.metrics(s, &mut m);
+    }
     m.insert("provider.cost_usd.total".into(), cost);
     m.insert("provider.profit_usd.total".into(), revenue - cost);
     // The same requests on the cloud, its replicas at the network's mean batch.

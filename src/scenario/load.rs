@@ -84,16 +84,28 @@ pub fn load_file(path: &Path, overrides: &[Override]) -> Result<Scenario, LoadEr
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "scenario".into());
-    load_str(&text, &shown, &stem, overrides)
+    let dir = path.parent().unwrap_or(Path::new("."));
+    load_str_in(&text, &shown, &stem, overrides, dir)
 }
 
 /// Loads and validates scenario `text`; `origin` names it in messages and `stem` is the
-/// default scenario name.
+/// default scenario name. Files it names are read relative to the working directory.
 pub fn load_str(
     text: &str,
     origin: &str,
     stem: &str,
     overrides: &[Override],
+) -> Result<Scenario, LoadError> {
+    load_str_in(text, origin, stem, overrides, Path::new("."))
+}
+
+/// [`load_str`], reading the files the scenario names relative to `dir`.
+pub fn load_str_in(
+    text: &str,
+    origin: &str,
+    stem: &str,
+    overrides: &[Override],
+    dir: &Path,
 ) -> Result<Scenario, LoadError> {
     let mut doc = parse(text, origin)?;
     let original = (!overrides.is_empty()).then(|| doc.clone());
@@ -114,7 +126,7 @@ pub fn load_str(
     let Some(raw) = raw else {
         return Err(invalid(issues));
     };
-    match validate(raw, stem) {
+    match validate(raw, stem, dir) {
         Ok(s) if issues.is_empty() => Ok(s),
         Ok(_) => Err(invalid(issues)),
         Err(more) => {

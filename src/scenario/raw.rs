@@ -11,6 +11,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::dist::DistSpec;
+use crate::economics::emission::Emission;
+use crate::economics::ledger::Payment;
+use crate::economics::price::PricePathSpec;
 
 /// A depinsim scenario: regions and their network, GPU providers, and the demand they serve.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -47,6 +50,43 @@ pub struct RawScenario {
     /// What counts as viable in `depinsim viability`.
     #[serde(default)]
     pub viability: RawViability,
+    /// The network's token (absent: no token, providers earn fees only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<RawToken>,
+}
+
+/// The network's token: its emission, its market price, and how providers are paid.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Token")]
+pub struct RawToken {
+    /// Ticker, for reports. Default TOKEN.
+    #[serde(default = "default_symbol")]
+    pub symbol: String,
+    /// Supply at time 0, epoch length (hourly 1, daily 24, weekly 168), schedule of tokens
+    /// minted per epoch, and the maximum supply minting never passes.
+    pub emission: Emission,
+    /// Market price in USD: `{constant: {usd: 1}}`, a geometric Brownian motion
+    /// `{gbm: {initial_usd, drift_per_year, volatility_per_year}}`, or `{csv: {path}}` (lines
+    /// `hour,usd`, relative to the scenario file).
+    pub price: PricePathSpec,
+    /// Share of each epoch's emission paid for work (busy GPU-hours: serving or lent to
+    /// jobs), pro rata; the rest pays for availability (online GPU-hours), pro rata. No
+    /// default: designs differ (io.net pays block rewards for uptime, Render for work).
+    pub work_share: f64,
+    /// How users' fees reach providers: `direct`, `burn_and_mint` (fees buy tokens that are
+    /// burned; providers earn emissions), `buyback_and_burn` (the take buys tokens back and
+    /// burns them). Default direct.
+    #[serde(default)]
+    pub payment: Payment,
+    /// Share of every fee kept by the network (treasury, or buy-back in buyback_and_burn).
+    /// Default 0.
+    #[serde(default)]
+    pub take_rate: f64,
+}
+
+fn default_symbol() -> String {
+    "TOKEN".into()
 }
 
 /// The analyst's criteria for calling a workload viable on the network.

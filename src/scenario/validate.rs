@@ -2,12 +2,14 @@
 //! (with its path and a fix) before anything is returned, so a user sees them all at once.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use super::issue::Issues;
 use super::path::YamlPath;
 use super::raw::Placement;
 use super::raw::RawScenario;
-use super::{Cloud, CloudServing, JobClass, Pool, Region, Scenario, UserGroup};
+use super::{Cloud, CloudServing, JobClass, Pool, Region, Scenario, TokenSpec, UserGroup};
+use crate::economics::ledger::Design;
 use crate::engine::{SimTime, from_secs};
 use crate::model::catalogue::{find_model, model_ids};
 use crate::model::gpu::{Roofline, class_ids, find_class};
@@ -62,8 +64,9 @@ fn name_ok(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-/// Validates `raw`, filling its remaining defaults in place (for scenario.resolved.yaml).
-pub fn validate(mut raw: RawScenario, stem: &str) -> Result<Scenario, Issues> {
+/// Validates `raw`, filling its remaining defaults in place (for scenario.resolved.yaml);
+/// files the scenario names (a price path) are read relative to `dir`.
+pub fn validate(mut raw: RawScenario, stem: &str, dir: &Path) -> Result<Scenario, Issues> {
     let mut issues = Issues::default();
     let root = YamlPath::root();
     let name = raw.name.get_or_insert_with(|| stem.to_string()).clone();
@@ -120,6 +123,7 @@ pub fn validate(mut raw: RawScenario, stem: &str) -> Result<Scenario, Issues> {
         slo_tpot,
         "give the time-per-output-token objective in seconds, e.g. 0.05",
     );
+    let token = token(&raw, horizon, dir, &mut issues);
     let v = &raw.viability;
     let vp = root.key("viability");
     issues.positive(
@@ -193,6 +197,7 @@ pub fn validate(mut raw: RawScenario, stem: &str) -> Result<Scenario, Issues> {
         slo_tpot: from_secs(slo_tpot),
         model,
         cloud,
+        token,
         raw,
     };
     reachability(&scenario, &root, &mut issues);
@@ -201,6 +206,77 @@ pub fn validate(mut raw: RawScenario, stem: &str) -> Result<Scenario, Issues> {
     } else {
         Err(issues)
     }
+}
+
+/// The token section: emission within its maximum supply over the horizon, a price path
+/// that resolves (a CSV file that reads and parses), shares in range.
+fn token(
+    raw: &RawScenario,
+    horizon: SimTime,
+    dir: &Path,
+    issues: &mut Issues,
+) -> Option<TokenSpec> {
+    let t = raw.token.as_ref()?;
+    let tp = YamlPath::root().key("token");
+    let ep = tp.key("emission");
+    let mut ok = true;
+    if let Err(found) = t.emission.validate(horizon as f64 / 3.6e12) {
+        ok = false;
+        for (field, message, fix) in found {
+            let path = field
+                .split('.')
+                .fold(ep.clone(), |p, seg| match seg.parse() {
+                    Ok(i) => p.index(i),
+                    Err(_) => p.key(seg),
+                });
+            issues.push(&path, message, fix);
+        }
+    }
+    let price = match t.price.resolve_in(dir) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            issues.push(
+                &tp.key("price"),
+                e,
+                "give a positive price, a non-negative volatility, or a CSV file of `hour,usd` lines",
+            );
+            None
+        }
+    };
+    ok &= issues.within(
+        &tp.key("work_share"),
+        t.work_share,
+        0.0,
+        1.0,
+        "a share between 0 and 1: the part of each emission paid for work, the rest for availability",
+    ) & issues.within(
+        &tp.key("take_rate"),
+        t.take_rate,
+        0.0,
+        1.0,
+        "a share between 0 and 1, e.g. 0.05",
+    );
+    let epoch = from_secs(t.emission.epoch_h * 3600.0);
+    if ok && epoch == 0 {
+        ok = false;
+        issues.push(
+            &ep.key("epoch_h"),
+            "shorter than a nanosecond",
+            "give the epoch length in hours, e.g. 24",
+        );
+    }
+    let price = price?;
+    ok.then(|| TokenSpec {
+        symbol: t.symbol.clone(),
+        emission: t.emission.clone(),
+        epoch,
+        price,
+        design: Design {
+            work_share: t.work_share,
+            payment: t.payment,
+            take_rate: t.take_rate,
+        },
+    })
 }
 
 fn simulation(raw: &RawScenario, p: &YamlPath, issues: &mut Issues) -> (SimTime, SimTime, SimTime) {

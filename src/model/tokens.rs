@@ -1,0 +1,132 @@
+//! The token economy at run time: at the end of every token epoch, the GPU-hours each
+//! provider group worked and was online, and the fees its users paid, go to the
+//! [`crate::economics::ledger::Ledger`] with the epoch's emission and market price.
+//!
+//! The ledger covers whole epochs from time 0 (the warm-up included: supply is a stock, not
+//! a rate); an epoch cut short by the horizon is not settled.
+
+use crate::economics::ledger::{EpochInput, Ledger};
+use crate::economics::price::PriceProcess;
+use crate::engine::SimTime;
+use crate::metrics::Metrics;
+use crate::rng::{StreamRng, Streams};
+use crate::scenario::Scenario;
+
+use super::pool::PoolState;
+
+const NANOS_PER_HOUR: f64 = 3.6e12;
+
+/// Run-time state of the token economy.
+pub struct Tokens {
+    ledger: Ledger,
+    price: PriceProcess,
+    rng: StreamRng,
+    epoch: u64,
+    /// Busy and offline GPU-time of each group at the last epoch's end.
+    last: Vec<(u128, u128)>,
+    last_time: SimTime,
+    /// Largest conservation error seen (tokens, USD), relative.
+    worst: (f64, f64),
+    scratch: (Vec<f64>, Vec<f64>, Vec<f64>),
+}
+
+impl Tokens {
+    /// The economy of scenario `s` (None without a token section).
+    pub fn new(s: &Scenario, streams: &Streams) -> Option<Self> {
+        let t = s.token()?;
+        let n = s.pools().len();
+        // The price path was validated with the scenario; a constant stands in otherwise.
+        let price = PriceProcess::new(t.price.clone()).ok()?;
+        Some(Self {
+            ledger: Ledger::new(n, t.emission.initial_supply),
+            price,
+            rng: streams.stream("token_price"),
+            epoch: 0,
+            last: vec![(0, 0); n],
+            last_time: 0,
+            worst: (0.0, 0.0),
+            scratch: (vec![0.0; n], vec![0.0; n], vec![0.0; n]),
+        })
+    }
+
+    /// Settles the epoch that ends at `now`.
+    pub fn settle(&mut self, s: &Scenario, now: SimTime, pools: &[PoolState]) {
+        let Some(t) = s.token() else { return };
+        let dt_h = (now - self.last_time) as f64 / NANOS_PER_HOUR;
+        let (fees, work, online) = &mut self.scratch;
+        for (i, p) in pools.iter().enumerate() {
+            let busy = p.areas_at(now).busy;
+            let offline = p.offline_area_at(now);
+            let (b0, o0) = self.last[i];
+            self.last[i] = (busy, offline);
+            let busy_h = (busy - b0) as f64 / NANOS_PER_HOUR;
+            work[i] = busy_h;
+            online[i] = f64::from(p.count) * dt_h - (offline - o0) as f64 / NANOS_PER_HOUR;
+            fees[i] = busy_h * s.pools()[i].price_usd_per_gpu_hour;
+        }
+        let price = self.price.advance(&mut self.rng, dt_h);
+        let minted = t.emission.minted(self.epoch, self.ledger.supply);
+        self.ledger.settle(
+            &t.design,
+            &EpochInput {
+                minted,
+                price_usd: price,
+                fees_usd: fees,
+                work,
+                online,
+            },
+        );
+        let err = self.ledger.conservation_error(t.emission.initial_supply);
+        debug_assert!(err.0 < 1e-9 && err.1 < 1e-9, "conservation broken: {err:?}");
+        self.worst = (self.worst.0.max(err.0), self.worst.1.max(err.1));
+        self.epoch += 1;
+        self.last_time = now;
+    }
+
+    /// Names the token metrics.
+    pub fn metrics(&self, s: &Scenario, m: &mut Metrics) {
+        let l = &self.ledger;
+        m.insert("token.epochs.count".into(), l.epochs as f64);
+        m.insert("token.supply.final".into(), l.supply);
+        m.insert("token.minted.total".into(), l.minted);
+        m.insert("token.burned.total".into(), l.burned);
+        m.insert("token.minted_usd.total".into(), l.minted_usd);
+        m.insert("token.price_usd.final".into(), self.price.price());
+        m.insert(
+            "token.price_hit_zero.count".into(),
+            f64::from(u8::from(self.price.hit_zero())),
+        );
+        m.insert("token.users_paid_usd.total".into(), l.users_paid_usd);
+        m.insert("token.treasury_usd.total".into(), l.treasury_usd);
+        m.insert("token.burn_usd.total".into(), l.burn_usd);
+        m.insert(
+            "token.unminted_epochs.count".into(),
+            l.unminted_epochs as f64,
+        );
+        m.insert(
+            "token.conservation_error_ratio.max".into(),
+            self.worst.0.max(self.worst.1),
+        );
+        if let Some(r) = l.subsidy_ratio() {
+            m.insert("token.subsidy_ratio.mean".into(), r);
+        }
+        let (mut tokens_usd, mut fees) = (0.0, 0.0);
+        for (i, p) in s.pools().iter().enumerate() {
+            let key = |q: &str| format!("pool.{}.{q}", p.name);
+            m.insert(key("token_rewards.total"), l.provider_tokens[i]);
+            m.insert(key("token_rewards_usd.total"), l.provider_tokens_usd[i]);
+            m.insert(key("fees_received_usd.total"), l.provider_usd[i]);
+            tokens_usd += l.provider_tokens_usd[i];
+            fees += l.provider_usd[i];
+        }
+        m.insert("provider.token_rewards_usd.total".into(), tokens_usd);
+        m.insert("provider.fees_received_usd.total".into(), fees);
+    }
+
+    /// When the next epoch ends (None past the horizon).
+    pub fn next_end(&self, s: &Scenario) -> Option<SimTime> {
+        let t = s.token()?;
+        let at = t.epoch.checked_mul(self.epoch + 1)?;
+        (at <= s.horizon()).then_some(at)
+    }
+}

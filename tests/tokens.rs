@@ -1,0 +1,134 @@
+//! The token economy in a run: emissions as scheduled, both currencies conserved under every
+//! payment design, the subsidy ratio, and bad token sections refused.
+
+use depinsim::economics::emission::Emission;
+use depinsim::experiment::run_replication;
+use depinsim::metrics::Metrics;
+use depinsim::scenario::{load_str, load_str_in};
+
+/// A small network with a token section `token` (YAML, indented two spaces).
+fn scenario(token: &str) -> String {
+    format!(
+        "simulation: {{horizon_h: 120, warmup_h: 1, epoch_h: 24, replications: 1, seed: 5}}
+regions: [{{name: a}}]
+providers:
+  - {{name: dc, region: a, gpu: h100_sxm, count: 8, hourly_cost_usd: 1.4}}
+  - {{name: home, region: a, gpu: rtx_4090, count: 16, hourly_cost_usd: 0.14, mtbf_h: 50}}
+inference:
+  model: {{name: llama-3.1-8b, context_tokens: 32768}}
+  routing: nearest_free
+  users: [{{region: a, rate_per_s: 1}}]
+token:
+{token}"
+    )
+}
+
+const IO_LIKE: &str = "  emission:
+    schedule: {exponential_decay: {initial_per_epoch: 4566.21, decay: 0.0102, period_h: 730.5}}
+    epoch_h: 1
+    initial_supply: 500000000
+    max_supply: 800000000
+  price: {gbm: {initial_usd: 2.0, drift_per_year: 0.0, volatility_per_year: 0.8}}
+  work_share: 0.5
+";
+
+fn run(text: &str) -> Metrics {
+    let s = load_str(text, "t", "t", &[]).unwrap_or_else(|e| panic!("{e}"));
+    run_replication(&s, 0).metrics
+}
+
+#[test]
+fn hourly_emission_mints_what_the_schedule_says_and_conserves_tokens_and_usd() {
+    let m = run(&scenario(IO_LIKE));
+    assert_eq!(m["token.epochs.count"], 120.0);
+    let e: Emission = serde_saphyr::from_str(
+        "schedule: {exponential_decay: {initial_per_epoch: 4566.21, decay: 0.0102, period_h: 730.5}}
+epoch_h: 1
+initial_supply: 500000000
+max_supply: 800000000",
+    )
+    .expect("emission");
+    assert!((m["token.minted.total"] - e.total_over(120.0)).abs() < 1e-6);
+    assert!((m["token.minted.total"] - 120.0 * 4566.21).abs() < 1e-6);
+    assert!((m["token.supply.final"] - 500e6 - m["token.minted.total"]).abs() < 1e-3);
+    assert!(m["token.conservation_error_ratio.max"] < 1e-12);
+    // Direct payment: providers receive every fee, tokens are a subsidy on top.
+    assert!(
+        (m["provider.fees_received_usd.total"] - m["token.users_paid_usd.total"]).abs()
+            < 1e-9 * m["token.users_paid_usd.total"]
+    );
+    let subsidy = m["token.minted_usd.total"] / m["token.users_paid_usd.total"];
+    assert!((m["token.subsidy_ratio.mean"] - subsidy).abs() < 1e-12);
+    let rewards = m["pool.dc.token_rewards.total"] + m["pool.home.token_rewards.total"];
+    assert!((rewards - m["token.minted.total"]).abs() < 1e-6);
+    assert!(m["token.price_usd.final"] > 0.0);
+}
+
+#[test]
+fn every_payment_design_conserves_both_currencies() {
+    for payment in ["direct", "burn_and_mint", "buyback_and_burn"] {
+        let token = format!("{IO_LIKE}  payment: {payment}\n  take_rate: 0.05\n");
+        let m = run(&scenario(&token));
+        assert!(
+            m["token.conservation_error_ratio.max"] < 1e-12,
+            "{payment}: {}",
+            m["token.conservation_error_ratio.max"]
+        );
+        let supply = 500e6 + m["token.minted.total"] - m["token.burned.total"];
+        assert!((m["token.supply.final"] - supply).abs() < 1e-3, "{payment}");
+        let paid = m["token.users_paid_usd.total"];
+        let received = m["provider.fees_received_usd.total"]
+            + m["token.treasury_usd.total"]
+            + m["token.burn_usd.total"];
+        assert!((paid - received).abs() < 1e-9 * paid, "{payment}");
+        match payment {
+            "direct" => assert_eq!(m["token.burned.total"], 0.0),
+            "burn_and_mint" => {
+                assert_eq!(m["provider.fees_received_usd.total"], 0.0);
+                assert!(m["token.burned.total"] > 0.0);
+            }
+            _ => assert!((m["token.burn_usd.total"] - 0.05 * paid).abs() < 1e-9 * paid),
+        }
+    }
+}
+
+#[test]
+fn availability_rewards_follow_online_gpu_hours() {
+    // All of the emission for availability: each group earns in proportion to its GPUs
+    // online, so 8 H100s (never failing here) earn 8/24 less the home cards' downtime.
+    let token = IO_LIKE.replace("work_share: 0.5", "work_share: 0");
+    let m = run(&scenario(&token));
+    let (dc, home) = (
+        m["pool.dc.token_rewards.total"],
+        m["pool.home.token_rewards.total"],
+    );
+    let home_up = m["pool.home.available_ratio.mean"];
+    assert!(
+        dc / (dc + home) > 8.0 / 24.0,
+        "downtime lowers the home share"
+    );
+    assert!((dc / home - 8.0 / (16.0 * home_up)).abs() < 0.02 * dc / home);
+}
+
+#[test]
+fn a_price_path_from_a_csv_file_is_followed_and_a_zero_price_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("prices.csv"),
+        "hour,usd\n0,1.0\n50,0.0\n120,0.5\n",
+    )
+    .expect("write");
+    let token = IO_LIKE.replace(
+        "price: {gbm: {initial_usd: 2.0, drift_per_year: 0.0, volatility_per_year: 0.8}}",
+        "price: {csv: {path: prices.csv}}",
+    );
+    let text = scenario(&token);
+    let s = load_str_in(&text, "t", "t", &[], dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let m = run_replication(&s, 0).metrics;
+    assert_eq!(m["token.price_usd.final"], 0.5);
+    assert_eq!(m["token.price_hit_zero.count"], 1.0);
+    assert!(
+        m.values().all(|v| v.is_finite()),
+        "no NaN or infinity in the outputs"
+    );
+}
