@@ -132,3 +132,19 @@ fn a_price_path_from_a_csv_file_is_followed_and_a_zero_price_reported() {
         "no NaN or infinity in the outputs"
     );
 }
+
+#[test]
+fn shipped_token_scenarios_carry_the_reference_schedules() {
+    use depinsim::economics::emission::{helium, io_net};
+    use depinsim::scenario::load_file;
+    use depinsim::scenario::overrides::parse_override;
+    let io = load_file(std::path::Path::new("scenarios/token-designs.yaml"), &[]).expect("io");
+    assert_eq!(io.token().expect("token").emission, io_net());
+    let one = [parse_override("simulation.replications=1").expect("override")];
+    let hnt = load_file(std::path::Path::new("scenarios/token-helium.yaml"), &one).expect("hnt");
+    assert_eq!(hnt.token().expect("token").emission, helium());
+    // Three years of HIP-20: 24 months of 5M HNT, then 12 of 2.5M.
+    let m = run_replication(&hnt, 0).metrics;
+    assert_eq!(m["token.minted.total"], 24.0 * 5e6 + 12.0 * 2.5e6);
+    assert!(m["token.conservation_error_ratio.max"] < 1e-12);
+}

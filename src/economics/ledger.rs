@@ -84,6 +84,10 @@ pub struct Ledger {
     pub epochs: u64,
     /// Epochs whose emission found no GPU online and was not minted.
     pub unminted_epochs: u64,
+    /// Tokens paid out to providers, summed as they are paid (checks the split).
+    pub paid_tokens: f64,
+    /// USD received by providers, summed as it is paid.
+    pub provider_usd_total: f64,
 }
 
 impl Ledger {
@@ -114,17 +118,29 @@ impl Ledger {
             0.0
         };
         let for_online = minted - for_work;
-        for i in 0..self.provider_tokens.len() {
-            let mut t = 0.0;
-            if for_work > 0.0 {
-                t += for_work * e.work[i] / total_work;
-            }
-            if for_online > 0.0 {
-                t += for_online * e.online[i] / total_online;
-            }
-            self.provider_tokens[i] += t;
-            self.provider_tokens_usd[i] += t * e.price_usd;
+        let per_work = if for_work > 0.0 {
+            for_work / total_work
+        } else {
+            0.0
+        };
+        let per_online = if for_online > 0.0 {
+            for_online / total_online
+        } else {
+            0.0
+        };
+        let mut paid = 0.0;
+        for ((tokens, usd), (&w, &o)) in self
+            .provider_tokens
+            .iter_mut()
+            .zip(self.provider_tokens_usd.iter_mut())
+            .zip(e.work.iter().zip(e.online))
+        {
+            let t = w * per_work + o * per_online;
+            *tokens += t;
+            *usd += t * e.price_usd;
+            paid += t;
         }
+        self.paid_tokens += paid;
         self.minted += minted;
         self.minted_usd += minted * e.price_usd;
         self.supply += minted;
@@ -137,6 +153,7 @@ impl Ledger {
                 Payment::Direct => {
                     self.treasury_usd += take;
                     self.provider_usd[i] += rest;
+                    self.provider_usd_total += rest;
                 }
                 Payment::BurnAndMint => {
                     self.treasury_usd += take;
@@ -144,6 +161,7 @@ impl Ledger {
                 }
                 Payment::BuybackAndBurn => {
                     self.provider_usd[i] += rest;
+                    self.provider_usd_total += rest;
                     self.burn(take, e.price_usd);
                 }
             }
@@ -162,16 +180,27 @@ impl Ledger {
         self.burn_usd += usd;
     }
 
-    /// Relative error of the two conservation laws: (tokens, USD).
+    /// Relative error of the two conservation laws, (tokens, USD), from running totals (in
+    /// constant time, so that it can be checked every epoch).
     pub fn conservation_error(&self, initial_supply: f64) -> (f64, f64) {
         let tokens = (initial_supply + self.minted - self.burned - self.supply).abs()
             / (initial_supply + self.minted).max(1.0);
-        let held: f64 = self.provider_tokens.iter().sum();
-        let tokens = tokens.max(((self.minted - held).abs()) / self.minted.max(1.0));
-        let received: f64 =
-            self.provider_usd.iter().sum::<f64>() + self.treasury_usd + self.burn_usd;
+        let tokens = tokens.max((self.minted - self.paid_tokens).abs() / self.minted.max(1.0));
+        let received = self.provider_usd_total + self.treasury_usd + self.burn_usd;
         let usd = (self.users_paid_usd - received).abs() / self.users_paid_usd.max(1.0);
         (tokens, usd)
+    }
+
+    /// The same, summing the per-group holdings (linear in the groups: for the end of a run).
+    pub fn conservation_error_by_group(&self, initial_supply: f64) -> (f64, f64) {
+        let held: f64 = self.provider_tokens.iter().sum();
+        let received: f64 =
+            self.provider_usd.iter().sum::<f64>() + self.treasury_usd + self.burn_usd;
+        let (tokens, _) = self.conservation_error(initial_supply);
+        (
+            tokens.max((self.minted - held).abs() / self.minted.max(1.0)),
+            (self.users_paid_usd - received).abs() / self.users_paid_usd.max(1.0),
+        )
     }
 
     /// USD value of the emissions / fees paid by users: how much of providers' income is
@@ -257,7 +286,11 @@ mod tests {
         assert_eq!((buyback.burned, buyback.treasury_usd), (40.0, 0.0));
 
         for l in [&direct, &bme, &buyback] {
-            let (t, u) = l.conservation_error(1000.0);
+            assert_eq!(
+                l.conservation_error(1000.0),
+                l.conservation_error_by_group(1000.0)
+            );
+            let (t, u) = l.conservation_error_by_group(1000.0);
             assert!(t < 1e-12 && u < 1e-12, "{t} {u}");
             assert_eq!(l.subsidy_ratio(), Some(25.0 / 100.0));
         }

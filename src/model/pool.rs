@@ -150,6 +150,12 @@ impl PoolState {
         self.departed_area + u128::from(self.departed) * u128::from(now - self.last)
     }
 
+    /// Occupied GPU-time (serving or reserved) up to `now`, GPU-nanoseconds.
+    #[inline]
+    pub fn busy_area_at(&self, now: SimTime) -> u128 {
+        self.areas.busy + u128::from(self.busy + self.reserved) * u128::from(now - self.last)
+    }
+
     /// The time integrals at `now`, without changing the pool.
     pub fn areas_at(&self, now: SimTime) -> Areas {
         let dt = u128::from(now - self.last);

@@ -54,15 +54,23 @@ impl Tokens {
         let Some(t) = s.token() else { return };
         let dt_h = (now - self.last_time) as f64 / NANOS_PER_HOUR;
         let (fees, work, online) = &mut self.scratch;
-        for (i, p) in pools.iter().enumerate() {
-            let busy = p.areas_at(now).busy;
+        // One epoch's GPU-time of one group fits in a u64 (2^64 ns is 584 GPU-years), and
+        // u64 -> f64 is one instruction where u128 -> f64 is a library call.
+        let hours = |a: u128, b: u128| (a - b) as u64 as f64 / NANOS_PER_HOUR;
+        for ((((p, spec), last), (fee, w)), o) in pools
+            .iter()
+            .zip(s.pools())
+            .zip(self.last.iter_mut())
+            .zip(fees.iter_mut().zip(work.iter_mut()))
+            .zip(online.iter_mut())
+        {
+            let busy = p.busy_area_at(now);
             let offline = p.offline_area_at(now);
-            let (b0, o0) = self.last[i];
-            self.last[i] = (busy, offline);
-            let busy_h = (busy - b0) as f64 / NANOS_PER_HOUR;
-            work[i] = busy_h;
-            online[i] = f64::from(p.count) * dt_h - (offline - o0) as f64 / NANOS_PER_HOUR;
-            fees[i] = busy_h * s.pools()[i].price_usd_per_gpu_hour;
+            let busy_h = hours(busy, last.0);
+            *w = busy_h;
+            *o = f64::from(p.count) * dt_h - hours(offline, last.1);
+            *fee = busy_h * spec.price_usd_per_gpu_hour;
+            *last = (busy, offline);
         }
         let price = self.price.advance(&mut self.rng, dt_h);
         let minted = t.emission.minted(self.epoch, self.ledger.supply);
@@ -85,6 +93,7 @@ impl Tokens {
 
     /// Names the token metrics.
     pub fn metrics(&self, s: &Scenario, m: &mut Metrics) {
+        let Some(t) = s.token() else { return };
         let l = &self.ledger;
         m.insert("token.epochs.count".into(), l.epochs as f64);
         m.insert("token.supply.final".into(), l.supply);
@@ -103,9 +112,10 @@ impl Tokens {
             "token.unminted_epochs.count".into(),
             l.unminted_epochs as f64,
         );
+        let end = l.conservation_error_by_group(t.emission.initial_supply);
         m.insert(
             "token.conservation_error_ratio.max".into(),
-            self.worst.0.max(self.worst.1),
+            self.worst.0.max(self.worst.1).max(end.0).max(end.1),
         );
         if let Some(r) = l.subsidy_ratio() {
             m.insert("token.subsidy_ratio.mean".into(), r);
