@@ -148,3 +148,35 @@ fn shipped_token_scenarios_carry_the_reference_schedules() {
     assert_eq!(m["token.minted.total"], 24.0 * 5e6 + 12.0 * 2.5e6);
     assert!(m["token.conservation_error_ratio.max"] < 1e-12);
 }
+
+#[test]
+fn rewards_raise_providers_returns_by_their_value() {
+    let base = run(&scenario(IO_LIKE));
+    let rich = run(&scenario(&IO_LIKE.replace("4566.21", "45662.1")));
+    let income = |m: &Metrics| {
+        m["pool.dc.income_with_rewards_usd.total"] + m["pool.home.income_with_rewards_usd.total"]
+    };
+    for m in [&base, &rich] {
+        let profit = income(m) - m["provider.cost_usd.total"];
+        assert!((m["provider.profit_with_rewards_usd.total"] - profit).abs() < 1e-6);
+        // With direct payment, income = fees (the same busy GPU-hours at the same prices,
+        // settled by epoch) + rewards.
+        let rewards = income(m) - m["provider.revenue_usd.total"];
+        assert!(rewards > 0.0 && rewards <= m["token.minted_usd.total"]);
+    }
+    // Ten times the emission: the same workload (same streams), ten times the rewards.
+    assert_eq!(
+        base["inference.completed_requests.count"],
+        rich["inference.completed_requests.count"]
+    );
+    let gain = |m: &Metrics| income(m) - m["provider.revenue_usd.total"];
+    assert!(
+        (gain(&rich) / gain(&base) - 10.0).abs() < 0.01,
+        "{}",
+        gain(&rich) / gain(&base)
+    );
+    assert!(
+        rich["provider.consumer.roi_with_rewards_ratio.mean"]
+            > base["provider.consumer.roi_with_rewards_ratio.mean"]
+    );
+}

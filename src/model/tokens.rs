@@ -27,6 +27,8 @@ pub struct Tokens {
     last_time: SimTime,
     /// Largest conservation error seen (tokens, USD), relative.
     worst: (f64, f64),
+    /// Each group's token rewards (USD) and fees received at the end of the warm-up.
+    warm: Vec<(f64, f64)>,
     scratch: (Vec<f64>, Vec<f64>, Vec<f64>),
 }
 
@@ -45,6 +47,7 @@ impl Tokens {
             last: vec![(0, 0); n],
             last_time: 0,
             worst: (0.0, 0.0),
+            warm: vec![(0.0, 0.0); n],
             scratch: (vec![0.0; n], vec![0.0; n], vec![0.0; n]),
         })
     }
@@ -89,6 +92,10 @@ impl Tokens {
         self.worst = (self.worst.0.max(err.0), self.worst.1.max(err.1));
         self.epoch += 1;
         self.last_time = now;
+        if now <= s.warmup() {
+            // An epoch that ends by the end of the warm-up is not measured.
+            self.mark_warmup();
+        }
     }
 
     /// Names the token metrics.
@@ -131,6 +138,28 @@ impl Tokens {
         }
         m.insert("provider.token_rewards_usd.total".into(), tokens_usd);
         m.insert("provider.fees_received_usd.total".into(), fees);
+    }
+
+    /// Marks the end of the warm-up: income from here on is measured.
+    pub fn mark_warmup(&mut self) {
+        let l = &self.ledger;
+        for (w, (&t, &f)) in self
+            .warm
+            .iter_mut()
+            .zip(l.provider_tokens_usd.iter().zip(&l.provider_usd))
+        {
+            *w = (t, f);
+        }
+    }
+
+    /// Group `i`'s token rewards (USD when earned) and fees received in the epochs settled
+    /// after the warm-up.
+    pub fn window_income(&self, i: usize) -> (f64, f64) {
+        let l = &self.ledger;
+        (
+            l.provider_tokens_usd[i] - self.warm[i].0,
+            l.provider_usd[i] - self.warm[i].1,
+        )
     }
 
     /// When the next epoch ends (None past the horizon).

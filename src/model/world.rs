@@ -935,6 +935,9 @@ impl Model for World<'_> {
                     self.warm_areas[i] = p.areas_at(now);
                     self.warm_offline[i] = (p.offline_area_at(now), p.departed_area_at(now));
                 }
+                if let Some(t) = self.tokens.as_mut() {
+                    t.mark_warmup();
+                }
             }
         }
     }

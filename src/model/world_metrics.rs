@@ -5,6 +5,7 @@ use crate::engine::SimTime;
 use crate::metrics::recorder::GroupStats;
 use crate::metrics::{LatencyHist, Metrics};
 
+use super::tokens::Tokens;
 use super::world::World;
 
 const NANOS_PER_HOUR: f64 = 3.6e12;
@@ -73,6 +74,7 @@ pub(super) fn collect(w: &World<'_>, horizon: SimTime) -> Metrics {
     let (mut busy, mut system, mut gpus, mut revenue, mut cost) = (0.0, 0.0, 0.0, 0.0, 0.0);
     // Users pay for the GPU time of serving replicas; the batch is averaged over replica time.
     let (mut inference_revenue, mut running, mut replica_time) = (0.0, 0.0, 0.0);
+    let mut costs = Vec::with_capacity(s.pools().len());
     let pools = s.pools().iter().zip(w.pool_states()).zip(w.warm_areas());
     for (((p, st), warm), warm_offline) in pools.zip(w.warm_offline()) {
         let a = st.areas_at(horizon);
@@ -97,6 +99,7 @@ pub(super) fn collect(w: &World<'_>, horizon: SimTime) -> Metrics {
         );
         m.insert(key("revenue_usd.total"), pool_revenue);
         m.insert(key("profit_usd.total"), pool_revenue - pool_cost);
+        costs.push(pool_cost);
         busy += b;
         system += (a.system - warm.system) as f64;
         gpus += f64::from(p.count);
@@ -123,6 +126,7 @@ pub(super) fn collect(w: &World<'_>, horizon: SimTime) -> Metrics {
     w.jobs().metrics(s, &mut m);
     if let Some(t) = w.tokens() {
         t.metrics(s, &mut m);
+        returns_with_rewards(s, t, &costs, &mut m);
     }
     m.insert("provider.cost_usd.total".into(), cost);
     m.insert("provider.profit_usd.total".into(), revenue - cost);
@@ -144,6 +148,39 @@ pub(super) fn collect(w: &World<'_>, horizon: SimTime) -> Metrics {
         }
     }
     m
+}
+
+/// Providers' returns when they earn tokens: fees received and token rewards (at the price
+/// when earned) over the measurement window, against their costs, per group and per kind of
+/// provider (datacenter classes against consumer cards).
+fn returns_with_rewards(s: &crate::scenario::Scenario, t: &Tokens, costs: &[f64], m: &mut Metrics) {
+    // (income, cost) of datacenter and consumer groups.
+    let mut kinds = [(0.0, 0.0); 2];
+    for (i, (p, &cost)) in s.pools().iter().zip(costs).enumerate() {
+        let (rewards, fees) = t.window_income(i);
+        let income = rewards + fees;
+        let key = |q: &str| format!("pool.{}.{q}", p.name);
+        m.insert(key("income_with_rewards_usd.total"), income);
+        if cost > 0.0 {
+            m.insert(key("roi_with_rewards_ratio.mean"), (income - cost) / cost);
+        }
+        let k = &mut kinds[usize::from(!p.class.datacenter)];
+        k.0 += income;
+        k.1 += cost;
+    }
+    let (income, cost) = (kinds[0].0 + kinds[1].0, kinds[0].1 + kinds[1].1);
+    m.insert(
+        "provider.profit_with_rewards_usd.total".into(),
+        income - cost,
+    );
+    for (name, (income, cost)) in ["datacenter", "consumer"].iter().zip(kinds) {
+        if cost > 0.0 {
+            m.insert(
+                format!("provider.{name}.roi_with_rewards_ratio.mean"),
+                (income - cost) / cost,
+            );
+        }
+    }
 }
 
 fn group(m: &mut Metrics, scope: &str, g: &GroupStats) {
