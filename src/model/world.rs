@@ -367,6 +367,16 @@ impl<'s> World<'s> {
         }
     }
 
+    /// KV-cache tokens a request reserves in its replica (none for drawn service times).
+    #[inline]
+    fn reserve(&self, r: &Request) -> u64 {
+        if self.s.service.is_some() {
+            0
+        } else {
+            u64::from(r.prompt) + u64::from(r.output_tokens)
+        }
+    }
+
     /// The work of the request in `slot` on a replica.
     #[inline]
     fn work(&self, slot: u32) -> Work {
@@ -386,7 +396,7 @@ impl<'s> World<'s> {
                 prompt: p,
                 decode: o - 1.0,
                 load: p + o / 2.0,
-                reserve: u64::from(r.prompt) + u64::from(r.output_tokens),
+                reserve: self.reserve(r),
             }
         }
     }
@@ -415,8 +425,7 @@ impl<'s> World<'s> {
     /// Picks a candidate (index into the group's candidate list), or None to drop.
     fn route(&self, u: usize, req: &Request) -> Option<usize> {
         let cands = &self.users[u].candidates;
-        let reserve = u64::from(req.prompt) + u64::from(req.output_tokens);
-        let reserve = if self.s.service.is_some() { 0 } else { reserve };
+        let reserve = self.reserve(req);
         match self.s.routing {
             Routing::NearestFree => cands
                 .iter()

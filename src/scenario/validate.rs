@@ -78,7 +78,7 @@ pub fn validate(mut raw: RawScenario, stem: &str, dir: &Path) -> Result<Scenario
         .map(|(i, r)| (r.name.as_str(), i))
         .collect();
     let rtt_s = rtt_matrix(&raw, &index, &root.key("network"), &mut issues);
-    let (pools, model) = pools(&mut raw, &index, &root.key("providers"), &mut issues);
+    let (pools, model, policy) = pools(&mut raw, &index, &root.key("providers"), &mut issues);
     let users = users(
         &raw,
         &index,
@@ -141,7 +141,8 @@ pub fn validate(mut raw: RawScenario, stem: &str, dir: &Path) -> Result<Scenario
     if !issues.is_empty() {
         return Err(issues);
     }
-    let (Some(prompt), Some(output), Some(mut cloud), Some(model)) = (prompt, output, cloud, model)
+    let (Some(prompt), Some(output), Some(mut cloud), Some(model), Some(policy)) =
+        (prompt, output, cloud, model, policy)
     else {
         return Err(issues);
     };
@@ -153,12 +154,6 @@ pub fn validate(mut raw: RawScenario, stem: &str, dir: &Path) -> Result<Scenario
     cloud.serving = match &service {
         Some(d) => CloudServing::Drawn(d.mean()),
         None => {
-            let b = &raw.inference.batching;
-            let policy = BatchPolicy {
-                max_batch: b.max_batch,
-                token_budget: b.max_batched_tokens,
-                memory_utilisation: b.memory_utilisation,
-            };
             let cal = &raw.calibration;
             let node = raw.cloud.gpus_per_node;
             Serving::plan(
@@ -451,7 +446,7 @@ fn pools(
     index: &HashMap<&str, usize>,
     p: &YamlPath,
     issues: &mut Issues,
-) -> (Vec<Pool>, Option<ServedModel>) {
+) -> (Vec<Pool>, Option<ServedModel>, Option<BatchPolicy>) {
     if raw.providers.is_empty() {
         issues.push(p, "no providers", "list at least one provider group");
     }
@@ -658,7 +653,7 @@ fn pools(
             );
         }
     }
-    (pools, model)
+    (pools, model, policy)
 }
 
 /// Resolves the served model from the catalogue and the scenario's overrides, writing every
