@@ -37,7 +37,7 @@ impl Tokens {
     pub fn new(s: &Scenario, streams: &Streams) -> Option<Self> {
         let t = s.token()?;
         let n = s.pools().len();
-        // The price path was validated with the scenario; a constant stands in otherwise.
+        // The price path was validated with the scenario, so this never drops the economy.
         let price = PriceProcess::new(t.price.clone()).ok()?;
         Some(Self {
             ledger: Ledger::new(n, t.emission.initial_supply),

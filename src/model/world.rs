@@ -358,7 +358,7 @@ impl<'s> World<'s> {
         let p = &mut self.pools[pool];
         p.advance(now);
         if p.queue.is_empty()
-            && let Some(r) = self.pick_replica(pool, self.work(slot).reserve, now)
+            && let Some(r) = self.pick_replica(pool, self.reserve(&self.reqs[slot as usize]), now)
         {
             self.place(r, slot, now);
             self.flush(now, q);
@@ -598,7 +598,7 @@ impl<'s> World<'s> {
     /// Admits waiting requests of `pool` in arrival order while a replica takes the first.
     fn refill(&mut self, pool: usize, now: SimTime) {
         while let Some(&head) = self.pools[pool].queue.front() {
-            let reserve = self.work(head).reserve;
+            let reserve = self.reserve(&self.reqs[head as usize]);
             let Some(r) = self.pick_replica(pool, reserve, now) else {
                 break;
             };
