@@ -1,8 +1,10 @@
 //! The token economy: emission schedules ([`emission`]), the market price of the token
 //! ([`price`]), what the network mints, burns and pays each token epoch ([`ledger`]), and
-//! what settling payments and verifying computation on a chain costs ([`onchain`]).
+//! what settling payments and verifying computation on a chain costs ([`onchain`]), and what
+//! GPUs cost their providers and when providers join or leave ([`provider`]).
 
 pub mod emission;
 pub mod ledger;
 pub mod onchain;
 pub mod price;
+pub mod provider;

@@ -7,6 +7,7 @@ pub mod gpu;
 pub mod jobs;
 pub mod pool;
 pub mod serving;
+pub mod supply;
 pub mod tokens;
 pub mod training;
 pub mod world;

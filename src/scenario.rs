@@ -13,13 +13,15 @@ pub mod path;
 pub mod raw;
 mod shape;
 mod validate;
+mod validate_economy;
 
 pub use load::{LoadError, load_file, load_str, load_str_in, schema_json};
 
 use crate::dist::Dist;
 use crate::economics::emission::Emission;
 use crate::economics::ledger::Design;
-use crate::economics::price::PricePath;
+use crate::economics::price::{AmmSpec, PricePath};
+use crate::economics::provider::{CostModel, ProviderKind, SupplyRule};
 use crate::engine::SimTime;
 use crate::model::gpu::{GpuClass, Roofline};
 use crate::model::serving::{ServedModel, Serving, Unfit};
@@ -45,10 +47,14 @@ pub struct Pool {
     pub region: usize,
     /// GPU class from the datasheet table.
     pub class: &'static GpuClass,
-    /// Number of GPUs.
+    /// Most GPUs the group can have (its GPUs at the start without a supply section).
     pub count: u32,
-    /// Provider's cost per GPU-hour online, USD.
-    pub hourly_cost_usd: f64,
+    /// GPUs in the group at the start.
+    pub initial: u32,
+    /// Sharing-economy or datacenter provider.
+    pub kind: ProviderKind,
+    /// What a GPU costs its provider.
+    pub cost: CostModel,
     /// Users' price per busy GPU-hour, USD.
     pub price_usd_per_gpu_hour: f64,
     /// Achievable rates for the served model.
@@ -187,10 +193,20 @@ pub struct TokenSpec {
     pub emission: Emission,
     /// Epoch length.
     pub epoch: SimTime,
-    /// Exogenous market price.
+    /// Market price: exogenous, or a pool's.
     pub price: PricePath,
-    /// Work share, payment design and take rate.
+    /// Work share, payment design, take rate, staking, lock-up and settlement.
     pub design: Design,
+}
+
+impl TokenSpec {
+    /// The market pool, when the price is endogenous.
+    pub fn pool(&self) -> Option<&AmmSpec> {
+        match &self.price {
+            PricePath::Amm(a) => Some(a),
+            _ => None,
+        }
+    }
 }
 
 /// Users in one region, validated.
@@ -232,6 +248,10 @@ pub struct Scenario {
     pub(crate) model: ServedModel,
     pub(crate) cloud: Cloud,
     pub(crate) token: Option<TokenSpec>,
+    pub(crate) pricing: raw::RawPricing,
+    pub(crate) supply: Option<SupplyRule>,
+    /// Executions per request (redundancy) and the spot-check rate.
+    pub(crate) verification: (u32, f64),
     pub(crate) raw: RawScenario,
 }
 
@@ -291,6 +311,18 @@ impl Scenario {
     /// The token economy, if the scenario has one.
     pub fn token(&self) -> Option<&TokenSpec> {
         self.token.as_ref()
+    }
+    /// How users' prices are set.
+    pub fn pricing(&self) -> &raw::RawPricing {
+        &self.pricing
+    }
+    /// How providers join and leave, if they do.
+    pub fn supply(&self) -> Option<&SupplyRule> {
+        self.supply.as_ref()
+    }
+    /// Executions per request and the spot-check rate.
+    pub fn verification(&self) -> (u32, f64) {
+        self.verification
     }
     /// The cloud reference.
     pub fn cloud(&self) -> &Cloud {

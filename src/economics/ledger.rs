@@ -8,11 +8,32 @@
 //! spent on buying tokens back and burning them (`buyback_and_burn`, io.net). A take rate
 //! goes to the treasury first in every design.
 //!
-//! Conservation, checked after every epoch: tokens minted - tokens burned = change in supply
-//! (every token is held by someone: providers or everyone else), and USD paid by users = USD
-//! received by providers + treasury + USD spent on burns.
+//! Supply is tracked in four places: circulating (held by anyone, the market pool included),
+//! staked (providers' stakes, required to serve), locked (rewards under lock-up, stakes
+//! unbonding) and burned. Each epoch, in this order:
+//! 1. locked rewards and unbonded stakes due this epoch are released to circulation;
+//! 2. the emission is minted and paid out; the lock-up share of each reward is locked and
+//!    released linearly over the following epochs;
+//! 3. users' fees are settled: the settlement chain's fees for the epoch's payments come out
+//!    of them, then the payment design routes the rest;
+//! 4. providers sell their share of the rewards they can sell (with a market pool);
+//! 5. stakes are settled: failures and missed objectives are slashed (burned), GPUs that
+//!    left start unbonding, GPUs that joined (and slashed stakes) are bought at the market;
+//! 6. speculators trade (with a market pool).
+//!
+//! Tokens are bought (to burn, to stake) at the market: from the pool when the price is
+//! endogenous, else at the exogenous price from circulation, never more than it holds.
+//!
+//! Conservation, checked after every epoch: initial supply + minted - burned = circulating +
+//! staked + locked; tokens minted = tokens paid out; USD paid by users = USD received by
+//! providers + treasury + USD spent on burns + chain fees; and the pool's reserves equal
+//! what flowed in less what flowed out.
+
+use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
+
+use super::price::Amm;
 
 /// How users' fees reach the providers.
 #[derive(
@@ -32,11 +53,11 @@ pub enum Payment {
 }
 
 /// What one epoch brings, per provider group.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct EpochInput<'a> {
     /// Tokens the schedule mints this epoch.
     pub minted: f64,
-    /// Market price of the token, USD.
+    /// Market price of the token, USD (ignored with a market pool: the pool's price).
     pub price_usd: f64,
     /// Users' fees per group, USD.
     pub fees_usd: &'a [f64],
@@ -44,6 +65,49 @@ pub struct EpochInput<'a> {
     pub work: &'a [f64],
     /// Online GPU-hours per group.
     pub online: &'a [f64],
+    /// GPUs in each group at the epoch's end (stakes follow them).
+    pub members: &'a [u32],
+    /// GPU failures per group during the epoch.
+    pub failures: &'a [u32],
+    /// Requests answered outside the latency objectives, per group.
+    pub slo_misses: &'a [u64],
+    /// Payments to settle per group (requests answered, jobs).
+    pub payments: &'a [u64],
+    /// Speculators' net purchase, USD (negative: a sale of that many dollars' worth).
+    pub speculation_usd: f64,
+}
+
+/// Staking rules, in token epochs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StakeRule {
+    /// Tokens staked per GPU.
+    pub per_gpu: f64,
+    /// Epochs a stake stays locked after its GPU leaves.
+    pub unbonding_epochs: u32,
+    /// Share of a GPU's stake burned per failure.
+    pub slash_per_failure: f64,
+    /// Tokens burned per request answered outside the objectives.
+    pub slash_per_slo_miss: f64,
+}
+
+/// Reward lock-up, in token epochs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Lockup {
+    /// Share of each reward locked.
+    pub share: f64,
+    /// Epochs over which it is released, linearly, from the next epoch on.
+    pub release_epochs: u32,
+}
+
+/// The settlement chain's fees.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Settlement {
+    /// USD per transaction.
+    pub fee_per_tx_usd: f64,
+    /// USD per payment carried.
+    pub fee_per_payment_usd: f64,
+    /// Payments per transaction.
+    pub batch: u32,
 }
 
 /// The payment design of a scenario.
@@ -55,31 +119,85 @@ pub struct Design {
     pub payment: Payment,
     /// Share of every fee kept by the network's treasury.
     pub take_rate: f64,
+    /// Staking, if GPUs must stake to serve.
+    pub staking: Option<StakeRule>,
+    /// Reward lock-up, if any.
+    pub lockup: Option<Lockup>,
+    /// Settlement fees, if payments are settled on a chain.
+    pub settlement: Option<Settlement>,
+    /// Share of sellable rewards providers sell each epoch (with a market pool).
+    pub sell_share: f64,
+}
+
+impl Design {
+    /// A design with only the emission split, payment and take rate.
+    pub fn basic(work_share: f64, payment: Payment, take_rate: f64) -> Self {
+        Self {
+            work_share,
+            payment,
+            take_rate,
+            staking: None,
+            lockup: None,
+            settlement: None,
+            sell_share: 0.0,
+        }
+    }
+}
+
+/// Where tokens are bought and sold.
+#[derive(Debug)]
+pub enum Market<'a> {
+    /// At an exogenous price, from circulation.
+    Price(f64),
+    /// Through a constant-product pool.
+    Pool(&'a mut Amm),
 }
 
 /// Running totals of the token economy of one replication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ledger {
-    /// Tokens in existence.
+    /// Tokens in existence: circulating + staked + locked.
     pub supply: f64,
+    /// Tokens anyone holds freely (the market pool's included).
+    pub circulating: f64,
+    /// Tokens staked by providers.
+    pub staked: f64,
+    /// Rewards under lock-up.
+    pub vesting: f64,
+    /// Stakes unbonding.
+    pub unbonding: f64,
     /// Tokens minted so far.
     pub minted: f64,
-    /// Tokens burned so far.
+    /// Tokens burned so far (bought and burned, and slashed).
     pub burned: f64,
+    /// Tokens slashed so far (counted in `burned`).
+    pub slashed: f64,
     /// USD value of the minted tokens, each at its epoch's price.
     pub minted_usd: f64,
     /// Tokens earned per group.
     pub provider_tokens: Vec<f64>,
     /// USD value of the tokens earned per group, each at its epoch's price.
     pub provider_tokens_usd: Vec<f64>,
-    /// Fees received per group, USD.
+    /// Fees received per group, USD (net of chain fees, which may exceed them).
     pub provider_usd: Vec<f64>,
+    /// Tokens staked per group.
+    pub group_staked: Vec<f64>,
+    /// USD spent buying stakes per group.
+    pub stake_usd: Vec<f64>,
+    /// USD value of the stakes slashed per group, at the price of the epoch.
+    pub slashed_usd: Vec<f64>,
+    /// USD providers received selling rewards to the pool.
+    pub provider_sales_usd: f64,
     /// USD paid by users.
     pub users_paid_usd: f64,
     /// USD kept by the treasury.
     pub treasury_usd: f64,
     /// USD spent on tokens to burn.
     pub burn_usd: f64,
+    /// USD paid to the settlement chain.
+    pub chain_fees_usd: f64,
+    /// Settlement transactions.
+    pub transactions: u64,
     /// Epochs settled.
     pub epochs: u64,
     /// Epochs whose emission found no GPU online and was not minted.
@@ -88,23 +206,152 @@ pub struct Ledger {
     pub paid_tokens: f64,
     /// USD received by providers, summed as it is paid.
     pub provider_usd_total: f64,
+    /// Stake purchases the market could not fill in full (tokens short).
+    pub stake_shortfall: f64,
+    /// Locked rewards released per coming epoch (front: the next).
+    vesting_due: VecDeque<f64>,
+    /// Stakes released per coming epoch (front: the next).
+    unbonding_due: VecDeque<f64>,
+    /// The pool's reserves at the start, and what has flowed in and out since:
+    /// (tokens, USD) at start, in, out.
+    pool_flows: [(f64, f64); 3],
 }
 
 impl Ledger {
-    /// A ledger of `groups` provider groups and `initial_supply` tokens.
+    /// A ledger of `groups` provider groups and `initial_supply` tokens, all circulating.
     pub fn new(groups: usize, initial_supply: f64) -> Self {
         Self {
             supply: initial_supply,
+            circulating: initial_supply,
             provider_tokens: vec![0.0; groups],
             provider_tokens_usd: vec![0.0; groups],
             provider_usd: vec![0.0; groups],
+            group_staked: vec![0.0; groups],
+            stake_usd: vec![0.0; groups],
+            slashed_usd: vec![0.0; groups],
             ..Self::default()
         }
     }
 
+    /// The same, with the `members` GPUs of each group staking `per_gpu` tokens from the
+    /// initial supply, and a market pool holding `pool` (tokens, USD) of it. The caller
+    /// checks that the supply covers both.
+    pub fn with_stakes(
+        initial_supply: f64,
+        members: &[u32],
+        per_gpu: f64,
+        pool: Option<&Amm>,
+    ) -> Self {
+        let mut l = Self::new(members.len(), initial_supply);
+        for (s, &m) in l.group_staked.iter_mut().zip(members) {
+            *s = f64::from(m) * per_gpu;
+            l.staked += *s;
+        }
+        l.circulating -= l.staked;
+        if let Some(a) = pool {
+            l.pool_flows[0] = (a.token_reserve(), a.usd_reserve());
+        }
+        l
+    }
+
     /// Settles one epoch; returns the tokens actually minted (none when no GPU was online).
-    pub fn settle(&mut self, d: &Design, e: &EpochInput<'_>) -> f64 {
+    pub fn settle(&mut self, d: &Design, e: &EpochInput<'_>, market: &mut Market<'_>) -> f64 {
         self.epochs += 1;
+        let price = match market {
+            Market::Price(p) => *p,
+            Market::Pool(a) => a.price(),
+        };
+        // 1. Releases.
+        let released = self.vesting_due.pop_front().unwrap_or(0.0);
+        self.vesting -= released;
+        let unbonded = self.unbonding_due.pop_front().unwrap_or(0.0);
+        self.unbonding -= unbonded;
+        self.circulating += released + unbonded;
+
+        // 2. Emission.
+        let minted = self.mint(d, e, price);
+
+        // 3. Fees.
+        let payments: u64 = e.payments.iter().sum();
+        let chain_total = match (&d.settlement, payments) {
+            (Some(c), p) if p > 0 => {
+                let tx = p.div_ceil(u64::from(c.batch.max(1)));
+                self.transactions += tx;
+                tx as f64 * c.fee_per_tx_usd + p as f64 * c.fee_per_payment_usd
+            }
+            _ => 0.0,
+        };
+        for (i, &fee) in e.fees_usd.iter().enumerate() {
+            self.users_paid_usd += fee;
+            let chain = if chain_total > 0.0 {
+                chain_total * e.payments.get(i).copied().unwrap_or(0) as f64 / payments as f64
+            } else {
+                0.0
+            };
+            self.chain_fees_usd += chain;
+            let take = fee * d.take_rate;
+            let net = fee - take - chain;
+            match d.payment {
+                Payment::Direct => {
+                    self.treasury_usd += take;
+                    self.pay_provider(i, net);
+                }
+                Payment::BurnAndMint => {
+                    self.treasury_usd += take;
+                    self.burn(net.max(0.0), market);
+                    // Chain fees beyond the fee come out of the providers' pockets.
+                    self.pay_provider(i, net.min(0.0));
+                }
+                Payment::BuybackAndBurn => {
+                    self.pay_provider(i, net);
+                    self.burn(take, market);
+                }
+            }
+        }
+
+        // 4. Providers sell.
+        if let Market::Pool(a) = market {
+            let unlocked = minted * (1.0 - d.lockup.map_or(0.0, |l| l.share));
+            let sell = d.sell_share * (unlocked + released);
+            if sell > 0.0
+                && let Ok(usd) = a.sell_tokens(sell)
+            {
+                self.pool_flows[1].0 += sell;
+                self.pool_flows[2].1 += usd;
+                self.provider_sales_usd += usd;
+            }
+        }
+
+        // 5. Stakes.
+        if let Some(rule) = d.staking {
+            self.settle_stakes(&rule, e, price, market);
+        }
+
+        // 6. Speculators.
+        if let Market::Pool(a) = market {
+            let x = e.speculation_usd;
+            if x > 0.0 {
+                if let Ok(t) = a.buy_tokens_with_usd(x) {
+                    self.pool_flows[1].1 += x;
+                    self.pool_flows[2].0 += t;
+                }
+            } else if x < 0.0 {
+                // Speculators sell tokens they hold outside the pool.
+                let outside = (self.circulating - a.token_reserve()).max(0.0);
+                let t = (-x / a.price()).min(outside);
+                if t > 0.0
+                    && let Ok(usd) = a.sell_tokens(t)
+                {
+                    self.pool_flows[1].0 += t;
+                    self.pool_flows[2].1 += usd;
+                }
+            }
+        }
+        minted
+    }
+
+    /// Mints the epoch's emission and pays it out; returns the tokens minted.
+    fn mint(&mut self, d: &Design, e: &EpochInput<'_>, price: f64) -> f64 {
         let total_work: f64 = e.work.iter().sum();
         let total_online: f64 = e.online.iter().sum();
         let minted = if total_online > 0.0 { e.minted } else { 0.0 };
@@ -137,68 +384,165 @@ impl Ledger {
         {
             let t = w * per_work + o * per_online;
             *tokens += t;
-            *usd += t * e.price_usd;
+            *usd += t * price;
             paid += t;
         }
         self.paid_tokens += paid;
         self.minted += minted;
-        self.minted_usd += minted * e.price_usd;
+        self.minted_usd += minted * price;
         self.supply += minted;
-
-        for (i, &fee) in e.fees_usd.iter().enumerate() {
-            self.users_paid_usd += fee;
-            let take = fee * d.take_rate;
-            let rest = fee - take;
-            match d.payment {
-                Payment::Direct => {
-                    self.treasury_usd += take;
-                    self.provider_usd[i] += rest;
-                    self.provider_usd_total += rest;
+        let locked = match d.lockup {
+            Some(l) if l.share > 0.0 && l.release_epochs > 0 => {
+                let locked = minted * l.share;
+                let n = l.release_epochs as usize;
+                if self.vesting_due.len() < n {
+                    self.vesting_due.resize(n, 0.0);
                 }
-                Payment::BurnAndMint => {
-                    self.treasury_usd += take;
-                    self.burn(rest, e.price_usd);
+                let each = locked / n as f64;
+                for due in self.vesting_due.iter_mut().take(n) {
+                    *due += each;
                 }
-                Payment::BuybackAndBurn => {
-                    self.provider_usd[i] += rest;
-                    self.provider_usd_total += rest;
-                    self.burn(take, e.price_usd);
-                }
+                self.vesting += locked;
+                locked
             }
-        }
+            _ => 0.0,
+        };
+        self.circulating += minted - locked;
         minted
     }
 
-    /// Spends `usd` on tokens at `price` and burns them (never more than exist).
-    fn burn(&mut self, usd: f64, price: f64) {
-        if usd <= 0.0 || price <= 0.0 {
+    fn pay_provider(&mut self, group: usize, usd: f64) {
+        self.provider_usd[group] += usd;
+        self.provider_usd_total += usd;
+    }
+
+    /// Slashes, unbonds and buys stakes so that each group stakes `per_gpu` per member.
+    fn settle_stakes(&mut self, r: &StakeRule, e: &EpochInput<'_>, price: f64, m: &mut Market<'_>) {
+        for g in 0..self.group_staked.len() {
+            let fails = f64::from(e.failures.get(g).copied().unwrap_or(0));
+            let misses = e.slo_misses.get(g).copied().unwrap_or(0) as f64;
+            let slash = (fails * r.slash_per_failure * r.per_gpu + misses * r.slash_per_slo_miss)
+                .min(self.group_staked[g]);
+            if slash > 0.0 {
+                self.group_staked[g] -= slash;
+                self.staked -= slash;
+                self.burned += slash;
+                self.slashed += slash;
+                self.supply -= slash;
+                self.slashed_usd[g] += slash * price;
+            }
+            let target = f64::from(e.members.get(g).copied().unwrap_or(0)) * r.per_gpu;
+            let have = self.group_staked[g];
+            if have > target {
+                let out = have - target;
+                self.group_staked[g] = target;
+                self.staked -= out;
+                self.unbonding += out;
+                let n = r.unbonding_epochs.max(1) as usize;
+                if self.unbonding_due.len() < n {
+                    self.unbonding_due.resize(n, 0.0);
+                }
+                self.unbonding_due[n - 1] += out;
+            } else if have < target {
+                let (tokens, usd) = self.buy(target - have, m);
+                self.stake_shortfall += target - have - tokens;
+                self.group_staked[g] += tokens;
+                self.staked += tokens;
+                self.circulating -= tokens;
+                self.stake_usd[g] += usd;
+            }
+        }
+    }
+
+    /// Buys up to `tokens` at the market (not removing them from circulation: the caller
+    /// moves them); returns the tokens bought and their cost.
+    fn buy(&mut self, tokens: f64, m: &mut Market<'_>) -> (f64, f64) {
+        match m {
+            Market::Price(p) => {
+                let t = tokens.min(self.circulating.max(0.0));
+                (t, t * *p)
+            }
+            Market::Pool(a) => {
+                // Never more than half the pool: the price would run away.
+                let t = tokens.min(0.5 * a.token_reserve());
+                match a.buy_exact_tokens(t) {
+                    Ok(usd) => {
+                        self.pool_flows[1].1 += usd;
+                        self.pool_flows[2].0 += t;
+                        (t, usd)
+                    }
+                    Err(_) => (0.0, 0.0),
+                }
+            }
+        }
+    }
+
+    /// Spends `usd` on tokens at the market and burns them (never more than circulate).
+    fn burn(&mut self, usd: f64, m: &mut Market<'_>) {
+        if usd <= 0.0 {
             return;
         }
-        let tokens = (usd / price).min(self.supply);
+        let tokens = match m {
+            Market::Price(p) => {
+                if *p <= 0.0 {
+                    return;
+                }
+                (usd / *p).min(self.circulating.max(0.0))
+            }
+            Market::Pool(a) => match a.buy_tokens_with_usd(usd) {
+                Ok(t) => {
+                    self.pool_flows[1].1 += usd;
+                    self.pool_flows[2].0 += t;
+                    t
+                }
+                Err(_) => return,
+            },
+        };
         self.burned += tokens;
         self.supply -= tokens;
+        self.circulating -= tokens;
         self.burn_usd += usd;
     }
 
-    /// Relative error of the two conservation laws, (tokens, USD), from running totals (in
-    /// constant time, so that it can be checked every epoch).
-    pub fn conservation_error(&self, initial_supply: f64) -> (f64, f64) {
-        let tokens = (initial_supply + self.minted - self.burned - self.supply).abs()
-            / (initial_supply + self.minted).max(1.0);
-        let tokens = tokens.max((self.minted - self.paid_tokens).abs() / self.minted.max(1.0));
-        let received = self.provider_usd_total + self.treasury_usd + self.burn_usd;
-        let usd = (self.users_paid_usd - received).abs() / self.users_paid_usd.max(1.0);
+    /// Relative error of the conservation laws, (tokens, USD), from running totals (in
+    /// constant time, so that it can be checked every epoch). `pool` is the market pool, if
+    /// any, whose reserves must equal its flows.
+    pub fn conservation_error(&self, initial_supply: f64, pool: Option<&Amm>) -> (f64, f64) {
+        let scale = (initial_supply + self.minted).max(1.0);
+        let held = self.circulating + self.staked + self.vesting + self.unbonding;
+        let mut tokens = (initial_supply + self.minted - self.burned - held).abs() / scale;
+        tokens =
+            tokens.max((initial_supply + self.minted - self.burned - self.supply).abs() / scale);
+        tokens = tokens.max((self.minted - self.paid_tokens).abs() / self.minted.max(1.0));
+        let received =
+            self.provider_usd_total + self.treasury_usd + self.burn_usd + self.chain_fees_usd;
+        let mut usd = (self.users_paid_usd - received).abs() / self.users_paid_usd.max(1.0);
+        if let Some(a) = pool {
+            let [(t0, u0), (tin, uin), (tout, uout)] = self.pool_flows;
+            tokens = tokens.max((t0 + tin - tout - a.token_reserve()).abs() / scale);
+            usd = usd.max((u0 + uin - uout - a.usd_reserve()).abs() / (u0 + uin).max(1.0));
+        }
         (tokens, usd)
     }
 
     /// The same, summing the per-group holdings (linear in the groups: for the end of a run).
-    pub fn conservation_error_by_group(&self, initial_supply: f64) -> (f64, f64) {
+    pub fn conservation_error_by_group(
+        &self,
+        initial_supply: f64,
+        pool: Option<&Amm>,
+    ) -> (f64, f64) {
         let held: f64 = self.provider_tokens.iter().sum();
-        let received: f64 =
-            self.provider_usd.iter().sum::<f64>() + self.treasury_usd + self.burn_usd;
-        let (tokens, _) = self.conservation_error(initial_supply);
+        let staked: f64 = self.group_staked.iter().sum();
+        let received: f64 = self.provider_usd.iter().sum::<f64>()
+            + self.treasury_usd
+            + self.burn_usd
+            + self.chain_fees_usd;
+        let (tokens, _) = self.conservation_error(initial_supply, pool);
+        let scale = (initial_supply + self.minted).max(1.0);
         (
-            tokens.max((self.minted - held).abs() / self.minted.max(1.0)),
+            tokens
+                .max((self.minted - held).abs() / self.minted.max(1.0))
+                .max((self.staked - staked).abs() / scale),
             (self.users_paid_usd - received).abs() / self.users_paid_usd.max(1.0),
         )
     }
@@ -215,11 +559,12 @@ mod tests {
     use super::*;
 
     fn design(payment: Payment) -> Design {
-        Design {
-            work_share: 0.75,
-            payment,
-            take_rate: 0.2,
-        }
+        Design::basic(0.75, payment, 0.2)
+    }
+
+    /// Settles `e` at its exogenous price.
+    fn settle(l: &mut Ledger, d: &Design, e: &EpochInput<'_>) -> f64 {
+        l.settle(d, e, &mut Market::Price(e.price_usd))
     }
 
     #[test]
@@ -231,13 +576,14 @@ mod tests {
             fees_usd: &[0.0, 0.0],
             work: &[3.0, 1.0],
             online: &[4.0, 4.0],
+            ..EpochInput::default()
         };
-        assert_eq!(l.settle(&design(Payment::Direct), &e), 100.0);
+        assert_eq!(settle(&mut l, &design(Payment::Direct), &e), 100.0);
         // Work: 75 split 3:1; availability: 25 split 1:1.
         assert_eq!(l.provider_tokens, vec![56.25 + 12.5, 18.75 + 12.5]);
         assert_eq!(l.provider_tokens_usd[0], 2.0 * 68.75);
         assert_eq!(l.supply, 1100.0);
-        assert_eq!(l.conservation_error(1000.0), (0.0, 0.0));
+        assert_eq!(l.conservation_error(1000.0, None), (0.0, 0.0));
     }
 
     #[test]
@@ -249,14 +595,15 @@ mod tests {
             fees_usd: &[0.0, 0.0],
             work: &[0.0, 0.0],
             online: &[1.0, 3.0],
+            ..EpochInput::default()
         };
-        l.settle(&design(Payment::Direct), &idle);
+        settle(&mut l, &design(Payment::Direct), &idle);
         assert_eq!(l.provider_tokens, vec![2.5, 7.5]);
         let dark = EpochInput {
             online: &[0.0, 0.0],
             ..idle
         };
-        assert_eq!(l.settle(&design(Payment::Direct), &dark), 0.0);
+        assert_eq!(settle(&mut l, &design(Payment::Direct), &dark), 0.0);
         assert_eq!((l.minted, l.unminted_epochs), (10.0, 1));
     }
 
@@ -268,29 +615,30 @@ mod tests {
             fees_usd: &[80.0, 20.0],
             work: &[1.0, 1.0],
             online: &[1.0, 1.0],
+            ..EpochInput::default()
         };
         let mut direct = Ledger::new(2, 1000.0);
-        direct.settle(&design(Payment::Direct), &e);
+        settle(&mut direct, &design(Payment::Direct), &e);
         assert_eq!(direct.provider_usd, vec![64.0, 16.0]);
         assert_eq!((direct.treasury_usd, direct.burned), (20.0, 0.0));
 
         let mut bme = Ledger::new(2, 1000.0);
-        bme.settle(&design(Payment::BurnAndMint), &e);
+        settle(&mut bme, &design(Payment::BurnAndMint), &e);
         // 80 USD of fees after the take buy 160 tokens at 0.5 USD, all burned.
         assert_eq!(bme.provider_usd, vec![0.0, 0.0]);
         assert_eq!((bme.burned, bme.supply), (160.0, 1000.0 + 50.0 - 160.0));
 
         let mut buyback = Ledger::new(2, 1000.0);
-        buyback.settle(&design(Payment::BuybackAndBurn), &e);
+        settle(&mut buyback, &design(Payment::BuybackAndBurn), &e);
         assert_eq!(buyback.provider_usd, vec![64.0, 16.0]);
         assert_eq!((buyback.burned, buyback.treasury_usd), (40.0, 0.0));
 
         for l in [&direct, &bme, &buyback] {
             assert_eq!(
-                l.conservation_error(1000.0),
-                l.conservation_error_by_group(1000.0)
+                l.conservation_error(1000.0, None),
+                l.conservation_error_by_group(1000.0, None)
             );
-            let (t, u) = l.conservation_error_by_group(1000.0);
+            let (t, u) = l.conservation_error_by_group(1000.0, None);
             assert!(t < 1e-12 && u < 1e-12, "{t} {u}");
             assert_eq!(l.subsidy_ratio(), Some(25.0 / 100.0));
         }
@@ -302,13 +650,10 @@ mod tests {
         let (fees, emission) = (1000.0, 400.0);
         let price = fees / emission;
         let mut l = Ledger::new(1, 1e6);
-        let d = Design {
-            work_share: 1.0,
-            payment: Payment::BurnAndMint,
-            take_rate: 0.0,
-        };
+        let d = Design::basic(1.0, Payment::BurnAndMint, 0.0);
         for _ in 0..100 {
-            l.settle(
+            settle(
+                &mut l,
                 &d,
                 &EpochInput {
                     minted: emission,
@@ -316,10 +661,154 @@ mod tests {
                     fees_usd: &[fees],
                     work: &[1.0],
                     online: &[1.0],
+                    ..EpochInput::default()
                 },
             );
         }
         assert!((l.supply - 1e6).abs() < 1e-6);
         assert!((l.minted - l.burned).abs() < 1e-6);
+    }
+
+    #[test]
+    fn stakes_follow_members_through_slashing_unbonding_and_purchases() {
+        let rule = StakeRule {
+            per_gpu: 10.0,
+            unbonding_epochs: 2,
+            slash_per_failure: 0.5,
+            slash_per_slo_miss: 1.0,
+        };
+        let d = Design {
+            staking: Some(rule),
+            ..Design::basic(1.0, Payment::Direct, 0.0)
+        };
+        // Two groups of 3 and 2 GPUs stake 50 of 1000 tokens.
+        let mut l = Ledger::with_stakes(1000.0, &[3, 2], 10.0, None);
+        assert_eq!((l.staked, l.circulating), (50.0, 950.0));
+        let base = EpochInput {
+            minted: 0.0,
+            price_usd: 2.0,
+            fees_usd: &[0.0, 0.0],
+            work: &[1.0, 1.0],
+            online: &[1.0, 1.0],
+            ..EpochInput::default()
+        };
+        // Group 0: one failure (5 tokens) and 2 misses (2) slashed, then topped up (7 tokens
+        // bought for 14 USD); group 1: one GPU leaves, 10 tokens start unbonding.
+        let e = EpochInput {
+            members: &[3, 1],
+            failures: &[1, 0],
+            slo_misses: &[2, 0],
+            ..base.clone()
+        };
+        settle(&mut l, &d, &e);
+        assert_eq!(l.group_staked, vec![30.0, 10.0]);
+        assert_eq!((l.slashed, l.burned, l.unbonding), (7.0, 7.0, 10.0));
+        assert_eq!((l.stake_usd[0], l.slashed_usd[0]), (14.0, 14.0));
+        assert_eq!(l.circulating, 950.0 - 7.0);
+        let still = EpochInput {
+            members: &[3, 1],
+            ..base.clone()
+        };
+        // Two epochs later the unbonded stake circulates again.
+        settle(&mut l, &d, &still);
+        assert_eq!(l.unbonding, 10.0);
+        settle(&mut l, &d, &still);
+        assert_eq!((l.unbonding, l.circulating), (0.0, 953.0));
+        let (t, u) = l.conservation_error_by_group(1000.0, None);
+        assert!(t < 1e-15 && u < 1e-15, "{t} {u}");
+        // A slash never takes more than the stake.
+        let wipe = EpochInput {
+            members: &[0, 1],
+            slo_misses: &[1000, 0],
+            ..base
+        };
+        settle(&mut l, &d, &wipe);
+        assert_eq!(l.group_staked[0], 0.0);
+        assert_eq!(l.slashed, 37.0);
+    }
+
+    #[test]
+    fn locked_rewards_are_released_linearly_and_chain_fees_come_out_of_fees() {
+        let d = Design {
+            lockup: Some(Lockup {
+                share: 0.75,
+                release_epochs: 4,
+            }),
+            settlement: Some(Settlement {
+                fee_per_tx_usd: 0.5,
+                fee_per_payment_usd: 0.01,
+                batch: 10,
+            }),
+            ..Design::basic(1.0, Payment::Direct, 0.1)
+        };
+        let mut l = Ledger::new(2, 0.0);
+        let e = EpochInput {
+            minted: 100.0,
+            price_usd: 1.0,
+            fees_usd: &[10.0, 0.0],
+            work: &[1.0, 1.0],
+            online: &[1.0, 1.0],
+            // 25 payments: 3 transactions (1.5 USD) + 0.25 USD, all on group 0.
+            payments: &[25, 0],
+            ..EpochInput::default()
+        };
+        settle(&mut l, &d, &e);
+        assert_eq!((l.vesting, l.circulating), (75.0, 25.0));
+        assert_eq!(l.transactions, 3);
+        assert!((l.chain_fees_usd - 1.75).abs() < 1e-12);
+        assert!((l.provider_usd[0] - (10.0 - 1.0 - 1.75)).abs() < 1e-12);
+        let quiet = EpochInput {
+            minted: 0.0,
+            fees_usd: &[0.0, 0.0],
+            payments: &[0, 0],
+            ..e
+        };
+        for k in 1..=4 {
+            settle(&mut l, &d, &quiet);
+            assert!((l.vesting - 75.0 * (1.0 - f64::from(k) / 4.0)).abs() < 1e-12);
+        }
+        assert_eq!(l.circulating, 100.0);
+        let (t, u) = l.conservation_error_by_group(0.0, None);
+        assert!(t < 1e-15 && u < 1e-15, "{t} {u}");
+    }
+
+    #[test]
+    fn burn_and_mint_equilibrium_emerges_in_a_pool() {
+        // Providers sell every reward into the pool and fees buy tokens to burn. The pool's
+        // price moves to fees / emission, where burns equal emissions, from above and below.
+        let (fees, emission) = (1000.0, 400.0);
+        let d = Design {
+            sell_share: 1.0,
+            ..Design::basic(1.0, Payment::BurnAndMint, 0.0)
+        };
+        for start in [0.5, 10.0] {
+            let mut pool = Amm::new(100_000.0, 100_000.0 * start, 0.003).unwrap();
+            let mut l = Ledger::with_stakes(1e6, &[0], 0.0, Some(&pool));
+            let e = EpochInput {
+                minted: emission,
+                price_usd: 0.0,
+                fees_usd: &[fees],
+                work: &[1.0],
+                online: &[1.0],
+                ..EpochInput::default()
+            };
+            for _ in 0..3000 {
+                l.settle(&d, &e, &mut Market::Pool(&mut pool));
+            }
+            let (burned0, minted0) = (l.burned, l.minted);
+            for _ in 0..100 {
+                l.settle(&d, &e, &mut Market::Pool(&mut pool));
+            }
+            let price = pool.price();
+            // The pool's fee makes each round trip a little dearer: within 1%.
+            assert!(
+                (price / (fees / emission) - 1.0).abs() < 0.01,
+                "{start}: {price}"
+            );
+            let ratio = (l.burned - burned0) / (l.minted - minted0);
+            assert!((ratio - 1.0).abs() < 0.01, "{start}: burned/minted {ratio}");
+            let (t, u) = l.conservation_error(1e6, Some(&pool));
+            assert!(t < 1e-12 && u < 1e-12, "{t} {u}");
+        }
     }
 }

@@ -232,6 +232,67 @@ pub enum PricePathSpec {
         /// Path of the CSV file, relative to the scenario file.
         path: String,
     },
+    /// Endogenous: the price of a constant-product pool of the token against USD. Each token
+    /// epoch providers sell a share of the rewards they can sell, burns and buy-backs buy,
+    /// GPUs that join buy their stakes, and speculators trade a random amount.
+    Amm(AmmSpec),
+}
+
+/// An endogenous market: a constant-product pool and the flows through it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct AmmSpec {
+    /// Tokens in the pool at hour 0 (> 0), part of the initial supply.
+    pub token_reserve: f64,
+    /// USD in the pool at hour 0 (> 0); the initial price is usd_reserve / token_reserve.
+    pub usd_reserve: f64,
+    /// Fee on each trade's input. Default 0.003 (Uniswap v2).
+    #[serde(default = "default_amm_fee")]
+    pub fee: f64,
+    /// Share of the rewards providers can sell (earned unlocked, or released) that they
+    /// sell each epoch to pay their costs. No default: surveys of providers differ.
+    pub provider_sell_share: f64,
+    /// Standard deviation of speculators' net purchase per day, USD (normal, mean 0; a
+    /// negative draw is a sale of that many dollars' worth). Default 0.
+    #[serde(default)]
+    pub speculation_usd_per_day: f64,
+}
+
+fn default_amm_fee() -> f64 {
+    DEFAULT_FEE
+}
+
+impl AmmSpec {
+    /// Checks the parameters.
+    ///
+    /// # Errors
+    /// A message naming the first parameter out of range.
+    pub fn validate(&self) -> Result<(), String> {
+        Amm::new(self.token_reserve, self.usd_reserve, self.fee).map_err(|e| format!("amm {e}"))?;
+        if !(0.0..=1.0).contains(&self.provider_sell_share) {
+            return Err(format!(
+                "amm provider_sell_share must be a share between 0 and 1, got {}",
+                self.provider_sell_share
+            ));
+        }
+        if !(self.speculation_usd_per_day.is_finite() && self.speculation_usd_per_day >= 0.0) {
+            return Err(format!(
+                "amm speculation_usd_per_day must be 0 or more, got {}",
+                self.speculation_usd_per_day
+            ));
+        }
+        Ok(())
+    }
+
+    /// The pool at hour 0.
+    pub fn pool(&self) -> Amm {
+        // Validated: the reserves and fee are in range.
+        Amm::new(self.token_reserve, self.usd_reserve, self.fee).unwrap_or(Amm {
+            token: 1.0,
+            usd: 1.0,
+            fee: 0.0,
+        })
+    }
 }
 
 impl PricePathSpec {
@@ -260,6 +321,7 @@ impl PricePathSpec {
                 let points = parse_csv(&text).map_err(|e| format!("{path}: {e}"))?;
                 PricePath::Csv { points }
             }
+            Self::Amm(a) => PricePath::Amm(a.clone()),
         };
         path.validate()?;
         Ok(path)
@@ -297,6 +359,8 @@ pub enum PricePath {
         /// The points, at least one.
         points: Vec<(f64, f64)>,
     },
+    /// Endogenous, through a constant-product pool.
+    Amm(AmmSpec),
 }
 
 impl PricePath {
@@ -340,6 +404,7 @@ impl PricePath {
                 }
                 Ok(())
             }
+            Self::Amm(a) => a.validate(),
         }
     }
 }
@@ -405,6 +470,7 @@ impl PriceProcess {
                 *initial_usd
             }
             PricePath::Csv { points } => interpolate(points, 0.0),
+            PricePath::Amm(a) => a.pool().price(),
         };
         process.set_price(raw);
         Ok(process)
@@ -474,9 +540,16 @@ impl PriceProcess {
                 }
                 interpolate(points, to)
             }
+            // The market sets this price through [`PriceProcess::set`].
+            PricePath::Amm(_) => self.price,
         };
         self.set_price(raw);
         self.price
+    }
+
+    /// Sets the price of an endogenous path (the pool's price after an epoch's trades).
+    pub fn set(&mut self, usd: f64) {
+        self.set_price(usd);
     }
 
     fn set_price(&mut self, raw: f64) {

@@ -12,6 +12,7 @@ use crate::metrics::EpochRow;
 pub fn frame(rows: &[EpochRow]) -> PolarsResult<DataFrame> {
     let col = |f: fn(&EpochRow) -> u64| rows.iter().map(f).collect::<Vec<u64>>();
     let colf = |f: fn(&EpochRow) -> f64| rows.iter().map(f).collect::<Vec<f64>>();
+    let colo = |f: fn(&EpochRow) -> Option<f64>| rows.iter().map(f).collect::<Vec<Option<f64>>>();
     df!(
         "replication" => rows.iter().map(|r| r.replication).collect::<Vec<u32>>(),
         "epoch" => rows.iter().map(|r| r.epoch).collect::<Vec<u32>>(),
@@ -20,11 +21,17 @@ pub fn frame(rows: &[EpochRow]) -> PolarsResult<DataFrame> {
         "arrived_requests" => col(|r| r.arrived),
         "completed_requests" => col(|r| r.completed),
         "dropped_requests" => col(|r| r.dropped),
-        "e2e_mean_s" => rows.iter().map(|r| r.e2e_mean_s).collect::<Vec<Option<f64>>>(),
+        "e2e_mean_s" => colo(|r| r.e2e_mean_s),
         "gpu_utilisation_ratio" => colf(|r| r.gpu_utilisation),
         "in_system_requests_mean" => colf(|r| r.in_system_mean),
         "queued_requests_at_end" => col(|r| r.queued_at_end),
         "revenue_usd" => colf(|r| r.revenue_usd),
+        "gpus" => col(|r| r.gpus),
+        "token_price_usd" => colo(|r| r.token_price_usd),
+        "token_circulating" => colo(|r| r.token_circulating),
+        "token_staked" => colo(|r| r.token_staked),
+        "token_locked" => colo(|r| r.token_locked),
+        "token_burned" => colo(|r| r.token_burned),
     )
 }
 
@@ -57,6 +64,12 @@ mod tests {
             in_system_mean: 2.0,
             queued_at_end: 3,
             revenue_usd: 1.25,
+            gpus: 4,
+            token_price_usd: e2e,
+            token_circulating: None,
+            token_staked: None,
+            token_locked: None,
+            token_burned: None,
         };
         let rows = vec![row(0, None), row(1, Some(0.25))];
         let tmp = tempfile::tempdir().expect("tempdir");
@@ -66,7 +79,7 @@ mod tests {
             .finish()
             .expect("read");
         assert_eq!(df.height(), 2);
-        assert_eq!(df.width(), 12);
+        assert_eq!(df.width(), 18);
         let e2e = df.column("e2e_mean_s").expect("column");
         assert_eq!(e2e.null_count(), 1);
         assert_eq!(e2e.f64().expect("f64").get(1), Some(0.25));

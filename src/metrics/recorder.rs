@@ -93,6 +93,18 @@ pub struct EpochRow {
     pub queued_at_end: u64,
     /// Users' payments for busy GPU time in the epoch, USD.
     pub revenue_usd: f64,
+    /// GPUs in the network at the end of the epoch.
+    pub gpus: u64,
+    /// Token price at the end of the last token epoch, USD (None without a token).
+    pub token_price_usd: Option<f64>,
+    /// Tokens circulating, likewise.
+    pub token_circulating: Option<f64>,
+    /// Tokens staked, likewise.
+    pub token_staked: Option<f64>,
+    /// Tokens locked (lock-up and unbonding), likewise.
+    pub token_locked: Option<f64>,
+    /// Tokens burned so far, likewise.
+    pub token_burned: Option<f64>,
 }
 
 /// The per-epoch accumulators, reset at each epoch boundary.

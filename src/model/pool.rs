@@ -83,6 +83,24 @@ pub struct PoolState {
     pub last: SimTime,
     /// Requests served (measured: issued after the warm-up).
     pub served: u64,
+    /// GPU failures so far.
+    pub failures: u64,
+    /// Requests answered outside the latency objectives so far.
+    pub slo_misses: u64,
+    /// Payments so far: requests answered and verification runs.
+    pub payments: u64,
+    /// GPUs that joined and that left the group (by decision) so far.
+    pub joined: u32,
+    /// GPUs that left by decision so far.
+    pub left: u32,
+    /// Failure clocks of GPUs that left, to be dropped when they ring.
+    pub stale_clocks: u32,
+    /// Multiplier on the group's price now.
+    pub price_mult: f64,
+    /// Users' fees up to the busy area `fee_mark`, USD.
+    pub fees_acc: f64,
+    /// Busy area when the multiplier last changed.
+    pub fee_mark: u128,
 }
 
 impl PoolState {
@@ -108,7 +126,69 @@ impl PoolState {
             offline_area: 0,
             last: 0,
             served: 0,
+            failures: 0,
+            slo_misses: 0,
+            payments: 0,
+            joined: 0,
+            left: 0,
+            stale_clocks: 0,
+            price_mult: 1.0,
+            fees_acc: 0.0,
+            fee_mark: 0,
         }
+    }
+
+    /// The same pool with only `members` of its GPUs in the network: the others count as
+    /// departed until they join.
+    pub fn with_members(mut self, members: u32) -> Self {
+        let out = self.count - members.min(self.count);
+        self.offline = out;
+        self.departed = out;
+        self
+    }
+
+    /// GPUs in the network (online, offline for repair, busy or idle).
+    #[inline]
+    pub fn members(&self) -> u32 {
+        self.count - self.departed
+    }
+
+    /// GPU-time in the network up to `now`, GPU-nanoseconds.
+    pub fn member_area_at(&self, now: SimTime) -> u128 {
+        u128::from(self.count) * u128::from(now) - self.departed_area_at(now)
+    }
+
+    /// Users' fees up to `now` at the group's price `price` per busy GPU-hour, USD.
+    pub fn fees_at(&self, now: SimTime, price: f64) -> f64 {
+        let busy = self.busy_area_at(now) - self.fee_mark;
+        self.fees_acc + busy as f64 / 3.6e12 * price * self.price_mult
+    }
+
+    /// Changes the price multiplier at `now`.
+    pub fn set_price_mult(&mut self, now: SimTime, price: f64, mult: f64) {
+        self.fees_acc = self.fees_at(now, price);
+        self.fee_mark = self.busy_area_at(now);
+        self.price_mult = mult;
+    }
+
+    /// `n` GPUs join (at most those not in the network); returns how many did.
+    pub fn join(&mut self, now: SimTime, n: u32) -> u32 {
+        self.advance(now);
+        let k = n.min(self.departed);
+        self.departed -= k;
+        self.offline -= k;
+        self.joined += k;
+        k
+    }
+
+    /// Up to `n` idle GPUs leave the network; returns how many did.
+    pub fn leave(&mut self, now: SimTime, n: u32) -> u32 {
+        self.advance(now);
+        let k = n.min(self.idle());
+        self.departed += k;
+        self.offline += k;
+        self.left += k;
+        k
     }
 
     /// Brings the time integrals up to `now`; call before any change to the counts.

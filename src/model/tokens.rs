@@ -1,12 +1,16 @@
 //! The token economy at run time: at the end of every token epoch, the GPU-hours each
-//! provider group worked and was online, and the fees its users paid, go to the
-//! [`crate::economics::ledger::Ledger`] with the epoch's emission and market price.
+//! provider group worked and was online, the fees its users paid, its failures, missed
+//! objectives, payments and GPUs go to the [`crate::economics::ledger::Ledger`] with the
+//! epoch's emission and market: an exogenous price, or a constant-product pool that the
+//! epoch's trades move.
 //!
 //! The ledger covers whole epochs from time 0 (the warm-up included: supply is a stock, not
 //! a rate); an epoch cut short by the horizon is not settled.
 
-use crate::economics::ledger::{EpochInput, Ledger};
-use crate::economics::price::PriceProcess;
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::economics::ledger::{EpochInput, Ledger, Market};
+use crate::economics::price::{Amm, PriceProcess};
 use crate::engine::SimTime;
 use crate::metrics::Metrics;
 use crate::rng::{StreamRng, Streams};
@@ -16,20 +20,59 @@ use super::pool::PoolState;
 
 const NANOS_PER_HOUR: f64 = 3.6e12;
 
+/// What a group had done by the end of the last epoch.
+#[derive(Clone, Copy, Debug, Default)]
+struct Mark {
+    busy: u128,
+    offline: u128,
+    fees: f64,
+    payments: u64,
+    misses: u64,
+    failures: u64,
+}
+
+/// One epoch's inputs per group.
+#[derive(Clone, Debug, Default)]
+struct Scratch {
+    fees: Vec<f64>,
+    work: Vec<f64>,
+    online: Vec<f64>,
+    members: Vec<u32>,
+    failures: Vec<u32>,
+    misses: Vec<u64>,
+    payments: Vec<u64>,
+}
+
+/// The state of the token economy at the end of the last epoch, for the time series.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct TokenState {
+    /// Market price, USD.
+    pub price_usd: f64,
+    /// Tokens circulating.
+    pub circulating: f64,
+    /// Tokens staked.
+    pub staked: f64,
+    /// Tokens locked (rewards under lock-up, stakes unbonding).
+    pub locked: f64,
+    /// Tokens burned so far.
+    pub burned: f64,
+}
+
 /// Run-time state of the token economy.
 pub struct Tokens {
     ledger: Ledger,
     price: PriceProcess,
+    /// The market pool, when the price is endogenous.
+    pool: Option<Amm>,
     rng: StreamRng,
     epoch: u64,
-    /// Busy and offline GPU-time of each group at the last epoch's end.
-    last: Vec<(u128, u128)>,
+    last: Vec<Mark>,
     last_time: SimTime,
     /// Largest conservation error seen (tokens, USD), relative.
     worst: (f64, f64),
     /// Each group's token rewards (USD) and fees received at the end of the warm-up.
     warm: Vec<(f64, f64)>,
-    scratch: (Vec<f64>, Vec<f64>, Vec<f64>),
+    scratch: Scratch,
 }
 
 impl Tokens {
@@ -39,16 +82,25 @@ impl Tokens {
         let n = s.pools().len();
         // The price path was validated with the scenario, so this never drops the economy.
         let price = PriceProcess::new(t.price.clone()).ok()?;
+        let pool = t.pool().map(|a| a.pool());
+        let members: Vec<u32> = s.pools().iter().map(|p| p.initial).collect();
+        let per_gpu = t.design.staking.map_or(0.0, |r| r.per_gpu);
         Some(Self {
-            ledger: Ledger::new(n, t.emission.initial_supply),
+            ledger: Ledger::with_stakes(
+                t.emission.initial_supply,
+                &members,
+                per_gpu,
+                pool.as_ref(),
+            ),
             price,
+            pool,
             rng: streams.stream("token_price"),
             epoch: 0,
-            last: vec![(0, 0); n],
+            last: vec![Mark::default(); n],
             last_time: 0,
             worst: (0.0, 0.0),
             warm: vec![(0.0, 0.0); n],
-            scratch: (vec![0.0; n], vec![0.0; n], vec![0.0; n]),
+            scratch: Scratch::default(),
         })
     }
 
@@ -56,38 +108,72 @@ impl Tokens {
     pub fn settle(&mut self, s: &Scenario, now: SimTime, pools: &[PoolState]) {
         let Some(t) = s.token() else { return };
         let dt_h = (now - self.last_time) as f64 / NANOS_PER_HOUR;
-        let (fees, work, online) = &mut self.scratch;
+        let x = &mut self.scratch;
+        for v in [&mut x.fees, &mut x.work, &mut x.online] {
+            v.clear();
+        }
+        x.members.clear();
+        x.failures.clear();
+        x.misses.clear();
+        x.payments.clear();
         // One epoch's GPU-time of one group fits in a u64 (2^64 ns is 584 GPU-years), and
         // u64 -> f64 is one instruction where u128 -> f64 is a library call.
         let hours = |a: u128, b: u128| (a - b) as u64 as f64 / NANOS_PER_HOUR;
-        for ((((p, spec), last), (fee, w)), o) in pools
-            .iter()
-            .zip(s.pools())
-            .zip(self.last.iter_mut())
-            .zip(fees.iter_mut().zip(work.iter_mut()))
-            .zip(online.iter_mut())
-        {
+        for ((p, spec), last) in pools.iter().zip(s.pools()).zip(self.last.iter_mut()) {
             let busy = p.busy_area_at(now);
             let offline = p.offline_area_at(now);
-            let busy_h = hours(busy, last.0);
-            *w = busy_h;
-            *o = f64::from(p.count) * dt_h - hours(offline, last.1);
-            *fee = busy_h * spec.price_usd_per_gpu_hour;
-            *last = (busy, offline);
+            let fees = p.fees_at(now, spec.price_usd_per_gpu_hour);
+            x.work.push(hours(busy, last.busy));
+            x.online
+                .push(f64::from(p.count) * dt_h - hours(offline, last.offline));
+            x.fees.push(fees - last.fees);
+            x.members.push(p.members());
+            x.failures.push((p.failures - last.failures) as u32);
+            x.misses.push(p.slo_misses - last.misses);
+            x.payments.push(p.payments - last.payments);
+            *last = Mark {
+                busy,
+                offline,
+                fees,
+                payments: p.payments,
+                misses: p.slo_misses,
+                failures: p.failures,
+            };
         }
         let price = self.price.advance(&mut self.rng, dt_h);
+        let speculation = match t.pool() {
+            Some(a) if a.speculation_usd_per_day > 0.0 => {
+                let z: f64 = StandardNormal.sample(&mut self.rng);
+                z * a.speculation_usd_per_day * (dt_h / 24.0).sqrt()
+            }
+            _ => 0.0,
+        };
         let minted = t.emission.minted(self.epoch, self.ledger.supply);
-        self.ledger.settle(
-            &t.design,
-            &EpochInput {
-                minted,
-                price_usd: price,
-                fees_usd: fees,
-                work,
-                online,
-            },
-        );
-        let err = self.ledger.conservation_error(t.emission.initial_supply);
+        let input = EpochInput {
+            minted,
+            price_usd: price,
+            fees_usd: &x.fees,
+            work: &x.work,
+            online: &x.online,
+            members: &x.members,
+            failures: &x.failures,
+            slo_misses: &x.misses,
+            payments: &x.payments,
+            speculation_usd: speculation,
+        };
+        match self.pool.as_mut() {
+            Some(a) => {
+                self.ledger.settle(&t.design, &input, &mut Market::Pool(a));
+                self.price.set(a.price());
+            }
+            None => {
+                self.ledger
+                    .settle(&t.design, &input, &mut Market::Price(price));
+            }
+        }
+        let err = self
+            .ledger
+            .conservation_error(t.emission.initial_supply, self.pool.as_ref());
         debug_assert!(err.0 < 1e-9 && err.1 < 1e-9, "conservation broken: {err:?}");
         self.worst = (self.worst.0.max(err.0), self.worst.1.max(err.1));
         self.epoch += 1;
@@ -98,34 +184,86 @@ impl Tokens {
         }
     }
 
-    /// Names the token metrics.
+    /// Epochs settled.
+    pub fn epochs(&self) -> u64 {
+        self.epoch
+    }
+
+    /// The state at the end of the last epoch.
+    pub fn state(&self) -> TokenState {
+        let l = &self.ledger;
+        TokenState {
+            price_usd: self.price.price(),
+            circulating: l.circulating,
+            staked: l.staked,
+            locked: l.vesting + l.unbonding,
+            burned: l.burned,
+        }
+    }
+
+    /// Group `i`'s income so far: fees received and token rewards at the price when earned,
+    /// USD.
+    pub fn income(&self, i: usize) -> f64 {
+        self.ledger.provider_usd[i] + self.ledger.provider_tokens_usd[i]
+    }
+
+    /// Names the token metrics; `window_h` is the measurement window.
     pub fn metrics(&self, s: &Scenario, m: &mut Metrics) {
         let Some(t) = s.token() else { return };
         let l = &self.ledger;
-        m.insert("token.epochs.count".into(), l.epochs as f64);
-        m.insert("token.supply.final".into(), l.supply);
-        m.insert("token.minted.total".into(), l.minted);
-        m.insert("token.burned.total".into(), l.burned);
-        m.insert("token.minted_usd.total".into(), l.minted_usd);
-        m.insert("token.price_usd.final".into(), self.price.price());
-        m.insert(
-            "token.price_hit_zero.count".into(),
+        let price = self.price.price();
+        let mut put = |k: &str, v: f64| {
+            m.insert(k.into(), v);
+        };
+        put("token.epochs.count", l.epochs as f64);
+        put("token.supply.final", l.supply);
+        put("token.circulating.final", l.circulating);
+        put("token.staked.final", l.staked);
+        put("token.locked.final", l.vesting + l.unbonding);
+        put("token.minted.total", l.minted);
+        put("token.burned.total", l.burned);
+        put("token.slashed.total", l.slashed);
+        put("token.minted_usd.total", l.minted_usd);
+        put("token.price_usd.final", price);
+        put("token.market_cap_usd.final", l.supply * price);
+        put(
+            "token.price_hit_zero.count",
             f64::from(u8::from(self.price.hit_zero())),
         );
-        m.insert("token.users_paid_usd.total".into(), l.users_paid_usd);
-        m.insert("token.treasury_usd.total".into(), l.treasury_usd);
-        m.insert("token.burn_usd.total".into(), l.burn_usd);
-        m.insert(
-            "token.unminted_epochs.count".into(),
-            l.unminted_epochs as f64,
-        );
-        let end = l.conservation_error_by_group(t.emission.initial_supply);
-        m.insert(
-            "token.conservation_error_ratio.max".into(),
+        put("token.users_paid_usd.total", l.users_paid_usd);
+        put("token.treasury_usd.total", l.treasury_usd);
+        put("token.burn_usd.total", l.burn_usd);
+        put("token.chain_fees_usd.total", l.chain_fees_usd);
+        put("token.transactions.count", l.transactions as f64);
+        put("token.provider_sales_usd.total", l.provider_sales_usd);
+        put("token.stake_usd.total", l.stake_usd.iter().sum());
+        put("token.stake_shortfall.total", l.stake_shortfall);
+        put("token.unminted_epochs.count", l.unminted_epochs as f64);
+        if let Some(a) = &self.pool {
+            put("token.pool_token_reserve.final", a.token_reserve());
+            put("token.pool_usd_reserve.final", a.usd_reserve());
+        }
+        let end = l.conservation_error_by_group(t.emission.initial_supply, self.pool.as_ref());
+        put(
+            "token.conservation_error_ratio.max",
             self.worst.0.max(self.worst.1).max(end.0).max(end.1),
         );
         if let Some(r) = l.subsidy_ratio() {
-            m.insert("token.subsidy_ratio.mean".into(), r);
+            put("token.subsidy_ratio.mean", r);
+        }
+        // Yields per year on the stakes (or, without staking, on the market value of the
+        // supply): from users' fees (real yield) and from emissions.
+        let years = l.epochs as f64 * t.emission.epoch_h / 8766.0;
+        let base = if l.staked > 0.0 { l.staked } else { l.supply } * price;
+        if years > 0.0 && base > 0.0 {
+            put(
+                "token.real_yield_ratio.mean",
+                l.users_paid_usd / years / base,
+            );
+            put(
+                "token.emission_yield_ratio.mean",
+                l.minted_usd / years / base,
+            );
         }
         let (mut tokens_usd, mut fees) = (0.0, 0.0);
         for (i, p) in s.pools().iter().enumerate() {
@@ -133,6 +271,10 @@ impl Tokens {
             m.insert(key("token_rewards.total"), l.provider_tokens[i]);
             m.insert(key("token_rewards_usd.total"), l.provider_tokens_usd[i]);
             m.insert(key("fees_received_usd.total"), l.provider_usd[i]);
+            if t.design.staking.is_some() {
+                m.insert(key("stake_usd.total"), l.stake_usd[i]);
+                m.insert(key("slashed_usd.total"), l.slashed_usd[i]);
+            }
             tokens_usd += l.provider_tokens_usd[i];
             fees += l.provider_usd[i];
         }
@@ -152,14 +294,19 @@ impl Tokens {
         }
     }
 
-    /// Group `i`'s token rewards (USD when earned) and fees received in the epochs settled
-    /// after the warm-up.
+    /// Group `i`'s token rewards (USD when earned), fees received and stake slashed (USD)
+    /// in the epochs settled after the warm-up.
     pub fn window_income(&self, i: usize) -> (f64, f64) {
         let l = &self.ledger;
         (
             l.provider_tokens_usd[i] - self.warm[i].0,
             l.provider_usd[i] - self.warm[i].1,
         )
+    }
+
+    /// USD value of group `i`'s slashed stakes over the run.
+    pub fn slashed_usd(&self, i: usize) -> f64 {
+        self.ledger.slashed_usd[i]
     }
 
     /// When the next epoch ends (None past the horizon).

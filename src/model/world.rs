@@ -19,11 +19,12 @@ use crate::metrics::recorder::Completion;
 use crate::metrics::{EpochRow, Metrics, Recorder};
 use crate::rng::{StreamRng, Streams};
 use crate::scenario::Scenario;
-use crate::scenario::raw::{Dispatch, Routing};
+use crate::scenario::raw::{Dispatch, PricingPolicy, Routing};
 
 use super::jobs::Jobs;
 use super::pool::{Areas, PoolState, time_to_failure};
 use super::serving::{Replica, Serving, Settled, Work, delay_ns};
+use super::supply::Supply;
 use super::tokens::Tokens;
 
 const NANOS_PER_HOUR: f64 = 3.6e12;
@@ -55,6 +56,11 @@ pub enum Event {
     Withdraw(u32),
     /// A token epoch ends: mint, pay and burn.
     TokenEpoch,
+    /// Providers review their returns (scenarios with a supply section and no token; with a
+    /// token, reviews follow token epochs).
+    Review,
+    /// `1` GPUs that decided to join pool `0` start serving.
+    Join(u32, u32),
 }
 
 /// A pool a user group may use, with the network costs precomputed.
@@ -99,6 +105,8 @@ struct Request {
     output_tokens: u32,
     /// Drawn service time, s (when the scenario draws them).
     service_s: f64,
+    /// A verification run: uses GPUs and is paid for, but is not a user's answer.
+    shadow: bool,
 }
 
 /// What a finished replication hands back.
@@ -149,6 +157,14 @@ pub struct World<'s> {
     drawn: bool,
     /// The request each replica serves, when service times are drawn.
     solo: Vec<u32>,
+    /// Per pool, the previous time-series row's fees (USD) and departed GPU-time.
+    epoch_marks: Vec<(f64, u128)>,
+    /// Per pool, users' fees at the end of the warm-up.
+    warm_fees: Vec<f64>,
+    /// Providers' supply decisions.
+    supply: Supply,
+    /// Verification runs that found no other group with room.
+    verification_skipped: u64,
     /// Scratch: (time, replica) of drawn requests' ends, to schedule.
     pending: Vec<(SimTime, u32)>,
 }
@@ -179,7 +195,8 @@ impl<'s> World<'s> {
                     .map_or(usize::MAX, |q| q as usize * p.count as usize);
                 let first = replicas.len() as u32;
                 replicas.extend((0..sv.replicas).map(|_| Replica::new(i as u32)));
-                let mut state = PoolState::new(p.count, sv.tp, first..replicas.len() as u32, cap);
+                let mut state = PoolState::new(p.count, sv.tp, first..replicas.len() as u32, cap)
+                    .with_members(p.initial);
                 // A pool expected to see fewer than one failure in a million runs needs no
                 // failure events.
                 state.can_fail = f64::from(p.count) * to_secs(s.horizon()) / p.mtbf_s > 1e-6;
@@ -223,6 +240,10 @@ impl<'s> World<'s> {
             drawn: s.service_override().is_some(),
             solo: vec![u32::MAX; n_replicas],
             pending: Vec::new(),
+            epoch_marks: vec![(0.0, 0); n],
+            warm_fees: vec![0.0; n],
+            supply: Supply::new(n),
+            verification_skipped: 0,
         }
     }
 
@@ -235,6 +256,12 @@ impl<'s> World<'s> {
         q.schedule_at(self.s.epoch.min(self.s.horizon()), Event::Epoch);
         if let Some(at) = self.tokens.as_ref().and_then(|t| t.next_end(self.s)) {
             q.schedule_at(at, Event::TokenEpoch);
+        }
+        if let (Some(rule), None) = (self.s.supply(), &self.tokens) {
+            let at = from_secs(rule.review_h * 3600.0);
+            if at <= self.s.horizon() {
+                q.schedule_at(at, Event::Review);
+            }
         }
         self.jobs.start(self.s, q);
         for (i, p) in self.s.pools().iter().enumerate() {
@@ -264,8 +291,8 @@ impl<'s> World<'s> {
                     Event::GpuFailure(i as u32),
                 );
             } else {
-                // One clock per GPU, each at a random point of its life.
-                for _ in 0..p.count {
+                // One clock per GPU in the network, each at a random point of its life.
+                for _ in 0..p.initial {
                     let t = self.time_to_failure(i, true);
                     q.schedule_at(from_secs(t), Event::GpuFailure(i as u32));
                 }
@@ -339,6 +366,7 @@ impl<'s> World<'s> {
             prompt: prompt as u32,
             output_tokens: output as u32,
             service_s: drawn.unwrap_or(0.0),
+            shadow: false,
         };
         let Some(c) = self.route(u, &req) else {
             self.rec.dropped(region, measured);
@@ -354,6 +382,19 @@ impl<'s> World<'s> {
             net: cand.rtt + from_secs(up + down),
             ..req
         };
+        self.submit(pool, req, now, q);
+        let (redundancy, spot) = self.s.verification();
+        let mut runs = redundancy - 1;
+        if spot > 0.0 && unit(&mut self.users[u].service) < spot {
+            runs += 1;
+        }
+        if runs > 0 {
+            self.verify(u, req, runs, now, q);
+        }
+    }
+
+    /// Starts `req` on a replica of `pool` at once, or queues it.
+    fn submit(&mut self, pool: usize, req: Request, now: SimTime, q: &mut EventQueue<Event>) {
         let slot = self.alloc(req);
         let p = &mut self.pools[pool];
         p.advance(now);
@@ -364,6 +405,38 @@ impl<'s> World<'s> {
             self.flush(now, q);
         } else {
             self.pools[pool].queue.push_back(slot);
+        }
+    }
+
+    /// Runs `req` `runs` more times as verification, each on the nearest other group with
+    /// room; a run that finds none is skipped.
+    fn verify(
+        &mut self,
+        u: usize,
+        req: Request,
+        runs: u32,
+        now: SimTime,
+        q: &mut EventQueue<Event>,
+    ) {
+        let mut used = vec![req.pool as usize];
+        let reserve = self.reserve(&req);
+        for _ in 0..runs {
+            let pick = self.users[u]
+                .candidates
+                .iter()
+                .find(|c| !used.contains(&c.pool) && self.has_room(c.pool, reserve))
+                .map(|c| c.pool);
+            let Some(pool) = pick else {
+                self.verification_skipped += 1;
+                return;
+            };
+            used.push(pool);
+            let shadow = Request {
+                pool: pool as u32,
+                shadow: true,
+                ..req
+            };
+            self.submit(pool, shadow, now, q);
         }
     }
 
@@ -426,6 +499,22 @@ impl<'s> World<'s> {
     fn route(&self, u: usize, req: &Request) -> Option<usize> {
         let cands = &self.users[u].candidates;
         let reserve = self.reserve(req);
+        if self.s.pricing().policy == PricingPolicy::Asking {
+            // Cheapest first among the pools that start it at once, then among those that
+            // queue it; candidates are in order of distance, so ties go to the nearest.
+            let price = |c: &Candidate| self.s.pools()[c.pool].price_usd_per_gpu_hour;
+            let cheapest = |ok: &dyn Fn(usize) -> bool| {
+                let mut best: Option<(f64, usize)> = None;
+                for (i, c) in cands.iter().enumerate() {
+                    if ok(c.pool) && best.is_none_or(|(b, _)| price(c) < b) {
+                        best = Some((price(c), i));
+                    }
+                }
+                best.map(|(_, i)| i)
+            };
+            return cheapest(&|p| self.admits_now(p, reserve))
+                .or_else(|| cheapest(&|p| self.has_room(p, reserve)));
+        }
         match self.s.routing {
             Routing::NearestFree => cands
                 .iter()
@@ -719,6 +808,11 @@ impl<'s> World<'s> {
             (unit(&mut self.failures[pool]) * f64::from(online)) as u32
         };
         let p = &mut self.pools[pool];
+        if !exponential && p.stale_clocks > 0 {
+            // The clock of a GPU that left the network.
+            p.stale_clocks -= 1;
+            return;
+        }
         if p.away || (!exponential && hit >= p.busy && hit < p.busy + p.reserved) {
             // Switched off by its owners, or lent to a job (whose model has its own
             // failures): this GPU's clock starts again.
@@ -736,12 +830,14 @@ impl<'s> World<'s> {
             let warmup = self.s.warmup();
             for &slot in evicted.iter().rev() {
                 self.pools[pool].queue.push_front(slot);
-                self.rec.preempted += u64::from(self.reqs[slot as usize].issued >= warmup);
+                let r = &self.reqs[slot as usize];
+                self.rec.preempted += u64::from(r.issued >= warmup && !r.shadow);
             }
         } else if exponential && hit < p.busy + p.reserved + p.offline {
             return;
         }
         self.pools[pool].offline += 1;
+        self.pools[pool].failures += 1;
         if spec.departure_p > 0.0 && unit(&mut self.failures[pool]) < spec.departure_p {
             self.pools[pool].departed += 1;
         } else {
@@ -777,6 +873,9 @@ impl<'s> World<'s> {
         let warmup = self.s.warmup();
         for &slot in &dropped {
             let r = &self.reqs[slot as usize];
+            if r.shadow {
+                continue;
+            }
             let measured = r.issued >= warmup;
             let region = self.users[r.user as usize].region;
             self.rec.dropped(region, measured);
@@ -800,6 +899,12 @@ impl<'s> World<'s> {
     fn complete(&mut self, slot: u32, now: SimTime) {
         let r = self.reqs[slot as usize];
         self.free.push(slot);
+        let p = &mut self.pools[r.pool as usize];
+        p.in_replicas -= 1;
+        p.payments += 1;
+        if r.shadow {
+            return;
+        }
         let measured = r.issued >= self.s.warmup();
         let wait = r.admitted - r.issued;
         let service = now - r.admitted;
@@ -816,6 +921,10 @@ impl<'s> World<'s> {
         if now >= self.s.warmup() {
             self.rec.window_tokens += u64::from(r.output_tokens);
         }
+        let met = ttft <= self.s.slo_ttft() && tpot.is_none_or(|t| t <= self.s.slo_tpot());
+        let p = &mut self.pools[r.pool as usize];
+        p.slo_misses += u64::from(!met);
+        p.served += u64::from(measured);
         self.rec.completed(
             Completion {
                 region,
@@ -828,26 +937,41 @@ impl<'s> World<'s> {
             },
             measured,
         );
-        let p = &mut self.pools[r.pool as usize];
-        p.in_replicas -= 1;
-        p.served += u64::from(measured);
     }
 
     fn close_epoch(&mut self, now: SimTime) {
         let acc = self.rec.take_epoch();
         let dt = (now - self.epoch_start) as f64;
-        let (mut busy, mut system, mut gpus, mut revenue, mut queued) = (0.0, 0.0, 0.0, 0.0, 0u64);
-        for (i, p) in self.pools.iter().enumerate() {
+        let (mut busy, mut system, mut member, mut revenue, mut queued) =
+            (0.0, 0.0, 0.0, 0.0, 0u64);
+        let mut gpus = 0u64;
+        let pricing = self.s.pricing();
+        for (i, p) in self.pools.iter_mut().enumerate() {
+            let spec = &self.s.pools()[i];
             let a = p.areas_at(now);
             let a0 = self.epoch_areas[i];
             self.epoch_areas[i] = a;
             let b = (a.busy - a0.busy) as f64;
+            let departed = p.departed_area_at(now);
+            let (fees0, departed0) = self.epoch_marks[i];
+            let m = f64::from(p.count) * dt - (departed - departed0) as f64;
+            let fees = p.fees_at(now, spec.price_usd_per_gpu_hour);
+            self.epoch_marks[i] = (fees, departed);
             busy += b;
+            member += m;
             system += (a.system - a0.system) as f64;
-            gpus += f64::from(p.count);
-            revenue += b / NANOS_PER_HOUR * self.s.pools()[i].price_usd_per_gpu_hour;
+            gpus += u64::from(p.members());
+            revenue += fees - fees0;
             queued += p.queue.len() as u64;
+            if pricing.policy == PricingPolicy::Utilisation && m > 0.0 {
+                let u = b / m;
+                let mult = (u / pricing.target)
+                    .powf(pricing.elasticity)
+                    .clamp(pricing.min_multiplier, pricing.max_multiplier);
+                p.set_price_mult(now, spec.price_usd_per_gpu_hour, mult);
+            }
         }
+        let token = self.tokens.as_ref().map(|t| t.state());
         self.rec.rows.push(EpochRow {
             replication: self.replication,
             epoch: self.epoch_index,
@@ -857,13 +981,40 @@ impl<'s> World<'s> {
             dropped: acc.dropped,
             completed: acc.completed,
             e2e_mean_s: (acc.completed > 0).then(|| acc.e2e_sum_s / acc.completed as f64),
-            gpu_utilisation: if dt > 0.0 { busy / (gpus * dt) } else { 0.0 },
+            gpu_utilisation: if member > 0.0 { busy / member } else { 0.0 },
             in_system_mean: if dt > 0.0 { system / dt } else { 0.0 },
             queued_at_end: queued,
             revenue_usd: revenue,
+            gpus,
+            token_price_usd: token.map(|t| t.price_usd),
+            token_circulating: token.map(|t| t.circulating),
+            token_staked: token.map(|t| t.staked),
+            token_locked: token.map(|t| t.locked),
+            token_burned: token.map(|t| t.burned),
         });
         self.epoch_index += 1;
         self.epoch_start = now;
+    }
+
+    /// Providers review their returns: some GPUs leave now, some decide to join.
+    fn review(&mut self, now: SimTime, q: &mut EventQueue<Event>) {
+        let Some(rule) = self.s.supply() else { return };
+        let income: Vec<f64> = match &self.tokens {
+            Some(t) => (0..self.pools.len()).map(|i| t.income(i)).collect(),
+            None => self
+                .pools
+                .iter()
+                .zip(self.s.pools())
+                .map(|(p, spec)| p.fees_at(now, spec.price_usd_per_gpu_hour))
+                .collect(),
+        };
+        let joins = self
+            .supply
+            .review(rule, self.s, &mut self.pools, &income, now);
+        let delay = from_secs(rule.onboarding_h * 3600.0);
+        for (g, n) in joins {
+            q.schedule_in(delay, Event::Join(g as u32, n));
+        }
     }
 
     /// Ends the replication at `horizon` (the engine's clock) and computes its metrics.
@@ -937,10 +1088,41 @@ impl Model for World<'_> {
                     if let Some(at) = t.next_end(self.s) {
                         q.schedule_at(at, Event::TokenEpoch);
                     }
+                    // Reviews come after the epochs that pay the income they judge: every
+                    // ceil(review / epoch) epochs.
+                    if let (Some(rule), Some(tok)) = (self.s.supply(), self.s.token()) {
+                        let every = (rule.review_h / tok.emission.epoch_h).ceil().max(1.0) as u64;
+                        if t.epochs() % every == 0 {
+                            self.review(now, q);
+                        }
+                    }
                 }
+            }
+            Event::Review => {
+                self.review(now, q);
+                if let Some(rule) = self.s.supply() {
+                    let next = now.saturating_add(from_secs(rule.review_h * 3600.0));
+                    if next <= self.s.horizon() {
+                        q.schedule_at(next, Event::Review);
+                    }
+                }
+            }
+            Event::Join(p, n) => {
+                let pool = p as usize;
+                self.supply.onboarding[pool] -= n;
+                let k = self.pools[pool].join(now, n);
+                if self.pools[pool].can_fail && self.s.pools()[pool].failure_shape != 1.0 {
+                    for _ in 0..k {
+                        let t = self.time_to_failure(pool, false);
+                        q.schedule_in(from_secs(t), Event::GpuFailure(p));
+                    }
+                }
+                self.refill(pool, now);
+                self.flush(now, q);
             }
             Event::WarmupEnd => {
                 for (i, p) in self.pools.iter().enumerate() {
+                    self.warm_fees[i] = p.fees_at(now, self.s.pools()[i].price_usd_per_gpu_hour);
                     self.warm_areas[i] = p.areas_at(now);
                     self.warm_offline[i] = (p.offline_area_at(now), p.departed_area_at(now));
                 }
@@ -1010,6 +1192,18 @@ impl World<'_> {
     }
     pub(super) fn jobs(&self) -> &Jobs {
         &self.jobs
+    }
+    pub(super) fn warm_fees(&self) -> &[f64] {
+        &self.warm_fees
+    }
+    pub(super) fn capacity_rps(&self) -> &[f64] {
+        &self.capacity_rps
+    }
+    pub(super) fn supply_reviews(&self) -> Option<u64> {
+        self.s.supply().map(|_| self.supply.reviews)
+    }
+    pub(super) fn verification_skipped(&self) -> u64 {
+        self.verification_skipped
     }
     pub(super) fn tokens(&self) -> Option<&Tokens> {
         self.tokens.as_ref()

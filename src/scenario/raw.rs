@@ -14,6 +14,13 @@ use crate::dist::DistSpec;
 use crate::economics::emission::Emission;
 use crate::economics::ledger::Payment;
 use crate::economics::price::PricePathSpec;
+use crate::economics::provider::ProviderKind;
+
+mod economy;
+pub use economy::{
+    PricingPolicy, RawChain, RawCosts, RawLockup, RawPricing, RawSettlement, RawStaking, RawSupply,
+    RawVerification,
+};
 
 /// A depinsim scenario: regions and their network, GPU providers, and the demand they serve.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -53,6 +60,14 @@ pub struct RawScenario {
     /// The network's token (absent: no token, providers earn fees only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<RawToken>,
+    /// How users' prices are set: fixed, following utilisation, or providers' asking prices
+    /// matched cheapest first. Default fixed.
+    #[serde(default)]
+    pub pricing: RawPricing,
+    /// Providers joining and leaving on their returns (absent: every group keeps its
+    /// `count` GPUs, less failures that are departures).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supply: Option<RawSupply>,
 }
 
 /// The network's token: its emission, its market price, and how providers are paid.
@@ -83,6 +98,20 @@ pub struct RawToken {
     /// Default 0.
     #[serde(default)]
     pub take_rate: f64,
+    /// Stakes required to serve, and slashing (absent: no staking).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staking: Option<RawStaking>,
+    /// A share of every reward locked and released linearly (absent: rewards are free at
+    /// once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reward_lockup: Option<RawLockup>,
+    /// The chain that settles users' payments (absent: settlement costs nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settlement: Option<RawSettlement>,
+    /// Redundant execution and spot checks: verification runs are real requests on other
+    /// groups, paid by users at those groups' prices.
+    #[serde(default)]
+    pub verification: RawVerification,
 }
 
 fn default_symbol() -> String {
@@ -156,10 +185,18 @@ pub struct RawRegion {
     /// marketplaces such as Vast.ai list about 1 Gbit/s.
     #[serde(default = "default_bandwidth")]
     pub bandwidth_mbps: f64,
+    /// Electricity price for providers in the region, USD per kWh. Default 0.13: the US
+    /// average retail price across sectors in 2024 (EIA, Electric Power Monthly).
+    #[serde(default = "default_electricity")]
+    pub electricity_usd_per_kwh: f64,
 }
 
 fn default_bandwidth() -> f64 {
     1000.0
+}
+
+fn default_electricity() -> f64 {
+    0.13
 }
 
 /// The network between regions.
@@ -202,10 +239,26 @@ pub struct RawProviderGroup {
     /// GPU class from the built-in datasheet table (`depinsim schema` lists them): h100_sxm,
     /// h100_pcie, h200_sxm, a100_80gb_sxm, l40s, rtx_4090, rtx_3090, mi300x.
     pub gpu: String,
-    /// Number of GPUs.
+    /// GPUs in the group at the start.
     pub count: u32,
-    /// What one GPU costs its provider per hour online, USD (power, hardware, hosting).
-    pub hourly_cost_usd: f64,
+    /// Most GPUs the group can grow to when providing pays (idle cards whose owners would
+    /// lend them, racks that could be rented out); only a `supply` section makes GPUs join
+    /// and leave. Default: count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_count: Option<u32>,
+    /// `sharing` (owners lend hardware they already have, such as a gaming card) or
+    /// `datacenter` (hardware bought to rent out). Default: datacenter GPU classes
+    /// datacenter, consumer cards sharing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ProviderKind>,
+    /// What one GPU costs its provider per hour online, USD, all in (power, hardware,
+    /// hosting), all of it avoidable by leaving. Give this or `costs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hourly_cost_usd: Option<f64>,
+    /// Costs item by item: hardware written off, power at the electricity price, hosting,
+    /// bandwidth, the owner's opportunity cost. Give this or `hourly_cost_usd`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub costs: Option<RawCosts>,
     /// What users pay per busy GPU-hour, USD. Defaults to the class's marketplace reference
     /// price (Vast.ai medians, Akash list prices); classes without one need it set.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -8,8 +8,10 @@ use super::issue::Issues;
 use super::path::YamlPath;
 use super::raw::Placement;
 use super::raw::RawScenario;
+use super::validate_economy::{cost_model, pricing, supply, token_rules, verification};
 use super::{Cloud, CloudServing, JobClass, Pool, Region, Scenario, TokenSpec, UserGroup};
 use crate::economics::ledger::Design;
+use crate::economics::provider::ProviderKind;
 use crate::engine::{SimTime, from_secs};
 use crate::model::catalogue::{find_model, model_ids};
 use crate::model::gpu::{Roofline, class_ids, find_class};
@@ -124,6 +126,13 @@ pub fn validate(mut raw: RawScenario, stem: &str, dir: &Path) -> Result<Scenario
         "give the time-per-output-token objective in seconds, e.g. 0.05",
     );
     let token = token(&raw, horizon, dir, &mut issues);
+    let supply = supply(&raw, &mut issues);
+    pricing(&raw, &mut issues);
+    let verification = verification(
+        &raw,
+        pools.iter().filter(|q| q.serving.is_ok()).count(),
+        &mut issues,
+    );
     let v = &raw.viability;
     let vp = root.key("viability");
     issues.positive(
@@ -193,6 +202,9 @@ pub fn validate(mut raw: RawScenario, stem: &str, dir: &Path) -> Result<Scenario
         model,
         cloud,
         token,
+        pricing: raw.pricing.clone(),
+        supply,
+        verification,
         raw,
     };
     reachability(&scenario, &root, &mut issues);
@@ -251,6 +263,13 @@ fn token(
         1.0,
         "a share between 0 and 1, e.g. 0.05",
     );
+    let stakers: u64 = raw.providers.iter().map(|g| u64::from(g.count)).sum();
+    let rules = token_rules(t, t.emission.epoch_h, stakers, issues);
+    ok &= rules.is_some();
+    let sell_share = match &t.price {
+        crate::economics::price::PricePathSpec::Amm(a) => a.provider_sell_share,
+        _ => 0.0,
+    };
     let epoch = from_secs(t.emission.epoch_h * 3600.0);
     if ok && epoch == 0 {
         ok = false;
@@ -266,10 +285,15 @@ fn token(
         emission: t.emission.clone(),
         epoch,
         price,
-        design: Design {
-            work_share: t.work_share,
-            payment: t.payment,
-            take_rate: t.take_rate,
+        design: {
+            let (staking, lockup, settlement) = rules.unwrap_or((None, None, None));
+            Design {
+                staking,
+                lockup,
+                settlement,
+                sell_share,
+                ..Design::basic(t.work_share, t.payment, t.take_rate)
+            }
         },
     })
 }
@@ -490,18 +514,28 @@ fn pools(
                 format!("use one of: {}", class_ids()),
             );
         }
-        if g.count == 0 {
+        let max = *g.max_count.get_or_insert(g.count);
+        if max == 0 {
             issues.push(
                 &gp.key("count"),
                 "must be at least 1",
                 "give the number of GPUs, or remove the group",
             );
+        } else if max < g.count {
+            issues.push(
+                &gp.key("max_count"),
+                format!("{max} is below count ({})", g.count),
+                "give the most GPUs the group can grow to, at least count",
+            );
         }
-        issues.non_negative(
-            &gp.key("hourly_cost_usd"),
-            g.hourly_cost_usd,
-            "give the provider's cost per GPU-hour in USD",
-        );
+        let dc = class.is_some_and(|c| c.datacenter);
+        let kind = *g.kind.get_or_insert(if dc {
+            ProviderKind::Datacenter
+        } else {
+            ProviderKind::Sharing
+        });
+        let electricity = region.map_or(0.0, |r| raw.regions[r].electricity_usd_per_kwh);
+        let cost = cost_model(g, class, kind, electricity, &gp, issues);
         let price = g
             .price_usd_per_gpu_hour
             .or(class.and_then(|c| c.reference_price_usd_per_hour));
@@ -521,7 +555,6 @@ fn pools(
             (None, None) => {}
         }
         g.price_usd_per_gpu_hour = price;
-        let dc = class.is_some_and(|c| c.datacenter);
         let mtbf_h = *g.mtbf_h.get_or_insert(if dc { 50_700.0 } else { 500.0 });
         issues.positive(
             &gp.key("mtbf_h"),
@@ -586,14 +619,14 @@ fn pools(
                 "give the number of GPUs in one host, e.g. 8",
             );
         }
-        if let (Some(region), Some(class), Some(price)) = (region, class, price) {
+        if let (Some(region), Some(class), Some(price), Some(cost)) = (region, class, price, cost) {
             // Without a valid model or policy the scenario is refused below; the placeholder
             // is never used.
             let serving = match (&model, &policy) {
-                _ if drawn => Ok(Serving::single_server(g.count)),
+                _ if drawn => Ok(Serving::single_server(max)),
                 (Some(m), Some(pol)) if eff_ok => Serving::plan(
                     class,
-                    g.count,
+                    max,
                     host.max(1),
                     m,
                     pol,
@@ -623,8 +656,10 @@ fn pools(
                 name: g.name.clone(),
                 region,
                 class,
-                count: g.count,
-                hourly_cost_usd: g.hourly_cost_usd,
+                count: max,
+                initial: g.count,
+                kind,
+                cost,
                 price_usd_per_gpu_hour: price,
                 roofline,
                 serving,

@@ -1,0 +1,239 @@
+//! Scenario sections of the network's economy: provider costs, endogenous supply, pricing,
+//! and the token's staking, lock-up, settlement and verification.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A provider group's costs, item by item. Every item is per GPU.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Costs")]
+pub struct RawCosts {
+    /// Price paid for the GPU (its share of the host), USD, written off straight-line over
+    /// `lifetime_years` while it is in the network. Default: 0 for `sharing` providers
+    /// (hardware they already own); `datacenter` providers must give it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hardware_usd: Option<f64>,
+    /// Years to write the hardware off over. Default 5 (assumed: cloud operators depreciate
+    /// servers over 5-6 years in their annual reports).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifetime_years: Option<f64>,
+    /// Power drawn while busy, W. Default: the GPU class's board power (TDP).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub busy_power_w: Option<f64>,
+    /// Power drawn while online and idle, W. Default: 10% of the board power (assumed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_power_w: Option<f64>,
+    /// Facility power per watt of IT power (PUE). Default: datacenter 1.56 (Uptime
+    /// Institute global survey 2024), sharing 1.0 (a home PC has no facility).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pue: Option<f64>,
+    /// Electricity price, USD per kWh. Default: the region's `electricity_usd_per_kwh`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub electricity_usd_per_kwh: Option<f64>,
+    /// Hosting (rack space, cooling contracts, staff), USD per GPU-hour. Default 0.
+    pub hosting_usd_per_hour: f64,
+    /// Internet access, USD per month per GPU. Default 0.
+    pub bandwidth_usd_per_month: f64,
+    /// What the owner gives up per hour lent (gaming, wear), USD. Default 0: the card
+    /// would otherwise sit idle.
+    pub opportunity_usd_per_hour: f64,
+}
+
+/// How providers join and leave: a group whose income per GPU-hour beats its full cost by
+/// the hurdle attracts GPUs (up to its `max_count`), one whose income stays below its
+/// operating cost loses them. Income is fees plus token rewards at the market price.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Supply")]
+pub struct RawSupply {
+    /// Hours between reviews of income against costs. Default 168 (weekly, assumed).
+    pub review_h: f64,
+    /// Share by which income per GPU-hour must beat the full cost (operating + power +
+    /// hardware written off) for GPUs to join. Default 0.15 (assumed: a return above costs
+    /// that an owner needs to bother).
+    pub hurdle: f64,
+    /// Share of the group's remaining potential GPUs that decide to join at a review that
+    /// clears the hurdle. Default 0.1 (assumed).
+    pub join_share: f64,
+    /// Hours from deciding to join to serving (setup, verification, staking). Default 72
+    /// (assumed).
+    pub onboarding_h: f64,
+    /// Consecutive reviews with income below operating cost before GPUs leave. Default 4
+    /// (assumed: a month of weekly losses).
+    pub exit_after_reviews: u32,
+    /// Share of the group's GPUs that leave at each review after that. Default 0.25
+    /// (assumed).
+    pub exit_share: f64,
+}
+
+impl Default for RawSupply {
+    fn default() -> Self {
+        Self {
+            review_h: 168.0,
+            hurdle: 0.15,
+            join_share: 0.1,
+            onboarding_h: 72.0,
+            exit_after_reviews: 4,
+            exit_share: 0.25,
+        }
+    }
+}
+
+/// How the price users pay per busy GPU-hour is set.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Pricing")]
+pub struct RawPricing {
+    /// `fixed`: each group's `price_usd_per_gpu_hour`; `utilisation`: that price times
+    /// `(utilisation / target)^elasticity`, clamped to `[min_multiplier, max_multiplier]`,
+    /// from the group's utilisation over the last simulation epoch; `asking`: each group's
+    /// price is its providers' asking price, and a request goes to the cheapest group that
+    /// can take it (ties: the nearest), within `max_rtt_ms`. Default fixed.
+    pub policy: PricingPolicy,
+    /// Utilisation at which the price is the group's own. Default 0.7 (assumed).
+    pub target: f64,
+    /// How strongly the price follows utilisation. Default 1 (assumed).
+    pub elasticity: f64,
+    /// Lowest multiplier. Default 0.5 (assumed).
+    pub min_multiplier: f64,
+    /// Highest multiplier. Default 2 (assumed).
+    pub max_multiplier: f64,
+}
+
+impl Default for RawPricing {
+    fn default() -> Self {
+        Self {
+            policy: PricingPolicy::Fixed,
+            target: 0.7,
+            elasticity: 1.0,
+            min_multiplier: 0.5,
+            max_multiplier: 2.0,
+        }
+    }
+}
+
+/// A pricing policy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PricingPolicy {
+    /// The group's price, always.
+    #[default]
+    Fixed,
+    /// The group's price scaled by its utilisation.
+    Utilisation,
+    /// Providers' asking prices, cheapest first.
+    Asking,
+}
+
+/// Staking: tokens each GPU must have staked to serve, and what is slashed. Stakes settle at
+/// token epochs: GPUs that joined buy theirs at the market, GPUs that left start unbonding.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Staking")]
+pub struct RawStaking {
+    /// Tokens staked per GPU. The GPUs in the network at the start stake from the initial
+    /// supply. No default: networks differ.
+    pub per_gpu: f64,
+    /// Hours a stake stays locked after its GPU leaves before it can be sold. Default 504
+    /// (21 days: the Cosmos SDK's unbonding period, which Akash uses).
+    #[serde(default = "default_unbonding")]
+    pub unbonding_h: f64,
+    /// Share of a GPU's stake burned when the GPU fails. Default 0.
+    #[serde(default)]
+    pub slash_per_failure: f64,
+    /// Tokens burned from a group's stake per request it answered outside the latency
+    /// objectives. Default 0.
+    #[serde(default)]
+    pub slash_per_slo_miss: f64,
+}
+
+fn default_unbonding() -> f64 {
+    504.0
+}
+
+/// Reward lock-up: a share of every reward is locked and released linearly.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Lockup")]
+pub struct RawLockup {
+    /// Share of each reward locked. Filecoin locks 0.75 (FIP-0004).
+    pub share: f64,
+    /// Hours over which a locked reward is released linearly. Filecoin: 4320 (180 days).
+    pub release_h: f64,
+}
+
+/// The chain that settles users' payments, and how payments are batched.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Settlement")]
+pub struct RawSettlement {
+    /// The chain's fees: `{solana: {sol_usd}}`, `{ethereum: {gas_price_gwei, eth_usd}}`,
+    /// `{l2: {fee_per_tx_usd}}`, or `{custom: {fee_per_tx_usd, fee_per_payment_usd}}`.
+    pub chain: RawChain,
+    /// Payments (one per request answered, one per job) carried by one transaction.
+    /// Default 1: every payment its own transaction.
+    #[serde(default = "one_u32")]
+    pub batch: u32,
+}
+
+fn one_u32() -> u32 {
+    1
+}
+
+/// A chain's fee model.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(deny_unknown_fields)]
+pub enum RawChain {
+    /// Solana: 5,000 lamports per signature, one signature, no priority fee.
+    Solana {
+        /// SOL price, USD.
+        sol_usd: f64,
+    },
+    /// Ethereum L1: a 21,000-gas transfer per transaction.
+    Ethereum {
+        /// Gas price, gwei.
+        gas_price_gwei: f64,
+        /// ETH price, USD.
+        eth_usd: f64,
+    },
+    /// An Ethereum layer 2 at an assumed fee per transaction.
+    L2 {
+        /// Fee per transaction, USD.
+        fee_per_tx_usd: f64,
+    },
+    /// Fees given directly.
+    Custom {
+        /// Fee per transaction, USD.
+        fee_per_tx_usd: f64,
+        /// Fee per payment in a transaction, USD. Default 0.
+        #[serde(default)]
+        fee_per_payment_usd: f64,
+    },
+}
+
+/// Verifying computation by running it again elsewhere.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Verification")]
+pub struct RawVerification {
+    /// Times each request is executed (1: no redundancy; 2: every request twice on
+    /// different groups). Default 1.
+    pub redundancy: u32,
+    /// Share of requests executed once more by another group as a spot check. Default 0.
+    pub spot_check_rate: f64,
+}
+
+impl Default for RawVerification {
+    fn default() -> Self {
+        Self {
+            redundancy: 1,
+            spot_check_rate: 0.0,
+        }
+    }
+}
