@@ -604,6 +604,65 @@ fn bad_token_sections_exit_2_naming_the_place() {
         &[fits, "token.price={csv: {path: nowhere.csv}}"],
         &["token.price", "nowhere.csv"],
     );
+    // A market pool with an empty reserve, a stake the supply cannot cover, a batch of 0,
+    // and verification on more groups than there are.
+    bad(
+        Some(&text),
+        &[
+            fits,
+            "token.price={amm: {token_reserve: 0, usd_reserve: 100, provider_sell_share: 0.5}}",
+        ],
+        &["token.price", "token reserve must be positive"],
+    );
+    bad(
+        Some(&text),
+        &[
+            fits,
+            "token.staking={per_gpu: 50}",
+            "token.settlement={chain: {solana: {sol_usd: 150}}, batch: 0}",
+            "token.verification={redundancy: 3}",
+        ],
+        &[
+            "token.staking.per_gpu",
+            "need 200 tokens",
+            "token.settlement.batch",
+            "token.verification.redundancy",
+            "needs 3 different groups",
+        ],
+    );
+}
+
+#[test]
+fn bad_provider_economics_exit_2_naming_the_place() {
+    // Costs given twice, or not at all; a datacenter without its hardware price; a fleet
+    // that could shrink below its start; a supply rule and a pricing range out of order.
+    bad(
+        Some(GOOD),
+        &["providers[0].costs={hosting_usd_per_hour: 0.5}"],
+        &["providers[0].costs", "both hourly_cost_usd and costs"],
+    );
+    bad(
+        Some(GOOD),
+        &[
+            "providers[0]={name: dc, region: us-east, gpu: h100_sxm, count: 4, max_count: 2, costs: {pue: 0.5}}",
+            "supply={exit_after_reviews: 0}",
+            "pricing={policy: utilisation, min_multiplier: 3, max_multiplier: 2}",
+        ],
+        &[
+            "providers[0].max_count",
+            "below count",
+            "providers[0].costs.hardware_usd",
+            "hardware price is missing",
+            "providers[0].costs.pue",
+            "supply.exit_after_reviews",
+            "pricing.min_multiplier",
+        ],
+    );
+    bad(
+        Some(GOOD),
+        &["providers[0]={name: dc, region: us-east, gpu: h100_sxm, count: 4}"],
+        &["providers[0]", "costs are missing", "hourly_cost_usd"],
+    );
 }
 
 #[test]

@@ -253,17 +253,49 @@ inference:
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(16))]
 
-    /// Over random token designs, every epoch conserves tokens (minted - burned = change in
-    /// supply, all minted tokens paid to providers) and USD (users' fees = providers +
-    /// treasury + burns), and no output is NaN.
+    /// Over random token designs (payments, staking and slashing, lock-up, a market pool
+    /// with speculation, settlement fees), every epoch conserves tokens (minted - burned =
+    /// circulating + staked + locked, all minted tokens paid to providers, the pool's
+    /// reserves equal to its flows) and USD (users' fees = providers + treasury + burns +
+    /// chain fees), and no output is NaN.
     #[test]
     fn token_economies_conserve_tokens_and_usd(
         per_epoch in 0.0f64..1e6, decay in 0.0f64..0.5, epoch_h in 1u32..48,
         work_share in 0.0f64..=1.0, take in 0.0f64..=1.0, payment in 0usize..3,
         vol in 0.0f64..3.0, cap in proptest::option::of(1.0f64..1e9), seed in any::<u64>(),
+        (stake, slash, lock) in (
+            proptest::option::of(0.0f64..1e5), 0.0f64..=1.0,
+            proptest::option::of((0.0f64..=1.0, 1.0f64..200.0)),
+        ),
+        (amm, batch) in (
+            proptest::option::of((1e3f64..1e8, 1e2f64..1e7, 0.0f64..=1.0, 0.0f64..1e5)),
+            proptest::option::of(1u32..500),
+        ),
     ) {
         let payment = ["direct", "burn_and_mint", "buyback_and_burn"][payment];
         let max = cap.map_or(String::new(), |c| format!("max_supply: {}", 1e9 + c));
+        let price = match amm {
+            Some((tokens, usd, sell, spec)) => format!(
+                "{{amm: {{token_reserve: {tokens}, usd_reserve: {usd}, provider_sell_share: {sell}, speculation_usd_per_day: {spec}}}}}"
+            ),
+            None => format!(
+                "{{gbm: {{initial_usd: 1, drift_per_year: 0, volatility_per_year: {vol}}}}}"
+            ),
+        };
+        let mut extra = String::new();
+        if let Some(per_gpu) = stake {
+            extra += &format!(
+                "  staking: {{per_gpu: {per_gpu}, unbonding_h: 30, slash_per_failure: {slash}, slash_per_slo_miss: 0.5}}\n"
+            );
+        }
+        if let Some((share, release)) = lock {
+            extra += &format!("  reward_lockup: {{share: {share}, release_h: {release}}}\n");
+        }
+        if let Some(b) = batch {
+            extra += &format!(
+                "  settlement: {{chain: {{solana: {{sol_usd: 150}}}}, batch: {b}}}\n"
+            );
+        }
         let text = format!(
             "simulation: {{horizon_h: 72, warmup_h: 1, epoch_h: 24, replications: 1, seed: {seed}}}
 regions: [{{name: a}}]
@@ -279,11 +311,11 @@ token:
     epoch_h: {epoch_h}
     initial_supply: 1000000000
     {max}
-  price: {{gbm: {{initial_usd: 1, drift_per_year: 0, volatility_per_year: {vol}}}}}
+  price: {price}
   work_share: {work_share}
   payment: {payment}
   take_rate: {take}
-"
+{extra}"
         );
         // A schedule past its cap is refused at validation; the others must conserve.
         let s = match load_str(&text, "prop", "prop", &[]) {
@@ -298,6 +330,9 @@ token:
         prop_assert!(m.values().all(|v| v.is_finite()));
         let supply = 1e9 + m["token.minted.total"] - m["token.burned.total"];
         prop_assert!((m["token.supply.final"] - supply).abs() <= 1e-9 * supply.max(1.0));
+        let held = m["token.circulating.final"] + m["token.staked.final"] + m["token.locked.final"];
+        prop_assert!((held - supply).abs() <= 1e-9 * supply.max(1.0));
+        prop_assert!(m["token.price_usd.final"] > 0.0);
         if let Some(c) = cap {
             prop_assert!(m["token.supply.final"] <= 1e9 + c);
         }

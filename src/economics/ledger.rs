@@ -196,6 +196,8 @@ pub struct Ledger {
     pub burn_usd: f64,
     /// USD paid to the settlement chain.
     pub chain_fees_usd: f64,
+    /// Payments settled.
+    pub payments: u64,
     /// Settlement transactions.
     pub transactions: u64,
     /// Epochs settled.
@@ -273,6 +275,7 @@ impl Ledger {
 
         // 3. Fees.
         let payments: u64 = e.payments.iter().sum();
+        self.payments += payments;
         let chain_total = match (&d.settlement, payments) {
             (Some(c), p) if p > 0 => {
                 let tx = p.div_ceil(u64::from(c.batch.max(1)));

@@ -234,6 +234,7 @@ impl Tokens {
         put("token.treasury_usd.total", l.treasury_usd);
         put("token.burn_usd.total", l.burn_usd);
         put("token.chain_fees_usd.total", l.chain_fees_usd);
+        put("token.payments.count", l.payments as f64);
         put("token.transactions.count", l.transactions as f64);
         put("token.provider_sales_usd.total", l.provider_sales_usd);
         put("token.stake_usd.total", l.stake_usd.iter().sum());
@@ -294,8 +295,8 @@ impl Tokens {
         }
     }
 
-    /// Group `i`'s token rewards (USD when earned), fees received and stake slashed (USD)
-    /// in the epochs settled after the warm-up.
+    /// Group `i`'s token rewards (USD when earned) and fees received in the epochs settled
+    /// after the warm-up.
     pub fn window_income(&self, i: usize) -> (f64, f64) {
         let l = &self.ledger;
         (

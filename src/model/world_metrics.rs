@@ -93,7 +93,12 @@ pub(super) fn collect(w: &World<'_>, horizon: SimTime) -> Metrics {
             m.insert(key("available_ratio.mean"), 1.0 - offline / member_ns);
         }
         m.insert(key("served_requests.count"), st.served as f64);
-        m.insert(key("departed_gpus.count"), f64::from(st.departed));
+        // GPUs that left after a failure (not those that never joined or left by choice).
+        let departed_after_failure = i64::from(st.departed) - i64::from(p.count - p.initial)
+            + i64::from(st.joined)
+            - i64::from(st.left);
+        m.insert(key("departed_gpus.count"), departed_after_failure as f64);
+        m.insert(key("failures.count"), st.failures as f64);
         m.insert(key("gpus.mean"), member_ns / window_ns);
         m.insert(key("gpus.final"), f64::from(st.members()));
         m.insert(key("joined_gpus.count"), f64::from(st.joined));

@@ -1,0 +1,289 @@
+//! The network's economy in runs: supply that answers incentives, the burn-and-mint price
+//! emerging in a market pool, staking and slashing, settlement fees, pricing policies and
+//! verification runs.
+
+use depinsim::experiment::run_replication;
+use depinsim::metrics::Metrics;
+use depinsim::scenario::overrides::parse_override;
+use depinsim::scenario::{load_file, load_str};
+
+fn run(text: &str) -> Metrics {
+    let s = load_str(text, "t", "t", &[]).unwrap_or_else(|e| panic!("{e}"));
+    run_replication(&s, 0).metrics
+}
+
+fn shipped(path: &str, sets: &[&str]) -> Metrics {
+    let sets: Vec<_> = sets
+        .iter()
+        .map(|s| parse_override(s).expect("override"))
+        .collect();
+    let s = load_file(std::path::Path::new(path), &sets).unwrap_or_else(|e| panic!("{e}"));
+    run_replication(&s, 0).metrics
+}
+
+fn conserved(m: &Metrics) {
+    assert!(
+        m["token.conservation_error_ratio.max"] < 1e-9,
+        "conservation error {}",
+        m["token.conservation_error_ratio.max"]
+    );
+    assert!(m.values().all(|v| v.is_finite()), "a NaN or infinity");
+}
+
+/// The shipped oversupply scenario, shortened to 90 days and lighter demand.
+fn oversupply(sets: &[&str]) -> Metrics {
+    let mut all = vec![
+        "simulation.horizon_h=2160",
+        "inference.users[0].rate_per_s=0.5",
+    ];
+    all.extend_from_slice(sets);
+    shipped("scenarios/oversupply.yaml", &all)
+}
+
+#[test]
+fn rewards_draw_idle_cards_in_until_supply_outgrows_demand() {
+    let rewarded = oversupply(&[]);
+    let fees_only = oversupply(&["token.emission.schedule.constant.per_epoch=0"]);
+    conserved(&rewarded);
+    conserved(&fees_only);
+    let gpus = |m: &Metrics| m["pool.gamers.gpus.final"];
+    // Rewards worth far more than a home card's power bring most of the 400 potential
+    // cards in; fees alone bring fewer.
+    assert!(gpus(&rewarded) > 200.0, "{}", gpus(&rewarded));
+    assert!(gpus(&rewarded) > 1.5 * gpus(&fees_only));
+    assert_eq!(
+        rewarded["pool.gamers.joined_gpus.count"] - rewarded["pool.gamers.left_gpus.count"],
+        gpus(&rewarded) - 10.0
+    );
+    // The same demand on more GPUs: utilisation falls and capacity outruns demand.
+    assert!(rewarded["gpu.utilisation_ratio.mean"] < fees_only["gpu.utilisation_ratio.mean"]);
+    assert!(
+        rewarded["provider.capacity_demand_ratio.mean"]
+            > fees_only["provider.capacity_demand_ratio.mean"]
+    );
+    // The subsidy, not the fees, pays the cards that joined.
+    assert!(rewarded["token.subsidy_ratio.mean"] > 10.0);
+    assert!(
+        rewarded["provider.sharing.roi_ratio.mean"] > fees_only["provider.sharing.roi_ratio.mean"]
+    );
+    // With an owner's cost for lending the card, fees pay fewer cards.
+    let dear = oversupply(&[
+        "token.emission.schedule.constant.per_epoch=0",
+        "providers[0].costs.opportunity_usd_per_hour=0.1",
+    ]);
+    assert!(
+        gpus(&dear) < gpus(&fees_only),
+        "{} vs {}",
+        gpus(&dear),
+        gpus(&fees_only)
+    );
+}
+
+#[test]
+fn gpus_that_lose_money_leave_after_the_stated_reviews() {
+    // Datacenter H100s that cost 5 USD an hour to run and earn only fees: after four
+    // weekly reviews of cash losses a quarter leave at each review.
+    let text = "simulation: {horizon_h: 1008, warmup_h: 1, epoch_h: 24, replications: 1, seed: 2}
+regions: [{name: a}]
+providers:
+  - {name: dc, region: a, gpu: h100_sxm, count: 64, costs: {hardware_usd: 25000, hosting_usd_per_hour: 5}, mtbf_h: 1.0e12}
+inference:
+  service_time_s: {exponential: {mean: 1}}
+  users: [{region: a, rate_per_s: 1}]
+supply: {review_h: 168, exit_after_reviews: 4, exit_share: 0.25}
+";
+    let m = run(text);
+    // Reviews at weeks 1..6: the 4th, 5th and 6th each remove a quarter (rounded up).
+    assert_eq!(m["provider.supply_reviews.count"], 6.0);
+    assert_eq!(m["pool.dc.left_gpus.count"], 16.0 + 12.0 + 9.0);
+    assert_eq!(m["pool.dc.gpus.final"], 27.0);
+    assert_eq!(m["pool.dc.joined_gpus.count"], 0.0);
+    // Providers pay for GPUs while they are in the network: hosting and power.
+    assert!(m["pool.dc.gpus.mean"] < 64.0 && m["pool.dc.gpus.mean"] > 27.0);
+}
+
+#[test]
+fn burn_and_mint_price_emerges_where_burns_equal_emissions() {
+    // Users pay 2.40 USD per busy GPU-hour for about one busy GPU: ~2.4 USD an hour, all
+    // burned through the pool; providers sell every reward. The pool starts at 4 USD a
+    // token and must settle at fees / emission.
+    let text = "simulation: {horizon_h: 2000, warmup_h: 1, epoch_h: 24, replications: 1, seed: 8}
+regions: [{name: a}]
+providers:
+  - {name: dc, region: a, gpu: h100_sxm, count: 8, hourly_cost_usd: 1, mtbf_h: 1.0e12}
+inference:
+  service_time_s: {exponential: {mean: 1}}
+  users: [{region: a, rate_per_s: 1}]
+token:
+  emission: {schedule: {constant: {per_epoch: 2.4}}, epoch_h: 1, initial_supply: 100000}
+  price: {amm: {token_reserve: 300, usd_reserve: 1200, provider_sell_share: 1}}
+  work_share: 1
+  payment: burn_and_mint
+";
+    let s = load_str(text, "t", "t", &[]).unwrap_or_else(|e| panic!("{e}"));
+    let out = run_replication(&s, 0);
+    let m = &out.metrics;
+    conserved(m);
+    let epochs = m["token.epochs.count"];
+    let fees_per_epoch = m["token.burn_usd.total"] / epochs;
+    let equilibrium = fees_per_epoch / 2.4;
+    let price = m["token.price_usd.final"];
+    assert!(
+        (price / equilibrium - 1.0).abs() < 0.03,
+        "price {price}, equilibrium {equilibrium}"
+    );
+    // Early epochs burn little at the high start price; over the second half of the run
+    // burns match emissions and the supply stands still.
+    assert!(m["token.burned.total"] < m["token.minted.total"]);
+    let rows = &out.rows;
+    let (mid, last) = (&rows[rows.len() / 2], &rows[rows.len() - 2]);
+    let burned = last.token_burned.unwrap() - mid.token_burned.unwrap();
+    let minted = 2.4 * (last.start_h - mid.start_h);
+    assert!(
+        (burned / minted - 1.0).abs() < 0.03,
+        "burned {burned}, minted {minted}"
+    );
+    // The pool kept every dollar it was paid and paid out.
+    assert!(m["token.pool_usd_reserve.final"] > 0.0);
+}
+
+const STAKED: &str =
+    "simulation: {horizon_h: 480, warmup_h: 24, epoch_h: 24, replications: 1, seed: 3}
+regions: [{name: a}]
+providers:
+  - {name: dc, region: a, gpu: h100_sxm, count: 8, hourly_cost_usd: 1.4, mtbf_h: 20}
+  - {name: home, region: a, gpu: rtx_4090, count: 16, hourly_cost_usd: 0.14, mtbf_h: 10}
+inference:
+  model: {name: llama-3.1-8b, context_tokens: 32768}
+  users: [{region: a, rate_per_s: 0.5}]
+token:
+  emission: {schedule: {constant: {per_epoch: 1000}}, epoch_h: 24, initial_supply: 1000000}
+  price: {constant: {usd: 2}}
+  work_share: 0.5
+  staking: {per_gpu: 1000, unbonding_h: 168, slash_per_failure: 0.1}
+  reward_lockup: {share: 0.75, release_h: 240}
+";
+
+#[test]
+fn stakes_lock_supply_and_failures_burn_them() {
+    let m = run(STAKED);
+    conserved(&m);
+    // Every GPU stakes 1,000 tokens; each failure burns a tenth of a stake, which the
+    // provider buys back.
+    assert_eq!(m["token.staked.final"], 24.0 * 1000.0);
+    let failures = m["pool.dc.failures.count"] + m["pool.home.failures.count"];
+    assert!(failures > 100.0);
+    assert!((m["token.slashed.total"] - 100.0 * failures).abs() < 1e-6);
+    assert!((m["token.stake_usd.total"] - 2.0 * m["token.slashed.total"]).abs() < 1e-6);
+    assert_eq!(m["token.burned.total"], m["token.slashed.total"]);
+    // Three quarters of 20 days of rewards, released over 10 days: the last 10 days'
+    // releases are pending: 750 x (1 + 0.9 + ... + 0.1) = 4,125 tokens.
+    assert!((m["token.locked.final"] - 4125.0).abs() < 1e-6);
+    let supply = 1e6 + m["token.minted.total"] - m["token.burned.total"];
+    let held = m["token.circulating.final"] + m["token.staked.final"] + m["token.locked.final"];
+    assert!((held - supply).abs() < 1e-6);
+    // Slashed stakes are a cost in providers' returns.
+    assert!(m["pool.home.slashed_usd.total"] > 0.0);
+}
+
+#[test]
+fn settlement_fees_follow_transactions_and_batching() {
+    let with = |chain: &str, batch: u32| {
+        run(&format!(
+            "{STAKED}  settlement: {{chain: {chain}, batch: {batch}}}\n"
+        ))
+    };
+    // 21,000 gas at 20 gwei and 3,400 USD/ETH: 1.428 USD a transaction.
+    let eth = "{ethereum: {gas_price_gwei: 20, eth_usd: 3400}}";
+    let one = with(eth, 1);
+    conserved(&one);
+    assert_eq!(one["token.transactions.count"], one["token.payments.count"]);
+    assert!((one["token.chain_fees_usd.total"] - 1.428 * one["token.payments.count"]).abs() < 1e-6);
+    // On L1 each answer's settlement costs more than the answer: providers pay the chain.
+    assert!(one["provider.fees_received_usd.total"] < 0.0);
+    let hundred = with(eth, 100);
+    let payments = hundred["token.payments.count"];
+    let tx = hundred["token.transactions.count"];
+    // Each of the 20 epochs rounds its batches up.
+    assert!(
+        tx >= payments / 100.0 && tx <= payments / 100.0 + 20.0,
+        "{tx} for {payments}"
+    );
+    assert!((hundred["token.chain_fees_usd.total"] - 1.428 * tx).abs() < 1e-6);
+    // Solana: 5,000 lamports at 150 USD/SOL, 0.00075 USD a transaction.
+    let sol = with("{solana: {sol_usd: 150}}", 1);
+    assert!(
+        (sol["token.chain_fees_usd.total"] - 0.00075 * sol["token.payments.count"]).abs() < 1e-6
+    );
+    assert!(sol["provider.fees_received_usd.total"] > 0.0);
+}
+
+/// Two groups in one region: H100s listed first, cheaper RTX 4090s second.
+fn two_prices(pricing: &str, token: &str) -> Metrics {
+    run(&format!(
+        "simulation: {{horizon_h: 48, warmup_h: 1, epoch_h: 1, replications: 1, seed: 9}}
+regions: [{{name: a}}]
+providers:
+  - {{name: dear, region: a, gpu: h100_sxm, count: 8, hourly_cost_usd: 1, price_usd_per_gpu_hour: 2.4, mtbf_h: 1.0e12}}
+  - {{name: cheap, region: a, gpu: rtx_4090, count: 8, hourly_cost_usd: 0.1, price_usd_per_gpu_hour: 0.3, mtbf_h: 1.0e12}}
+inference:
+  service_time_s: {{exponential: {{mean: 1}}}}
+  users: [{{region: a, rate_per_s: 1}}]
+{pricing}
+{token}"
+    ))
+}
+
+#[test]
+fn asking_prices_are_matched_cheapest_first() {
+    let fixed = two_prices("", "");
+    let asking = two_prices("pricing: {policy: asking}", "");
+    // By distance the first-listed group takes the load; by price the cheaper one does,
+    // and the dearer one only the overflow of a busy moment.
+    assert!(
+        fixed["pool.dear.served_requests.count"]
+            > 0.99 * fixed["inference.completed_requests.count"]
+    );
+    assert!(
+        asking["pool.cheap.served_requests.count"]
+            > 0.99 * asking["inference.completed_requests.count"]
+    );
+    assert!(asking["provider.revenue_usd.total"] < 0.2 * fixed["provider.revenue_usd.total"]);
+}
+
+#[test]
+fn utilisation_pricing_lowers_prices_on_an_idle_network() {
+    let fixed = two_prices("", "");
+    let util = two_prices(
+        "pricing: {policy: utilisation, target: 0.7, min_multiplier: 0.5}",
+        "",
+    );
+    // About one GPU of 16 busy: far below the target, the price sits at its floor from
+    // the end of the first hour (the warm-up) on, so revenue is half the fixed one.
+    let ratio = util["provider.revenue_usd.total"] / fixed["provider.revenue_usd.total"];
+    assert!((ratio - 0.5).abs() < 1e-12, "{ratio}");
+}
+
+#[test]
+fn verification_runs_double_the_work_and_the_bill_but_not_the_answers() {
+    let token = "token:
+  emission: {schedule: {constant: {per_epoch: 0}}, epoch_h: 1, initial_supply: 0}
+  price: {constant: {usd: 1}}
+  work_share: 1
+";
+    let once = two_prices("", token);
+    let twice = two_prices("", &format!("{token}  verification: {{redundancy: 2}}\n"));
+    assert_eq!(twice["inference.verification_skipped.count"], 0.0);
+    assert_eq!(
+        once["inference.completed_requests.count"],
+        twice["inference.completed_requests.count"]
+    );
+    // Every request runs once more on the other group: the cheap group's GPUs bill for
+    // the copies of the dear group's answers.
+    let busy = |m: &Metrics| {
+        m["pool.dear.revenue_usd.total"] / 2.4 + m["pool.cheap.revenue_usd.total"] / 0.3
+    };
+    let ratio = busy(&twice) / busy(&once);
+    assert!((ratio - 2.0).abs() < 0.05, "{ratio}");
+    assert!(twice["token.payments.count"] > 1.95 * once["token.payments.count"]);
+}
