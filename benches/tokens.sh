@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Ten simulated years of daily token epochs with 10,000 provider groups: how much run time
 # the token economy adds beyond the workload. Runs the same generated scenario with and
-# without its token section (one replication, one thread) and prints both wall times.
+# without its token section, and with the whole economy (staking, lock-up, a market pool,
+# settlement, supply reviews), one replication on one thread, and prints the wall times.
 # Target: the difference well under a second on a 2-core machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,3 +39,11 @@ run() {
 }
 run with-tokens
 run without-tokens --set token=null
+# The whole economy: stakes for every GPU, slashing, a reward lock-up, a market pool with
+# speculation, settlement fees, and weekly supply reviews.
+run full-economy \
+  --set 'token.staking={per_gpu: 1000, slash_per_failure: 0.01}' \
+  --set 'token.reward_lockup={share: 0.75, release_h: 4320}' \
+  --set 'token.price={amm: {token_reserve: 100000000, usd_reserve: 100000000, provider_sell_share: 0.5, speculation_usd_per_day: 100000}}' \
+  --set 'token.settlement={chain: {solana: {sol_usd: 150}}, batch: 100}' \
+  --set 'supply={review_h: 168}'

@@ -135,7 +135,7 @@ fn a_price_path_from_a_csv_file_is_followed_and_a_zero_price_reported() {
 
 #[test]
 fn shipped_token_scenarios_carry_the_reference_schedules() {
-    use depinsim::economics::emission::{helium, io_net};
+    use depinsim::economics::emission::{helium, io_net, render};
     use depinsim::scenario::load_file;
     use depinsim::scenario::overrides::parse_override;
     let io = load_file(std::path::Path::new("scenarios/token-designs.yaml"), &[]).expect("io");
@@ -146,6 +146,22 @@ fn shipped_token_scenarios_carry_the_reference_schedules() {
     // Three years of HIP-20: 24 months of 5M HNT, then 12 of 2.5M.
     let m = run_replication(&hnt, 0).metrics;
     assert_eq!(m["token.minted.total"], 24.0 * 5e6 + 12.0 * 2.5e6);
+    assert!(m["token.conservation_error_ratio.max"] < 1e-12);
+    // Render: the shipped schedule is the reference one; its first month mints 570,426.
+    let month = [
+        parse_override("simulation.replications=1").expect("override"),
+        parse_override("simulation.horizon_h=730.5").expect("override"),
+    ];
+    let rnd =
+        load_file(std::path::Path::new("scenarios/token-render.yaml"), &month).expect("render");
+    // (Its initial supply is the pool's tokens; the reference counts emissions only.)
+    let e = &rnd.token().expect("token").emission;
+    assert_eq!(
+        (&e.schedule, e.epoch_h),
+        (&render().schedule, render().epoch_h)
+    );
+    let m = run_replication(&rnd, 0).metrics;
+    assert_eq!(m["token.minted.total"], 570_426.0);
     assert!(m["token.conservation_error_ratio.max"] < 1e-12);
 }
 

@@ -509,10 +509,55 @@ pub fn helium() -> Emission {
     }
 }
 
+/// Render's emissions under burn-and-mint (RNP-001, as summarised in public analyses of the
+/// network): 570,426 RENDER in the first month, about 9.13M in the first year and 5.90M in
+/// the second, in monthly epochs of [`HOURS_PER_MONTH`]. Only those three figures are
+/// published here, so the table spreads the rest of each year evenly: month 1 570,426,
+/// months 2-12 (9,130,000 - 570,426) / 11 each, months 13-24 5,900,000 / 12 each, nothing
+/// after. Node operators received 190,142 of the first month's (a third).
+pub fn render() -> Emission {
+    let year1_rest = (9.13e6 - 570_426.0) / 11.0;
+    Emission {
+        schedule: Schedule::Table {
+            rows: vec![
+                TableRow {
+                    from_h: 0.0,
+                    per_epoch: 570_426.0,
+                },
+                TableRow {
+                    from_h: HOURS_PER_MONTH,
+                    per_epoch: year1_rest,
+                },
+                TableRow {
+                    from_h: HOURS_PER_YEAR,
+                    per_epoch: 5.9e6 / 12.0,
+                },
+                TableRow {
+                    from_h: 2.0 * HOURS_PER_YEAR,
+                    per_epoch: 0.0,
+                },
+            ],
+        },
+        epoch_h: HOURS_PER_MONTH,
+        max_supply: None,
+        initial_supply: 0.0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn render_first_month_and_first_two_years() {
+        let e = render();
+        assert_eq!(e.minted(0, 0.0), 570_426.0);
+        assert!(rel_close(e.total_over(HOURS_PER_YEAR), 9.13e6, 1e-12));
+        let year2 = e.total_over(2.0 * HOURS_PER_YEAR) - e.total_over(HOURS_PER_YEAR);
+        assert!(rel_close(year2, 5.9e6, 1e-12));
+        assert!(e.validate(3.0 * HOURS_PER_YEAR).is_ok());
+    }
 
     fn rel_close(a: f64, b: f64, tol: f64) -> bool {
         (a - b).abs() <= tol * a.abs().max(b.abs()).max(1e-300)

@@ -144,6 +144,8 @@ impl Jobs {
         for &(p, n) in &job.gpus {
             pools[p].advance(now);
             pools[p].reserved -= n;
+            // Each group the job ran on is paid once.
+            pools[p].payments += 1;
         }
         if job.measured {
             self.classes[job.class].stats.completed += 1;

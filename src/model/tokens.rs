@@ -70,8 +70,9 @@ pub struct Tokens {
     last_time: SimTime,
     /// Largest conservation error seen (tokens, USD), relative.
     worst: (f64, f64),
-    /// Each group's token rewards (USD) and fees received at the end of the warm-up.
-    warm: Vec<(f64, f64)>,
+    /// Each group's token rewards (USD), fees received and slashed stakes (USD) at the end
+    /// of the warm-up.
+    warm: Vec<(f64, f64, f64)>,
     scratch: Scratch,
 }
 
@@ -99,7 +100,7 @@ impl Tokens {
             last: vec![Mark::default(); n],
             last_time: 0,
             worst: (0.0, 0.0),
-            warm: vec![(0.0, 0.0); n],
+            warm: vec![(0.0, 0.0, 0.0); n],
             scratch: Scratch::default(),
         })
     }
@@ -202,9 +203,10 @@ impl Tokens {
     }
 
     /// Group `i`'s income so far: fees received and token rewards at the price when earned,
-    /// USD.
+    /// less slashed stakes, USD.
     pub fn income(&self, i: usize) -> f64 {
-        self.ledger.provider_usd[i] + self.ledger.provider_tokens_usd[i]
+        let l = &self.ledger;
+        l.provider_usd[i] + l.provider_tokens_usd[i] - l.slashed_usd[i]
     }
 
     /// Names the token metrics; `window_h` is the measurement window.
@@ -286,12 +288,12 @@ impl Tokens {
     /// Marks the end of the warm-up: income from here on is measured.
     pub fn mark_warmup(&mut self) {
         let l = &self.ledger;
-        for (w, (&t, &f)) in self
-            .warm
-            .iter_mut()
-            .zip(l.provider_tokens_usd.iter().zip(&l.provider_usd))
-        {
-            *w = (t, f);
+        for (i, w) in self.warm.iter_mut().enumerate() {
+            *w = (
+                l.provider_tokens_usd[i],
+                l.provider_usd[i],
+                l.slashed_usd[i],
+            );
         }
     }
 
@@ -305,9 +307,9 @@ impl Tokens {
         )
     }
 
-    /// USD value of group `i`'s slashed stakes over the run.
+    /// USD value of group `i`'s stakes slashed in the epochs settled after the warm-up.
     pub fn slashed_usd(&self, i: usize) -> f64 {
-        self.ledger.slashed_usd[i]
+        self.ledger.slashed_usd[i] - self.warm[i].2
     }
 
     /// When the next epoch ends (None past the horizon).

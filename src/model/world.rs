@@ -165,6 +165,8 @@ pub struct World<'s> {
     supply: Supply,
     /// Verification runs that found no other group with room.
     verification_skipped: u64,
+    /// Spot-check draws (their own stream, so that other draws do not shift).
+    verify_rng: StreamRng,
     /// Scratch: (time, replica) of drawn requests' ends, to schedule.
     pending: Vec<(SimTime, u32)>,
 }
@@ -244,6 +246,7 @@ impl<'s> World<'s> {
             warm_fees: vec![0.0; n],
             supply: Supply::new(n),
             verification_skipped: 0,
+            verify_rng: streams.stream("verification"),
         }
     }
 
@@ -385,7 +388,7 @@ impl<'s> World<'s> {
         self.submit(pool, req, now, q);
         let (redundancy, spot) = self.s.verification();
         let mut runs = redundancy - 1;
-        if spot > 0.0 && unit(&mut self.users[u].service) < spot {
+        if spot > 0.0 && unit(&mut self.verify_rng) < spot {
             runs += 1;
         }
         if runs > 0 {
@@ -427,7 +430,7 @@ impl<'s> World<'s> {
                 .find(|c| !used.contains(&c.pool) && self.has_room(c.pool, reserve))
                 .map(|c| c.pool);
             let Some(pool) = pick else {
-                self.verification_skipped += 1;
+                self.verification_skipped += u64::from(runs) - (used.len() as u64 - 1);
                 return;
             };
             used.push(pool);

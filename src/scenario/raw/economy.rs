@@ -43,7 +43,8 @@ pub struct RawCosts {
 
 /// How providers join and leave: a group whose income per GPU-hour beats its full cost by
 /// the hurdle attracts GPUs (up to its `max_count`), one whose income stays below its
-/// operating cost loses them. Income is fees plus token rewards at the market price.
+/// operating cost loses them. Income is fees received plus token rewards at the price when
+/// earned, less slashed stakes.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 #[schemars(deny_unknown_fields)]
