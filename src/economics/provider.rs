@@ -129,21 +129,46 @@ impl CostItems {
     }
 }
 
-/// How providers join and leave.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// How providers join and leave: a group whose income per GPU-hour beats its full cost by
+/// the hurdle attracts GPUs (up to its `max_count`), one whose income stays below its
+/// operating cost loses them. Income is fees received plus token rewards at the price when
+/// earned, less slashed stakes. (The scenario's `supply` section.)
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Supply")]
 pub struct SupplyRule {
-    /// Time between reviews, hours.
+    /// Hours between reviews of income against costs. Default 168 (weekly, assumed).
     pub review_h: f64,
-    /// Income per GPU-hour must beat full cost by this share for GPUs to join.
+    /// Share by which income per GPU-hour must beat the full cost (operating + power +
+    /// hardware written off) for GPUs to join. Default 0.15 (assumed: a return above costs
+    /// that an owner needs to bother).
     pub hurdle: f64,
-    /// Share of the remaining potential GPUs that join per review while it pays.
+    /// Share of the group's remaining potential GPUs that decide to join at a review that
+    /// clears the hurdle. Default 0.1 (assumed).
     pub join_share: f64,
-    /// Delay from deciding to join to serving, hours.
+    /// Hours from deciding to join to serving (setup, verification, staking). Default 72
+    /// (assumed).
     pub onboarding_h: f64,
-    /// Consecutive reviews below operating cost before GPUs leave.
+    /// Consecutive reviews with income below operating cost before GPUs leave. Default 4
+    /// (assumed: a month of weekly losses).
     pub exit_after_reviews: u32,
-    /// Share of the group's GPUs that leave per review after that.
+    /// Share of the group's GPUs that leave at each review after that. Default 0.25
+    /// (assumed).
     pub exit_share: f64,
+}
+
+impl Default for SupplyRule {
+    fn default() -> Self {
+        Self {
+            review_h: 168.0,
+            hurdle: 0.15,
+            join_share: 0.1,
+            onboarding_h: 72.0,
+            exit_after_reviews: 4,
+            exit_share: 0.25,
+        }
+    }
 }
 
 /// What one review decides for one group.

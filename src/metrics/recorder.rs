@@ -195,6 +195,13 @@ impl Recorder {
         }
     }
 
+    /// Whether an answer meets both latency objectives (one without a time per output token,
+    /// a single token, meets that one).
+    #[inline]
+    pub fn meets(&self, ttft: SimTime, tpot: Option<SimTime>) -> bool {
+        ttft <= self.slo_ttft && tpot.is_none_or(|t| t <= self.slo_tpot)
+    }
+
     /// A request was answered; `measured` when it was issued after the warm-up.
     #[inline]
     pub fn completed(&mut self, c: Completion, measured: bool) {
@@ -207,14 +214,13 @@ impl Recorder {
         g.completed += 1;
         g.ttft.record(c.ttft);
         g.e2e.record(c.e2e);
-        let ttft_ok = c.ttft <= self.slo_ttft;
-        let tpot_ok = match c.tpot {
-            Some(t) => {
-                g.tpot.record(t);
-                t <= self.slo_tpot
-            }
-            None => true,
-        };
+        if let Some(t) = c.tpot {
+            g.tpot.record(t);
+        }
+        let (ttft_ok, tpot_ok) = (
+            c.ttft <= self.slo_ttft,
+            c.tpot.is_none_or(|t| t <= self.slo_tpot),
+        );
         g.met_ttft += u64::from(ttft_ok);
         g.met_tpot += u64::from(tpot_ok);
         g.met_both += u64::from(ttft_ok && tpot_ok);

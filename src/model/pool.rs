@@ -103,6 +103,8 @@ pub struct PoolState {
     pub left: u32,
     /// Failure clocks of GPUs that left, to be dropped when they ring.
     pub stale_clocks: u32,
+    /// What users pay per busy GPU-hour before the multiplier, USD.
+    pub price: f64,
     /// Multiplier on the group's price now.
     pub price_mult: f64,
     /// Users' fees up to the busy area `fee_mark`, USD.
@@ -140,6 +142,7 @@ impl PoolState {
             joined: 0,
             left: 0,
             stale_clocks: 0,
+            price: 0.0,
             price_mult: 1.0,
             fees_acc: 0.0,
             fee_mark: 0,
@@ -166,15 +169,15 @@ impl PoolState {
         u128::from(self.count) * u128::from(now) - self.departed_area_at(now)
     }
 
-    /// Users' fees up to `now` at the group's price `price` per busy GPU-hour, USD.
-    pub fn fees_at(&self, now: SimTime, price: f64) -> f64 {
+    /// Users' fees up to `now`, USD.
+    pub fn fees_at(&self, now: SimTime) -> f64 {
         let busy = self.busy_area_at(now) - self.fee_mark;
-        self.fees_acc + fast_f64(busy) / 3.6e12 * price * self.price_mult
+        self.fees_acc + fast_f64(busy) / 3.6e12 * self.price * self.price_mult
     }
 
     /// Changes the price multiplier at `now`.
-    pub fn set_price_mult(&mut self, now: SimTime, price: f64, mult: f64) {
-        self.fees_acc = self.fees_at(now, price);
+    pub fn set_price_mult(&mut self, now: SimTime, mult: f64) {
+        self.fees_acc = self.fees_at(now);
         self.fee_mark = self.busy_area_at(now);
         self.price_mult = mult;
     }

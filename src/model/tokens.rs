@@ -120,10 +120,10 @@ impl Tokens {
         // One epoch's GPU-time of one group fits in a u64 (2^64 ns is 584 GPU-years), and
         // u64 -> f64 is one instruction where u128 -> f64 is a library call.
         let hours = |a: u128, b: u128| (a - b) as u64 as f64 / NANOS_PER_HOUR;
-        for ((p, spec), last) in pools.iter().zip(s.pools()).zip(self.last.iter_mut()) {
+        for (p, last) in pools.iter().zip(self.last.iter_mut()) {
             let busy = p.busy_area_at(now);
             let offline = p.offline_area_at(now);
-            let fees = p.fees_at(now, spec.price_usd_per_gpu_hour);
+            let fees = p.fees_at(now);
             x.work.push(hours(busy, last.busy));
             x.online
                 .push(f64::from(p.count) * dt_h - hours(offline, last.offline));

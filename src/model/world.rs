@@ -199,6 +199,7 @@ impl<'s> World<'s> {
                 replicas.extend((0..sv.replicas).map(|_| Replica::new(i as u32)));
                 let mut state = PoolState::new(p.count, sv.tp, first..replicas.len() as u32, cap)
                     .with_members(p.initial);
+                state.price = p.price_usd_per_gpu_hour;
                 // A pool expected to see fewer than one failure in a million runs needs no
                 // failure events.
                 state.can_fail = f64::from(p.count) * to_secs(s.horizon()) / p.mtbf_s > 1e-6;
@@ -924,7 +925,7 @@ impl<'s> World<'s> {
         if now >= self.s.warmup() {
             self.rec.window_tokens += u64::from(r.output_tokens);
         }
-        let met = ttft <= self.s.slo_ttft() && tpot.is_none_or(|t| t <= self.s.slo_tpot());
+        let met = self.rec.meets(ttft, tpot);
         let p = &mut self.pools[r.pool as usize];
         p.slo_misses += u64::from(!met);
         p.served += u64::from(measured);
@@ -950,7 +951,6 @@ impl<'s> World<'s> {
         let mut gpus = 0u64;
         let pricing = self.s.pricing();
         for (i, p) in self.pools.iter_mut().enumerate() {
-            let spec = &self.s.pools()[i];
             let a = p.areas_at(now);
             let a0 = self.epoch_areas[i];
             self.epoch_areas[i] = a;
@@ -958,7 +958,7 @@ impl<'s> World<'s> {
             let departed = p.departed_area_at(now);
             let (fees0, departed0) = self.epoch_marks[i];
             let m = f64::from(p.count) * dt - (departed - departed0) as f64;
-            let fees = p.fees_at(now, spec.price_usd_per_gpu_hour);
+            let fees = p.fees_at(now);
             self.epoch_marks[i] = (fees, departed);
             busy += b;
             member += m;
@@ -971,7 +971,7 @@ impl<'s> World<'s> {
                 let mult = (u / pricing.target)
                     .powf(pricing.elasticity)
                     .clamp(pricing.min_multiplier, pricing.max_multiplier);
-                p.set_price_mult(now, spec.price_usd_per_gpu_hour, mult);
+                p.set_price_mult(now, mult);
             }
         }
         let token = self.tokens.as_ref().map(|t| t.state());
@@ -1004,12 +1004,7 @@ impl<'s> World<'s> {
         let Some(rule) = self.s.supply() else { return };
         let income: Vec<f64> = match &self.tokens {
             Some(t) => (0..self.pools.len()).map(|i| t.income(i)).collect(),
-            None => self
-                .pools
-                .iter()
-                .zip(self.s.pools())
-                .map(|(p, spec)| p.fees_at(now, spec.price_usd_per_gpu_hour))
-                .collect(),
+            None => self.pools.iter().map(|p| p.fees_at(now)).collect(),
         };
         let joins = self
             .supply
@@ -1125,7 +1120,7 @@ impl Model for World<'_> {
             }
             Event::WarmupEnd => {
                 for (i, p) in self.pools.iter().enumerate() {
-                    self.warm_fees[i] = p.fees_at(now, self.s.pools()[i].price_usd_per_gpu_hour);
+                    self.warm_fees[i] = p.fees_at(now);
                     self.warm_areas[i] = p.areas_at(now);
                     self.warm_offline[i] = (p.offline_area_at(now), p.departed_area_at(now));
                 }

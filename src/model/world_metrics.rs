@@ -80,7 +80,7 @@ pub(super) fn collect(w: &World<'_>, horizon: SimTime) -> Metrics {
         let a = st.areas_at(horizon);
         let b = (a.busy - warm.busy) as f64;
         let serving = (a.serving - warm.serving) as f64;
-        let pool_revenue = st.fees_at(horizon, p.price_usd_per_gpu_hour) - w.warm_fees()[i];
+        let pool_revenue = st.fees_at(horizon) - w.warm_fees()[i];
         // Providers pay for their GPUs while they are in the network.
         let departed = (st.departed_area_at(horizon) - warm_offline.1) as f64;
         let member_ns = f64::from(p.count) * window_ns - departed;
@@ -195,7 +195,7 @@ fn returns(w: &World<'_>, horizon: SimTime, costs: &[f64], m: &mut Metrics) {
     let pools = s.pools().iter().zip(w.pool_states()).zip(w.warm_areas());
     for (i, (((p, st), warm), warm_offline)) in pools.zip(w.warm_offline()).enumerate() {
         let cost = costs[i];
-        let fees = st.fees_at(horizon, p.price_usd_per_gpu_hour) - w.warm_fees()[i];
+        let fees = st.fees_at(horizon) - w.warm_fees()[i];
         let income = match w.tokens() {
             Some(t) => {
                 let (rewards, received) = t.window_income(i);

@@ -14,11 +14,11 @@ use crate::dist::DistSpec;
 use crate::economics::emission::Emission;
 use crate::economics::ledger::Payment;
 use crate::economics::price::PricePathSpec;
-use crate::economics::provider::ProviderKind;
+use crate::economics::provider::{ProviderKind, SupplyRule};
 
 mod economy;
 pub use economy::{
-    PricingPolicy, RawChain, RawCosts, RawLockup, RawPricing, RawSettlement, RawStaking, RawSupply,
+    PricingPolicy, RawChain, RawCosts, RawLockup, RawPricing, RawSettlement, RawStaking,
     RawVerification,
 };
 
@@ -67,7 +67,7 @@ pub struct RawScenario {
     /// Providers joining and leaving on their returns (absent: every group keeps its
     /// `count` GPUs, less failures that are departures).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub supply: Option<RawSupply>,
+    pub supply: Option<SupplyRule>,
 }
 
 /// The network's token: its emission, its market price, and how providers are paid.

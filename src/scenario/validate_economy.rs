@@ -163,14 +163,7 @@ pub(super) fn supply(raw: &RawScenario, issues: &mut Issues) -> Option<SupplyRul
         );
         return None;
     }
-    ok.then_some(SupplyRule {
-        review_h: s.review_h,
-        hurdle: s.hurdle,
-        join_share: s.join_share,
-        onboarding_h: s.onboarding_h,
-        exit_after_reviews: s.exit_after_reviews,
-        exit_share: s.exit_share,
-    })
+    ok.then_some(*s)
 }
 
 /// Checks the pricing section.
