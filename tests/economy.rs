@@ -266,10 +266,12 @@ fn utilisation_pricing_lowers_prices_on_an_idle_network() {
 
 #[test]
 fn verification_runs_double_the_work_and_the_bill_but_not_the_answers() {
+    // (Payments are counted where they are settled.)
     let token = "token:
   emission: {schedule: {constant: {per_epoch: 0}}, epoch_h: 1, initial_supply: 0}
   price: {constant: {usd: 1}}
   work_share: 1
+  settlement: {chain: {solana: {sol_usd: 150}}}
 ";
     let once = two_prices("", token);
     let twice = two_prices("", &format!("{token}  verification: {{redundancy: 2}}\n"));

@@ -284,33 +284,44 @@ impl Ledger {
             }
             _ => 0.0,
         };
-        for (i, &fee) in e.fees_usd.iter().enumerate() {
-            self.users_paid_usd += fee;
+        // Sums in locals (the per-group vector could alias the totals for the compiler), and
+        // one purchase to burn per epoch.
+        let (mut paid, mut treasury, mut received, mut to_burn, mut chain_fees) =
+            (0.0, 0.0, 0.0, 0.0, 0.0);
+        for (i, (&fee, provider)) in e.fees_usd.iter().zip(&mut self.provider_usd).enumerate() {
+            paid += fee;
             let chain = if chain_total > 0.0 {
                 chain_total * e.payments.get(i).copied().unwrap_or(0) as f64 / payments as f64
             } else {
                 0.0
             };
-            self.chain_fees_usd += chain;
+            chain_fees += chain;
             let take = fee * d.take_rate;
             let net = fee - take - chain;
-            match d.payment {
+            let to_provider = match d.payment {
                 Payment::Direct => {
-                    self.treasury_usd += take;
-                    self.pay_provider(i, net);
+                    treasury += take;
+                    net
                 }
                 Payment::BurnAndMint => {
-                    self.treasury_usd += take;
-                    self.burn(net.max(0.0), market);
+                    treasury += take;
+                    to_burn += net.max(0.0);
                     // Chain fees beyond the fee come out of the providers' pockets.
-                    self.pay_provider(i, net.min(0.0));
+                    net.min(0.0)
                 }
                 Payment::BuybackAndBurn => {
-                    self.pay_provider(i, net);
-                    self.burn(take, market);
+                    to_burn += take;
+                    net
                 }
-            }
+            };
+            *provider += to_provider;
+            received += to_provider;
         }
+        self.users_paid_usd += paid;
+        self.treasury_usd += treasury;
+        self.provider_usd_total += received;
+        self.chain_fees_usd += chain_fees;
+        self.burn(to_burn, market);
 
         // 4. Providers sell.
         if let Market::Pool(a) = market {
@@ -412,11 +423,6 @@ impl Ledger {
         };
         self.circulating += minted - locked;
         minted
-    }
-
-    fn pay_provider(&mut self, group: usize, usd: f64) {
-        self.provider_usd[group] += usd;
-        self.provider_usd_total += usd;
     }
 
     /// Slashes, unbonds and buys stakes so that each group stakes `per_gpu` per member.

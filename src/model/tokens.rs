@@ -20,12 +20,22 @@ use super::pool::PoolState;
 
 const NANOS_PER_HOUR: f64 = 3.6e12;
 
-/// What a group had done by the end of the last epoch.
+/// What a group had done by the end of the last epoch (48 bytes: read and written for every
+/// group every epoch).
 #[derive(Clone, Copy, Debug, Default)]
 struct Mark {
     busy: u128,
     offline: u128,
+    /// Users' fees so far.
     fees: f64,
+    /// The pool's price changes so far: unchanged, the epoch's fees are its busy hours at
+    /// the price.
+    price_changes: u32,
+}
+
+/// Counts at the end of the last epoch, kept only when staking or settlement uses them.
+#[derive(Clone, Copy, Debug, Default)]
+struct Counts {
     payments: u64,
     misses: u64,
     failures: u64,
@@ -67,6 +77,7 @@ pub struct Tokens {
     rng: StreamRng,
     epoch: u64,
     last: Vec<Mark>,
+    last_counts: Vec<Counts>,
     last_time: SimTime,
     /// Largest conservation error seen (tokens, USD), relative.
     worst: (f64, f64),
@@ -98,6 +109,7 @@ impl Tokens {
             rng: streams.stream("token_price"),
             epoch: 0,
             last: vec![Mark::default(); n],
+            last_counts: vec![Counts::default(); n],
             last_time: 0,
             worst: (0.0, 0.0),
             warm: vec![(0.0, 0.0, 0.0); n],
@@ -110,8 +122,9 @@ impl Tokens {
         let Some(t) = s.token() else { return };
         let dt_h = (now - self.last_time) as f64 / NANOS_PER_HOUR;
         let x = &mut self.scratch;
+        let n = pools.len();
         for v in [&mut x.fees, &mut x.work, &mut x.online] {
-            v.clear();
+            v.resize(n, 0.0);
         }
         x.members.clear();
         x.failures.clear();
@@ -120,26 +133,46 @@ impl Tokens {
         // One epoch's GPU-time of one group fits in a u64 (2^64 ns is 584 GPU-years), and
         // u64 -> f64 is one instruction where u128 -> f64 is a library call.
         let hours = |a: u128, b: u128| (a - b) as u64 as f64 / NANOS_PER_HOUR;
-        for (p, last) in pools.iter().zip(self.last.iter_mut()) {
+        // Only what the design uses is gathered: a pass over every group is memory-bound.
+        let (stakes, settles) = (t.design.staking.is_some(), t.design.settlement.is_some());
+        let out = x
+            .work
+            .iter_mut()
+            .zip(x.online.iter_mut().zip(x.fees.iter_mut()));
+        for ((p, last), (work, (online, fee))) in pools.iter().zip(self.last.iter_mut()).zip(out) {
             let busy = p.busy_area_at(now);
             let offline = p.offline_area_at(now);
-            let fees = p.fees_at(now);
-            x.work.push(hours(busy, last.busy));
-            x.online
-                .push(f64::from(p.count) * dt_h - hours(offline, last.offline));
-            x.fees.push(fees - last.fees);
-            x.members.push(p.members());
-            x.failures.push((p.failures - last.failures) as u32);
-            x.misses.push(p.slo_misses - last.misses);
-            x.payments.push(p.payments - last.payments);
+            *work = hours(busy, last.busy);
+            *fee = if p.price_changes == last.price_changes {
+                // The price did not change during the epoch.
+                *work * p.price * p.price_mult
+            } else {
+                p.fees_at(now) - last.fees
+            };
+            *online = f64::from(p.count) * dt_h - hours(offline, last.offline);
             *last = Mark {
                 busy,
                 offline,
-                fees,
-                payments: p.payments,
-                misses: p.slo_misses,
-                failures: p.failures,
+                fees: last.fees + *fee,
+                price_changes: p.price_changes,
             };
+        }
+        if stakes || settles {
+            for (p, last) in pools.iter().zip(self.last_counts.iter_mut()) {
+                if stakes {
+                    x.members.push(p.members());
+                    x.failures.push((p.failures - last.failures) as u32);
+                    x.misses.push(p.slo_misses - last.misses);
+                }
+                if settles {
+                    x.payments.push(p.payments - last.payments);
+                }
+                *last = Counts {
+                    payments: p.payments,
+                    misses: p.slo_misses,
+                    failures: p.failures,
+                };
+            }
         }
         let price = self.price.advance(&mut self.rng, dt_h);
         let speculation = match t.pool() {
@@ -236,8 +269,10 @@ impl Tokens {
         put("token.treasury_usd.total", l.treasury_usd);
         put("token.burn_usd.total", l.burn_usd);
         put("token.chain_fees_usd.total", l.chain_fees_usd);
-        put("token.payments.count", l.payments as f64);
-        put("token.transactions.count", l.transactions as f64);
+        if t.design.settlement.is_some() {
+            put("token.payments.count", l.payments as f64);
+            put("token.transactions.count", l.transactions as f64);
+        }
         put("token.provider_sales_usd.total", l.provider_sales_usd);
         put("token.stake_usd.total", l.stake_usd.iter().sum());
         put("token.stake_shortfall.total", l.stake_shortfall);
