@@ -29,6 +29,50 @@ pub enum Command {
     /// What verifying a computation on Ethereum by re-executing it costs: gas, USD and days
     /// of full blocks, for a matrix product, at several gas prices and gas per multiply-add.
     Onchain(OnchainArgs),
+    /// Measure what a device achieves (memory bandwidth, decode, matrix product), check every
+    /// kernel against a reference first, and write a calibration profile with its
+    /// provenance; or write a class's datasheet profile.
+    Calibrate(CalibrateArgs),
+}
+
+/// Where a calibration profile comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    /// Microbenchmarks on this machine's CPU cores.
+    Cpu,
+    /// The CUDA kernels in kernels/ on GPU 0 (needs a build with `--features cuda`).
+    Cuda,
+    /// The datasheet peaks of `--class`, no measurement.
+    Datasheet,
+}
+
+/// Sizes measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum GridSize {
+    /// Seconds: a few sizes, few repetitions (CI).
+    Small,
+    /// The full grid.
+    Full,
+}
+
+/// Arguments of `depinsim calibrate`.
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// What measures.
+    #[arg(long, value_enum)]
+    pub backend: Backend,
+    /// The GPU class (for `datasheet`).
+    #[arg(long)]
+    pub class: Option<String>,
+    /// Profile file to write (default: output/calibration/<class>-<backend>.yaml).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Sizes to measure.
+    #[arg(long, value_enum, default_value_t = GridSize::Full)]
+    pub grid: GridSize,
+    /// Replace the profile file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Arguments of `depinsim onchain`: the computation and the chain's prices.

@@ -6,13 +6,15 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use depinsim::cli::{Cli, Command, RunArgs, ValidateArgs};
+use depinsim::calibration::{Profile, cpu};
+use depinsim::cli::{Backend, CalibrateArgs, Cli, Command, GridSize, RunArgs, ValidateArgs};
 use depinsim::economics::onchain::{EvmVerification, matmul};
 use depinsim::experiment::{run_all, threads_for};
 use depinsim::export::json::{RunInfo, ServingPlan, Summary};
 use depinsim::export::outdir::{OutDirError, Staging};
 use depinsim::export::parquet;
 use depinsim::metrics::{MetricSummary, aggregate};
+use depinsim::model::gpu::{class_ids, find_class};
 use depinsim::scenario::overrides::{Override, parse_override};
 use depinsim::scenario::{LoadError, Scenario, load_file, schema_json};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -65,6 +67,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             out!("{}", schema_json());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Calibrate(a) => calibrate(a),
         Command::Onchain(a) => {
             let v = EvmVerification {
                 multiply_adds: matmul(a.m, a.k, a.n),
@@ -83,6 +86,91 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `depinsim calibrate`: measure (or look up), check, write the profile, print a table.
+fn calibrate(a: CalibrateArgs) -> Result<ExitCode> {
+    let profile = match a.backend {
+        Backend::Datasheet => {
+            let Some(id) = a.class.as_deref() else {
+                return Err(Usage(format!(
+                    "--backend datasheet needs --class (one of: {})",
+                    class_ids()
+                ))
+                .into());
+            };
+            let Some(class) = find_class(id) else {
+                return Err(Usage(format!(
+                    "--class: unknown GPU class `{id}` (use one of: {})",
+                    class_ids()
+                ))
+                .into());
+            };
+            Profile::datasheet(class)
+        }
+        Backend::Cpu => {
+            let grid = match a.grid {
+                GridSize::Small => cpu::Grid::small(),
+                GridSize::Full => cpu::Grid::full(),
+            };
+            cpu::calibrate(&grid, 1).context("a CPU kernel failed its correctness check")?
+        }
+        Backend::Cuda => return Err(Usage(cuda_unavailable()).into()),
+    };
+    let backend = format!("{:?}", a.backend).to_lowercase();
+    let path = a.out.unwrap_or_else(|| {
+        PathBuf::from("output/calibration").join(format!("{}-{backend}.yaml", profile.class))
+    });
+    if path.exists() && !a.force {
+        return Err(Usage(format!(
+            "{} exists; give another --out, or --force to replace it",
+            path.display()
+        ))
+        .into());
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    // Written beside the target, then renamed: never half a profile.
+    let tmp = path.with_extension("yaml.partial");
+    std::fs::write(&tmp, profile.to_yaml())
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+    out!("{}", profile_table(&profile));
+    out!("wrote {}", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Why `--backend cuda` cannot run in this build.
+fn cuda_unavailable() -> String {
+    "--backend cuda: this depinsim was built without the `cuda` feature; build it with \
+     `cargo build --release --features cuda` (no CUDA toolkit needed to build) and run it on a \
+     machine with an NVIDIA driver, or use --backend cpu"
+        .into()
+}
+
+/// A short table of a profile: each point's median, spread and share of the peak.
+fn profile_table(p: &Profile) -> String {
+    let mut s = format!(
+        "{} ({:?}): {}\n{:<8} {:>14} {:>16} {:>8} {:>8}\n",
+        p.class, p.source, p.provenance.device, "kernel", "size", "median", "spread", "of peak"
+    );
+    for (name, curve, unit, peak) in [
+        ("copy", &p.copy, "GB/s", p.peaks.bytes_per_s),
+        ("decode", &p.decode, "GB/s", p.peaks.bytes_per_s),
+        ("matmul", &p.matmul, "GFLOP/s", p.peaks.flops),
+    ] {
+        for q in &curve.0 {
+            s += &format!(
+                "{name:<8} {:>14} {:>10.1} {unit:<7}{:>7.1}% {:>7.1}%\n",
+                q.x,
+                q.median / 1e9,
+                100.0 * q.spread,
+                100.0 * q.median / peak
+            );
+        }
+    }
+    s.trim_end().to_string()
 }
 
 fn overrides(set: &[String]) -> Result<Vec<Override>> {

@@ -28,6 +28,7 @@
 #![warn(missing_docs)]
 
 pub mod analytic;
+pub mod calibration;
 pub mod cli;
 pub mod dist;
 pub mod economics;

@@ -680,3 +680,57 @@ fn onchain_prices_one_gpt_matrix_product_on_ethereum() {
         .code(2)
         .stderr(predicate::str::contains("--eth-usd"));
 }
+
+#[test]
+fn calibrate_cpu_writes_a_checked_profile_and_never_overwrites() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("cpu.yaml");
+    depinsim()
+        .args(["calibrate", "--backend", "cpu", "--grid", "small", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("matmul").and(predicate::str::contains("of peak")));
+    let p = depinsim::calibration::Profile::load(&out).expect("a valid profile");
+    assert_eq!(p.source, depinsim::calibration::Source::Measured);
+    assert!(p.provenance.date.is_some() && !p.provenance.device.is_empty());
+    assert!(!p.copy.0.is_empty() && !p.decode.0.is_empty() && !p.matmul.0.is_empty());
+    // A second run refuses to replace it, and leaves it as it was.
+    let before = fs::read(&out).expect("read");
+    depinsim()
+        .args(["calibrate", "--backend", "cpu", "--grid", "small", "--out"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--force"));
+    assert_eq!(fs::read(&out).expect("read"), before);
+}
+
+#[test]
+fn calibrate_refuses_what_it_cannot_do_with_exit_2() {
+    // This build has no `cuda` feature: it says how to get one, and panics nowhere.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("gpu.yaml");
+    let cuda = depinsim()
+        .args(["calibrate", "--backend", "cuda", "--out"])
+        .arg(&out)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&cuda.get_output().stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains("--features cuda") || stderr.contains("no NVIDIA driver"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+    depinsim()
+        .args(["calibrate", "--backend", "datasheet", "--class", "h100"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown GPU class `h100`"));
+    depinsim()
+        .args(["calibrate", "--backend", "datasheet"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("needs --class"));
+}

@@ -1,0 +1,452 @@
+//! Calibration: what a GPU (or CPU) actually achieves, measured by microbenchmarks, with
+//! where the numbers came from.
+//!
+//! A [`Profile`] records, for one device class, the achieved memory bandwidth (a streaming
+//! copy), the achieved decode bandwidth by batch (a matrix-vector product over 16-bit
+//! weights: the memory-bound inner loop of LLM decode) and the achieved matrix-product
+//! throughput by size, each point a median with its spread, against the datasheet peaks.
+//! Its `source` says whether it was `measured` (on the device, with driver, date and kernel
+//! hashes), `derived` (efficiencies measured on another device of the family, applied to
+//! this one's peaks) or `datasheet` (peaks only: an upper bound, not a measurement).
+//!
+//! Curves are read by [`Curve::at`]: linear interpolation in log size between grid points,
+//! exact at them, monotone between them, and clamped (and said to be) outside the grid.
+
+pub mod cpu;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::model::gpu::{GPU_CLASSES, GpuClass, find_class};
+
+/// Where a profile's numbers come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// Measured on the device by the calibration kernels.
+    Measured,
+    /// Efficiencies measured on another device of the family, applied to these peaks.
+    Derived,
+    /// The vendor's datasheet peaks: an upper bound nothing reaches.
+    Datasheet,
+}
+
+/// Who measured what, where and when.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    /// The device as its driver names it (or the datasheet's product name).
+    pub device: String,
+    /// Driver version (measured profiles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<String>,
+    /// CUDA version (measured GPU profiles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cuda: Option<String>,
+    /// Date of the measurement, ISO 8601 (measured profiles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// The document the peaks come from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub citation: Option<String>,
+    /// The profile whose efficiencies a derived profile applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derived_from: Option<String>,
+    /// SHA-256 of each kernel source that measured, by file name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub kernels: BTreeMap<String, String>,
+}
+
+/// Datasheet peaks of the device.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Peaks {
+    /// Dense 16-bit matrix throughput, FLOP/s.
+    pub flops: f64,
+    /// Memory bandwidth, bytes/s.
+    pub bytes_per_s: f64,
+}
+
+/// One measured point: at size `x`, the median rate and its spread.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Point {
+    /// Size: bytes moved, batch, or matrix dimension.
+    pub x: f64,
+    /// Median achieved rate (bytes/s or FLOP/s).
+    pub median: f64,
+    /// Spread of the repetitions: (max - min) / median.
+    pub spread: f64,
+    /// Repetitions timed.
+    pub reps: u32,
+}
+
+/// A rate as a function of size, from measured points sorted by size.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Curve(pub Vec<Point>);
+
+/// A curve's value at a size, and whether the size lay outside the grid.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Reading {
+    /// The rate.
+    pub value: f64,
+    /// The size was below the first point or above the last: the nearest end's value.
+    pub clamped: bool,
+}
+
+impl Curve {
+    /// The rate at size `x`: linear in log size between the two grid points around it,
+    /// exact at a grid point; outside the grid the nearest end's rate, `clamped`. None for
+    /// an empty curve.
+    pub fn at(&self, x: f64) -> Option<Reading> {
+        let p = &self.0;
+        let (first, last) = (p.first()?, p.last()?);
+        if x <= first.x {
+            return Some(Reading {
+                value: first.median,
+                clamped: x < first.x,
+            });
+        }
+        if x >= last.x {
+            return Some(Reading {
+                value: last.median,
+                clamped: x > last.x,
+            });
+        }
+        // 1 <= i < len: the first point strictly above x.
+        let i = p.partition_point(|q| q.x <= x);
+        let (a, b) = (p[i - 1], p[i]);
+        let w = (x.ln() - a.x.ln()) / (b.x.ln() - a.x.ln());
+        Some(Reading {
+            value: a.median + w * (b.median - a.median),
+            clamped: false,
+        })
+    }
+
+    /// Problems with the points (named by `what`): sizes positive and strictly increasing,
+    /// rates positive and finite, spreads not negative.
+    fn check(&self, what: &str, out: &mut Vec<String>) {
+        for (i, q) in self.0.iter().enumerate() {
+            if !(q.x.is_finite() && q.x > 0.0) {
+                out.push(format!(
+                    "{what}[{i}].x must be a positive size, got {}",
+                    q.x
+                ));
+            }
+            if !(q.median.is_finite() && q.median > 0.0) {
+                out.push(format!(
+                    "{what}[{i}].median must be a positive rate, got {}",
+                    q.median
+                ));
+            }
+            if !(q.spread.is_finite() && q.spread >= 0.0) {
+                out.push(format!(
+                    "{what}[{i}].spread must be 0 or more, got {}",
+                    q.spread
+                ));
+            }
+            if i > 0 && q.x <= self.0[i - 1].x {
+                out.push(format!("{what}[{i}].x must be above the previous point's"));
+            }
+        }
+    }
+}
+
+/// What one device class achieves.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// The device class: a GPU class of the datasheet table (`h100_sxm`, ...) or `cpu`.
+    pub class: String,
+    /// Where the numbers come from.
+    pub source: Source,
+    /// Who measured what, where and when.
+    pub provenance: Provenance,
+    /// Datasheet peaks (for a CPU: the measured maxima).
+    pub peaks: Peaks,
+    /// Streaming copy: achieved bytes/s (read + written) by bytes copied.
+    #[serde(default)]
+    pub copy: Curve,
+    /// Decode: achieved bytes/s of weights read by batch (matrix-vector product over 16-bit
+    /// weights, `batch` vectors at once).
+    #[serde(default)]
+    pub decode: Curve,
+    /// Matrix product: achieved FLOP/s by dimension n of an n x n x n product.
+    #[serde(default)]
+    pub matmul: Curve,
+}
+
+/// A problem with a profile file.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file does not parse as a profile (a missing field, a wrong type).
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What serde said, with the line.
+        message: String,
+    },
+    /// Values out of range or an unknown class.
+    #[error("{path}: {}", .problems.join("; "))]
+    Invalid {
+        /// The file.
+        path: String,
+        /// Every problem found.
+        problems: Vec<String>,
+    },
+}
+
+impl Profile {
+    /// The datasheet profile of `class`: its peaks, and one point per curve at the peak
+    /// (no measurement; read as an upper bound).
+    pub fn datasheet(class: &GpuClass) -> Self {
+        let flops = class.bf16_tflops * 1e12;
+        let bytes = class.mem_bandwidth_tbs * 1e12;
+        let one = |x: f64, median: f64| {
+            Curve(vec![Point {
+                x,
+                median,
+                spread: 0.0,
+                reps: 0,
+            }])
+        };
+        Self {
+            class: class.id.to_string(),
+            source: Source::Datasheet,
+            provenance: Provenance {
+                device: class.name.to_string(),
+                citation: Some(class.source.trim_start_matches("datasheet: ").to_string()),
+                ..Provenance::default()
+            },
+            peaks: Peaks {
+                flops,
+                bytes_per_s: bytes,
+            },
+            copy: one(1e9, bytes),
+            decode: one(1.0, bytes),
+            matmul: one(8192.0, flops),
+        }
+    }
+
+    /// Achieved / peak of the matrix product at dimension `n` (None without points).
+    pub fn compute_efficiency(&self, n: f64) -> Option<f64> {
+        Some(self.matmul.at(n)?.value / self.peaks.flops)
+    }
+
+    /// Achieved / peak of decode at `batch` (None without points).
+    pub fn decode_efficiency(&self, batch: f64) -> Option<f64> {
+        Some(self.decode.at(batch)?.value / self.peaks.bytes_per_s)
+    }
+
+    /// Every problem: an unknown class, peaks not positive, curves out of order or with
+    /// rates not positive, a measured profile without device, date or points.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.class != "cpu" && find_class(&self.class).is_none() {
+            out.push(format!(
+                "class `{}` is not a GPU class (use cpu or one of: {})",
+                self.class,
+                GPU_CLASSES
+                    .iter()
+                    .map(|c| c.id)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        for (name, v) in [
+            ("peaks.flops", self.peaks.flops),
+            ("peaks.bytes_per_s", self.peaks.bytes_per_s),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                out.push(format!("{name} must be a positive rate, got {v}"));
+            }
+        }
+        self.copy.check("copy", &mut out);
+        self.decode.check("decode", &mut out);
+        self.matmul.check("matmul", &mut out);
+        if self.source == Source::Measured {
+            if self.provenance.device.is_empty() || self.provenance.date.is_none() {
+                out.push("a measured profile needs provenance.device and provenance.date".into());
+            }
+            if self.copy.0.is_empty() && self.matmul.0.is_empty() {
+                out.push("a measured profile needs measured points".into());
+            }
+        }
+        if self.source == Source::Derived && self.provenance.derived_from.is_none() {
+            out.push("a derived profile needs provenance.derived_from".into());
+        }
+        out
+    }
+
+    /// Parses and checks a profile from YAML text; `path` names it in errors.
+    ///
+    /// # Errors
+    /// A parse error with its line, or every problem of [`Profile::problems`].
+    pub fn from_yaml(text: &str, path: &str) -> Result<Self, ProfileError> {
+        let p: Self = serde_saphyr::from_str(text).map_err(|e| ProfileError::Parse {
+            path: path.to_string(),
+            message: e.to_string(),
+        })?;
+        let problems = p.problems();
+        if problems.is_empty() {
+            Ok(p)
+        } else {
+            Err(ProfileError::Invalid {
+                path: path.to_string(),
+                problems,
+            })
+        }
+    }
+
+    /// Reads and checks a profile file.
+    ///
+    /// # Errors
+    /// As [`Profile::from_yaml`], or the file cannot be read.
+    pub fn load(path: &Path) -> Result<Self, ProfileError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
+            path: name.clone(),
+            source,
+        })?;
+        Self::from_yaml(&text, &name)
+    }
+
+    /// The profile as YAML, with a header comment saying what it is.
+    pub fn to_yaml(&self) -> String {
+        let head = match self.source {
+            Source::Measured => "# Measured by `depinsim calibrate`; see provenance.\n",
+            Source::Derived => {
+                "# Derived: another device's measured efficiencies on these peaks.\n"
+            }
+            Source::Datasheet => "# Datasheet peaks only: an upper bound, not a measurement.\n",
+        };
+        let body = serde_saphyr::to_string(self).unwrap_or_default();
+        format!("{head}{body}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn curve(points: &[(f64, f64)]) -> Curve {
+        Curve(
+            points
+                .iter()
+                .map(|&(x, median)| Point {
+                    x,
+                    median,
+                    spread: 0.01,
+                    reps: 10,
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn interpolation_is_exact_at_grid_points_monotone_between_and_clamped_outside() {
+        let c = curve(&[(1.0, 100.0), (4.0, 300.0), (16.0, 350.0)]);
+        for (x, v) in [(1.0, 100.0), (4.0, 300.0), (16.0, 350.0)] {
+            assert_eq!(
+                c.at(x),
+                Some(Reading {
+                    value: v,
+                    clamped: false
+                })
+            );
+        }
+        // Halfway in log size between 1 and 4 is 2.
+        assert!((c.at(2.0).unwrap().value - 200.0).abs() < 1e-12);
+        let mut last = 0.0;
+        for k in 0..=200 {
+            let x = 1.0 + 15.0 * f64::from(k) / 200.0;
+            let r = c.at(x).unwrap();
+            assert!(r.value >= last && !r.clamped, "{x}");
+            last = r.value;
+        }
+        assert_eq!(
+            c.at(0.5),
+            Some(Reading {
+                value: 100.0,
+                clamped: true
+            })
+        );
+        assert_eq!(
+            c.at(64.0),
+            Some(Reading {
+                value: 350.0,
+                clamped: true
+            })
+        );
+        assert_eq!(Curve::default().at(1.0), None);
+    }
+
+    #[test]
+    fn datasheet_profiles_round_trip_and_carry_their_citation() {
+        for class in GPU_CLASSES {
+            let p = Profile::datasheet(class);
+            assert!(p.problems().is_empty(), "{}: {:?}", class.id, p.problems());
+            let back = Profile::from_yaml(&p.to_yaml(), "x").expect("round trip");
+            assert_eq!(back, p);
+            assert!(
+                p.provenance
+                    .citation
+                    .as_deref()
+                    .is_some_and(|c| !c.is_empty())
+            );
+            assert_eq!(p.compute_efficiency(8192.0), Some(1.0));
+        }
+    }
+
+    #[test]
+    fn committed_datasheet_profiles_match_the_table() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("kernels/profiles/datasheet");
+        for class in GPU_CLASSES {
+            let p = Profile::load(&dir.join(format!("{}.yaml", class.id)))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(p, Profile::datasheet(class), "{}", class.id);
+        }
+    }
+
+    #[test]
+    fn bad_profiles_are_refused_with_every_problem() {
+        let mut p = Profile::datasheet(find_class("h100_sxm").unwrap());
+        p.class = "h100".into();
+        p.peaks.flops = -1.0;
+        p.decode = curve(&[(4.0, 1.0), (2.0, -3.0)]);
+        p.source = Source::Measured;
+        let e = Profile::from_yaml(&p.to_yaml(), "bad.yaml")
+            .unwrap_err()
+            .to_string();
+        for want in [
+            "bad.yaml",
+            "class `h100` is not a GPU class",
+            "peaks.flops must be a positive rate",
+            "decode[1].median must be a positive rate",
+            "decode[1].x must be above",
+            "needs provenance.device and provenance.date",
+        ] {
+            assert!(e.contains(want), "`{want}` in {e}");
+        }
+        let missing = Profile::from_yaml("class: h100_sxm\nsource: measured\n", "m.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            missing.contains("m.yaml") && missing.contains("provenance"),
+            "{missing}"
+        );
+    }
+}
