@@ -64,7 +64,7 @@ pub struct CalibrateArgs {
     /// The GPU class (for `datasheet`).
     #[arg(long)]
     pub class: Option<String>,
-    /// Profile file to write (default: output/calibration/<class>-<backend>.yaml).
+    /// Profile file to write (default: `output/calibration/<class>-<backend>.yaml`).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Sizes to measure.
