@@ -13,6 +13,8 @@
 //! exact at them, monotone between them, and clamped (and said to be) outside the grid.
 
 pub mod cpu;
+#[cfg(feature = "cuda")]
+pub mod cuda;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -99,6 +101,11 @@ pub struct Reading {
 }
 
 impl Curve {
+    /// Whether the curve has no point.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// The rate at size `x`: linear in log size between the two grid points around it,
     /// exact at a grid point; outside the grid the nearest end's rate, `clamped`. None for
     /// an empty curve.
@@ -178,6 +185,19 @@ pub struct Profile {
     /// Matrix product: achieved FLOP/s by dimension n of an n x n x n product.
     #[serde(default)]
     pub matmul: Curve,
+    /// The vendor library's matrix product (cuBLAS), FLOP/s by n: the reference for what is
+    /// achievable.
+    #[serde(default, skip_serializing_if = "Curve::is_empty")]
+    pub matmul_library: Curve,
+    /// Attention over a KV cache: bytes/s of keys and values read, by cached positions.
+    #[serde(default, skip_serializing_if = "Curve::is_empty")]
+    pub attention: Curve,
+    /// Host-to-device copies (weight loading), bytes/s by bytes.
+    #[serde(default, skip_serializing_if = "Curve::is_empty")]
+    pub host_to_device: Curve,
+    /// Device-to-host copies (checkpoints), bytes/s by bytes.
+    #[serde(default, skip_serializing_if = "Curve::is_empty")]
+    pub device_to_host: Curve,
 }
 
 /// A problem with a profile file.
@@ -238,6 +258,27 @@ impl Profile {
             copy: one(1e9, bytes),
             decode: one(1.0, bytes),
             matmul: one(8192.0, flops),
+            ..Self::empty()
+        }
+    }
+
+    /// A profile with no point, to fill in.
+    pub(crate) fn empty() -> Self {
+        Self {
+            class: String::new(),
+            source: Source::Datasheet,
+            provenance: Provenance::default(),
+            peaks: Peaks {
+                flops: 0.0,
+                bytes_per_s: 0.0,
+            },
+            copy: Curve::default(),
+            decode: Curve::default(),
+            matmul: Curve::default(),
+            matmul_library: Curve::default(),
+            attention: Curve::default(),
+            host_to_device: Curve::default(),
+            device_to_host: Curve::default(),
         }
     }
 
@@ -274,9 +315,17 @@ impl Profile {
                 out.push(format!("{name} must be a positive rate, got {v}"));
             }
         }
-        self.copy.check("copy", &mut out);
-        self.decode.check("decode", &mut out);
-        self.matmul.check("matmul", &mut out);
+        for (name, c) in [
+            ("copy", &self.copy),
+            ("decode", &self.decode),
+            ("matmul", &self.matmul),
+            ("matmul_library", &self.matmul_library),
+            ("attention", &self.attention),
+            ("host_to_device", &self.host_to_device),
+            ("device_to_host", &self.device_to_host),
+        ] {
+            c.check(name, &mut out);
+        }
         if self.source == Source::Measured {
             if self.provenance.device.is_empty() || self.provenance.date.is_none() {
                 out.push("a measured profile needs provenance.device and provenance.date".into());

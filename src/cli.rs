@@ -73,6 +73,9 @@ pub struct CalibrateArgs {
     /// Replace the profile file if it exists.
     #[arg(long)]
     pub force: bool,
+    /// Directory of the CUDA kernel sources (for `cuda`).
+    #[arg(long, default_value = "kernels")]
+    pub kernels: PathBuf,
 }
 
 /// Arguments of `depinsim onchain`: the computation and the chain's prices.

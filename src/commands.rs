@@ -115,7 +115,7 @@ fn calibrate(a: CalibrateArgs) -> Result<ExitCode> {
             };
             cpu::calibrate(&grid, 1).context("a CPU kernel failed its correctness check")?
         }
-        Backend::Cuda => return Err(Usage(cuda_unavailable()).into()),
+        Backend::Cuda => cuda_profile(&a)?,
     };
     let backend = format!("{:?}", a.backend).to_lowercase();
     let path = a.out.unwrap_or_else(|| {
@@ -141,12 +141,32 @@ fn calibrate(a: CalibrateArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Why `--backend cuda` cannot run in this build.
-fn cuda_unavailable() -> String {
-    "--backend cuda: this depinsim was built without the `cuda` feature; build it with \
-     `cargo build --release --features cuda` (no CUDA toolkit needed to build) and run it on a \
-     machine with an NVIDIA driver, or use --backend cpu"
-        .into()
+/// `--backend cuda` in a build without the `cuda` feature: say how to get one.
+#[cfg(not(feature = "cuda"))]
+fn cuda_profile(_: &CalibrateArgs) -> Result<Profile> {
+    Err(Usage(
+        "--backend cuda: this depinsim was built without the `cuda` feature; build it with \
+         `cargo build --release --features cuda` (no CUDA toolkit needed to build) and run it \
+         on a machine with an NVIDIA driver, or use --backend cpu"
+            .into(),
+    )
+    .into())
+}
+
+/// `--backend cuda`: no driver or GPU is the user's setup (exit 2); a kernel that fails its
+/// check is a failed run (exit 1).
+#[cfg(feature = "cuda")]
+fn cuda_profile(a: &CalibrateArgs) -> Result<Profile> {
+    use depinsim::calibration::cuda::{self, CudaError};
+    let grid = match a.grid {
+        GridSize::Small => cuda::Grid::small(),
+        GridSize::Full => cuda::Grid::full(),
+    };
+    match cuda::calibrate(&grid, &a.kernels, 1) {
+        Ok(p) => Ok(p),
+        Err(CudaError::Unavailable(why)) => Err(Usage(format!("--backend cuda: {why}")).into()),
+        Err(e) => Err(anyhow::Error::new(e).context("CUDA calibration failed")),
+    }
 }
 
 /// A short table of a profile: each point's median, spread and share of the peak.

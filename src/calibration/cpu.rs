@@ -282,6 +282,7 @@ pub fn calibrate(grid: &Grid, seed: u64) -> Result<Profile, CheckFailed> {
         copy: Curve(copy_pts),
         decode: Curve(decode_pts),
         matmul: Curve(matmul_pts),
+        ..Profile::empty()
     })
 }
 
