@@ -387,9 +387,119 @@ impl Profile {
     }
 }
 
+/// The size of the matrix products of training steps where a profile is read: large GEMMs.
+pub const TRAINING_MATMUL_N: f64 = 8192.0;
+
+/// Batches at which the decode bandwidth is tabulated: 1, 2, 4, ..., 256.
+pub const BATCH_GRID: usize = 9;
+
+/// What one GPU achieves, as the time model uses it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rates {
+    /// FLOP/s of prefill steps (a product the size of the token budget).
+    pub flops: f64,
+    /// FLOP/s of training steps (large products).
+    pub training_flops: f64,
+    /// Bytes/s of decode at batch 1.
+    pub bytes_per_s: f64,
+    /// Time to read a byte at batch 2^i relative to batch 1 (1 everywhere: the bandwidth does
+    /// not depend on the batch).
+    pub memory_scale: [f64; BATCH_GRID],
+    /// Where the rates come from: `datasheet` (peaks x the scenario's efficiency factors),
+    /// or the profile's source.
+    pub kind: &'static str,
+    /// The profile file, or the datasheet's citation.
+    pub origin: String,
+    /// Lookups outside the profile's grid, clamped to its nearest point.
+    pub clamped: Vec<String>,
+}
+
+impl Rates {
+    /// Datasheet peaks of `class` times the efficiency factors.
+    pub fn efficiency(class: &GpuClass, compute: f64, memory: f64) -> Self {
+        let flops = class.bf16_tflops * 1e12 * compute;
+        Self {
+            flops,
+            training_flops: flops,
+            bytes_per_s: class.mem_bandwidth_tbs * 1e12 * memory,
+            memory_scale: [1.0; BATCH_GRID],
+            kind: "datasheet",
+            origin: class.source.to_string(),
+            clamped: Vec::new(),
+        }
+    }
+
+    /// The rates a profile gives: FLOP/s of the vendor library's product (the kernel's when
+    /// the library's was not measured) at `token_budget` and at [`TRAINING_MATMUL_N`], decode
+    /// bandwidth by batch. `origin` names the file.
+    ///
+    /// # Errors
+    /// A profile without matrix-product or decode points.
+    pub fn profile(p: &Profile, token_budget: f64, origin: &str) -> Result<Self, String> {
+        let mm = if p.matmul_library.is_empty() {
+            &p.matmul
+        } else {
+            &p.matmul_library
+        };
+        let mut clamped = Vec::new();
+        let mut read = |c: &Curve, what: &str, x: f64| -> Result<f64, String> {
+            let r = c
+                .at(x)
+                .ok_or_else(|| format!("{origin}: the profile has no {what} points"))?;
+            if r.clamped {
+                clamped.push(format!("{what} at {x}"));
+            }
+            Ok(r.value)
+        };
+        let flops = read(mm, "matmul", token_budget)?;
+        let training_flops = read(mm, "matmul", TRAINING_MATMUL_N)?;
+        let bytes_per_s = read(&p.decode, "decode", 1.0)?;
+        let mut memory_scale = [1.0; BATCH_GRID];
+        for (i, m) in memory_scale.iter_mut().enumerate().skip(1) {
+            *m = bytes_per_s / read(&p.decode, "decode", f64::from(1u32 << i))?;
+        }
+        Ok(Self {
+            flops,
+            training_flops,
+            bytes_per_s,
+            memory_scale,
+            kind: match p.source {
+                Source::Measured => "measured",
+                Source::Derived => "derived",
+                Source::Datasheet => "datasheet profile",
+            },
+            origin: origin.to_string(),
+            clamped,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rates_read_a_profile_at_the_token_budget_and_by_batch() {
+        let mut p = Profile::datasheet(find_class("h100_sxm").unwrap());
+        p.matmul = curve(&[(1024.0, 4e14), (4096.0, 8e14)]);
+        p.decode = curve(&[(1.0, 3e12), (4.0, 2e12), (64.0, 1e12)]);
+        let r = Rates::profile(&p, 2048.0, "p.yaml").expect("rates");
+        // Halfway in log size between 1024 and 4096.
+        assert!((r.flops - 6e14).abs() < 1e3);
+        assert_eq!(r.training_flops, 8e14);
+        assert_eq!(r.bytes_per_s, 3e12);
+        assert_eq!(r.memory_scale[0], 1.0);
+        assert!((r.memory_scale[1] - 3e12 / 2.5e12).abs() < 1e-12);
+        assert_eq!(r.memory_scale[2], 1.5);
+        assert_eq!(r.memory_scale[6], 3.0);
+        // Batches 128 and 256 and training's 8192 lie outside the grid: clamped and said.
+        assert_eq!(r.memory_scale[8], 3.0);
+        assert_eq!(
+            r.clamped,
+            vec!["matmul at 8192", "decode at 128", "decode at 256"]
+        );
+        assert_eq!(r.kind, "datasheet profile");
+    }
 
     fn curve(points: &[(f64, f64)]) -> Curve {
         Curve(

@@ -59,6 +59,8 @@ pub struct Pool {
     pub price_usd_per_gpu_hour: f64,
     /// Achievable rates for the served model.
     pub roofline: Roofline,
+    /// What one GPU achieves, and where that comes from.
+    pub rates: crate::calibration::Rates,
     /// How the group serves the model, or why it cannot.
     pub serving: Result<Serving, Unfit>,
     /// Mean time between failures of one GPU, seconds.

@@ -734,3 +734,71 @@ fn calibrate_refuses_what_it_cannot_do_with_exit_2() {
         .code(2)
         .stderr(predicate::str::contains("needs --class"));
 }
+
+#[test]
+fn a_measured_cpu_profile_slows_decode_by_the_ratio_of_its_bandwidth() {
+    // The CI path of calibration: measure this machine's CPU, point a scenario's RTX 4090s at
+    // that profile, and decode runs at the profile's batch-1 bandwidth instead of the
+    // datasheet's 1,008 GB/s x 0.9: time per output token grows by their ratio.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    depinsim()
+        .args(["calibrate", "--backend", "cpu", "--grid", "small", "--out"])
+        .arg(tmp.path().join("cpu.yaml"))
+        .assert()
+        .success();
+    let profile =
+        depinsim::calibration::Profile::load(&tmp.path().join("cpu.yaml")).expect("profile");
+    let cpu_bw = profile.decode.at(1.0).expect("decode").value;
+    let text = |profiles: &str| {
+        format!(
+            "simulation: {{horizon_h: 4, warmup_h: 0.1, replications: 1, seed: 3}}
+regions: [{{name: a}}]
+providers: [{{name: home, region: a, gpu: rtx_4090, count: 4, hourly_cost_usd: 0.1, mtbf_h: 1.0e12}}]
+calibration: {{profiles: {{{profiles}}}}}
+inference:
+  model: {{params_b: 0.1, bytes_per_param: 2, context_tokens: 4096, kv_bytes_per_token: 100}}
+  prompt_tokens: {{constant: 10}}
+  output_tokens: {{constant: 50}}
+  users: [{{region: a, rate_per_s: 0.002}}]
+"
+        )
+    };
+    let run = |name: &str, profiles: &str| -> serde_json::Value {
+        let file = tmp.path().join(format!("{name}.yaml"));
+        fs::write(&file, text(profiles)).expect("write");
+        let out = tmp.path().join(name);
+        depinsim()
+            .args(["run", "--quiet", "--out"])
+            .arg(&out)
+            .arg(&file)
+            .assert()
+            .success();
+        let read = |f: &str| -> serde_json::Value {
+            serde_json::from_slice(&fs::read(out.join(f)).expect("read")).expect("json")
+        };
+        let mut s = read("summary.json");
+        s["run"] = read("run.json");
+        s
+    };
+    let sheet = run("sheet", "");
+    let measured = run("measured", "rtx_4090: cpu.yaml");
+    assert_eq!(measured["run"]["gpu_profiles"][0]["kind"], "measured");
+    assert_eq!(measured["run"]["gpu_profiles"][0]["source"], "cpu.yaml");
+    let tpot = |s: &serde_json::Value| {
+        s["metrics"]["inference.tpot_s.mean"]["mean"]
+            .as_f64()
+            .expect("tpot")
+    };
+    let want = 1.008e12 * 0.9 / cpu_bw;
+    let got = tpot(&measured) / tpot(&sheet);
+    assert!(
+        (got / want - 1.0).abs() < 0.05,
+        "TPOT ratio {got}, bandwidth ratio {want}"
+    );
+    // A profile of another class is refused, naming the place.
+    bad(
+        Some(&text("rtx_4090: cpu.yaml").replace("cpu.yaml", "nowhere.yaml")),
+        &[],
+        &["calibration.profiles.rtx_4090", "nowhere.yaml"],
+    );
+}

@@ -45,10 +45,17 @@ impl<'a> Summary<'a> {
 pub struct ProfileUse {
     /// Class identifier.
     pub gpu: &'static str,
-    /// `datasheet`, `derived` or `measured`.
+    /// `datasheet` (peaks x the scenario's efficiency factors), or a profile's source:
+    /// `measured`, `derived`, `datasheet profile`.
     pub kind: &'static str,
-    /// Citation.
-    pub source: &'static str,
+    /// The profile file, or the datasheet's citation.
+    pub source: String,
+    /// Achieved FLOP/s of prefill steps, per GPU.
+    pub prefill_flops: f64,
+    /// Achieved decode bandwidth at batch 1, bytes/s per GPU.
+    pub decode_bytes_per_s: f64,
+    /// Lookups outside the profile's measured grid, clamped to its nearest point.
+    pub clamped: Vec<String>,
 }
 
 /// The contents of run.json.
@@ -170,8 +177,11 @@ impl RunInfo {
             if !out.iter().any(|u| u.gpu == p.class.id) {
                 out.push(ProfileUse {
                     gpu: p.class.id,
-                    kind: "datasheet",
-                    source: p.class.source,
+                    kind: p.rates.kind,
+                    source: p.rates.origin.clone(),
+                    prefill_flops: p.rates.flops,
+                    decode_bytes_per_s: p.rates.bytes_per_s,
+                    clamped: p.rates.clamped.clone(),
                 });
             }
         }

@@ -167,6 +167,21 @@ impl Roofline {
         }
     }
 
+    /// The roofline of a model of `params` parameters at calibrated `rates` (training's
+    /// FLOP/s, batch-1 bandwidth).
+    pub fn from_rates(
+        rates: &crate::calibration::Rates,
+        params: f64,
+        bytes_per_param: f64,
+    ) -> Self {
+        Self {
+            flops: rates.training_flops,
+            bytes_per_s: rates.bytes_per_s,
+            params,
+            bytes_per_param,
+        }
+    }
+
     /// Prefill of `prompt` tokens at batch 1: 2N FLOPs per token, all weights read once;
     /// the larger of the two times (compute-bound for any real prompt).
     pub fn prefill_s(&self, prompt: f64) -> f64 {

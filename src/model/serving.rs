@@ -25,6 +25,7 @@ use std::collections::{BinaryHeap, VecDeque};
 use crate::engine::{SimTime, to_secs};
 
 use super::gpu::GpuClass;
+use crate::calibration::{BATCH_GRID, Rates};
 
 /// Steps after which a replica counts its steps afresh (keeps completion times exact to
 /// well under a token).
@@ -39,13 +40,39 @@ pub struct StepCost {
     pub kv_s_per_token: f64,
     /// Processing one token (2N FLOPs).
     pub flop_s_per_token: f64,
+    /// Memory time at batch 2^i relative to batch 1 (from a calibration profile's decode
+    /// bandwidth by batch; 1 everywhere without one).
+    pub memory_scale: [f64; BATCH_GRID],
 }
 
 impl StepCost {
-    /// One step that reads `kv_tokens` tokens of KV cache and processes `tokens` tokens.
+    /// One step at batch 1 that reads `kv_tokens` tokens of KV cache and processes `tokens`
+    /// tokens.
     #[inline]
     pub fn step_s(&self, kv_tokens: f64, tokens: f64) -> f64 {
-        (self.weights_s + self.kv_s_per_token * kv_tokens).max(self.flop_s_per_token * tokens)
+        self.step_s_at(1.0, kv_tokens, tokens)
+    }
+
+    /// The same with `batch` requests decoding: memory time scaled by the bandwidth at that
+    /// batch (linear between the tabulated powers of two, the last one beyond them).
+    #[inline]
+    pub fn step_s_at(&self, batch: f64, kv_tokens: f64, tokens: f64) -> f64 {
+        let memory = (self.weights_s + self.kv_s_per_token * kv_tokens) * self.scale(batch);
+        memory.max(self.flop_s_per_token * tokens)
+    }
+
+    #[inline]
+    fn scale(&self, batch: f64) -> f64 {
+        let s = &self.memory_scale;
+        if batch <= 1.0 {
+            return s[0];
+        }
+        let i = (batch as u32).ilog2() as usize;
+        if i + 1 >= BATCH_GRID {
+            return s[BATCH_GRID - 1];
+        }
+        let lo = f64::from(1u32 << i);
+        s[i] + (batch - lo) / lo * (s[i + 1] - s[i])
     }
 }
 
@@ -116,8 +143,7 @@ impl Serving {
         gpus_per_host: u32,
         model: &ServedModel,
         policy: &BatchPolicy,
-        compute_eff: f64,
-        memory_eff: f64,
+        rates: &Rates,
     ) -> Result<Self, Unfit> {
         let host = count.min(gpus_per_host).max(1);
         let weights = model.weight_bytes();
@@ -135,8 +161,8 @@ impl Serving {
                 gpus: largest,
             })?;
         let tpf = f64::from(tp);
-        let bandwidth = tpf * class.mem_bandwidth_tbs * 1e12 * memory_eff;
-        let flops = tpf * class.bf16_tflops * 1e12 * compute_eff;
+        let bandwidth = tpf * rates.bytes_per_s;
+        let flops = tpf * rates.flops;
         // Replicas never span hosts: whole hosts, then the last, partly filled one.
         let host_size = gpus_per_host.max(1);
         let replicas = count / host_size * (host_size / tp) + count % host_size / tp;
@@ -150,6 +176,7 @@ impl Serving {
                 weights_s: weights / bandwidth,
                 kv_s_per_token: model.kv_bytes_per_token / bandwidth,
                 flop_s_per_token: 2.0 * model.params / flops,
+                memory_scale: rates.memory_scale,
             },
         })
     }
@@ -166,6 +193,7 @@ impl Serving {
                 weights_s: 1.0,
                 kv_s_per_token: 0.0,
                 flop_s_per_token: 0.0,
+                memory_scale: [1.0; BATCH_GRID],
             },
         }
     }
@@ -192,7 +220,7 @@ impl Serving {
             by_decode
         };
         let tokens = b + per_step * prompt;
-        let step = self.cost.step_s(b * (prompt + output / 2.0), tokens);
+        let step = self.cost.step_s_at(b, b * (prompt + output / 2.0), tokens);
         per_step / step
     }
 
@@ -446,7 +474,7 @@ impl Replica {
             self.step_s = 0.0;
             return None;
         }
-        self.step_s = serving.cost.step_s(self.kv_load, b + self.chunk);
+        self.step_s = serving.cost.step_s_at(b, self.kv_load, b + self.chunk);
         let mut dt = f64::INFINITY;
         if let Some(top) = self.running.peek() {
             dt = (top.finish - self.v).max(0.0) * self.step_s;
@@ -509,7 +537,14 @@ mod tests {
 
     fn plan(gpu: &str, count: u32, host: u32, model: &ServedModel) -> Result<Serving, Unfit> {
         let class = find_class(gpu).expect("class");
-        Serving::plan(class, count, host, model, &POLICY, 0.8, 0.9)
+        Serving::plan(
+            class,
+            count,
+            host,
+            model,
+            &POLICY,
+            &Rates::efficiency(class, 0.8, 0.9),
+        )
     }
 
     #[test]
@@ -550,11 +585,44 @@ mod tests {
             ..POLICY
         };
         let class = find_class("h100_sxm").expect("class");
-        let s = Serving::plan(class, 12, 6, &big, &policy, 0.8, 0.9).expect("fits");
+        let s = Serving::plan(
+            class,
+            12,
+            6,
+            &big,
+            &policy,
+            &Rates::efficiency(class, 0.8, 0.9),
+        )
+        .expect("fits");
         assert_eq!((s.tp, s.replicas), (4, 2));
         // A partly filled last host still holds what fits in it: 8 + 4 GPUs in hosts of 8.
-        let s = Serving::plan(class, 12, 8, &big, &policy, 0.8, 0.9).expect("fits");
+        let s = Serving::plan(
+            class,
+            12,
+            8,
+            &big,
+            &policy,
+            &Rates::efficiency(class, 0.8, 0.9),
+        )
+        .expect("fits");
         assert_eq!(s.replicas, 3);
+    }
+
+    #[test]
+    fn memory_time_follows_the_profile_by_batch_between_powers_of_two() {
+        let mut cost = plan("h100_sxm", 1, 1, &llama8b()).expect("fits").cost;
+        cost.memory_scale = [1.0, 1.0, 1.5, 2.0, 2.0, 2.0, 2.0, 2.0, 4.0];
+        let mem = |b: f64| cost.step_s_at(b, 0.0, 1.0) / cost.weights_s;
+        assert_eq!(mem(1.0), 1.0);
+        assert_eq!(mem(4.0), 1.5);
+        // Linear between 4 and 8: halfway at 6.
+        assert!((mem(6.0) - 1.75).abs() < 1e-12);
+        assert_eq!(mem(8.0), 2.0);
+        assert_eq!(mem(256.0), 4.0);
+        assert_eq!(mem(1000.0), 4.0);
+        // Compute-bound steps do not change.
+        let chunk = cost.step_s_at(1.0, 0.0, 2048.0);
+        assert_eq!(cost.step_s_at(4.0, 0.0, 2048.0), chunk);
     }
 
     #[test]

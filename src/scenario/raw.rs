@@ -513,6 +513,13 @@ pub struct RawCalibration {
     /// Achieved share of the datasheet memory bandwidth. Default 0.90: a device-to-device copy
     /// reached ~3.0 of the datasheet's 3.35 TB/s on an H100 SXM 80GB (measured with PyTorch).
     pub memory_efficiency: f64,
+    /// Calibration profiles by GPU class, files relative to the scenario:
+    /// `{h100_sxm: profiles/h100.yaml}` (`depinsim calibrate` writes them). A class with a
+    /// profile runs at its measured rates (prefill at the token budget's matrix size, decode
+    /// by batch, training at large sizes) instead of its datasheet peaks times the two
+    /// factors above. A profile of class `cpu` may stand for any class. Default: none.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub profiles: BTreeMap<String, String>,
 }
 
 impl Default for RawCalibration {
@@ -520,6 +527,7 @@ impl Default for RawCalibration {
         Self {
             compute_efficiency: 0.80,
             memory_efficiency: 0.90,
+            profiles: BTreeMap::new(),
         }
     }
 }

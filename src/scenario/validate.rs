@@ -10,6 +10,7 @@ use super::raw::Placement;
 use super::raw::RawScenario;
 use super::validate_economy::{cost_model, pricing, supply, token_rules, verification};
 use super::{Cloud, CloudServing, JobClass, Pool, Region, Scenario, TokenSpec, UserGroup};
+use crate::calibration::{Profile, Rates};
 use crate::economics::ledger::Design;
 use crate::economics::provider::ProviderKind;
 use crate::engine::{SimTime, from_secs};
@@ -80,7 +81,14 @@ pub fn validate(mut raw: RawScenario, stem: &str, dir: &Path) -> Result<Scenario
         .map(|(i, r)| (r.name.as_str(), i))
         .collect();
     let rtt_s = rtt_matrix(&raw, &index, &root.key("network"), &mut issues);
-    let (pools, model, policy) = pools(&mut raw, &index, &root.key("providers"), &mut issues);
+    let profiles = calibration_profiles(&raw, dir, &mut issues);
+    let (pools, model, policy) = pools(
+        &mut raw,
+        &index,
+        &profiles,
+        &root.key("providers"),
+        &mut issues,
+    );
     let users = users(
         &raw,
         &index,
@@ -165,16 +173,10 @@ pub fn validate(mut raw: RawScenario, stem: &str, dir: &Path) -> Result<Scenario
         None => {
             let cal = &raw.calibration;
             let node = raw.cloud.gpus_per_node;
-            Serving::plan(
-                cloud.class,
-                node,
-                node,
-                &model,
-                &policy,
-                cal.compute_efficiency,
-                cal.memory_efficiency,
-            )
-            .map_or(CloudServing::Unfit, CloudServing::Batched)
+            let rates =
+                Rates::efficiency(cloud.class, cal.compute_efficiency, cal.memory_efficiency);
+            Serving::plan(cloud.class, node, node, &model, &policy, &rates)
+                .map_or(CloudServing::Unfit, CloudServing::Batched)
         }
     };
     let scenario = Scenario {
@@ -465,9 +467,55 @@ fn rtt_matrix(
     ms.into_iter().map(|v| v.unwrap_or(0.0) / 1e3).collect()
 }
 
+/// The scenario's calibration profiles by GPU class, read relative to `dir`: each must load,
+/// be a profile of its class (or of `cpu`), and have matrix-product and decode points.
+fn calibration_profiles(
+    raw: &RawScenario,
+    dir: &Path,
+    issues: &mut Issues,
+) -> HashMap<String, (Profile, String)> {
+    let pp = YamlPath::root().key("calibration").key("profiles");
+    let mut out = HashMap::new();
+    for (class, file) in &raw.calibration.profiles {
+        let at = pp.key(class);
+        if find_class(class).is_none() {
+            issues.push(
+                &at,
+                format!("unknown GPU class `{class}`"),
+                format!("use one of: {}", class_ids()),
+            );
+            continue;
+        }
+        match Profile::load(&dir.join(file)) {
+            Err(e) => issues.push(
+                &at,
+                e.to_string(),
+                "give the path, relative to the scenario file, of a profile written by `depinsim calibrate`",
+            ),
+            Ok(p) if p.class != *class && p.class != "cpu" => issues.push(
+                &at,
+                format!("{file} is a profile of `{}`", p.class),
+                format!("give a profile of `{class}` (or of `cpu`)"),
+            ),
+            Ok(p) if p.matmul.is_empty() && p.matmul_library.is_empty() || p.decode.is_empty() => {
+                issues.push(
+                    &at,
+                    format!("{file} has no matrix-product or no decode points"),
+                    "give a profile with matmul and decode points",
+                );
+            }
+            Ok(p) => {
+                out.insert(class.clone(), (p, file.clone()));
+            }
+        }
+    }
+    out
+}
+
 fn pools(
     raw: &mut RawScenario,
     index: &HashMap<&str, usize>,
+    profiles: &HashMap<String, (Profile, String)>,
     p: &YamlPath,
     issues: &mut Issues,
 ) -> (Vec<Pool>, Option<ServedModel>, Option<BatchPolicy>) {
@@ -620,19 +668,22 @@ fn pools(
             );
         }
         if let (Some(region), Some(class), Some(price), Some(cost)) = (region, class, price, cost) {
+            let budget = policy
+                .as_ref()
+                .map_or(2048.0, |b| f64::from(b.token_budget));
+            let rates = match profiles.get(class.id) {
+                // Checked to have the points these lookups need.
+                Some((profile, file)) => Rates::profile(profile, budget, file)
+                    .unwrap_or_else(|_| Rates::efficiency(class, 1.0, 1.0)),
+                None => Rates::efficiency(class, cal.compute_efficiency, cal.memory_efficiency),
+            };
             // Without a valid model or policy the scenario is refused below; the placeholder
             // is never used.
             let serving = match (&model, &policy) {
                 _ if drawn => Ok(Serving::single_server(max)),
-                (Some(m), Some(pol)) if eff_ok => Serving::plan(
-                    class,
-                    max,
-                    host.max(1),
-                    m,
-                    pol,
-                    cal.compute_efficiency,
-                    cal.memory_efficiency,
-                ),
+                (Some(m), Some(pol)) if eff_ok => {
+                    Serving::plan(class, max, host.max(1), m, pol, &rates)
+                }
                 _ => Err(Unfit {
                     need_gb: 0.0,
                     have_gb: 0.0,
@@ -645,13 +696,7 @@ fn pools(
             let (params, bytes) = model
                 .as_ref()
                 .map_or((8e9, 2.0), |m| (m.params, m.bytes_per_param));
-            let roofline = Roofline::new(
-                class,
-                cal.compute_efficiency,
-                cal.memory_efficiency,
-                params,
-                bytes,
-            );
+            let roofline = Roofline::from_rates(&rates, params, bytes);
             pools.push(Pool {
                 name: g.name.clone(),
                 region,
@@ -662,6 +707,7 @@ fn pools(
                 cost,
                 price_usd_per_gpu_hour: price,
                 roofline,
+                rates,
                 serving,
                 mtbf_s: mtbf_h * 3600.0,
                 repair_s: repair_h * 3600.0,
