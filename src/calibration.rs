@@ -282,6 +282,49 @@ impl Profile {
         }
     }
 
+    /// The profile `class` would have at this one's efficiencies: every rate scaled by the
+    /// ratio of the two classes' peaks (compute curves by FLOP/s, memory curves by
+    /// bandwidth), `source: derived`, naming `origin` (the measured profile's file).
+    pub fn derive(&self, class: &GpuClass, origin: &str) -> Self {
+        let target = Self::datasheet(class).peaks;
+        let (f, b) = (
+            target.flops / self.peaks.flops,
+            target.bytes_per_s / self.peaks.bytes_per_s,
+        );
+        let scale = |c: &Curve, k: f64| {
+            Curve(
+                c.0.iter()
+                    .map(|q| Point {
+                        median: q.median * k,
+                        ..*q
+                    })
+                    .collect(),
+            )
+        };
+        Self {
+            class: class.id.to_string(),
+            source: Source::Derived,
+            provenance: Provenance {
+                device: class.name.to_string(),
+                citation: Self::datasheet(class).provenance.citation,
+                derived_from: Some(format!(
+                    "{origin} ({}, {})",
+                    self.provenance.device,
+                    self.provenance.date.as_deref().unwrap_or("undated")
+                )),
+                ..Provenance::default()
+            },
+            peaks: target,
+            copy: scale(&self.copy, b),
+            decode: scale(&self.decode, b),
+            matmul: scale(&self.matmul, f),
+            matmul_library: scale(&self.matmul_library, f),
+            attention: scale(&self.attention, b),
+            host_to_device: self.host_to_device.clone(),
+            device_to_host: self.device_to_host.clone(),
+        }
+    }
+
     /// Achieved / peak of the matrix product at dimension `n` (None without points).
     pub fn compute_efficiency(&self, n: f64) -> Option<f64> {
         Some(self.matmul.at(n)?.value / self.peaks.flops)
@@ -577,6 +620,40 @@ mod tests {
             let p = Profile::load(&dir.join(format!("{}.yaml", class.id)))
                 .unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(p, Profile::datasheet(class), "{}", class.id);
+        }
+    }
+
+    #[test]
+    fn a_derived_profile_keeps_the_measured_efficiencies_on_the_other_peaks() {
+        let mut m = Profile::datasheet(find_class("h100_sxm").unwrap());
+        m.source = Source::Measured;
+        m.provenance.date = Some("2026-11-25".into());
+        m.matmul = curve(&[(1024.0, 5e14), (8192.0, 8e14)]);
+        m.decode = curve(&[(1.0, 2.8e12), (64.0, 2.5e12)]);
+        let pcie = find_class("h100_pcie").unwrap();
+        let d = m.derive(pcie, "h100.yaml");
+        assert!(d.problems().is_empty(), "{:?}", d.problems());
+        assert_eq!(d.source, Source::Derived);
+        assert!(
+            d.provenance
+                .derived_from
+                .as_deref()
+                .unwrap()
+                .starts_with("h100.yaml")
+        );
+        for n in [1024.0, 3000.0, 8192.0] {
+            let (a, b) = (
+                m.compute_efficiency(n).unwrap(),
+                d.compute_efficiency(n).unwrap(),
+            );
+            assert!((a - b).abs() < 1e-12, "{n}: {a} {b}");
+        }
+        for batch in [1.0, 8.0, 64.0] {
+            let (a, b) = (
+                m.decode_efficiency(batch).unwrap(),
+                d.decode_efficiency(batch).unwrap(),
+            );
+            assert!((a - b).abs() < 1e-12);
         }
     }
 

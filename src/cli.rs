@@ -44,6 +44,9 @@ pub enum Backend {
     Cuda,
     /// The datasheet peaks of `--class`, no measurement.
     Datasheet,
+    /// `--class`'s peaks at the efficiencies of the measured profile `--from` (another GPU
+    /// of the family), marked derived.
+    Derived,
 }
 
 /// Sizes measured.
@@ -61,9 +64,12 @@ pub struct CalibrateArgs {
     /// What measures.
     #[arg(long, value_enum)]
     pub backend: Backend,
-    /// The GPU class (for `datasheet`).
+    /// The GPU class (for `datasheet` and `derived`).
     #[arg(long)]
     pub class: Option<String>,
+    /// The measured profile to derive from (for `derived`).
+    #[arg(long)]
+    pub from: Option<PathBuf>,
     /// Profile file to write (default: `output/calibration/<class>-<backend>.yaml`).
     #[arg(long)]
     pub out: Option<PathBuf>,

@@ -90,23 +90,42 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
 
 /// `depinsim calibrate`: measure (or look up), check, write the profile, print a table.
 fn calibrate(a: CalibrateArgs) -> Result<ExitCode> {
+    let class = || -> Result<_> {
+        let Some(id) = a.class.as_deref() else {
+            return Err(Usage(format!(
+                "--backend {} needs --class (one of: {})",
+                format!("{:?}", a.backend).to_lowercase(),
+                class_ids()
+            ))
+            .into());
+        };
+        find_class(id).ok_or_else(|| {
+            Usage(format!(
+                "--class: unknown GPU class `{id}` (use one of: {})",
+                class_ids()
+            ))
+            .into()
+        })
+    };
     let profile = match a.backend {
-        Backend::Datasheet => {
-            let Some(id) = a.class.as_deref() else {
+        Backend::Datasheet => Profile::datasheet(class()?),
+        Backend::Derived => {
+            let target = class()?;
+            let Some(from) = a.from.as_deref() else {
+                return Err(
+                    Usage("--backend derived needs --from, a measured profile".into()).into(),
+                );
+            };
+            let source = Profile::load(from).map_err(|e| Usage(e.to_string()))?;
+            if source.source != depinsim::calibration::Source::Measured {
                 return Err(Usage(format!(
-                    "--backend datasheet needs --class (one of: {})",
-                    class_ids()
+                    "--from {}: derive from a measured profile, not a {:?} one",
+                    from.display(),
+                    source.source
                 ))
                 .into());
-            };
-            let Some(class) = find_class(id) else {
-                return Err(Usage(format!(
-                    "--class: unknown GPU class `{id}` (use one of: {})",
-                    class_ids()
-                ))
-                .into());
-            };
-            Profile::datasheet(class)
+            }
+            source.derive(target, &from.display().to_string())
         }
         Backend::Cpu => {
             let grid = match a.grid {

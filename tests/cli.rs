@@ -733,6 +733,28 @@ fn calibrate_refuses_what_it_cannot_do_with_exit_2() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("needs --class"));
+    // Deriving needs a measured profile to derive from.
+    depinsim()
+        .args(["calibrate", "--backend", "derived", "--class", "h100_pcie"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("needs --from"));
+    depinsim()
+        .args([
+            "calibrate",
+            "--backend",
+            "derived",
+            "--class",
+            "h100_pcie",
+            "--from",
+        ])
+        .arg("kernels/profiles/datasheet/h100_sxm.yaml")
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("derive from a measured profile"));
+    assert!(!out.exists());
 }
 
 #[test]
