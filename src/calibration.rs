@@ -15,6 +15,7 @@
 pub mod cpu;
 #[cfg(feature = "cuda")]
 pub mod cuda;
+pub mod kernels;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -182,6 +183,10 @@ pub struct Profile {
     /// weights, `batch` vectors at once).
     #[serde(default)]
     pub decode: Curve,
+    /// The vendor library's product (cuBLAS) at decode's shapes: bytes/s of weights read by
+    /// batch. Runs read decode at the faster of this and `decode` at each batch.
+    #[serde(default, skip_serializing_if = "Curve::is_empty")]
+    pub decode_library: Curve,
     /// Matrix product: achieved FLOP/s by dimension n of an n x n x n product.
     #[serde(default)]
     pub matmul: Curve,
@@ -274,6 +279,7 @@ impl Profile {
             },
             copy: Curve::default(),
             decode: Curve::default(),
+            decode_library: Curve::default(),
             matmul: Curve::default(),
             matmul_library: Curve::default(),
             attention: Curve::default(),
@@ -317,6 +323,7 @@ impl Profile {
             peaks: target,
             copy: scale(&self.copy, b),
             decode: scale(&self.decode, b),
+            decode_library: scale(&self.decode_library, b),
             matmul: scale(&self.matmul, f),
             matmul_library: scale(&self.matmul_library, f),
             attention: scale(&self.attention, b),
@@ -361,6 +368,7 @@ impl Profile {
         for (name, c) in [
             ("copy", &self.copy),
             ("decode", &self.decode),
+            ("decode_library", &self.decode_library),
             ("matmul", &self.matmul),
             ("matmul_library", &self.matmul_library),
             ("attention", &self.attention),
@@ -448,6 +456,9 @@ pub struct Rates {
     /// Time to read a byte at batch 2^i relative to batch 1 (1 everywhere: the bandwidth does
     /// not depend on the batch).
     pub memory_scale: [f64; BATCH_GRID],
+    /// Bytes/s of KV-cache reads, from a profile's attention curve at the model's context
+    /// length; None: KV reads run at the decode bandwidth of the batch, as weights do.
+    pub kv_bytes_per_s: Option<f64>,
     /// Where the rates come from: `datasheet` (peaks x the scenario's efficiency factors),
     /// or the profile's source.
     pub kind: &'static str,
@@ -455,6 +466,15 @@ pub struct Rates {
     pub origin: String,
     /// Lookups outside the profile's grid, clamped to its nearest point.
     pub clamped: Vec<String>,
+}
+
+/// The faster of two curves at `x` (each may be empty), with whether the one chosen was
+/// clamped.
+fn faster(a: &Curve, b: &Curve, x: f64) -> Option<Reading> {
+    match (a.at(x), b.at(x)) {
+        (Some(p), Some(q)) => Some(if q.value > p.value { q } else { p }),
+        (p, q) => p.or(q),
+    }
 }
 
 impl Rates {
@@ -466,6 +486,7 @@ impl Rates {
             training_flops: flops,
             bytes_per_s: class.mem_bandwidth_tbs * 1e12 * memory,
             memory_scale: [1.0; BATCH_GRID],
+            kv_bytes_per_s: None,
             kind: "datasheet",
             origin: class.source.to_string(),
             clamped: Vec::new(),
@@ -473,39 +494,56 @@ impl Rates {
     }
 
     /// The rates a profile gives: FLOP/s of the vendor library's product (the kernel's when
-    /// the library's was not measured) at `token_budget` and at [`TRAINING_MATMUL_N`], decode
-    /// bandwidth by batch. `origin` names the file.
+    /// the library's was not measured) at `token_budget` and at [`TRAINING_MATMUL_N`]; decode
+    /// bandwidth by batch, the faster of the kernel and the library at each batch; KV-cache
+    /// reads at the attention curve's rate at `context_tokens` cached positions, where the
+    /// profile has one. `origin` names the file.
     ///
     /// # Errors
     /// A profile without matrix-product or decode points.
-    pub fn profile(p: &Profile, token_budget: f64, origin: &str) -> Result<Self, String> {
+    pub fn profile(
+        p: &Profile,
+        token_budget: f64,
+        context_tokens: f64,
+        origin: &str,
+    ) -> Result<Self, String> {
         let mm = if p.matmul_library.is_empty() {
             &p.matmul
         } else {
             &p.matmul_library
         };
         let mut clamped = Vec::new();
-        let mut read = |c: &Curve, what: &str, x: f64| -> Result<f64, String> {
-            let r = c
-                .at(x)
-                .ok_or_else(|| format!("{origin}: the profile has no {what} points"))?;
+        let mut note = |r: Option<Reading>, what: &str, x: f64| -> Result<f64, String> {
+            let r = r.ok_or_else(|| format!("{origin}: the profile has no {what} points"))?;
             if r.clamped {
                 clamped.push(format!("{what} at {x}"));
             }
             Ok(r.value)
         };
-        let flops = read(mm, "matmul", token_budget)?;
-        let training_flops = read(mm, "matmul", TRAINING_MATMUL_N)?;
-        let bytes_per_s = read(&p.decode, "decode", 1.0)?;
+        let flops = note(mm.at(token_budget), "matmul", token_budget)?;
+        let training_flops = note(mm.at(TRAINING_MATMUL_N), "matmul", TRAINING_MATMUL_N)?;
+        let decode = |x: f64| faster(&p.decode, &p.decode_library, x);
+        let bytes_per_s = note(decode(1.0), "decode", 1.0)?;
         let mut memory_scale = [1.0; BATCH_GRID];
         for (i, m) in memory_scale.iter_mut().enumerate().skip(1) {
-            *m = bytes_per_s / read(&p.decode, "decode", f64::from(1u32 << i))?;
+            let batch = f64::from(1u32 << i);
+            *m = bytes_per_s / note(decode(batch), "decode", batch)?;
         }
+        let kv_bytes_per_s = if p.attention.is_empty() {
+            None
+        } else {
+            Some(note(
+                p.attention.at(context_tokens),
+                "attention",
+                context_tokens,
+            )?)
+        };
         Ok(Self {
             flops,
             training_flops,
             bytes_per_s,
             memory_scale,
+            kv_bytes_per_s,
             kind: match p.source {
                 Source::Measured => "measured",
                 Source::Derived => "derived",
@@ -514,6 +552,55 @@ impl Rates {
             origin: origin.to_string(),
             clamped,
         })
+    }
+}
+
+/// One of the checks a measured GPU profile should pass: `value` at least `threshold`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    /// What is compared.
+    pub what: &'static str,
+    /// The measured ratio.
+    pub value: f64,
+    /// The least acceptable ratio.
+    pub threshold: f64,
+}
+
+impl Target {
+    /// Whether the measurement reaches the threshold.
+    pub fn met(&self) -> bool {
+        self.value >= self.threshold
+    }
+}
+
+impl Profile {
+    /// What a sound GPU calibration reaches, where the profile has the points: the decode
+    /// kernel at batch 1 at least 85% of the bandwidth of the largest copy measured (both
+    /// stream device memory), and the library's matrix product at least 70% of the datasheet
+    /// dense 16-bit peak at its best size.
+    pub fn targets(&self) -> Vec<Target> {
+        let mut out = Vec::new();
+        if let (Some(copy), Some(decode)) = (self.copy.0.last(), self.decode.at(1.0)) {
+            out.push(Target {
+                what: "decode kernel at batch 1 / largest copy",
+                value: decode.value / copy.median,
+                threshold: 0.85,
+            });
+        }
+        if let Some(best) = self
+            .matmul_library
+            .0
+            .iter()
+            .map(|q| q.median)
+            .max_by(f64::total_cmp)
+        {
+            out.push(Target {
+                what: "library matrix product / datasheet peak",
+                value: best / self.peaks.flops,
+                threshold: 0.70,
+            });
+        }
+        out
     }
 }
 
@@ -526,7 +613,7 @@ mod tests {
         let mut p = Profile::datasheet(find_class("h100_sxm").unwrap());
         p.matmul = curve(&[(1024.0, 4e14), (4096.0, 8e14)]);
         p.decode = curve(&[(1.0, 3e12), (4.0, 2e12), (64.0, 1e12)]);
-        let r = Rates::profile(&p, 2048.0, "p.yaml").expect("rates");
+        let r = Rates::profile(&p, 2048.0, 4096.0, "p.yaml").expect("rates");
         // Halfway in log size between 1024 and 4096.
         assert!((r.flops - 6e14).abs() < 1e3);
         assert_eq!(r.training_flops, 8e14);
@@ -542,6 +629,54 @@ mod tests {
             vec!["matmul at 8192", "decode at 128", "decode at 256"]
         );
         assert_eq!(r.kind, "datasheet profile");
+    }
+
+    #[test]
+    fn decode_takes_the_faster_of_kernel_and_library_and_kv_the_attention_rate() {
+        let mut p = Profile::datasheet(find_class("h200_sxm").unwrap());
+        p.decode = curve(&[(1.0, 4.0e12), (64.0, 0.5e12)]);
+        p.decode_library = curve(&[(1.0, 3.5e12), (8.0, 3.8e12), (64.0, 3.2e12)]);
+        p.attention = curve(&[(512.0, 2.0e12), (8192.0, 3.0e12)]);
+        let r = Rates::profile(&p, 2048.0, 2048.0, "h200.yaml").expect("rates");
+        // Batch 1: the kernel's 4.0 beats the library's 3.5.
+        assert_eq!(r.bytes_per_s, 4.0e12);
+        // Batch 8: the kernel is at 4.0 - 3.5 x (3/6) = 2.25 (log-linear), the library 3.8.
+        assert!((r.memory_scale[3] - 4.0 / 3.8).abs() < 1e-12);
+        assert!((r.memory_scale[6] - 4.0 / 3.2).abs() < 1e-12);
+        // 2048 cached positions: halfway in log size between 512 and 8192.
+        assert!((r.kv_bytes_per_s.unwrap() - 2.5e12).abs() < 1.0);
+        assert!(r.clamped.iter().all(|c| !c.starts_with("attention")));
+        // Beyond the attention grid: clamped and said.
+        let long = Rates::profile(&p, 2048.0, 32_768.0, "h200.yaml").expect("rates");
+        assert_eq!(long.kv_bytes_per_s, Some(3.0e12));
+        assert!(long.clamped.contains(&"attention at 32768".to_string()));
+        // No attention curve: KV reads follow the decode bandwidth.
+        p.attention = Curve::default();
+        assert_eq!(
+            Rates::profile(&p, 2048.0, 2048.0, "x")
+                .unwrap()
+                .kv_bytes_per_s,
+            None
+        );
+    }
+
+    #[test]
+    fn targets_compare_decode_with_the_largest_copy_and_cublas_with_the_peak() {
+        let mut p = Profile::datasheet(find_class("h200_sxm").unwrap());
+        p.copy = curve(&[(16e6, 9.0e12), (1e9, 4.0e12)]);
+        p.decode = curve(&[(1.0, 3.6e12), (64.0, 0.3e12)]);
+        p.matmul_library = curve(&[(1024.0, 3e14), (8192.0, 6.5e14)]);
+        let t = p.targets();
+        assert_eq!(t.len(), 2);
+        assert!((t[0].value - 0.9).abs() < 1e-12 && t[0].met());
+        assert!((t[1].value - 6.5e14 / 989e12).abs() < 1e-12 && !t[1].met());
+        assert_eq!(t[1].threshold, 0.70);
+        assert!(
+            Profile::datasheet(find_class("h100_sxm").unwrap())
+                .targets()
+                .len()
+                == 1
+        );
     }
 
     fn curve(points: &[(f64, f64)]) -> Curve {

@@ -54,6 +54,10 @@ pub struct ProfileUse {
     pub prefill_flops: f64,
     /// Achieved decode bandwidth at batch 1, bytes/s per GPU.
     pub decode_bytes_per_s: f64,
+    /// Achieved KV-cache read rate (a profile's attention curve at the model's context),
+    /// bytes/s per GPU; absent: KV reads run at the decode bandwidth.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kv_bytes_per_s: Option<f64>,
     /// Lookups outside the profile's measured grid, clamped to its nearest point.
     pub clamped: Vec<String>,
 }
@@ -181,6 +185,7 @@ impl RunInfo {
                     source: p.rates.origin.clone(),
                     prefill_flops: p.rates.flops,
                     decode_bytes_per_s: p.rates.bytes_per_s,
+                    kv_bytes_per_s: p.rates.kv_bytes_per_s,
                     clamped: p.rates.clamped.clone(),
                 });
             }

@@ -43,6 +43,10 @@ pub struct StepCost {
     /// Memory time at batch 2^i relative to batch 1 (from a calibration profile's decode
     /// bandwidth by batch; 1 everywhere without one).
     pub memory_scale: [f64; BATCH_GRID],
+    /// Whether KV-cache reads follow `memory_scale` too (true: they run at the decode
+    /// bandwidth, as weights do; false: at a profile's attention rate, which already counts
+    /// the whole batch's reads).
+    pub kv_scales_with_batch: bool,
 }
 
 impl StepCost {
@@ -57,7 +61,13 @@ impl StepCost {
     /// batch (linear between the tabulated powers of two, the last one beyond them).
     #[inline]
     pub fn step_s_at(&self, batch: f64, kv_tokens: f64, tokens: f64) -> f64 {
-        let memory = (self.weights_s + self.kv_s_per_token * kv_tokens) * self.scale(batch);
+        let scale = self.scale(batch);
+        let kv = self.kv_s_per_token * kv_tokens;
+        let memory = if self.kv_scales_with_batch {
+            (self.weights_s + kv) * scale
+        } else {
+            self.weights_s * scale + kv
+        };
         memory.max(self.flop_s_per_token * tokens)
     }
 
@@ -174,9 +184,11 @@ impl Serving {
             kv_capacity_tokens: kv_tokens(tp).min(u64::MAX as f64 / 2.0) as u64,
             cost: StepCost {
                 weights_s: weights / bandwidth,
-                kv_s_per_token: model.kv_bytes_per_token / bandwidth,
+                kv_s_per_token: model.kv_bytes_per_token
+                    / rates.kv_bytes_per_s.map_or(bandwidth, |kv| tpf * kv),
                 flop_s_per_token: 2.0 * model.params / flops,
                 memory_scale: rates.memory_scale,
+                kv_scales_with_batch: rates.kv_bytes_per_s.is_none(),
             },
         })
     }
@@ -194,6 +206,7 @@ impl Serving {
                 kv_s_per_token: 0.0,
                 flop_s_per_token: 0.0,
                 memory_scale: [1.0; BATCH_GRID],
+                kv_scales_with_batch: true,
             },
         }
     }
@@ -606,6 +619,30 @@ mod tests {
         )
         .expect("fits");
         assert_eq!(s.replicas, 3);
+    }
+
+    #[test]
+    fn kv_reads_at_an_attention_rate_are_not_scaled_by_batch() {
+        let class = find_class("h100_sxm").expect("class");
+        let model = llama8b();
+        let mut rates = Rates::efficiency(class, 0.8, 0.9);
+        rates.memory_scale = [1.0, 1.0, 1.5, 2.0, 2.0, 2.0, 2.0, 2.0, 4.0];
+        let decode = plan_with(class, &model, &rates).cost;
+        rates.kv_bytes_per_s = Some(1.5e12);
+        let attn = plan_with(class, &model, &rates).cost;
+        // Weights as before; KV at the attention rate.
+        assert_eq!(attn.weights_s, decode.weights_s);
+        assert!((attn.kv_s_per_token - model.kv_bytes_per_token / 1.5e12).abs() < 1e-24);
+        assert!(!attn.kv_scales_with_batch && decode.kv_scales_with_batch);
+        // At batch 4 (scale 1.5) with 10,000 cached tokens, by hand.
+        let (w, kv) = (attn.weights_s, attn.kv_s_per_token * 1e4);
+        assert!((attn.step_s_at(4.0, 1e4, 4.0) - (1.5 * w + kv)).abs() < 1e-15);
+        let (w, kv) = (decode.weights_s, decode.kv_s_per_token * 1e4);
+        assert!((decode.step_s_at(4.0, 1e4, 4.0) - 1.5 * (w + kv)).abs() < 1e-15);
+    }
+
+    fn plan_with(class: &GpuClass, model: &ServedModel, rates: &Rates) -> Serving {
+        Serving::plan(class, 1, 1, model, &POLICY, rates).expect("fits")
     }
 
     #[test]

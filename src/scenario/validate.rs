@@ -671,9 +671,12 @@ fn pools(
             let budget = policy
                 .as_ref()
                 .map_or(2048.0, |b| f64::from(b.token_budget));
+            let context = model
+                .as_ref()
+                .map_or(2048.0, |m| f64::from(m.context_tokens));
             let rates = match profiles.get(class.id) {
                 // Checked to have the points these lookups need.
-                Some((profile, file)) => Rates::profile(profile, budget, file)
+                Some((profile, file)) => Rates::profile(profile, budget, context, file)
                     .unwrap_or_else(|_| Rates::efficiency(class, 1.0, 1.0)),
                 None => Rates::efficiency(class, cal.compute_efficiency, cal.memory_efficiency),
             };
