@@ -82,6 +82,14 @@ pub struct CalibrateArgs {
     /// Directory of the CUDA kernel sources (for `cuda`).
     #[arg(long, default_value = "kernels")]
     pub kernels: PathBuf,
+    /// With `--backend cuda`: only compile the kernels with NVRTC for each `--arch` and print
+    /// the compiler's resource report (registers, stack, spills, shared memory); needs NVRTC,
+    /// not a GPU. Exit code 1 if a kernel uses local memory (a stack frame or spills).
+    #[arg(long)]
+    pub compile_only: bool,
+    /// Architectures for `--compile-only` (repeatable).
+    #[arg(long, default_values_t = ["sm_80".to_string(), "sm_86".to_string(), "sm_89".to_string(), "sm_90".to_string()])]
+    pub arch: Vec<String>,
 }
 
 /// Arguments of `depinsim onchain`: the computation and the chain's prices.

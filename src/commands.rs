@@ -107,6 +107,12 @@ fn calibrate(a: CalibrateArgs) -> Result<ExitCode> {
             .into()
         })
     };
+    if a.compile_only {
+        if a.backend != Backend::Cuda {
+            return Err(Usage("--compile-only goes with --backend cuda".into()).into());
+        }
+        return compile_kernels(&a);
+    }
     let profile = match a.backend {
         Backend::Datasheet => Profile::datasheet(class()?),
         Backend::Derived => {
@@ -162,7 +168,7 @@ fn calibrate(a: CalibrateArgs) -> Result<ExitCode> {
 
 /// `--backend cuda` in a build without the `cuda` feature: say how to get one.
 #[cfg(not(feature = "cuda"))]
-fn cuda_profile(_: &CalibrateArgs) -> Result<Profile> {
+fn no_cuda<T>() -> Result<T> {
     Err(Usage(
         "--backend cuda: this depinsim was built without the `cuda` feature; build it with \
          `cargo build --release --features cuda` (no CUDA toolkit needed to build) and run it \
@@ -170,6 +176,73 @@ fn cuda_profile(_: &CalibrateArgs) -> Result<Profile> {
             .into(),
     )
     .into())
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda_profile(_: &CalibrateArgs) -> Result<Profile> {
+    no_cuda()
+}
+
+#[cfg(not(feature = "cuda"))]
+fn compile_kernels(_: &CalibrateArgs) -> Result<ExitCode> {
+    no_cuda()
+}
+
+/// `--compile-only`: every kernel for every `--arch`, with the compiler's report; exit 1 if
+/// one uses local memory, 2 without NVRTC or the sources. Prints nothing until all compiled.
+#[cfg(feature = "cuda")]
+fn compile_kernels(a: &CalibrateArgs) -> Result<ExitCode> {
+    use depinsim::calibration::cuda::{self, CudaError};
+    let mut rows = vec![format!(
+        "{:<20} {:<7} {:>9} {:>7} {:>7} {:>8}",
+        "kernel", "arch", "registers", "stack", "spills", "shared"
+    )];
+    let mut local = 0;
+    for arch in &a.arch {
+        let compiled = match cuda::compile(&a.kernels, arch) {
+            Ok(c) => c,
+            Err(CudaError::Unavailable(why) | CudaError::Input(why)) => {
+                return Err(Usage(format!("--compile-only: {why}")).into());
+            }
+            Err(e) => return Err(anyhow::Error::new(e).context("compiling the CUDA kernels")),
+        };
+        for r in compiled.iter().flat_map(|c| &c.resources) {
+            local += usize::from(r.uses_local_memory());
+            rows.push(format!(
+                "{:<20} {:<7} {:>9} {:>6}B {:>6}B {:>7}B{}",
+                r.function,
+                r.arch,
+                r.registers,
+                r.stack_bytes,
+                r.spill_stores + r.spill_loads,
+                r.shared_bytes,
+                if r.uses_local_memory() {
+                    "  local memory"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    let dirs = cuda::include_dirs();
+    rows.push(format!(
+        "NVRTC {}; headers from: {}",
+        cuda::nvrtc_version()?,
+        if dirs.is_empty() {
+            "none found".to_string()
+        } else {
+            dirs.iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    ));
+    out!("{}", rows.join("\n"));
+    if local > 0 {
+        err!("{local} kernel(s) use local memory: their timings would include its traffic");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `--backend cuda`: no driver or GPU is the user's setup (exit 2); a kernel that fails its
@@ -183,29 +256,51 @@ fn cuda_profile(a: &CalibrateArgs) -> Result<Profile> {
     };
     match cuda::calibrate(&grid, &a.kernels, 1) {
         Ok(p) => Ok(p),
-        Err(CudaError::Unavailable(why)) => Err(Usage(format!("--backend cuda: {why}")).into()),
+        Err(CudaError::Unavailable(why) | CudaError::Input(why)) => {
+            Err(Usage(format!("--backend cuda: {why}")).into())
+        }
         Err(e) => Err(anyhow::Error::new(e).context("CUDA calibration failed")),
     }
 }
 
-/// A short table of a profile: each point's median, spread and share of the peak.
+/// A short table of a profile: each point's median, spread and share of the peak (none for
+/// host-device copies, which PCIe bounds), then the targets a GPU calibration should reach.
 fn profile_table(p: &Profile) -> String {
     let mut s = format!(
-        "{} ({:?}): {}\n{:<8} {:>14} {:>16} {:>8} {:>8}\n",
+        "{} ({:?}): {}\n{:<10} {:>12} {:>16} {:>8} {:>8}\n",
         p.class, p.source, p.provenance.device, "kernel", "size", "median", "spread", "of peak"
     );
+    let (bw, fl) = (Some(p.peaks.bytes_per_s), Some(p.peaks.flops));
     for (name, curve, unit, peak) in [
-        ("copy", &p.copy, "GB/s", p.peaks.bytes_per_s),
-        ("decode", &p.decode, "GB/s", p.peaks.bytes_per_s),
-        ("matmul", &p.matmul, "GFLOP/s", p.peaks.flops),
+        ("copy", &p.copy, "GB/s", bw),
+        ("decode", &p.decode, "GB/s", bw),
+        ("decode-lib", &p.decode_library, "GB/s", bw),
+        ("attention", &p.attention, "GB/s", bw),
+        ("h2d", &p.host_to_device, "GB/s", None),
+        ("d2h", &p.device_to_host, "GB/s", None),
+        ("matmul", &p.matmul, "GFLOP/s", fl),
+        ("matmul-lib", &p.matmul_library, "GFLOP/s", fl),
     ] {
         for q in &curve.0 {
+            let share = peak.map_or("-".to_string(), |peak| {
+                format!("{:.1}%", 100.0 * q.median / peak)
+            });
             s += &format!(
-                "{name:<8} {:>14} {:>10.1} {unit:<7}{:>7.1}% {:>7.1}%\n",
+                "{name:<10} {:>12} {:>10.1} {unit:<7}{:>7.1}% {share:>8}\n",
                 q.x,
                 q.median / 1e9,
-                100.0 * q.spread,
-                100.0 * q.median / peak
+                100.0 * q.spread
+            );
+        }
+    }
+    if p.source == depinsim::calibration::Source::Measured {
+        for t in p.targets() {
+            s += &format!(
+                "target: {} = {:.2} (at least {:.2}): {}\n",
+                t.what,
+                t.value,
+                t.threshold,
+                if t.met() { "met" } else { "MISSED" }
             );
         }
     }
