@@ -24,8 +24,10 @@ out=$outdir/measured-$stamp.yaml
 n=1
 while [ -e "$out" ]; do n=$((n + 1)); out=$outdir/measured-$stamp-$n.yaml; done
 log=${out%.yaml}.log
-exec > >(tee "$log") 2>&1
 
+# Everything the calibration prints, which also goes to the log.
+calibrate() {
+set -e
 echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ), $(uname -srm)"
 if command -v nvidia-smi > /dev/null; then
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm,power.limit --format=csv || true
@@ -77,3 +79,8 @@ echo "== calibrate (grid ${GRID:-full})"
 start=$(date +%s)
 "$bin" calibrate --backend cuda --grid "${GRID:-full}" --kernels "$kernels" --out "$out"
 echo "== done in $(($(date +%s) - start)) s: profile $out, log $log"
+}
+set +e
+calibrate 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+exit "$status"
