@@ -12,6 +12,7 @@
 //! Curves are read by [`Curve::at`]: linear interpolation in log size between grid points,
 //! exact at them, monotone between them, and clamped (and said to be) outside the grid.
 
+pub mod bundled;
 pub mod cpu;
 #[cfg(feature = "cuda")]
 pub mod cuda;

@@ -211,3 +211,38 @@ fn capacity_estimate_matches_a_saturated_replica() {
     );
     assert!(m["gpu.utilisation_ratio.mean"] > 0.99);
 }
+
+/// A calibration profile of the cloud reference's class applies to the cloud too: its
+/// training FLOP/s and its serving come from the profile, as the network's GPUs of that
+/// class do, so the comparison is like for like.
+#[test]
+fn a_profile_of_the_clouds_class_sets_the_cloud_rates_too() {
+    use depinsim::calibration::{Curve, Point, Profile, Source};
+    use depinsim::model::gpu::find_class;
+    use depinsim::scenario::load_str_in;
+
+    let mut p = Profile::datasheet(find_class("h100_sxm").expect("class"));
+    p.source = Source::Measured;
+    p.provenance.date = Some("2026-12-01".into());
+    let point = |x: f64, median: f64| Point {
+        x,
+        median,
+        spread: 0.01,
+        reps: 10,
+    };
+    p.matmul_library = Curve(vec![point(2048.0, 5.0e14), point(8192.0, 7.0e14)]);
+    p.decode = Curve(vec![point(1.0, 2.5e12), point(256.0, 2.5e12)]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("h100.yaml"), p.to_yaml()).expect("write");
+    let text = scenario("h100_sxm", 8, 1.0, 100, 10, "cloud: {gpu: h100_sxm}\n");
+    let load = |extra: &str| {
+        load_str_in(&format!("{text}{extra}"), "test", "test", &[], dir.path())
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let sheet = load("");
+    assert_eq!(sheet.cloud().flops, 989e12 * 0.8);
+    let measured = load("calibration: {profiles: {h100_sxm: h100.yaml}}\n");
+    assert_eq!(measured.cloud().flops, 7.0e14);
+    assert_eq!(measured.pools()[0].rates.training_flops, 7.0e14);
+    assert_eq!(measured.pools()[0].rates.kind, "measured");
+}

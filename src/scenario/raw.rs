@@ -517,9 +517,16 @@ pub struct RawCalibration {
     /// `{h100_sxm: profiles/h100.yaml}` (`depinsim calibrate` writes them). A class with a
     /// profile runs at its measured rates (prefill at the token budget's matrix size, decode
     /// by batch, training at large sizes) instead of its datasheet peaks times the two
-    /// factors above. A profile of class `cpu` may stand for any class. Default: none.
+    /// factors above. A profile of class `cpu` may stand for any class. The cloud
+    /// reference's GPUs of a class with a profile run at the same rates. Default: none.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub profiles: BTreeMap<String, String>,
+    /// Whether a class without a profile here uses the best profile bundled with depinsim
+    /// (measured on a device of the class, else derived from one of its family; see
+    /// `kernels/profiles/`), as run.json's `gpu_profiles` then says. Default true: a
+    /// measurement beats the efficiency factors; false runs every class without a profile at
+    /// its datasheet peaks times the factors.
+    pub bundled_profiles: bool,
 }
 
 impl Default for RawCalibration {
@@ -528,6 +535,7 @@ impl Default for RawCalibration {
             compute_efficiency: 0.80,
             memory_efficiency: 0.90,
             profiles: BTreeMap::new(),
+            bundled_profiles: true,
         }
     }
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use super::issue::Issues;
 use super::path::YamlPath;
 use super::raw::Placement;
-use super::raw::RawScenario;
+use super::raw::{RawCalibration, RawScenario};
 use super::validate_economy::{cost_model, pricing, supply, token_rules, verification};
 use super::{Cloud, CloudServing, JobClass, Pool, Region, Scenario, TokenSpec, UserGroup};
 use crate::calibration::{Profile, Rates};
@@ -15,7 +15,7 @@ use crate::economics::ledger::Design;
 use crate::economics::provider::ProviderKind;
 use crate::engine::{SimTime, from_secs};
 use crate::model::catalogue::{find_model, model_ids};
-use crate::model::gpu::{Roofline, class_ids, find_class};
+use crate::model::gpu::{GpuClass, Roofline, class_ids, find_class};
 use crate::model::serving::{BatchPolicy, ServedModel, Serving, Unfit};
 
 const HOUR_S: f64 = 3600.0;
@@ -168,14 +168,20 @@ pub fn validate(mut raw: RawScenario, stem: &str, dir: &Path) -> Result<Scenario
         Some(None) => return Err(issues),
         None => None,
     };
+    // The cloud's GPUs run at the rates the network's GPUs of the same class run at.
+    let cloud_rates = class_rates(
+        cloud.class,
+        &profiles,
+        f64::from(policy.token_budget),
+        f64::from(model.context_tokens),
+        &raw.calibration,
+    );
+    cloud.flops = cloud_rates.training_flops;
     cloud.serving = match &service {
         Some(d) => CloudServing::Drawn(d.mean()),
         None => {
-            let cal = &raw.calibration;
             let node = raw.cloud.gpus_per_node;
-            let rates =
-                Rates::efficiency(cloud.class, cal.compute_efficiency, cal.memory_efficiency);
-            Serving::plan(cloud.class, node, node, &model, &policy, &rates)
+            Serving::plan(cloud.class, node, node, &model, &policy, &cloud_rates)
                 .map_or(CloudServing::Unfit, CloudServing::Batched)
         }
     };
@@ -509,7 +515,39 @@ fn calibration_profiles(
             }
         }
     }
+    if raw.calibration.bundled_profiles {
+        let bundled = crate::calibration::bundled::all();
+        for class in crate::model::gpu::GPU_CLASSES {
+            if out.contains_key(class.id) {
+                continue;
+            }
+            if let Some((path, p)) = crate::calibration::bundled::best(class.id, &bundled) {
+                out.insert(
+                    class.id.to_string(),
+                    (p.clone(), format!("bundled: kernels/profiles/{path}")),
+                );
+            }
+        }
+    }
     out
+}
+
+/// The rates of `class`: its calibration profile's (the scenario's, else a bundled one), read
+/// at the token budget and the model's context; else its datasheet peaks times the
+/// efficiency factors.
+fn class_rates(
+    class: &GpuClass,
+    profiles: &HashMap<String, (Profile, String)>,
+    budget: f64,
+    context: f64,
+    cal: &RawCalibration,
+) -> Rates {
+    match profiles.get(class.id) {
+        // Checked to have the points these lookups need.
+        Some((profile, file)) => Rates::profile(profile, budget, context, file)
+            .unwrap_or_else(|_| Rates::efficiency(class, 1.0, 1.0)),
+        None => Rates::efficiency(class, cal.compute_efficiency, cal.memory_efficiency),
+    }
 }
 
 fn pools(
@@ -674,12 +712,7 @@ fn pools(
             let context = model
                 .as_ref()
                 .map_or(2048.0, |m| f64::from(m.context_tokens));
-            let rates = match profiles.get(class.id) {
-                // Checked to have the points these lookups need.
-                Some((profile, file)) => Rates::profile(profile, budget, context, file)
-                    .unwrap_or_else(|_| Rates::efficiency(class, 1.0, 1.0)),
-                None => Rates::efficiency(class, cal.compute_efficiency, cal.memory_efficiency),
-            };
+            let rates = class_rates(class, profiles, budget, context, &cal);
             // Without a valid model or policy the scenario is refused below; the placeholder
             // is never used.
             let serving = match (&model, &policy) {
