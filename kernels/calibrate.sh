@@ -74,7 +74,7 @@ LD_LIBRARY_PATH=$libdir$(printf ':%s' "${dirs[@]}")${LD_LIBRARY_PATH:+:$LD_LIBRA
 export LD_LIBRARY_PATH
 
 echo "== compile"
-"$bin" calibrate --backend cuda --compile-only --kernels "$kernels" --arch sm_80 --arch sm_86 --arch sm_89 --arch sm_90
+"$bin" calibrate --backend cuda --compile-only --kernels "$kernels"
 echo "== calibrate (grid ${GRID:-full})"
 start=$(date +%s)
 "$bin" calibrate --backend cuda --grid "${GRID:-full}" --kernels "$kernels" --out "$out"

@@ -102,6 +102,17 @@ pub struct Reading {
     pub clamped: bool,
 }
 
+/// What bounds a curve's rate, and so which peak it is a share of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bound {
+    /// Device memory: a share of the bandwidth.
+    Memory,
+    /// Arithmetic: a share of the FLOP/s.
+    Compute,
+    /// The link between host and device (PCIe): no datasheet peak of the GPU bounds it.
+    Host,
+}
+
 impl Curve {
     /// Whether the curve has no point.
     pub fn is_empty(&self) -> bool {
@@ -289,31 +300,57 @@ impl Profile {
         }
     }
 
+    /// Every curve with its name in the file and what bounds it, in the file's order.
+    pub fn curves(&self) -> [(&'static str, &Curve, Bound); 8] {
+        use Bound::{Compute, Host, Memory};
+        [
+            ("copy", &self.copy, Memory),
+            ("decode", &self.decode, Memory),
+            ("decode_library", &self.decode_library, Memory),
+            ("matmul", &self.matmul, Compute),
+            ("matmul_library", &self.matmul_library, Compute),
+            ("attention", &self.attention, Memory),
+            ("host_to_device", &self.host_to_device, Host),
+            ("device_to_host", &self.device_to_host, Host),
+        ]
+    }
+
+    /// [`Profile::curves`], to change.
+    fn curves_mut(&mut self) -> [(&'static str, &mut Curve, Bound); 8] {
+        use Bound::{Compute, Host, Memory};
+        [
+            ("copy", &mut self.copy, Memory),
+            ("decode", &mut self.decode, Memory),
+            ("decode_library", &mut self.decode_library, Memory),
+            ("matmul", &mut self.matmul, Compute),
+            ("matmul_library", &mut self.matmul_library, Compute),
+            ("attention", &mut self.attention, Memory),
+            ("host_to_device", &mut self.host_to_device, Host),
+            ("device_to_host", &mut self.device_to_host, Host),
+        ]
+    }
+
+    /// The peak a curve bounded by `bound` is a share of (none for host-device copies).
+    pub fn peak(&self, bound: Bound) -> Option<f64> {
+        match bound {
+            Bound::Memory => Some(self.peaks.bytes_per_s),
+            Bound::Compute => Some(self.peaks.flops),
+            Bound::Host => None,
+        }
+    }
+
     /// The profile `class` would have at this one's efficiencies: every rate scaled by the
     /// ratio of the two classes' peaks (compute curves by FLOP/s, memory curves by
-    /// bandwidth), `source: derived`, naming `origin` (the measured profile's file).
+    /// bandwidth; host-device copies as they are), `source: derived`, naming `origin` (the
+    /// measured profile's file).
     pub fn derive(&self, class: &GpuClass, origin: &str) -> Self {
-        let target = Self::datasheet(class).peaks;
-        let (f, b) = (
-            target.flops / self.peaks.flops,
-            target.bytes_per_s / self.peaks.bytes_per_s,
-        );
-        let scale = |c: &Curve, k: f64| {
-            Curve(
-                c.0.iter()
-                    .map(|q| Point {
-                        median: q.median * k,
-                        ..*q
-                    })
-                    .collect(),
-            )
-        };
-        Self {
+        let sheet = Self::datasheet(class);
+        let mut d = Self {
             class: class.id.to_string(),
             source: Source::Derived,
             provenance: Provenance {
                 device: class.name.to_string(),
-                citation: Self::datasheet(class).provenance.citation,
+                citation: sheet.provenance.citation,
                 derived_from: Some(format!(
                     "{origin} ({}, {})",
                     self.provenance.device,
@@ -321,16 +358,24 @@ impl Profile {
                 )),
                 ..Provenance::default()
             },
-            peaks: target,
-            copy: scale(&self.copy, b),
-            decode: scale(&self.decode, b),
-            decode_library: scale(&self.decode_library, b),
-            matmul: scale(&self.matmul, f),
-            matmul_library: scale(&self.matmul_library, f),
-            attention: scale(&self.attention, b),
-            host_to_device: self.host_to_device.clone(),
-            device_to_host: self.device_to_host.clone(),
+            peaks: sheet.peaks,
+            ..self.clone()
+        };
+        let (f, b) = (
+            d.peaks.flops / self.peaks.flops,
+            d.peaks.bytes_per_s / self.peaks.bytes_per_s,
+        );
+        for (_, curve, bound) in d.curves_mut() {
+            let k = match bound {
+                Bound::Memory => b,
+                Bound::Compute => f,
+                Bound::Host => continue,
+            };
+            for q in &mut curve.0 {
+                q.median *= k;
+            }
         }
+        d
     }
 
     /// Achieved / peak of the matrix product at dimension `n` (None without points).
@@ -366,16 +411,7 @@ impl Profile {
                 out.push(format!("{name} must be a positive rate, got {v}"));
             }
         }
-        for (name, c) in [
-            ("copy", &self.copy),
-            ("decode", &self.decode),
-            ("decode_library", &self.decode_library),
-            ("matmul", &self.matmul),
-            ("matmul_library", &self.matmul_library),
-            ("attention", &self.attention),
-            ("host_to_device", &self.host_to_device),
-            ("device_to_host", &self.device_to_host),
-        ] {
+        for (name, c, _) in self.curves() {
             c.check(name, &mut out);
         }
         if self.source == Source::Measured {

@@ -87,8 +87,9 @@ pub struct CalibrateArgs {
     /// not a GPU. Exit code 1 if a kernel uses local memory (a stack frame or spills).
     #[arg(long)]
     pub compile_only: bool,
-    /// Architectures for `--compile-only` (repeatable).
-    #[arg(long, default_values_t = ["sm_80".to_string(), "sm_86".to_string(), "sm_89".to_string(), "sm_90".to_string()])]
+    /// Architectures for `--compile-only` (repeatable; default: those of the catalogue's
+    /// NVIDIA classes).
+    #[arg(long, default_values = crate::calibration::kernels::ARCHS)]
     pub arch: Vec<String>,
 }
 

@@ -266,27 +266,23 @@ fn cuda_profile(a: &CalibrateArgs) -> Result<Profile> {
 /// A short table of a profile: each point's median, spread and share of the peak (none for
 /// host-device copies, which PCIe bounds), then the targets a GPU calibration should reach.
 fn profile_table(p: &Profile) -> String {
+    use depinsim::calibration::Bound;
     let mut s = format!(
-        "{} ({:?}): {}\n{:<10} {:>12} {:>16} {:>8} {:>8}\n",
-        p.class, p.source, p.provenance.device, "kernel", "size", "median", "spread", "of peak"
+        "{} ({:?}): {}\n{:<14} {:>12} {:>16} {:>8} {:>8}\n",
+        p.class, p.source, p.provenance.device, "curve", "size", "median", "spread", "of peak"
     );
-    let (bw, fl) = (Some(p.peaks.bytes_per_s), Some(p.peaks.flops));
-    for (name, curve, unit, peak) in [
-        ("copy", &p.copy, "GB/s", bw),
-        ("decode", &p.decode, "GB/s", bw),
-        ("decode-lib", &p.decode_library, "GB/s", bw),
-        ("attention", &p.attention, "GB/s", bw),
-        ("h2d", &p.host_to_device, "GB/s", None),
-        ("d2h", &p.device_to_host, "GB/s", None),
-        ("matmul", &p.matmul, "GFLOP/s", fl),
-        ("matmul-lib", &p.matmul_library, "GFLOP/s", fl),
-    ] {
+    for (name, curve, bound) in p.curves() {
+        let unit = if bound == Bound::Compute {
+            "GFLOP/s"
+        } else {
+            "GB/s"
+        };
         for q in &curve.0 {
-            let share = peak.map_or("-".to_string(), |peak| {
+            let share = p.peak(bound).map_or("-".to_string(), |peak| {
                 format!("{:.1}%", 100.0 * q.median / peak)
             });
             s += &format!(
-                "{name:<10} {:>12} {:>10.1} {unit:<7}{:>7.1}% {share:>8}\n",
+                "{name:<14} {:>12} {:>10.1} {unit:<7}{:>7.1}% {share:>8}\n",
                 q.x,
                 q.median / 1e9,
                 100.0 * q.spread

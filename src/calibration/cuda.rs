@@ -409,6 +409,32 @@ fn point(x: usize, work: f64, (t, spread): (f64, f64), reps: u32) -> Point {
     }
 }
 
+/// cuBLAS's column-major C (m x n) = op(A) B with bf16 operands, alpha 1 and beta 0; op(A)
+/// is A transposed when `transpose_a`. `(m, n, k)` and the leading dimensions `(lda, ldb,
+/// ldc)` as cuBLAS takes them.
+fn bf16_gemm(
+    transpose_a: bool,
+    (m, n, k): (i32, i32, i32),
+    (lda, ldb, ldc): (i32, i32, i32),
+) -> GemmConfig<bf16> {
+    GemmConfig {
+        transa: if transpose_a {
+            cublasOperation_t::CUBLAS_OP_T
+        } else {
+            cublasOperation_t::CUBLAS_OP_N
+        },
+        transb: cublasOperation_t::CUBLAS_OP_N,
+        m,
+        n,
+        k,
+        alpha: bf16::from_f32(1.0),
+        lda,
+        ldb,
+        beta: bf16::from_f32(0.0),
+        ldc,
+    }
+}
+
 /// ||got - want|| / ||want||; NaN if any output is NaN (never written).
 fn rel_error(got: &[f32], want: &[f64]) -> f64 {
     let (mut num, mut den) = (0.0, 0.0);
@@ -702,18 +728,7 @@ fn measure(
         let xb: Vec<bf16> = x.iter().map(|&v| bf16::from_f32(v)).collect();
         let xb_dev = stream.clone_htod(&xb).map_err(drv)?;
         let mut yb_dev = stream.alloc_zeros::<bf16>(batch * rows).map_err(drv)?;
-        let gcfg = GemmConfig {
-            transa: cublasOperation_t::CUBLAS_OP_T,
-            transb: cublasOperation_t::CUBLAS_OP_N,
-            m: r,
-            n: batch as i32,
-            k: c,
-            alpha: bf16::from_f32(1.0),
-            lda: c,
-            ldb: c,
-            beta: bf16::from_f32(0.0),
-            ldc: r,
-        };
+        let gcfg = bf16_gemm(true, (r, batch as i32, c), (c, c, r));
         let gemm = |yb: &mut CudaSlice<bf16>| -> Result<(), CudaError> {
             // SAFETY: W holds rows x cols, X batch x cols, Y batch x rows elements.
             unsafe { blas.gemm(gcfg, &w_dev, &xb_dev, yb) }.map_err(drv)
@@ -882,18 +897,7 @@ fn measure(
 
         // cuBLAS is column-major: C^T = B^T A^T, so row-major C = A B is gemm(B, A).
         let mut cb_dev = stream.alloc_zeros::<bf16>(n * n).map_err(drv)?;
-        let cfg = GemmConfig {
-            transa: cublasOperation_t::CUBLAS_OP_N,
-            transb: cublasOperation_t::CUBLAS_OP_N,
-            m: n32,
-            n: n32,
-            k: n32,
-            alpha: bf16::from_f32(1.0),
-            lda: n32,
-            ldb: n32,
-            beta: bf16::from_f32(0.0),
-            ldc: n32,
-        };
+        let cfg = bf16_gemm(false, (n32, n32, n32), (n32, n32, n32));
         let gemm = |cb: &mut CudaSlice<bf16>| -> Result<(), CudaError> {
             // SAFETY: the buffers hold n x n elements each.
             unsafe { blas.gemm(cfg, &b_dev, &a_dev, cb) }.map_err(drv)
@@ -919,6 +923,7 @@ fn measure(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::calibration::kernels::ARCHS;
 
     #[test]
     fn device_names_map_to_classes() {
@@ -962,7 +967,7 @@ mod tests {
     fn kernels_compile_without_local_memory_where_nvrtc_is() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("kernels");
         let required = std::env::var_os("DEPINSIM_REQUIRE_NVRTC").is_some_and(|v| v == "1");
-        for arch in ["sm_80", "sm_86", "sm_89", "sm_90"] {
+        for arch in ARCHS {
             match compile(&dir, arch) {
                 Err(CudaError::Unavailable(why)) if !required => {
                     eprintln!("skipped: {why}");

@@ -29,6 +29,10 @@ pub const KERNELS: [(&str, &[&str]); 4] = [
     ("matmul_wmma.cu", &["matmul_wmma_bf16"]),
 ];
 
+/// The CUDA architectures of the catalogue's NVIDIA classes, which `--compile-only` and CI
+/// compile for: sm_80 (A100), sm_86 (RTX 3090), sm_89 (RTX 4090, L40S), sm_90 (H100, H200).
+pub const ARCHS: [&str; 4] = ["sm_80", "sm_86", "sm_89", "sm_90"];
+
 /// Head dimension of the attention kernel (`HEAD_DIM` in attention.cu).
 pub const HEAD_DIM: usize = 128;
 

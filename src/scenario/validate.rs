@@ -1127,7 +1127,9 @@ fn cloud(raw: &RawScenario, p: &YamlPath, issues: &mut Issues) -> Option<Cloud> 
     let class = class?;
     Some(Cloud {
         class,
-        flops: class.bf16_tflops * 1e12 * raw.calibration.compute_efficiency,
+        // The class's rates, profile or datasheet: set by `validate` once the model and the
+        // batching policy are known.
+        flops: f64::NAN,
         price_usd_per_gpu_hour: c.price_usd_per_gpu_hour,
         bandwidth_bytes_per_s: c.interconnect_gbps * 1e9 / 8.0,
         latency_s: c.latency_us / 1e6,
