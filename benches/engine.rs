@@ -17,7 +17,7 @@ use std::time::Duration;
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
-use depinsim::engine::{EventQueue, Model, SimTime, Simulation, from_secs, to_secs};
+use depinsim::core::engine::{EventQueue, Model, SimTime, Simulation, from_secs, to_secs};
 use rand::SeedableRng;
 use rand_distr::{Distribution, Exp1};
 use rand_xoshiro::Xoshiro256PlusPlus;

@@ -12,10 +12,10 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use depinsim::model::pool::PoolState;
-use depinsim::model::tokens::Tokens;
-use depinsim::rng::Streams;
+use depinsim::core::rng::Streams;
 use depinsim::scenario::load_str;
+use depinsim::sim::pool::PoolState;
+use depinsim::sim::tokens::Tokens;
 
 const GROUPS: usize = 10_000;
 const DAY: u64 = 86_400 * 1_000_000_000;

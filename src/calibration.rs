@@ -24,7 +24,8 @@ use std::path::Path;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::model::gpu::{GPU_CLASSES, GpuClass, find_class};
+use crate::physics::gpu::{GPU_CLASSES, GpuClass, find_class};
+use crate::physics::rates::{BATCH_GRID, Rates};
 
 /// Where a profile's numbers come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -478,33 +479,6 @@ impl Profile {
 /// The size of the matrix products of training steps where a profile is read: large GEMMs.
 pub const TRAINING_MATMUL_N: f64 = 8192.0;
 
-/// Batches at which the decode bandwidth is tabulated: 1, 2, 4, ..., 256.
-pub const BATCH_GRID: usize = 9;
-
-/// What one GPU achieves, as the time model uses it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Rates {
-    /// FLOP/s of prefill steps (a product the size of the token budget).
-    pub flops: f64,
-    /// FLOP/s of training steps (large products).
-    pub training_flops: f64,
-    /// Bytes/s of decode at batch 1.
-    pub bytes_per_s: f64,
-    /// Time to read a byte at batch 2^i relative to batch 1 (1 everywhere: the bandwidth does
-    /// not depend on the batch).
-    pub memory_scale: [f64; BATCH_GRID],
-    /// Bytes/s of KV-cache reads, from a profile's attention curve at the model's context
-    /// length; None: KV reads run at the decode bandwidth of the batch, as weights do.
-    pub kv_bytes_per_s: Option<f64>,
-    /// Where the rates come from: `datasheet` (peaks x the scenario's efficiency factors),
-    /// or the profile's source.
-    pub kind: &'static str,
-    /// The profile file, or the datasheet's citation.
-    pub origin: String,
-    /// Lookups outside the profile's grid, clamped to its nearest point.
-    pub clamped: Vec<String>,
-}
-
 /// The faster of two curves at `x` (each may be empty), with whether the one chosen was
 /// clamped.
 fn faster(a: &Curve, b: &Curve, x: f64) -> Option<Reading> {
@@ -514,23 +488,8 @@ fn faster(a: &Curve, b: &Curve, x: f64) -> Option<Reading> {
     }
 }
 
-impl Rates {
-    /// Datasheet peaks of `class` times the efficiency factors.
-    pub fn efficiency(class: &GpuClass, compute: f64, memory: f64) -> Self {
-        let flops = class.bf16_tflops * 1e12 * compute;
-        Self {
-            flops,
-            training_flops: flops,
-            bytes_per_s: class.mem_bandwidth_tbs * 1e12 * memory,
-            memory_scale: [1.0; BATCH_GRID],
-            kv_bytes_per_s: None,
-            kind: "datasheet",
-            origin: class.source.to_string(),
-            clamped: Vec::new(),
-        }
-    }
-
-    /// The rates a profile gives: FLOP/s of the vendor library's product (the kernel's when
+impl Profile {
+    /// The rates this profile gives: FLOP/s of the vendor library's product (the kernel's when
     /// the library's was not measured) at `token_budget` and at [`TRAINING_MATMUL_N`]; decode
     /// bandwidth by batch, the faster of the kernel and the library at each batch; KV-cache
     /// reads at the attention curve's rate at `context_tokens` cached positions, where the
@@ -538,16 +497,16 @@ impl Rates {
     ///
     /// # Errors
     /// A profile without matrix-product or decode points.
-    pub fn profile(
-        p: &Profile,
+    pub fn rates(
+        &self,
         token_budget: f64,
         context_tokens: f64,
         origin: &str,
-    ) -> Result<Self, String> {
-        let mm = if p.matmul_library.is_empty() {
-            &p.matmul
+    ) -> Result<Rates, String> {
+        let mm = if self.matmul_library.is_empty() {
+            &self.matmul
         } else {
-            &p.matmul_library
+            &self.matmul_library
         };
         let mut clamped = Vec::new();
         let mut note = |r: Option<Reading>, what: &str, x: f64| -> Result<f64, String> {
@@ -559,29 +518,29 @@ impl Rates {
         };
         let flops = note(mm.at(token_budget), "matmul", token_budget)?;
         let training_flops = note(mm.at(TRAINING_MATMUL_N), "matmul", TRAINING_MATMUL_N)?;
-        let decode = |x: f64| faster(&p.decode, &p.decode_library, x);
+        let decode = |x: f64| faster(&self.decode, &self.decode_library, x);
         let bytes_per_s = note(decode(1.0), "decode", 1.0)?;
         let mut memory_scale = [1.0; BATCH_GRID];
         for (i, m) in memory_scale.iter_mut().enumerate().skip(1) {
             let batch = f64::from(1u32 << i);
             *m = bytes_per_s / note(decode(batch), "decode", batch)?;
         }
-        let kv_bytes_per_s = if p.attention.is_empty() {
+        let kv_bytes_per_s = if self.attention.is_empty() {
             None
         } else {
             Some(note(
-                p.attention.at(context_tokens),
+                self.attention.at(context_tokens),
                 "attention",
                 context_tokens,
             )?)
         };
-        Ok(Self {
+        Ok(Rates {
             flops,
             training_flops,
             bytes_per_s,
             memory_scale,
             kv_bytes_per_s,
-            kind: match p.source {
+            kind: match self.source {
                 Source::Measured => "measured",
                 Source::Derived => "derived",
                 Source::Datasheet => "datasheet profile",
@@ -650,7 +609,7 @@ mod tests {
         let mut p = Profile::datasheet(find_class("h100_sxm").unwrap());
         p.matmul = curve(&[(1024.0, 4e14), (4096.0, 8e14)]);
         p.decode = curve(&[(1.0, 3e12), (4.0, 2e12), (64.0, 1e12)]);
-        let r = Rates::profile(&p, 2048.0, 4096.0, "p.yaml").expect("rates");
+        let r = p.rates(2048.0, 4096.0, "p.yaml").expect("rates");
         // Halfway in log size between 1024 and 4096.
         assert!((r.flops - 6e14).abs() < 1e3);
         assert_eq!(r.training_flops, 8e14);
@@ -674,7 +633,7 @@ mod tests {
         p.decode = curve(&[(1.0, 4.0e12), (64.0, 0.5e12)]);
         p.decode_library = curve(&[(1.0, 3.5e12), (8.0, 3.8e12), (64.0, 3.2e12)]);
         p.attention = curve(&[(512.0, 2.0e12), (8192.0, 3.0e12)]);
-        let r = Rates::profile(&p, 2048.0, 2048.0, "h200.yaml").expect("rates");
+        let r = p.rates(2048.0, 2048.0, "h200.yaml").expect("rates");
         // Batch 1: the kernel's 4.0 beats the library's 3.5.
         assert_eq!(r.bytes_per_s, 4.0e12);
         // Batch 8: the kernel is at 4.0 - 3.5 x (3/6) = 2.25 (log-linear), the library 3.8.
@@ -684,17 +643,12 @@ mod tests {
         assert!((r.kv_bytes_per_s.unwrap() - 2.5e12).abs() < 1.0);
         assert!(r.clamped.iter().all(|c| !c.starts_with("attention")));
         // Beyond the attention grid: clamped and said.
-        let long = Rates::profile(&p, 2048.0, 32_768.0, "h200.yaml").expect("rates");
+        let long = p.rates(2048.0, 32_768.0, "h200.yaml").expect("rates");
         assert_eq!(long.kv_bytes_per_s, Some(3.0e12));
         assert!(long.clamped.contains(&"attention at 32768".to_string()));
         // No attention curve: KV reads follow the decode bandwidth.
         p.attention = Curve::default();
-        assert_eq!(
-            Rates::profile(&p, 2048.0, 2048.0, "x")
-                .unwrap()
-                .kv_bytes_per_s,
-            None
-        );
+        assert_eq!(p.rates(2048.0, 2048.0, "x").unwrap().kv_bytes_per_s, None);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use depinsim::export::json::{RunInfo, ServingPlan, Summary};
 use depinsim::export::outdir::{OutDirError, Staging};
 use depinsim::export::parquet;
 use depinsim::metrics::{MetricSummary, aggregate};
-use depinsim::model::gpu::{class_ids, find_class};
+use depinsim::physics::gpu::{class_ids, find_class};
 use depinsim::scenario::overrides::{Override, parse_override};
 use depinsim::scenario::{LoadError, Scenario, load_file, schema_json};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};

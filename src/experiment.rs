@@ -4,10 +4,10 @@
 
 use rayon::prelude::*;
 
-use crate::engine::Simulation;
-use crate::model::world::{ReplicationOutput, World};
-use crate::rng::Streams;
+use crate::core::engine::Simulation;
+use crate::core::rng::Streams;
 use crate::scenario::Scenario;
+use crate::sim::world::{ReplicationOutput, World};
 
 /// Runs replication `index` of `s` to its horizon.
 pub fn run_replication(s: &Scenario, index: u32) -> ReplicationOutput {

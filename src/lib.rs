@@ -27,16 +27,14 @@
 //! ```
 #![warn(missing_docs)]
 
-pub mod analytic;
 pub mod calibration;
 pub mod cli;
-pub mod dist;
+pub mod core;
 pub mod economics;
-pub mod engine;
 pub mod experiment;
 pub mod export;
 pub mod metrics;
-pub mod model;
-pub mod rng;
+pub mod physics;
 pub mod scenario;
+pub mod sim;
 pub mod viability;

@@ -2,14 +2,12 @@
 //!
 //! Only this module knows YAML. Loading goes: read the file, parse it into a document,
 //! apply `--set` overrides, deserialize into [`raw::RawScenario`] (collecting every unknown
-//! field), then validate every value. Every problem is an [`issue::Issue`] that names the
+//! field), then validate every value. Every problem is an [`crate::core::diagnostics::Issue`] that names the
 //! YAML path, the line where it can, and the fix.
 
-pub mod issue;
 pub mod lines;
 mod load;
 pub mod overrides;
-pub mod path;
 pub mod raw;
 mod shape;
 mod validate;
@@ -17,14 +15,14 @@ mod validate_economy;
 
 pub use load::{LoadError, load_file, load_str, load_str_in, schema_json};
 
-use crate::dist::Dist;
+use crate::core::dist::Dist;
+use crate::core::engine::SimTime;
 use crate::economics::emission::Emission;
 use crate::economics::ledger::Design;
 use crate::economics::price::{AmmSpec, PricePath};
 use crate::economics::provider::{CostModel, ProviderKind, SupplyRule};
-use crate::engine::SimTime;
-use crate::model::gpu::{GpuClass, Roofline};
-use crate::model::serving::{ServedModel, Serving, Unfit};
+use crate::physics::gpu::{GpuClass, Roofline};
+use crate::physics::serving::{ServedModel, Serving, Unfit};
 use raw::{Dispatch, RawScenario, Routing};
 
 /// A region, validated.
@@ -60,7 +58,7 @@ pub struct Pool {
     /// Achievable rates for the served model.
     pub roofline: Roofline,
     /// What one GPU achieves, and where that comes from.
-    pub rates: crate::calibration::Rates,
+    pub rates: crate::physics::rates::Rates,
     /// How the group serves the model, or why it cannot.
     pub serving: Result<Serving, Unfit>,
     /// Mean time between failures of one GPU, seconds.

@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use depinsim::analytic::{erlang_c, mmc_mean_wait, pk_mean_wait};
 use depinsim::experiment::run_all;
 use depinsim::metrics::{MetricSummary, aggregate};
+use depinsim::physics::queueing::{erlang_c, mmc_mean_wait, pk_mean_wait};
 use depinsim::scenario::load_file;
 use depinsim::scenario::overrides::parse_override;
 

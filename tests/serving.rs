@@ -218,7 +218,7 @@ fn capacity_estimate_matches_a_saturated_replica() {
 #[test]
 fn a_profile_of_the_clouds_class_sets_the_cloud_rates_too() {
     use depinsim::calibration::{Curve, Point, Profile, Source};
-    use depinsim::model::gpu::find_class;
+    use depinsim::physics::gpu::find_class;
     use depinsim::scenario::load_str_in;
 
     let mut p = Profile::datasheet(find_class("h100_sxm").expect("class"));

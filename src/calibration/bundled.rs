@@ -54,7 +54,7 @@ pub fn best<'a>(class: &str, candidates: &'a [(String, Profile)]) -> Option<&'a 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::gpu::find_class;
+    use crate::physics::gpu::find_class;
     use std::path::Path;
 
     fn profile(class: &str, source: Source, date: &str) -> Profile {

@@ -32,7 +32,7 @@ use super::kernels::{
     parse_ptxas_log, source_hash,
 };
 use super::{Peaks, Point, Profile, Provenance, Source};
-use crate::model::gpu::find_class;
+use crate::physics::gpu::find_class;
 
 /// The sizes measured.
 #[derive(Clone, Debug, PartialEq)]

@@ -628,8 +628,8 @@ fn number(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dist::unit;
-    use crate::rng::Streams;
+    use crate::core::dist::unit;
+    use crate::core::rng::Streams;
 
     fn rel(a: f64, b: f64) -> f64 {
         ((a - b) / b).abs()

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::engine::NANOS_PER_SEC;
+use crate::core::engine::NANOS_PER_SEC;
 use crate::metrics::MetricSummary;
 use crate::scenario::Scenario;
 

@@ -3,7 +3,7 @@
 
 use hdrhistogram::Histogram;
 
-use crate::engine::SimTime;
+use crate::core::engine::SimTime;
 
 /// Smallest and largest recordable latency, microseconds (1 us to about 11.6 days; larger
 /// values are clamped to the top and counted in [`LatencyHist::clamped`]).

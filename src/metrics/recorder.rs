@@ -2,7 +2,7 @@
 //! and overall, and the per-epoch rows of the time series. The model calls it; it never
 //! allocates per request.
 
-use crate::engine::SimTime;
+use crate::core::engine::SimTime;
 
 use super::hist::LatencyHist;
 
@@ -206,7 +206,7 @@ impl Recorder {
     #[inline]
     pub fn completed(&mut self, c: Completion, measured: bool) {
         self.epoch.completed += 1;
-        self.epoch.e2e_sum_s += crate::engine::to_secs(c.e2e);
+        self.epoch.e2e_sum_s += crate::core::engine::to_secs(c.e2e);
         if !measured {
             return;
         }

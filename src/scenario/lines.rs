@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use serde_saphyr::granit_parser::{Event, Parser, Span};
 
-use super::path::YamlPath;
+use crate::core::path::YamlPath;
 
 /// The 1-based line and column of every addressable node in the first document of a YAML text.
 #[derive(Clone, Debug, Default)]

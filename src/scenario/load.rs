@@ -6,12 +6,12 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::Scenario;
-use super::issue::{Issue, Issues};
 use super::lines::LineIndex;
 use super::overrides::{Override, apply};
-use super::path::{Seg, YamlPath};
 use super::raw::RawScenario;
 use super::validate::validate;
+use crate::core::diagnostics::{Issue, Issues};
+use crate::core::path::{Seg, YamlPath};
 
 /// Why a scenario could not be loaded. Every variant is the user's to fix (exit code 2).
 #[derive(Debug)]
@@ -120,7 +120,7 @@ pub fn load_str_in(
     };
     let invalid = |issues: Issues| LoadError::Invalid {
         origin: origin.to_string(),
-        issues: issues.into_located(&lines, from_override),
+        issues: issues.into_located(|p| lines.locate_below_root(p), from_override),
     };
     let (raw, mut issues) = structure(doc);
     let Some(raw) = raw else {

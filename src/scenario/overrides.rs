@@ -22,7 +22,7 @@
 
 use serde_json::{Map, Value};
 
-use super::path::YamlPath;
+use crate::core::path::YamlPath;
 
 /// One parsed `--set` argument.
 #[derive(Clone, Debug, PartialEq)]

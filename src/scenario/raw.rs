@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::dist::DistSpec;
+use crate::core::dist::DistSpec;
 use crate::economics::emission::Emission;
 use crate::economics::ledger::Payment;
 use crate::economics::price::PricePathSpec;

@@ -5,8 +5,8 @@
 
 use serde_json::Value;
 
-use super::issue::Issues;
-use super::path::YamlPath;
+use crate::core::diagnostics::Issues;
+use crate::core::path::YamlPath;
 
 /// What the walk found.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -302,7 +302,7 @@ mod tests {
         let mut issues = Issues::default();
         check(&doc, &schema_value(), &mut issues);
         issues
-            .into_located(&crate::scenario::lines::LineIndex::default(), |_| false)
+            .into_located(|_| None, |_| false)
             .iter()
             .map(|i| format!("{}: {}", i.path, i.message))
             .collect()

@@ -4,19 +4,20 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::issue::Issues;
-use super::path::YamlPath;
 use super::raw::Placement;
 use super::raw::{RawCalibration, RawScenario};
 use super::validate_economy::{cost_model, pricing, supply, token_rules, verification};
 use super::{Cloud, CloudServing, JobClass, Pool, Region, Scenario, TokenSpec, UserGroup};
-use crate::calibration::{Profile, Rates};
+use crate::calibration::Profile;
+use crate::core::diagnostics::Issues;
+use crate::core::engine::{SimTime, from_secs};
+use crate::core::path::YamlPath;
 use crate::economics::ledger::Design;
 use crate::economics::provider::ProviderKind;
-use crate::engine::{SimTime, from_secs};
-use crate::model::catalogue::{find_model, model_ids};
-use crate::model::gpu::{GpuClass, Roofline, class_ids, find_class};
-use crate::model::serving::{BatchPolicy, ServedModel, Serving, Unfit};
+use crate::physics::catalogue::{find_model, model_ids};
+use crate::physics::gpu::{GpuClass, Roofline, class_ids, find_class};
+use crate::physics::rates::Rates;
+use crate::physics::serving::{BatchPolicy, ServedModel, Serving, Unfit};
 
 const HOUR_S: f64 = 3600.0;
 /// Upper bound on time-series rows (epochs x replications), which are kept in memory until
@@ -517,7 +518,7 @@ fn calibration_profiles(
     }
     if raw.calibration.bundled_profiles {
         let bundled = crate::calibration::bundled::all();
-        for class in crate::model::gpu::GPU_CLASSES {
+        for class in crate::physics::gpu::GPU_CLASSES {
             if out.contains_key(class.id) {
                 continue;
             }
@@ -544,7 +545,8 @@ fn class_rates(
 ) -> Rates {
     match profiles.get(class.id) {
         // Checked to have the points these lookups need.
-        Some((profile, file)) => Rates::profile(profile, budget, context, file)
+        Some((profile, file)) => profile
+            .rates(budget, context, file)
             .unwrap_or_else(|_| Rates::efficiency(class, 1.0, 1.0)),
         None => Rates::efficiency(class, cal.compute_efficiency, cal.memory_efficiency),
     }

@@ -1,13 +1,13 @@
 //! Checks of the economy's sections: provider costs, supply, pricing, and the token's
 //! staking, lock-up, settlement and verification.
 
-use super::issue::Issues;
-use super::path::YamlPath;
 use super::raw::{RawChain, RawProviderGroup, RawScenario, RawToken};
+use crate::core::diagnostics::Issues;
+use crate::core::path::YamlPath;
 use crate::economics::ledger::{Lockup, Settlement, StakeRule};
 use crate::economics::onchain::Chain;
 use crate::economics::provider::{CostItems, CostModel, ProviderKind, SupplyRule};
-use crate::model::gpu::GpuClass;
+use crate::physics::gpu::GpuClass;
 
 /// Uptime Institute's global average power usage effectiveness, 2024 survey.
 const DATACENTER_PUE: f64 = 1.56;

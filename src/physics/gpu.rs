@@ -169,11 +169,7 @@ impl Roofline {
 
     /// The roofline of a model of `params` parameters at calibrated `rates` (training's
     /// FLOP/s, batch-1 bandwidth).
-    pub fn from_rates(
-        rates: &crate::calibration::Rates,
-        params: f64,
-        bytes_per_param: f64,
-    ) -> Self {
+    pub fn from_rates(rates: &super::rates::Rates, params: f64, bytes_per_param: f64) -> Self {
         Self {
             flops: rates.training_flops,
             bytes_per_s: rates.bytes_per_s,

@@ -15,16 +15,16 @@ use std::collections::VecDeque;
 
 use rand_distr::{Distribution, Exp1};
 
-use crate::dist::Dist;
-use crate::engine::{EventQueue, SimTime, from_secs, to_secs};
+use crate::core::dist::Dist;
+use crate::core::engine::{EventQueue, SimTime, from_secs, to_secs};
+use crate::core::rng::{StreamRng, Streams};
 use crate::metrics::Metrics;
-use crate::rng::{StreamRng, Streams};
 use crate::scenario::raw::Placement;
 use crate::scenario::{JobClass, Scenario};
 
+use super::event::Event;
 use super::pool::PoolState;
-use super::training::{JobTime, Recovery, StepModel, run_job, young_daly_interval_s};
-use super::world::Event;
+use crate::physics::training::{JobTime, Recovery, StepModel, run_job, young_daly_interval_s};
 
 /// Failures after which a job is abandoned: it cannot make progress between them.
 const MAX_FAILURES: u64 = 10_000_000;

@@ -3,7 +3,6 @@
 
 use std::fmt;
 
-use super::lines::LineIndex;
 use super::path::YamlPath;
 
 /// One problem in a scenario file.
@@ -96,12 +95,12 @@ impl Issues {
         ok
     }
 
-    /// Attaches line numbers from `lines` and returns the list, ordered by position in the
-    /// file. Problems at paths for which `from_override` is true came from `--set`: they get
+    /// Attaches the line and column `locate` finds for each path and returns the list,
+    /// ordered by position in the file. Problems at paths for which `from_override` is true came from `--set`: they get
     /// no line (the file is not at fault) and say so.
     pub fn into_located(
         self,
-        lines: &LineIndex,
+        locate: impl Fn(&YamlPath) -> Option<(usize, usize)>,
         from_override: impl Fn(&YamlPath) -> bool,
     ) -> Vec<Issue> {
         let mut list: Vec<Issue> = self
@@ -111,7 +110,7 @@ impl Issues {
                 if from_override(&i.path) {
                     i.message.push_str(" (value given with --set)");
                 } else {
-                    i.position = i.position.or_else(|| lines.locate_below_root(&i.path));
+                    i.position = i.position.or_else(|| locate(&i.path));
                 }
                 i
             })

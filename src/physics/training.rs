@@ -11,7 +11,7 @@
 
 use rand::Rng;
 
-use crate::dist::Dist;
+use crate::core::dist::Dist;
 
 /// Ring all-reduce of `bytes` over `n` workers on links of `bandwidth` bytes/s and `latency`
 /// seconds: 2(n-1) steps, each moving bytes/n and paying the latency once.
@@ -164,10 +164,10 @@ pub fn expected_wall_exponential_s(work_s: f64, recovery: &Recovery, mtbf_s: f64
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dist::DistSpec;
-    use crate::rng::Streams;
-    use crate::scenario::issue::Issues;
-    use crate::scenario::path::YamlPath;
+    use crate::core::diagnostics::Issues;
+    use crate::core::dist::DistSpec;
+    use crate::core::path::YamlPath;
+    use crate::core::rng::Streams;
 
     fn exponential(mean: f64) -> Dist {
         DistSpec::Exponential { mean }

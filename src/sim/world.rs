@@ -6,62 +6,31 @@
 //! admitted at once to a replica of that pool if one has room (a new replica when a host has
 //! idle GPUs for it, else the least loaded active one with batch and KV-cache room), queued
 //! FIFO if there is room, dropped otherwise. In its replica it is prefilled, then decoded
-//! with the batch ([`super::serving`]); when a replica frees room the queue's head is
+//! with the batch ([`crate::physics::serving`]); when a replica frees room the queue's head is
 //! admitted. Requests join the pool's queue when issued; their network round trip and
 //! payload transfer are added to their latency (queue order ignores the few milliseconds of
 //! propagation).
 
 use rand_distr::{Distribution, Exp1};
 
-use crate::dist::unit;
-use crate::engine::{EventQueue, Model, SimTime, from_secs, to_secs};
+use crate::core::dist::unit;
+use crate::core::engine::{EventQueue, Model, SimTime, from_secs, to_secs};
+use crate::core::rng::{StreamRng, Streams};
 use crate::metrics::recorder::Completion;
 use crate::metrics::{EpochRow, Metrics, Recorder};
-use crate::rng::{StreamRng, Streams};
 use crate::scenario::Scenario;
 use crate::scenario::raw::{Dispatch, PricingPolicy, Routing};
 
+use super::event::Event;
 use super::jobs::Jobs;
 use super::pool::{Areas, PoolState, time_to_failure};
-use super::serving::{Replica, Serving, Settled, Work, delay_ns};
+use super::replica::{Replica, Settled, Work, delay_ns};
 use super::supply::Supply;
 use super::tokens::Tokens;
+use crate::physics::serving::Serving;
 
 const NANOS_PER_HOUR: f64 = 3.6e12;
-const DAY: SimTime = 86_400 * crate::engine::NANOS_PER_SEC;
-
-/// The model's events: small values carrying indices.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Event {
-    /// User group `0` issues a request.
-    Arrival(u32),
-    /// Replica `0` reaches its next first token or completion (stale unless it is the
-    /// replica's `next_at`).
-    Step(u32),
-    /// An epoch ends: write a time-series row.
-    Epoch,
-    /// The warm-up ends: statistics start.
-    WarmupEnd,
-    /// A job of class `0` arrives.
-    JobArrival(u32),
-    /// The job in slot `0` ends.
-    JobDone(u32),
-    /// A GPU of pool `0` may fail.
-    GpuFailure(u32),
-    /// A failed GPU of pool `0` is repaired.
-    GpuRepair(u32),
-    /// The owners of pool `0` lend their GPUs again.
-    Lend(u32),
-    /// The owners of pool `0` take their GPUs back.
-    Withdraw(u32),
-    /// A token epoch ends: mint, pay and burn.
-    TokenEpoch,
-    /// Providers review their returns (scenarios with a supply section and no token; with a
-    /// token, reviews follow token epochs).
-    Review,
-    /// `1` GPUs that decided to join pool `0` start serving.
-    Join(u32, u32),
-}
+const DAY: SimTime = 86_400 * crate::core::engine::NANOS_PER_SEC;
 
 /// A pool a user group may use, with the network costs precomputed.
 #[derive(Clone, Debug)]

@@ -7,7 +7,7 @@
 //! order they were scheduled, so a run is a pure function of the model and its seeds.
 //!
 //! ```
-//! use depinsim::engine::{EventQueue, Model, SimTime, Simulation};
+//! use depinsim::core::engine::{EventQueue, Model, SimTime, Simulation};
 //!
 //! struct Ticker { ticks: u32 }
 //! impl Model for Ticker {

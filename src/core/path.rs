@@ -1,7 +1,7 @@
 //! A path to a node inside a scenario YAML document, such as `regions[0].bandwidth_mbps`.
 //!
-//! Deserialization errors, source positions (see [`super::lines`]) and `--set` overrides
-//! (see [`super::overrides`]) all need to name the same place in a scenario file, so they
+//! Deserialization errors, source positions (see `scenario::lines`) and `--set` overrides
+//! (see `scenario::overrides`) all need to name the same place in a scenario file, so they
 //! share this one representation and its one way of being printed.
 
 use std::fmt;

@@ -4,8 +4,8 @@
 //! that leave go at once (idle ones only: busy GPUs finish their work and may leave at a
 //! later review).
 
+use crate::core::engine::SimTime;
 use crate::economics::provider::{Decision, Review, SupplyRule};
-use crate::engine::SimTime;
 use crate::scenario::Scenario;
 
 use super::pool::PoolState;

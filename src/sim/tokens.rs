@@ -9,11 +9,11 @@
 
 use rand_distr::{Distribution, StandardNormal};
 
+use crate::core::engine::SimTime;
+use crate::core::rng::{StreamRng, Streams};
 use crate::economics::ledger::{EpochInput, Ledger, Market};
 use crate::economics::price::{Amm, PriceProcess};
-use crate::engine::SimTime;
 use crate::metrics::Metrics;
-use crate::rng::{StreamRng, Streams};
 use crate::scenario::Scenario;
 
 use super::pool::PoolState;

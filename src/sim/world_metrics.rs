@@ -1,7 +1,7 @@
 //! Turns a finished replication into named metrics over the measurement window
 //! [warm-up, horizon]. Names are `<scope>.<quantity>_<unit>.<statistic>`; the README lists them.
 
-use crate::engine::SimTime;
+use crate::core::engine::SimTime;
 use crate::metrics::recorder::GroupStats;
 use crate::metrics::{LatencyHist, Metrics};
 

@@ -6,9 +6,9 @@ use std::collections::VecDeque;
 
 use rand_distr::{Distribution, Exp1, Gamma};
 
-use crate::dist::unit;
-use crate::engine::SimTime;
-use crate::rng::StreamRng;
+use crate::core::dist::unit;
+use crate::core::engine::SimTime;
+use crate::core::rng::StreamRng;
 
 /// Time until a GPU fails, drawn from a Weibull of shape `k` and mean `mtbf` (seconds): from
 /// a repair (as good as new), or from an arbitrary moment of a long-running fleet
@@ -287,7 +287,7 @@ mod tests {
         }
         assert_eq!(std::mem::align_of::<PoolState>(), 64);
     }
-    use crate::rng::Streams;
+    use crate::core::rng::Streams;
 
     #[test]
     fn weibull_failures_have_their_mean_and_stationary_residual() {

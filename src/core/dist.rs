@@ -12,8 +12,8 @@ use rand_distr::{Distribution, Exp, Gamma, LogNormal, Weibull};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::issue::Issues;
-use crate::scenario::path::YamlPath;
+use crate::core::diagnostics::Issues;
+use crate::core::path::YamlPath;
 
 /// A distribution as written in a scenario.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -269,7 +269,7 @@ fn weighted(values: &[f64], cdf: &[f64], f: impl Fn(f64) -> f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::Streams;
+    use crate::core::rng::Streams;
 
     fn valid(spec: DistSpec) -> Dist {
         let mut issues = Issues::default();

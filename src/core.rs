@@ -1,0 +1,10 @@
+//! The bottom layer, which imports nothing else of the crate: the event kernel
+//! ([`engine`]), random streams ([`rng`]), distributions ([`dist`]), units ([`units`]), and
+//! the problems found in input ([`diagnostics`]) at a document path ([`path`]).
+
+pub mod diagnostics;
+pub mod dist;
+pub mod engine;
+pub mod path;
+pub mod rng;
+pub mod units;

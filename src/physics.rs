@@ -1,0 +1,11 @@
+//! What hardware and queues do, free of the simulation: GPU classes and the roofline
+//! ([`gpu`]), what one GPU achieves ([`rates`]), the model catalogue ([`catalogue`]), the
+//! replica plan and step cost of serving ([`serving`]), the training time model
+//! ([`training`]), and exact queueing results ([`queueing`]) that the tests compare with.
+
+pub mod catalogue;
+pub mod gpu;
+pub mod queueing;
+pub mod rates;
+pub mod serving;
+pub mod training;
