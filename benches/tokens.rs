@@ -69,11 +69,7 @@ fn bench(c: &mut Criterion) {
         let pools: Vec<PoolState> = s
             .pools()
             .iter()
-            .map(|p| {
-                let mut st = PoolState::new(p.count, 1, 0..1, 64);
-                st.price = p.price_usd_per_gpu_hour;
-                st
-            })
+            .map(|p| PoolState::new(p.count, p.count, p.price_usd_per_gpu_hour))
             .collect();
         let mut tokens = Tokens::new(&s, &streams).expect("token section");
         let mut now = 0;

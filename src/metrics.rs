@@ -2,6 +2,7 @@
 //! request), and summaries across replications with confidence intervals.
 
 pub mod hist;
+pub mod names;
 pub mod recorder;
 pub mod summary;
 

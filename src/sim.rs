@@ -1,11 +1,18 @@
-//! One replication of a scenario on the event engine: the [`world::World`] that ties
-//! users, provider pools, jobs, the token economy and providers' supply decisions together.
+//! One replication of a scenario on the event engine. The [`world::World`] owns the provider
+//! groups' GPUs ([`pool`]) and dispatches each [`event::Event`] to the subsystem it belongs
+//! to: [`inference`] (users, routing, replicas and queues), [`reliability`] (failures,
+//! repairs and owners' hours), [`jobs`] (training and fine-tuning), [`tokens`] (the token
+//! economy's epochs) and [`supply`] (providers joining and leaving); [`timeseries`] writes
+//! the per-epoch rows and [`providers`] names the providers' metrics at the end.
 
 pub mod event;
+pub mod inference;
 pub mod jobs;
 pub mod pool;
+mod providers;
+pub mod reliability;
 pub mod replica;
 pub mod supply;
+pub mod timeseries;
 pub mod tokens;
 pub mod world;
-mod world_metrics;

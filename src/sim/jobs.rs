@@ -19,6 +19,7 @@ use crate::core::dist::Dist;
 use crate::core::engine::{EventQueue, SimTime, from_secs, to_secs};
 use crate::core::rng::{StreamRng, Streams};
 use crate::metrics::Metrics;
+use crate::metrics::names;
 use crate::scenario::raw::Placement;
 use crate::scenario::{JobClass, Scenario};
 
@@ -142,10 +143,8 @@ impl Jobs {
             return;
         };
         for &(p, n) in &job.gpus {
-            pools[p].advance(now);
-            pools[p].reserved -= n;
             // Each group the job ran on is paid once.
-            pools[p].payments += 1;
+            pools[p].release(now, n);
         }
         if job.measured {
             self.classes[job.class].stats.completed += 1;
@@ -167,8 +166,7 @@ impl Jobs {
             };
             self.waiting.pop_front();
             for &(p, n) in &gpus {
-                pools[p].advance(now);
-                pools[p].reserved += n;
+                pools[p].reserve(now, n);
             }
             let measured = arrived >= s.warmup();
             let wall = self.run(s, c, &gpus, now, arrived, measured);
@@ -263,13 +261,13 @@ impl Jobs {
     pub fn metrics(&self, s: &Scenario, m: &mut Metrics) {
         for (c, (j, st)) in s.jobs().iter().zip(&self.classes).enumerate() {
             let x = &st.stats;
-            let key = |q: &str| format!("job.{}.{q}", j.name);
-            m.insert(key("arrived_jobs.count"), x.arrived as f64);
-            m.insert(key("placed_jobs.count"), x.placed as f64);
-            m.insert(key("completed_jobs.count"), x.completed as f64);
-            m.insert(key("abandoned_jobs.count"), x.abandoned as f64);
+            let key = |q: &str| names::job(&j.name, q);
+            m.insert(key(names::job::ARRIVED_JOBS), x.arrived as f64);
+            m.insert(key(names::job::PLACED_JOBS), x.placed as f64);
+            m.insert(key(names::job::COMPLETED_JOBS), x.completed as f64);
+            m.insert(key(names::job::ABANDONED_JOBS), x.abandoned as f64);
             m.insert(
-                key("waiting_jobs.count"),
+                key(names::job::WAITING_JOBS),
                 self.waiting
                     .iter()
                     .filter(|&&(class, arrived)| class == c && arrived >= s.warmup())
@@ -277,27 +275,30 @@ impl Jobs {
             );
             let ran = (x.placed - x.abandoned) as f64;
             if x.placed > 0 {
-                m.insert(key("wait_h.mean"), x.wait_s / x.placed as f64 / 3600.0);
+                m.insert(key(names::job::WAIT_H), x.wait_s / x.placed as f64 / 3600.0);
             }
             if ran > 0.0 {
-                m.insert(key("wall_h.mean"), x.wall_s / ran / 3600.0);
-                m.insert(key("goodput_ratio.mean"), x.useful_s / x.wall_s);
-                m.insert(key("compute_share_ratio.mean"), x.compute_share / ran);
-                m.insert(key("mfu_ratio.mean"), x.mfu / ran);
-                m.insert(key("cloud_mfu_ratio.mean"), x.cloud_mfu / ran);
-                m.insert(key("failures.mean"), x.failures as f64 / ran);
-                m.insert(key("lost_h.mean"), x.lost_s / ran / 3600.0);
-                m.insert(key("usd_per_pflop.mean"), x.cost_usd / (x.flops / 1e15));
-                m.insert(key("cloud_wall_h.mean"), x.cloud_wall_s / ran / 3600.0);
+                m.insert(key(names::job::WALL_H), x.wall_s / ran / 3600.0);
+                m.insert(key(names::job::GOODPUT), x.useful_s / x.wall_s);
+                m.insert(key(names::job::COMPUTE_SHARE), x.compute_share / ran);
+                m.insert(key(names::job::MFU), x.mfu / ran);
+                m.insert(key(names::job::CLOUD_MFU), x.cloud_mfu / ran);
+                m.insert(key(names::job::FAILURES), x.failures as f64 / ran);
+                m.insert(key(names::job::LOST_H), x.lost_s / ran / 3600.0);
                 m.insert(
-                    key("cloud_usd_per_pflop.mean"),
+                    key(names::job::USD_PER_PFLOP),
+                    x.cost_usd / (x.flops / 1e15),
+                );
+                m.insert(key(names::job::CLOUD_WALL_H), x.cloud_wall_s / ran / 3600.0);
+                m.insert(
+                    key(names::job::CLOUD_USD_PER_PFLOP),
                     x.cloud_cost_usd / (x.flops / 1e15),
                 );
                 m.insert(
-                    key("cost_vs_cloud_ratio.mean"),
+                    key(names::job::COST_VS_CLOUD),
                     x.cost_usd / x.cloud_cost_usd,
                 );
-                m.insert(key("time_vs_cloud_ratio.mean"), x.wall_s / x.cloud_wall_s);
+                m.insert(key(names::job::TIME_VS_CLOUD), x.wall_s / x.cloud_wall_s);
             }
         }
     }

@@ -1,33 +1,17 @@
-//! One provider group at run time: its GPUs (serving in replicas, reserved by jobs, offline,
-//! or idle), the requests waiting for it, and the time integrals (busy GPUs, requests in
-//! system, batch) that utilisation, revenue and Little's law need.
+//! One provider group's GPUs at run time: how many serve in replicas, are reserved by jobs,
+//! are offline (awaiting repair, or outside the network) or idle; the GPU-time integrals that
+//! utilisation, availability, costs and token rewards need; what users pay under a changing
+//! price multiplier; and the counts a token epoch settles (failures, missed objectives,
+//! payments).
+//!
+//! Every change goes through a method that first brings the integrals up to its time, so
+//! they are exact (integers of GPU-nanoseconds) whatever the order of events. A [`PoolMark`]
+//! is the pool's state at one moment; [`PoolState::since`] gives what happened from a mark
+//! to now ([`PoolDelta`]): the one window type of time-series epochs, the warm-up, token
+//! epochs and supply reviews.
 
-use std::collections::VecDeque;
-
-use rand_distr::{Distribution, Exp1, Gamma};
-
-use crate::core::dist::unit;
 use crate::core::engine::SimTime;
-use crate::core::rng::StreamRng;
-
-/// Time until a GPU fails, drawn from a Weibull of shape `k` and mean `mtbf` (seconds): from
-/// a repair (as good as new), or from an arbitrary moment of a long-running fleet
-/// (`stationary`: the forward recurrence time, a length-biased interval cut uniformly), so a
-/// fleet starts in its steady state instead of all new.
-pub fn time_to_failure(rng: &mut StreamRng, mtbf: f64, k: f64, stationary: bool) -> f64 {
-    let scale = mtbf / statrs::function::gamma::gamma(1.0 + 1.0 / k);
-    if stationary {
-        // x f(x) of a Weibull is, in y = (x / scale)^k, a Gamma(1 + 1/k, 1) density.
-        let y: f64 = match Gamma::new(1.0 + 1.0 / k, 1.0) {
-            Ok(g) => g.sample(rng),
-            Err(_) => 1.0, // unreachable for a validated shape
-        };
-        unit(rng) * scale * y.powf(1.0 / k)
-    } else {
-        let e: f64 = Exp1.sample(rng);
-        scale * e.powf(1.0 / k)
-    }
-}
+use crate::core::units::NANOS_PER_HOUR;
 
 /// `x` as an f64 from its two 64-bit halves: u128 -> f64 is a library call where u64 -> f64
 /// is one instruction. Two roundings instead of one: within 2^-52 relative, and exact below
@@ -37,149 +21,368 @@ pub fn fast_f64(x: u128) -> f64 {
     ((x >> 64) as u64 as f64) * 18_446_744_073_709_551_616.0 + (x as u64 as f64)
 }
 
-/// Time integrals of a pool, in unit-nanoseconds.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[repr(C)]
-pub struct Areas {
-    /// GPUs serving or reserved by a job.
-    pub busy: u128,
-    /// GPUs in serving replicas.
-    pub serving: u128,
-    /// Requests decoding (the batches).
-    pub running: u128,
-    /// Requests in the system: waiting or admitted to a replica.
-    pub system: u128,
-}
-
-/// Run-time state of a GPU pool. The fields a token epoch reads for every group come first,
-/// in declaration order (`repr(C)`), so that they fill the first two cache lines: with 10,000
-/// groups each epoch's pass over them is bound by memory traffic.
+/// Run-time state of a provider group's GPUs. The fields a token epoch reads for every group
+/// come first, in declaration order (`repr(C)`), so that they fill the first two cache
+/// lines: with 10,000 groups each epoch's pass over them is bound by memory traffic.
+///
+/// GPUs in the network = `max_gpus - outside`; of them, `serving + reserved` are busy,
+/// `offline - outside` await repair, and the rest are idle (none while the owners have the
+/// GPUs back). Outside the network: those not joined yet, those that left by choice and those
+/// that left for good after a failure, `outside = (max_gpus - initial) - joined + left +
+/// failed_out`.
 #[derive(Clone, Debug)]
 #[repr(C, align(64))]
 pub struct PoolState {
-    /// Time integrals up to `last`.
-    pub areas: Areas,
-    /// Integral of offline GPUs over time, GPU-nanoseconds.
-    pub offline_area: u128,
+    /// Integral of busy GPUs (serving or reserved), GPU-nanoseconds, up to `last`.
+    busy_area: u128,
+    /// Integral of offline GPUs (every GPU while the owners have them back).
+    offline_area: u128,
     /// Time the integrals were last brought up to date.
-    pub last: SimTime,
+    last: SimTime,
     /// What users pay per busy GPU-hour before the multiplier, USD.
-    pub price: f64,
+    price: f64,
     /// Multiplier on the group's price now.
-    pub price_mult: f64,
-    /// GPUs in the pool.
-    pub count: u32,
-    /// GPUs in active replicas (serving at least one request).
-    pub busy: u32,
+    price_mult: f64,
+    /// The most GPUs the group can have (the scenario's `max_count`).
+    max_gpus: u32,
+    /// GPUs in active replicas.
+    serving: u32,
     /// GPUs reserved by training or fine-tuning jobs.
-    pub reserved: u32,
-    /// GPUs offline after a failure, until repaired (departed ones for good).
-    pub offline: u32,
+    reserved: u32,
+    /// GPUs not online: awaiting repair, or outside the network.
+    offline: u32,
     /// Times the multiplier changed.
-    pub price_changes: u32,
+    price_changes: u32,
     /// The owners have taken the GPUs back for now.
-    pub away: bool,
+    away: bool,
     /// Busy area when the multiplier last changed.
-    pub fee_mark: u128,
+    fee_mark: u128,
     /// Users' fees up to the busy area `fee_mark`, USD.
-    pub fees_acc: f64,
+    fees_acc: f64,
     /// GPU failures so far.
-    pub failures: u64,
+    failures: u64,
     /// Requests answered outside the latency objectives so far.
-    pub slo_misses: u64,
-    /// Payments so far: requests answered and verification runs.
-    pub payments: u64,
-    /// GPUs that left the network after a failure (counted in `offline`).
-    pub departed: u32,
-    /// GPUs per replica.
-    pub tp: u32,
-    /// Integral of departed GPUs over time, GPU-nanoseconds.
-    pub departed_area: u128,
-    /// Whether failures are simulated for this pool.
-    pub can_fail: bool,
-    /// Active replicas (indices into the world's replicas).
-    pub active: Vec<u32>,
-    /// Idle replicas, the next to open last.
-    pub idle_replicas: Vec<u32>,
-    /// Requests admitted to replicas.
-    pub in_replicas: u32,
-    /// Requests decoding.
-    pub running: u32,
-    /// Requests waiting, by slab index, in arrival order.
-    pub queue: VecDeque<u32>,
-    /// Largest queue allowed (usize::MAX: no limit).
-    pub capacity: usize,
-    /// Requests served (measured: issued after the warm-up).
-    pub served: u64,
-    /// GPUs that joined and that left the group (by decision) so far.
-    pub joined: u32,
-    /// GPUs that left by decision so far.
-    pub left: u32,
-    /// Failure clocks of GPUs that left, to be dropped when they ring.
-    pub stale_clocks: u32,
+    slo_misses: u64,
+    /// Payments so far: requests answered, verification runs, jobs' groups.
+    payments: u64,
+    /// Integral of GPUs in active replicas.
+    serving_area: u128,
+    /// Integral of GPUs outside the network.
+    outside_area: u128,
+    /// GPUs outside the network now (counted in `offline`).
+    outside: u32,
+    /// GPUs that joined after the start.
+    joined: u32,
+    /// GPUs that left by choice.
+    left: u32,
+    /// GPUs that left for good after a failure.
+    failed_out: u32,
+}
+
+/// A pool's integrals and fees at one moment.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PoolMark {
+    /// When the mark was taken.
+    pub at: SimTime,
+    /// Busy GPU-time so far (serving or reserved), GPU-nanoseconds.
+    pub busy: u128,
+    /// GPU-time in active replicas so far.
+    pub serving: u128,
+    /// Offline GPU-time so far (outside the network included).
+    pub offline: u128,
+    /// GPU-time outside the network so far.
+    pub outside: u128,
+    /// Users' fees so far, USD.
+    pub fees: f64,
+    /// Price changes so far.
+    pub price_changes: u32,
+}
+
+/// What a pool did between a [`PoolMark`] and now.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PoolDelta {
+    /// Length of the window, nanoseconds.
+    pub dt: SimTime,
+    /// The group's `max_gpus`.
+    pub max_gpus: u32,
+    /// Busy GPU-time, GPU-nanoseconds.
+    pub busy: u128,
+    /// GPU-time in active replicas.
+    pub serving: u128,
+    /// Offline GPU-time (outside the network included).
+    pub offline: u128,
+    /// GPU-time outside the network.
+    pub outside: u128,
+    /// Users' fees, USD.
+    pub fees: f64,
+    /// Whether the price multiplier changed in the window.
+    pub price_changed: bool,
+}
+
+impl PoolDelta {
+    /// GPU-time in the network, GPU-nanoseconds: what providers pay for.
+    #[inline]
+    pub fn member_ns(&self) -> f64 {
+        f64::from(self.max_gpus) * self.dt as f64 - self.outside as f64
+    }
+
+    /// GPU-time in the network, GPU-hours.
+    #[inline]
+    pub fn member_h(&self) -> f64 {
+        self.member_ns() / NANOS_PER_HOUR
+    }
+
+    /// Busy GPU-time, GPU-hours.
+    #[inline]
+    pub fn busy_h(&self) -> f64 {
+        self.busy as f64 / NANOS_PER_HOUR
+    }
+
+    /// GPU-time in the network that was not online (awaiting repair, or with the owners),
+    /// GPU-nanoseconds.
+    #[inline]
+    pub fn unavailable_ns(&self) -> f64 {
+        self.offline as f64 - self.outside as f64
+    }
 }
 
 impl PoolState {
-    /// An idle pool of `count` GPUs in replicas of `tp`, whose replicas are `replicas`.
-    pub fn new(count: u32, tp: u32, replicas: std::ops::Range<u32>, capacity: usize) -> Self {
+    /// A pool of at most `max_gpus` GPUs, `initial` of them in the network, users paying
+    /// `price` per busy GPU-hour.
+    pub fn new(max_gpus: u32, initial: u32, price: f64) -> Self {
+        let outside = max_gpus - initial.min(max_gpus);
         Self {
-            count,
-            tp,
-            busy: 0,
-            reserved: 0,
-            offline: 0,
-            departed: 0,
-            departed_area: 0,
-            can_fail: true,
-            away: false,
-            active: Vec::with_capacity(replicas.len()),
-            idle_replicas: replicas.rev().collect(),
-            in_replicas: 0,
-            running: 0,
-            queue: VecDeque::with_capacity(capacity.min(1 << 16)),
-            capacity,
-            areas: Areas::default(),
+            busy_area: 0,
             offline_area: 0,
             last: 0,
-            served: 0,
+            price,
+            price_mult: 1.0,
+            max_gpus,
+            serving: 0,
+            reserved: 0,
+            offline: outside,
+            price_changes: 0,
+            away: false,
+            fee_mark: 0,
+            fees_acc: 0.0,
             failures: 0,
             slo_misses: 0,
             payments: 0,
+            serving_area: 0,
+            outside_area: 0,
+            outside,
             joined: 0,
             left: 0,
-            stale_clocks: 0,
-            price_changes: 0,
-            price: 0.0,
-            price_mult: 1.0,
-            fees_acc: 0.0,
-            fee_mark: 0,
+            failed_out: 0,
         }
     }
 
-    /// The same pool with only `members` of its GPUs in the network: the others count as
-    /// departed until they join.
-    pub fn with_members(mut self, members: u32) -> Self {
-        let out = self.count - members.min(self.count);
-        self.offline = out;
-        self.departed = out;
-        self
+    /// Brings the integrals up to `now`.
+    #[inline]
+    fn advance(&mut self, now: SimTime) {
+        if now == self.last {
+            return;
+        }
+        let dt = u128::from(now - self.last);
+        self.busy_area += u128::from(self.serving + self.reserved) * dt;
+        self.serving_area += u128::from(self.serving) * dt;
+        self.offline_area += u128::from(self.offline_now()) * dt;
+        self.outside_area += u128::from(self.outside) * dt;
+        self.last = now;
+    }
+
+    /// GPUs counted offline now: every GPU while the owners have them back.
+    #[inline]
+    fn offline_now(&self) -> u32 {
+        if self.away {
+            self.max_gpus
+        } else {
+            self.offline
+        }
+    }
+
+    /// The most GPUs the group can have.
+    #[inline]
+    pub fn max_gpus(&self) -> u32 {
+        self.max_gpus
     }
 
     /// GPUs in the network (online, offline for repair, busy or idle).
     #[inline]
     pub fn members(&self) -> u32 {
-        self.count - self.departed
+        self.max_gpus - self.outside
     }
 
-    /// GPU-time in the network up to `now`, GPU-nanoseconds.
-    pub fn member_area_at(&self, now: SimTime) -> u128 {
-        u128::from(self.count) * u128::from(now) - self.departed_area_at(now)
+    /// GPUs neither serving, reserved nor offline (none while the owners have them).
+    #[inline]
+    pub fn idle(&self) -> u32 {
+        if self.away {
+            0
+        } else {
+            self.max_gpus - self.serving - self.reserved - self.offline
+        }
     }
 
-    /// Users' fees up to `now`, USD.
-    pub fn fees_at(&self, now: SimTime) -> f64 {
-        let busy = self.busy_area_at(now) - self.fee_mark;
-        self.fees_acc + fast_f64(busy) / 3.6e12 * self.price * self.price_mult
+    /// GPUs in active replicas.
+    #[inline]
+    pub fn serving(&self) -> u32 {
+        self.serving
+    }
+
+    /// GPUs reserved by jobs.
+    #[inline]
+    pub fn reserved(&self) -> u32 {
+        self.reserved
+    }
+
+    /// GPUs not online (awaiting repair or outside the network).
+    #[inline]
+    pub fn offline(&self) -> u32 {
+        self.offline
+    }
+
+    /// Whether the owners have taken the GPUs back.
+    #[inline]
+    pub fn away(&self) -> bool {
+        self.away
+    }
+
+    /// `n` idle GPUs start serving in a replica.
+    #[inline]
+    pub fn occupy(&mut self, now: SimTime, n: u32) {
+        self.advance(now);
+        self.serving += n;
+    }
+
+    /// `n` serving GPUs stop (their replica holds no request any more).
+    #[inline]
+    pub fn vacate(&mut self, now: SimTime, n: u32) {
+        self.advance(now);
+        self.serving -= n;
+    }
+
+    /// A job reserves `n` idle GPUs.
+    pub fn reserve(&mut self, now: SimTime, n: u32) {
+        self.advance(now);
+        self.reserved += n;
+    }
+
+    /// A job ends: its `n` GPUs return, and the group is paid once for it.
+    pub fn release(&mut self, now: SimTime, n: u32) {
+        self.advance(now);
+        self.reserved -= n;
+        self.payments += 1;
+    }
+
+    /// An online GPU fails: it goes offline, to be repaired, or (`departs`) leaves the network
+    /// for good.
+    pub fn fail(&mut self, now: SimTime, departs: bool) {
+        self.advance(now);
+        self.offline += 1;
+        self.failures += 1;
+        if departs {
+            self.outside += 1;
+            self.failed_out += 1;
+        }
+    }
+
+    /// A failed GPU is repaired.
+    pub fn repair(&mut self, now: SimTime) {
+        self.advance(now);
+        self.offline -= 1;
+    }
+
+    /// The owners lend their GPUs again.
+    pub fn lend(&mut self, now: SimTime) {
+        self.advance(now);
+        self.away = false;
+    }
+
+    /// The owners take their GPUs back.
+    pub fn withdraw(&mut self, now: SimTime) {
+        self.advance(now);
+        self.away = true;
+    }
+
+    /// `n` GPUs join (at most those outside the network); returns how many did.
+    pub fn join(&mut self, now: SimTime, n: u32) -> u32 {
+        self.advance(now);
+        let k = n.min(self.outside);
+        self.outside -= k;
+        self.offline -= k;
+        self.joined += k;
+        k
+    }
+
+    /// Up to `n` idle GPUs leave the network by choice; returns how many did.
+    pub fn leave(&mut self, now: SimTime, n: u32) -> u32 {
+        self.advance(now);
+        let k = n.min(self.idle());
+        self.outside += k;
+        self.offline += k;
+        self.left += k;
+        k
+    }
+
+    /// An answer was paid for; `missed` when it was outside the latency objectives.
+    #[inline]
+    pub fn record_answer(&mut self, missed: bool) {
+        self.payments += 1;
+        self.slo_misses += u64::from(missed);
+    }
+
+    /// A verification run was paid for.
+    #[inline]
+    pub fn record_verification(&mut self) {
+        self.payments += 1;
+    }
+
+    /// GPU failures so far.
+    pub fn failures(&self) -> u64 {
+        self.failures
+    }
+
+    /// Answers outside the latency objectives so far.
+    pub fn slo_misses(&self) -> u64 {
+        self.slo_misses
+    }
+
+    /// Payments so far.
+    pub fn payments(&self) -> u64 {
+        self.payments
+    }
+
+    /// GPUs that joined after the start.
+    pub fn joined(&self) -> u32 {
+        self.joined
+    }
+
+    /// GPUs that left by choice.
+    pub fn left(&self) -> u32 {
+        self.left
+    }
+
+    /// GPUs that left for good after a failure.
+    pub fn failed_out(&self) -> u32 {
+        self.failed_out
+    }
+
+    /// What users pay per busy GPU-hour before the multiplier, USD.
+    #[inline]
+    pub fn price(&self) -> f64 {
+        self.price
+    }
+
+    /// The multiplier on the price now.
+    #[inline]
+    pub fn price_mult(&self) -> f64 {
+        self.price_mult
+    }
+
+    /// Times the multiplier changed.
+    #[inline]
+    pub fn price_changes(&self) -> u32 {
+        self.price_changes
     }
 
     /// Changes the price multiplier at `now`.
@@ -190,81 +393,77 @@ impl PoolState {
         self.price_changes = self.price_changes.wrapping_add(1);
     }
 
-    /// `n` GPUs join (at most those not in the network); returns how many did.
-    pub fn join(&mut self, now: SimTime, n: u32) -> u32 {
-        self.advance(now);
-        let k = n.min(self.departed);
-        self.departed -= k;
-        self.offline -= k;
-        self.joined += k;
-        k
+    /// Users' fees up to `now`, USD.
+    pub fn fees_at(&self, now: SimTime) -> f64 {
+        let busy = self.busy_area_at(now) - self.fee_mark;
+        self.fees_acc + fast_f64(busy) / NANOS_PER_HOUR * self.price * self.price_mult
     }
 
-    /// Up to `n` idle GPUs leave the network; returns how many did.
-    pub fn leave(&mut self, now: SimTime, n: u32) -> u32 {
-        self.advance(now);
-        let k = n.min(self.idle());
-        self.departed += k;
-        self.offline += k;
-        self.left += k;
-        k
-    }
-
-    /// Brings the time integrals up to `now`; call before any change to the counts.
+    /// Busy GPU-time (serving or reserved) up to `now`, GPU-nanoseconds.
     #[inline]
-    pub fn advance(&mut self, now: SimTime) {
-        if now == self.last {
-            return;
-        }
-        self.areas = self.areas_at(now);
-        self.offline_area = self.offline_area_at(now);
-        self.departed_area = self.departed_area_at(now);
-        self.last = now;
-    }
-
-    /// GPUs neither serving, reserved nor offline.
-    #[inline]
-    pub fn idle(&self) -> u32 {
-        if self.away {
-            0
-        } else {
-            self.count - self.busy - self.reserved - self.offline
-        }
-    }
-
-    /// Whether a new replica can start: enough idle GPUs of one host.
-    #[inline]
-    pub fn can_open(&self) -> bool {
-        self.idle() >= self.tp && !self.idle_replicas.is_empty()
+    pub fn busy_area_at(&self, now: SimTime) -> u128 {
+        self.busy_area + u128::from(self.serving + self.reserved) * u128::from(now - self.last)
     }
 
     /// Offline GPU-time up to `now`, GPU-nanoseconds.
-    pub fn offline_area_at(&self, now: SimTime) -> u128 {
-        let offline = if self.away { self.count } else { self.offline };
-        self.offline_area + u128::from(offline) * u128::from(now - self.last)
-    }
-
-    /// Departed GPU-time up to `now`, GPU-nanoseconds.
-    pub fn departed_area_at(&self, now: SimTime) -> u128 {
-        self.departed_area + u128::from(self.departed) * u128::from(now - self.last)
-    }
-
-    /// Occupied GPU-time (serving or reserved) up to `now`, GPU-nanoseconds.
     #[inline]
-    pub fn busy_area_at(&self, now: SimTime) -> u128 {
-        self.areas.busy + u128::from(self.busy + self.reserved) * u128::from(now - self.last)
+    pub fn offline_area_at(&self, now: SimTime) -> u128 {
+        self.offline_area + u128::from(self.offline_now()) * u128::from(now - self.last)
     }
 
-    /// The time integrals at `now`, without changing the pool.
-    pub fn areas_at(&self, now: SimTime) -> Areas {
-        let dt = u128::from(now - self.last);
-        let a = &self.areas;
-        Areas {
-            busy: a.busy + u128::from(self.busy + self.reserved) * dt,
-            serving: a.serving + u128::from(self.busy) * dt,
-            running: a.running + u128::from(self.running) * dt,
-            system: a.system + (u128::from(self.in_replicas) + self.queue.len() as u128) * dt,
+    /// GPU-time outside the network up to `now`, GPU-nanoseconds.
+    pub fn outside_area_at(&self, now: SimTime) -> u128 {
+        self.outside_area + u128::from(self.outside) * u128::from(now - self.last)
+    }
+
+    /// GPU-time in active replicas up to `now`, GPU-nanoseconds.
+    pub fn serving_area_at(&self, now: SimTime) -> u128 {
+        self.serving_area + u128::from(self.serving) * u128::from(now - self.last)
+    }
+
+    /// GPU-time in the network up to `now`, GPU-nanoseconds.
+    pub fn member_area_at(&self, now: SimTime) -> u128 {
+        u128::from(self.max_gpus) * u128::from(now) - self.outside_area_at(now)
+    }
+
+    /// The pool's state at `now`, without changing it.
+    pub fn mark(&self, now: SimTime) -> PoolMark {
+        PoolMark {
+            at: now,
+            busy: self.busy_area_at(now),
+            serving: self.serving_area_at(now),
+            offline: self.offline_area_at(now),
+            outside: self.outside_area_at(now),
+            fees: self.fees_at(now),
+            price_changes: self.price_changes,
         }
+    }
+
+    /// What happened from `mark` to `now`.
+    pub fn since(&self, mark: &PoolMark, now: SimTime) -> PoolDelta {
+        delta(mark, &self.mark(now), self.max_gpus)
+    }
+
+    /// What happened from `mark` to `now`, moving `mark` to `now`.
+    pub fn roll(&self, mark: &mut PoolMark, now: SimTime) -> PoolDelta {
+        let m = self.mark(now);
+        let d = delta(mark, &m, self.max_gpus);
+        *mark = m;
+        d
+    }
+}
+
+/// What happened from mark `a` to mark `b` of a pool of `max_gpus`.
+fn delta(a: &PoolMark, b: &PoolMark, max_gpus: u32) -> PoolDelta {
+    PoolDelta {
+        dt: b.at - a.at,
+        max_gpus,
+        busy: b.busy - a.busy,
+        serving: b.serving - a.serving,
+        offline: b.offline - a.offline,
+        outside: b.outside - a.outside,
+        fees: b.fees - a.fees,
+        price_changed: b.price_changes != a.price_changes,
     }
 }
 
@@ -275,62 +474,81 @@ mod tests {
     #[test]
     fn what_a_token_epoch_reads_fits_in_two_cache_lines() {
         use std::mem::offset_of;
-        assert_eq!(offset_of!(PoolState, areas), 0);
-        assert_eq!(offset_of!(Areas, busy), 0);
+        assert_eq!(offset_of!(PoolState, busy_area), 0);
         for end in [
             offset_of!(PoolState, offline_area) + 16,
             offset_of!(PoolState, price_mult) + 8,
             offset_of!(PoolState, price_changes) + 4,
             offset_of!(PoolState, away) + 1,
+            offset_of!(PoolState, failures) + 8,
         ] {
             assert!(end <= 128, "{end}");
         }
         assert_eq!(std::mem::align_of::<PoolState>(), 64);
     }
-    use crate::core::rng::Streams;
 
+    /// Pins the integrals: 2 of 4 GPUs serve from 10 to 30 ns, a job reserves 1 from 20 to
+    /// 40, and the owners take the group back from 30 to 35.
     #[test]
-    fn weibull_failures_have_their_mean_and_stationary_residual() {
-        let mut rng = Streams::new(1, 0).stream("test");
-        let n = 400_000;
-        for k in [0.7, 1.0, 2.0] {
-            let mean: f64 = (0..n)
-                .map(|_| time_to_failure(&mut rng, 100.0, k, false))
-                .sum::<f64>()
-                / n as f64;
-            assert!((mean / 100.0 - 1.0).abs() < 0.01, "k {k}: mean {mean}");
-            // The forward recurrence time has mean E[X^2] / (2 E[X]).
-            let g = |x: f64| statrs::function::gamma::gamma(x);
-            let want = 100.0 * g(1.0 + 2.0 / k) / (2.0 * g(1.0 + 1.0 / k).powi(2));
-            let res: f64 = (0..n)
-                .map(|_| time_to_failure(&mut rng, 100.0, k, true))
-                .sum::<f64>()
-                / n as f64;
-            assert!(
-                (res / want - 1.0).abs() < 0.015,
-                "k {k}: residual {res} vs {want}"
-            );
-        }
+    fn integrals_follow_the_counts_piece_by_piece() {
+        let mut p = PoolState::new(4, 4, 2.0);
+        p.occupy(10, 2);
+        p.reserve(20, 1);
+        assert_eq!(p.idle(), 1);
+        p.vacate(30, 2);
+        p.withdraw(30);
+        assert_eq!(p.idle(), 0);
+        p.lend(35);
+        p.release(40, 1);
+        let m = p.mark(50);
+        assert_eq!(m.serving, 2 * 20);
+        assert_eq!(m.busy, 2 * 20 + 20);
+        assert_eq!(m.offline, 4 * 5);
+        assert_eq!(m.outside, 0);
+        assert_eq!(p.payments(), 1);
+        // Fees: busy GPU-time at 2 USD per GPU-hour.
+        assert!((m.fees - 60.0 / 3.6e12 * 2.0).abs() < 1e-24);
     }
 
     #[test]
-    fn integrals_accumulate_piecewise_constant_occupancy() {
-        let mut p = PoolState::new(2, 1, 0..2, 4);
-        p.advance(10);
-        p.busy = 2;
-        p.in_replicas = 2;
-        p.running = 2;
-        p.advance(20); // 2 busy for 10 ns
-        p.queue.push_back(0);
-        p.reserved = 0;
-        let a = p.areas_at(25);
-        assert_eq!((a.busy, a.serving, a.running, a.system), (30, 30, 30, 35));
-        p.advance(30); // 2 busy + 1 queued for 10 ns
-        assert_eq!((p.areas.busy, p.areas.system), (40, 50));
-        assert!(!p.can_open());
-        p.busy = 0;
-        assert!(p.can_open());
-        p.tp = 4; // a replica needs more GPUs than the pool has idle
-        assert!(!p.can_open());
+    fn counts_outside_the_network_are_kept_by_kind() {
+        // 10 slots, 6 in the network at the start.
+        let mut p = PoolState::new(10, 6, 1.0);
+        assert_eq!((p.members(), p.idle(), p.offline()), (6, 6, 4));
+        assert_eq!(p.join(100, 3), 3);
+        p.fail(200, true);
+        p.fail(200, false);
+        assert_eq!(p.leave(300, 2), 2);
+        p.repair(400);
+        // 6 + 3 joined - 1 failed out - 2 left.
+        assert_eq!(p.members(), 6);
+        assert_eq!(
+            (p.joined(), p.left(), p.failed_out(), p.failures()),
+            (3, 2, 1, 2)
+        );
+        assert_eq!(
+            p.members() + (10 - 6) + p.left() + p.failed_out() - p.joined(),
+            10
+        );
+        // Joins take at most the slots outside; leaving takes only idle GPUs.
+        assert_eq!(p.join(500, 100), 4);
+        p.occupy(500, 9);
+        assert_eq!(p.leave(600, 5), 1);
+    }
+
+    #[test]
+    fn a_window_reports_gpu_time_in_the_network_and_fees() {
+        let mut p = PoolState::new(3, 2, 1.0);
+        let start = p.mark(0);
+        p.occupy(0, 1);
+        p.join(3_600_000_000_000, 1); // one hour in, the third GPU joins
+        p.set_price_mult(3_600_000_000_000, 2.0);
+        let d = p.since(&start, 7_200_000_000_000);
+        // Two GPUs for the first hour, three for the second.
+        assert_eq!(d.member_h(), 5.0);
+        assert_eq!(d.busy_h(), 2.0);
+        assert!((d.fees - 3.0).abs() < 1e-12, "{}", d.fees);
+        assert!(d.price_changed);
+        assert_eq!(d.unavailable_ns(), 0.0);
     }
 }

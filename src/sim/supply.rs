@@ -3,21 +3,31 @@
 //! [`SupplyRule`]; GPUs that decide to join start serving after the onboarding delay, GPUs
 //! that leave go at once (idle ones only: busy GPUs finish their work and may leave at a
 //! later review).
+//!
+//! Reviews are their own events without a token; with one, they follow the token epochs
+//! that pay the income they judge, every ceil(review / epoch) epochs.
 
-use crate::core::engine::SimTime;
+use crate::core::engine::{EventQueue, SimTime, from_secs};
 use crate::economics::provider::{Decision, Review, SupplyRule};
 use crate::scenario::Scenario;
 
-use super::pool::PoolState;
-
-const NANOS_PER_HOUR: f64 = 3.6e12;
+use super::event::Event;
+use super::pool::{PoolMark, PoolState};
 
 /// What a group had at the last review.
 #[derive(Clone, Copy, Debug, Default)]
 struct Mark {
-    member: u128,
-    busy: u128,
+    pool: PoolMark,
     income: f64,
+}
+
+/// What a review decided: groups and GPUs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Decisions {
+    /// GPUs that decided to join, to start after onboarding.
+    pub joins: Vec<(usize, u32)>,
+    /// GPUs that left at once.
+    pub leaves: Vec<(usize, u32)>,
 }
 
 /// Run-time state of supply decisions.
@@ -27,9 +37,9 @@ pub struct Supply {
     /// Consecutive reviews below operating cost, per group.
     losing: Vec<u32>,
     /// GPUs onboarding, per group.
-    pub onboarding: Vec<u32>,
+    onboarding: Vec<u32>,
     /// Reviews held.
-    pub reviews: u64,
+    reviews: u64,
 }
 
 impl Supply {
@@ -43,8 +53,50 @@ impl Supply {
         }
     }
 
+    /// Schedules the first review, unless there is no supply rule or reviews follow token
+    /// epochs.
+    pub fn start(&self, s: &Scenario, q: &mut EventQueue<Event>) {
+        if let (Some(rule), None) = (s.supply(), s.token()) {
+            let at = from_secs(rule.review_h * 3600.0);
+            if at <= s.horizon() {
+                q.schedule_at(at, Event::Review);
+            }
+        }
+    }
+
+    /// A `Review` event at `now`: schedules the next one.
+    pub fn next_review(&self, s: &Scenario, now: SimTime, q: &mut EventQueue<Event>) {
+        if let Some(rule) = s.supply() {
+            let next = now.saturating_add(from_secs(rule.review_h * 3600.0));
+            if next <= s.horizon() {
+                q.schedule_at(next, Event::Review);
+            }
+        }
+    }
+
+    /// Whether the token epoch that made `epochs` in all is followed by a review.
+    pub fn due_after_token_epoch(s: &Scenario, epochs: u64) -> bool {
+        match (s.supply(), s.token()) {
+            (Some(rule), Some(tok)) => {
+                let every = (rule.review_h / tok.emission.epoch_h).ceil().max(1.0) as u64;
+                epochs.is_multiple_of(every)
+            }
+            _ => false,
+        }
+    }
+
+    /// `n` GPUs of group `g` finished onboarding.
+    pub fn onboarded(&mut self, g: usize, n: u32) {
+        self.onboarding[g] -= n;
+    }
+
+    /// Reviews held, when the scenario has a supply rule.
+    pub fn reviews(&self, s: &Scenario) -> Option<u64> {
+        s.supply().map(|_| self.reviews)
+    }
+
     /// Reviews every group at `now`, given each group's income so far (`income[g]`, USD).
-    /// GPUs that leave do so here; returns the (group, GPUs) that decided to join.
+    /// GPUs that leave do so here.
     pub fn review(
         &mut self,
         rule: &SupplyRule,
@@ -52,24 +104,15 @@ impl Supply {
         pools: &mut [PoolState],
         income: &[f64],
         now: SimTime,
-    ) -> Vec<(usize, u32)> {
+    ) -> Decisions {
         self.reviews += 1;
         // (member hours, busy hours, income) per group since the last review.
         let mut since = Vec::with_capacity(pools.len());
         let (mut all_member, mut all_busy, mut all_income) = (0.0, 0.0, 0.0);
         for ((p, mark), &inc) in pools.iter().zip(&mut self.marks).zip(income) {
-            let member = p.member_area_at(now);
-            let busy = p.busy_area_at(now);
-            let d = (
-                (member - mark.member) as f64 / NANOS_PER_HOUR,
-                (busy - mark.busy) as f64 / NANOS_PER_HOUR,
-                inc - mark.income,
-            );
-            *mark = Mark {
-                member,
-                busy,
-                income: inc,
-            };
+            let d = p.roll(&mut mark.pool, now);
+            let d = (d.member_h(), d.busy_h(), inc - mark.income);
+            mark.income = inc;
             all_member += d.0;
             all_busy += d.1;
             all_income += d.2;
@@ -81,7 +124,7 @@ impl Supply {
         } else {
             (0.0, 0.0)
         };
-        let mut joins = Vec::new();
+        let mut out = Decisions::default();
         for (g, (p, &(member_h, busy_h, inc))) in pools.iter_mut().zip(&since).enumerate() {
             let (income_per_h, busy_share) = if member_h > 0.0 {
                 (inc / member_h, busy_h / member_h)
@@ -95,22 +138,20 @@ impl Supply {
                 operating_cost_per_h: cost.operating(1.0, busy_share),
                 members: p.members(),
                 onboarding: self.onboarding[g],
-                max: p.count,
+                max: p.max_gpus(),
             };
             match rule.decide(&r, &mut self.losing[g]) {
                 Decision::Stay => {}
                 Decision::Join(n) => {
                     self.onboarding[g] += n;
-                    joins.push((g, n));
+                    out.joins.push((g, n));
                 }
                 Decision::Leave(n) => {
                     let k = p.leave(now, n);
-                    if s.pools()[g].failure_shape != 1.0 {
-                        p.stale_clocks += k;
-                    }
+                    out.leaves.push((g, k));
                 }
             }
         }
-        joins
+        out
     }
 }

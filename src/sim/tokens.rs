@@ -11,27 +11,14 @@ use rand_distr::{Distribution, StandardNormal};
 
 use crate::core::engine::SimTime;
 use crate::core::rng::{StreamRng, Streams};
+use crate::core::units::{HOURS_PER_YEAR, NANOS_PER_HOUR};
 use crate::economics::ledger::{EpochInput, Ledger, Market};
 use crate::economics::price::{Amm, PriceProcess};
 use crate::metrics::Metrics;
+use crate::metrics::names;
 use crate::scenario::Scenario;
 
-use super::pool::PoolState;
-
-const NANOS_PER_HOUR: f64 = 3.6e12;
-
-/// What a group had done by the end of the last epoch (48 bytes: read and written for every
-/// group every epoch).
-#[derive(Clone, Copy, Debug, Default)]
-struct Mark {
-    busy: u128,
-    offline: u128,
-    /// Users' fees so far.
-    fees: f64,
-    /// The pool's price changes so far: unchanged, the epoch's fees are its busy hours at
-    /// the price.
-    price_changes: u32,
-}
+use super::pool::{PoolMark, PoolState};
 
 /// Counts at the end of the last epoch, kept only when staking or settlement uses them.
 #[derive(Clone, Copy, Debug, Default)]
@@ -76,7 +63,8 @@ pub struct Tokens {
     pool: Option<Amm>,
     rng: StreamRng,
     epoch: u64,
-    last: Vec<Mark>,
+    /// Each group at the end of the last epoch.
+    last: Vec<PoolMark>,
     last_counts: Vec<Counts>,
     last_time: SimTime,
     /// Largest conservation error seen (tokens, USD), relative.
@@ -108,7 +96,7 @@ impl Tokens {
             pool,
             rng: streams.stream("token_price"),
             epoch: 0,
-            last: vec![Mark::default(); n],
+            last: vec![PoolMark::default(); n],
             last_counts: vec![Counts::default(); n],
             last_time: 0,
             worst: (0.0, 0.0),
@@ -132,7 +120,7 @@ impl Tokens {
         x.payments.clear();
         // One epoch's GPU-time of one group fits in a u64 (2^64 ns is 584 GPU-years), and
         // u64 -> f64 is one instruction where u128 -> f64 is a library call.
-        let hours = |a: u128, b: u128| (a - b) as u64 as f64 / NANOS_PER_HOUR;
+        let hours = |ns: u128| ns as u64 as f64 / NANOS_PER_HOUR;
         // Only what the design uses is gathered: a pass over every group is memory-bound.
         let (stakes, settles) = (t.design.staking.is_some(), t.design.settlement.is_some());
         let out = x
@@ -140,37 +128,30 @@ impl Tokens {
             .iter_mut()
             .zip(x.online.iter_mut().zip(x.fees.iter_mut()));
         for ((p, last), (work, (online, fee))) in pools.iter().zip(self.last.iter_mut()).zip(out) {
-            let busy = p.busy_area_at(now);
-            let offline = p.offline_area_at(now);
-            *work = hours(busy, last.busy);
-            *fee = if p.price_changes == last.price_changes {
-                // The price did not change during the epoch.
-                *work * p.price * p.price_mult
+            let d = p.roll(last, now);
+            *work = hours(d.busy);
+            *fee = if d.price_changed {
+                d.fees
             } else {
-                p.fees_at(now) - last.fees
+                // The price did not change during the epoch.
+                *work * p.price() * p.price_mult()
             };
-            *online = f64::from(p.count) * dt_h - hours(offline, last.offline);
-            *last = Mark {
-                busy,
-                offline,
-                fees: last.fees + *fee,
-                price_changes: p.price_changes,
-            };
+            *online = f64::from(d.max_gpus) * dt_h - hours(d.offline);
         }
         if stakes || settles {
             for (p, last) in pools.iter().zip(self.last_counts.iter_mut()) {
                 if stakes {
                     x.members.push(p.members());
-                    x.failures.push((p.failures - last.failures) as u32);
-                    x.misses.push(p.slo_misses - last.misses);
+                    x.failures.push((p.failures() - last.failures) as u32);
+                    x.misses.push(p.slo_misses() - last.misses);
                 }
                 if settles {
-                    x.payments.push(p.payments - last.payments);
+                    x.payments.push(p.payments() - last.payments);
                 }
                 *last = Counts {
-                    payments: p.payments,
-                    misses: p.slo_misses,
-                    failures: p.failures,
+                    payments: p.payments(),
+                    misses: p.slo_misses(),
+                    failures: p.failures(),
                 };
             }
         }
@@ -244,80 +225,78 @@ impl Tokens {
 
     /// Names the token metrics; `window_h` is the measurement window.
     pub fn metrics(&self, s: &Scenario, m: &mut Metrics) {
+        use names::token as n;
         let Some(t) = s.token() else { return };
         let l = &self.ledger;
         let price = self.price.price();
         let mut put = |k: &str, v: f64| {
             m.insert(k.into(), v);
         };
-        put("token.epochs.count", l.epochs as f64);
-        put("token.supply.final", l.supply);
-        put("token.circulating.final", l.circulating);
-        put("token.staked.final", l.staked);
-        put("token.locked.final", l.vesting + l.unbonding);
-        put("token.minted.total", l.minted);
-        put("token.burned.total", l.burned);
-        put("token.slashed.total", l.slashed);
-        put("token.minted_usd.total", l.minted_usd);
-        put("token.price_usd.final", price);
-        put("token.market_cap_usd.final", l.supply * price);
+        put(n::EPOCHS, l.epochs as f64);
+        put(n::SUPPLY, l.supply);
+        put(n::CIRCULATING, l.circulating);
+        put(n::STAKED, l.staked);
+        put(n::LOCKED, l.vesting + l.unbonding);
+        put(n::MINTED, l.minted);
+        put(n::BURNED, l.burned);
+        put(n::SLASHED, l.slashed);
+        put(n::MINTED_USD, l.minted_usd);
+        put(n::PRICE_USD, price);
+        put(n::MARKET_CAP_USD, l.supply * price);
         put(
-            "token.price_hit_zero.count",
+            n::PRICE_HIT_ZERO,
             f64::from(u8::from(self.price.hit_zero())),
         );
-        put("token.users_paid_usd.total", l.users_paid_usd);
-        put("token.treasury_usd.total", l.treasury_usd);
-        put("token.burn_usd.total", l.burn_usd);
-        put("token.chain_fees_usd.total", l.chain_fees_usd);
+        put(n::USERS_PAID_USD, l.users_paid_usd);
+        put(n::TREASURY_USD, l.treasury_usd);
+        put(n::BURN_USD, l.burn_usd);
+        put(n::CHAIN_FEES_USD, l.chain_fees_usd);
         if t.design.settlement.is_some() {
-            put("token.payments.count", l.payments as f64);
-            put("token.transactions.count", l.transactions as f64);
+            put(n::PAYMENTS, l.payments as f64);
+            put(n::TRANSACTIONS, l.transactions as f64);
         }
-        put("token.provider_sales_usd.total", l.provider_sales_usd);
-        put("token.stake_usd.total", l.stake_usd.iter().sum());
-        put("token.stake_shortfall.total", l.stake_shortfall);
-        put("token.unminted_epochs.count", l.unminted_epochs as f64);
+        put(n::PROVIDER_SALES_USD, l.provider_sales_usd);
+        put(n::STAKE_USD, l.stake_usd.iter().sum());
+        put(n::STAKE_SHORTFALL, l.stake_shortfall);
+        put(n::UNMINTED_EPOCHS, l.unminted_epochs as f64);
         if let Some(a) = &self.pool {
-            put("token.pool_token_reserve.final", a.token_reserve());
-            put("token.pool_usd_reserve.final", a.usd_reserve());
+            put(n::POOL_TOKEN_RESERVE, a.token_reserve());
+            put(n::POOL_USD_RESERVE, a.usd_reserve());
         }
         let end = l.conservation_error_by_group(t.emission.initial_supply, self.pool.as_ref());
         put(
-            "token.conservation_error_ratio.max",
+            n::CONSERVATION_ERROR,
             self.worst.0.max(self.worst.1).max(end.0).max(end.1),
         );
         if let Some(r) = l.subsidy_ratio() {
-            put("token.subsidy_ratio.mean", r);
+            put(n::SUBSIDY, r);
         }
         // Yields per year on the stakes (or, without staking, on the market value of the
         // supply): from users' fees (real yield) and from emissions.
-        let years = l.epochs as f64 * t.emission.epoch_h / 8766.0;
+        let years = l.epochs as f64 * t.emission.epoch_h / HOURS_PER_YEAR;
         let base = if l.staked > 0.0 { l.staked } else { l.supply } * price;
         if years > 0.0 && base > 0.0 {
-            put(
-                "token.real_yield_ratio.mean",
-                l.users_paid_usd / years / base,
-            );
-            put(
-                "token.emission_yield_ratio.mean",
-                l.minted_usd / years / base,
-            );
+            put(n::REAL_YIELD, l.users_paid_usd / years / base);
+            put(n::EMISSION_YIELD, l.minted_usd / years / base);
         }
         let (mut tokens_usd, mut fees) = (0.0, 0.0);
         for (i, p) in s.pools().iter().enumerate() {
-            let key = |q: &str| format!("pool.{}.{q}", p.name);
-            m.insert(key("token_rewards.total"), l.provider_tokens[i]);
-            m.insert(key("token_rewards_usd.total"), l.provider_tokens_usd[i]);
-            m.insert(key("fees_received_usd.total"), l.provider_usd[i]);
+            let key = |q: &str| names::pool(&p.name, q);
+            m.insert(key(names::pool::TOKEN_REWARDS), l.provider_tokens[i]);
+            m.insert(
+                key(names::pool::TOKEN_REWARDS_USD),
+                l.provider_tokens_usd[i],
+            );
+            m.insert(key(names::pool::FEES_RECEIVED_USD), l.provider_usd[i]);
             if t.design.staking.is_some() {
-                m.insert(key("stake_usd.total"), l.stake_usd[i]);
-                m.insert(key("slashed_usd.total"), l.slashed_usd[i]);
+                m.insert(key(names::pool::STAKE_USD), l.stake_usd[i]);
+                m.insert(key(names::pool::SLASHED_USD), l.slashed_usd[i]);
             }
             tokens_usd += l.provider_tokens_usd[i];
             fees += l.provider_usd[i];
         }
-        m.insert("provider.token_rewards_usd.total".into(), tokens_usd);
-        m.insert("provider.fees_received_usd.total".into(), fees);
+        m.insert(names::provider::TOKEN_REWARDS_USD.into(), tokens_usd);
+        m.insert(names::provider::FEES_RECEIVED_USD.into(), fees);
     }
 
     /// Marks the end of the warm-up: income from here on is measured.

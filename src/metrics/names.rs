@@ -1,0 +1,375 @@
+//! Every metric's name, defined once: the simulation writes summaries under these names and
+//! the viability table, the command line's headline, reports and checks read them back, so
+//! a renamed metric is a compile error, never a silent "no data".
+//!
+//! Names are `<scope>.<quantity>_<unit>.<statistic>`: the scope is `inference`, `gpu`,
+//! `provider`, `token`, or a named one (`region.<name>`, `pool.<name>`, `job.<class>`,
+//! `provider.<kind>`); the statistic is `count`, `mean`, `total`, `final`, `max` or a
+//! percentile (`p10` ... `p99`). Fixed names are constants with the whole name; the
+//! quantities of named scopes are constants without their scope, joined by the builders
+//! ([`region`], [`pool`], [`job`], [`provider_kind`]).
+
+/// A latency family (`ttft_s`, say) and its statistics: `mean`, `p50`, `p95`, `p99`.
+pub const LATENCY_QUANTILES: [(f64, &str); 3] = [(0.5, "p50"), (0.95, "p95"), (0.99, "p99")];
+
+/// `<family>.<statistic>`, e.g. `latency(users::TTFT_S, "p95")` = `ttft_s.p95`.
+pub fn latency(family: &str, statistic: &str) -> String {
+    format!("{family}.{statistic}")
+}
+
+/// What is measured for a group of users, under the scope `inference` (all users) or
+/// [`region`] (the users of one region).
+pub mod users {
+    /// Requests issued.
+    pub const ARRIVED_REQUESTS: &str = "arrived_requests.count";
+    /// Requests answered.
+    pub const COMPLETED_REQUESTS: &str = "completed_requests.count";
+    /// Requests turned away.
+    pub const DROPPED_REQUESTS: &str = "dropped_requests.count";
+    /// Share of finished requests meeting both latency objectives.
+    pub const SLO_ATTAINMENT: &str = "slo_attainment_ratio.mean";
+    /// Share meeting the time-to-first-token objective.
+    pub const TTFT_ATTAINMENT: &str = "ttft_attainment_ratio.mean";
+    /// Share meeting the time-per-output-token objective.
+    pub const TPOT_ATTAINMENT: &str = "tpot_attainment_ratio.mean";
+    /// Time to first token, s (a latency family).
+    pub const TTFT_S: &str = "ttft_s";
+    /// Time per output token after the first, s (a latency family).
+    pub const TPOT_S: &str = "tpot_s";
+    /// End-to-end latency, s (a latency family).
+    pub const E2E_S: &str = "e2e_s";
+}
+
+/// The scope of all users.
+pub const INFERENCE: &str = "inference";
+
+/// `inference.<quantity>` for a quantity of [`users`] (and latency statistics).
+pub fn inference(quantity: &str) -> String {
+    format!("{INFERENCE}.{quantity}")
+}
+
+/// `region.<name>.<quantity>` for a quantity of [`users`].
+pub fn region(name: &str, quantity: &str) -> String {
+    format!("region.{name}.{quantity}")
+}
+
+/// Inference over all users.
+pub mod inference {
+    /// Requests issued.
+    pub const ARRIVED_REQUESTS: &str = "inference.arrived_requests.count";
+    /// Requests answered.
+    pub const COMPLETED_REQUESTS: &str = "inference.completed_requests.count";
+    /// Requests turned away.
+    pub const DROPPED_REQUESTS: &str = "inference.dropped_requests.count";
+    /// Share of finished requests meeting both latency objectives.
+    pub const SLO_ATTAINMENT: &str = "inference.slo_attainment_ratio.mean";
+    /// 95th percentile of the time to first token, s.
+    pub const TTFT_P95: &str = "inference.ttft_s.p95";
+    /// 95th percentile of the time per output token, s.
+    pub const TPOT_P95: &str = "inference.tpot_s.p95";
+    /// 95th percentile of the end-to-end latency, s.
+    pub const E2E_P95: &str = "inference.e2e_s.p95";
+    /// Latencies beyond the histograms' range, recorded at its top.
+    pub const CLAMPED_LATENCIES: &str = "inference.clamped_latencies.count";
+    /// Requests refused because their prompt does not fit the context (in the drops).
+    pub const TOO_LONG_REQUESTS: &str = "inference.too_long_requests.count";
+    /// Requests still queued or in service at the horizon.
+    pub const IN_FLIGHT_REQUESTS: &str = "inference.in_flight_requests.count";
+    /// Dropped / arrived.
+    pub const DROP_RATIO: &str = "inference.drop_ratio.mean";
+    /// Requests whose GPU failed while serving them (served again).
+    pub const PREEMPTED_REQUESTS: &str = "inference.preempted_requests.count";
+    /// Requests dropped because the owners took their GPUs back (in the drops).
+    pub const WITHDRAWN_REQUESTS: &str = "inference.withdrawn_requests.count";
+    /// Completions per second.
+    pub const THROUGHPUT_RPS: &str = "inference.throughput_rps.mean";
+    /// Mean queueing wait, s.
+    pub const WAIT_S: &str = "inference.wait_s.mean";
+    /// Share of answered requests that waited at all.
+    pub const WAITED_RATIO: &str = "inference.waited_ratio.mean";
+    /// Mean time in a replica, s.
+    pub const SERVICE_S: &str = "inference.service_s.mean";
+    /// Output tokens of the measured requests.
+    pub const OUTPUT_TOKENS: &str = "inference.output_tokens.count";
+    /// Time-average requests queued or in service (Little's L).
+    pub const IN_SYSTEM_REQUESTS: &str = "inference.in_system_requests.mean";
+    /// Requests decoding per active replica.
+    pub const BATCH_MEAN: &str = "inference.batch_mean.mean";
+    /// Verification runs that found no other group with room.
+    pub const VERIFICATION_SKIPPED: &str = "inference.verification_skipped.count";
+    /// The same requests on the cloud reference, USD per million output tokens.
+    pub const CLOUD_USD_PER_MILLION_TOKENS: &str = "inference.cloud_usd_per_million_tokens.mean";
+    /// What users paid for serving, USD per million output tokens.
+    pub const PRICE_USD_PER_MILLION_TOKENS: &str = "inference.price_usd_per_million_tokens.mean";
+    /// Network price / cloud cost per output token.
+    pub const COST_VS_CLOUD: &str = "inference.cost_vs_cloud_ratio.mean";
+}
+
+/// GPUs of the whole network.
+pub mod gpu {
+    /// Busy GPU-time / GPU-time in the network.
+    pub const UTILISATION: &str = "gpu.utilisation_ratio.mean";
+}
+
+/// `pool.<name>.<quantity>` for a quantity of [`pool`](mod@pool).
+pub fn pool(name: &str, quantity: &str) -> String {
+    format!("pool.{name}.{quantity}")
+}
+
+/// What is measured for one provider group, under [`pool()`].
+pub mod pool {
+    /// Busy GPU-time / GPU-time in the network.
+    pub const UTILISATION: &str = "utilisation_ratio.mean";
+    /// Online GPU-time / GPU-time in the network.
+    pub const AVAILABLE: &str = "available_ratio.mean";
+    /// Requests answered that were issued after the warm-up.
+    pub const SERVED_REQUESTS: &str = "served_requests.count";
+    /// GPUs that left the network for good after a failure.
+    pub const DEPARTED_GPUS: &str = "departed_gpus.count";
+    /// GPU failures.
+    pub const FAILURES: &str = "failures.count";
+    /// GPUs in the network, time-average.
+    pub const GPUS_MEAN: &str = "gpus.mean";
+    /// GPUs in the network at the horizon.
+    pub const GPUS_FINAL: &str = "gpus.final";
+    /// GPUs that joined after the start.
+    pub const JOINED_GPUS: &str = "joined_gpus.count";
+    /// GPUs that left by choice.
+    pub const LEFT_GPUS: &str = "left_gpus.count";
+    /// Users' fees, USD.
+    pub const REVENUE_USD: &str = "revenue_usd.total";
+    /// Providers' full cost, USD.
+    pub const COST_USD: &str = "cost_usd.total";
+    /// Revenue less cost, USD.
+    pub const PROFIT_USD: &str = "profit_usd.total";
+    /// Fees and token rewards less slashed stakes, USD.
+    pub const INCOME_WITH_REWARDS_USD: &str = "income_with_rewards_usd.total";
+    /// (Income - cost) / cost.
+    pub const ROI: &str = "roi_ratio.mean";
+    /// Years until the hardware is paid back.
+    pub const PAYBACK_YEARS: &str = "payback_years.mean";
+    /// Tokens earned.
+    pub const TOKEN_REWARDS: &str = "token_rewards.total";
+    /// Tokens earned, USD when earned.
+    pub const TOKEN_REWARDS_USD: &str = "token_rewards_usd.total";
+    /// Fees received after the network's take, USD.
+    pub const FEES_RECEIVED_USD: &str = "fees_received_usd.total";
+    /// Stakes bought, USD.
+    pub const STAKE_USD: &str = "stake_usd.total";
+    /// Stakes slashed, USD.
+    pub const SLASHED_USD: &str = "slashed_usd.total";
+}
+
+/// `provider.<kind>.<quantity>` for a kind of provider (`sharing`, `datacenter`).
+pub fn provider_kind(kind: &str, quantity: &str) -> String {
+    format!("provider.{kind}.{quantity}")
+}
+
+/// Providers, all together or by kind (under [`provider_kind`]: [`provider::ROI`] and
+/// `roi_ratio.p10` / `p50` / `p90` across the kind's groups).
+pub mod provider {
+    /// GPUs in the network, time-average.
+    pub const GPUS_MEAN: &str = "provider.gpus.mean";
+    /// GPUs in the network at the horizon.
+    pub const GPUS_FINAL: &str = "provider.gpus.final";
+    /// Requests the network's GPUs could answer with full batches / requests issued.
+    pub const CAPACITY_DEMAND: &str = "provider.capacity_demand_ratio.mean";
+    /// Users' fees, USD.
+    pub const REVENUE_USD: &str = "provider.revenue_usd.total";
+    /// Full cost, USD.
+    pub const COST_USD: &str = "provider.cost_usd.total";
+    /// Revenue less cost, USD.
+    pub const PROFIT_USD: &str = "provider.profit_usd.total";
+    /// Fees and token rewards less slashed stakes, USD.
+    pub const INCOME_USD: &str = "provider.income_usd.total";
+    /// Income less cost, USD.
+    pub const NET_PROFIT_USD: &str = "provider.net_profit_usd.total";
+    /// Supply reviews held.
+    pub const SUPPLY_REVIEWS: &str = "provider.supply_reviews.count";
+    /// Token rewards, USD when earned.
+    pub const TOKEN_REWARDS_USD: &str = "provider.token_rewards_usd.total";
+    /// Fees received after the network's take, USD.
+    pub const FEES_RECEIVED_USD: &str = "provider.fees_received_usd.total";
+    /// (Income - cost) / cost, under [`super::provider_kind`].
+    pub const ROI: &str = "roi_ratio.mean";
+    /// The spread of ROI across a kind's groups, weighted by GPU-hours: percentiles and
+    /// their statistic names, under [`super::provider_kind`].
+    pub const ROI_PERCENTILES: [(f64, &str); 3] = [
+        (0.1, "roi_ratio.p10"),
+        (0.5, "roi_ratio.p50"),
+        (0.9, "roi_ratio.p90"),
+    ];
+}
+
+/// `job.<class>.<quantity>` for a quantity of [`job`](mod@job).
+pub fn job(class: &str, quantity: &str) -> String {
+    format!("job.{class}.{quantity}")
+}
+
+/// What is measured for one class of training or fine-tuning jobs, under [`job()`].
+pub mod job {
+    /// Jobs that arrived after the warm-up.
+    pub const ARRIVED_JOBS: &str = "arrived_jobs.count";
+    /// Of them, placed.
+    pub const PLACED_JOBS: &str = "placed_jobs.count";
+    /// Of them, finished.
+    pub const COMPLETED_JOBS: &str = "completed_jobs.count";
+    /// Of them, given up (no progress between failures).
+    pub const ABANDONED_JOBS: &str = "abandoned_jobs.count";
+    /// Of them, still waiting at the horizon.
+    pub const WAITING_JOBS: &str = "waiting_jobs.count";
+    /// Mean wait of placed jobs, h.
+    pub const WAIT_H: &str = "wait_h.mean";
+    /// Mean wall time, h.
+    pub const WALL_H: &str = "wall_h.mean";
+    /// Useful work / wall time.
+    pub const GOODPUT: &str = "goodput_ratio.mean";
+    /// Compute / (compute + communication) per step.
+    pub const COMPUTE_SHARE: &str = "compute_share_ratio.mean";
+    /// Model FLOPs / (datasheet peak x wall time).
+    pub const MFU: &str = "mfu_ratio.mean";
+    /// The same on the cloud reference.
+    pub const CLOUD_MFU: &str = "cloud_mfu_ratio.mean";
+    /// Failures per job.
+    pub const FAILURES: &str = "failures.mean";
+    /// Work lost to failures per job, h.
+    pub const LOST_H: &str = "lost_h.mean";
+    /// Cost per PFLOP of model work, USD.
+    pub const USD_PER_PFLOP: &str = "usd_per_pflop.mean";
+    /// Wall time on the cloud reference, h.
+    pub const CLOUD_WALL_H: &str = "cloud_wall_h.mean";
+    /// Cost per PFLOP on the cloud reference, USD.
+    pub const CLOUD_USD_PER_PFLOP: &str = "cloud_usd_per_pflop.mean";
+    /// Network cost / cloud cost.
+    pub const COST_VS_CLOUD: &str = "cost_vs_cloud_ratio.mean";
+    /// Network wall time / cloud wall time.
+    pub const TIME_VS_CLOUD: &str = "time_vs_cloud_ratio.mean";
+}
+
+/// The token economy.
+pub mod token {
+    /// Token epochs settled.
+    pub const EPOCHS: &str = "token.epochs.count";
+    /// Supply at the horizon.
+    pub const SUPPLY: &str = "token.supply.final";
+    /// Tokens circulating at the horizon.
+    pub const CIRCULATING: &str = "token.circulating.final";
+    /// Tokens staked at the horizon.
+    pub const STAKED: &str = "token.staked.final";
+    /// Tokens locked (lock-up and unbonding) at the horizon.
+    pub const LOCKED: &str = "token.locked.final";
+    /// Tokens minted.
+    pub const MINTED: &str = "token.minted.total";
+    /// Tokens burned.
+    pub const BURNED: &str = "token.burned.total";
+    /// Tokens slashed.
+    pub const SLASHED: &str = "token.slashed.total";
+    /// Tokens minted, USD when minted.
+    pub const MINTED_USD: &str = "token.minted_usd.total";
+    /// Market price at the horizon, USD.
+    pub const PRICE_USD: &str = "token.price_usd.final";
+    /// Supply x price at the horizon, USD.
+    pub const MARKET_CAP_USD: &str = "token.market_cap_usd.final";
+    /// 1 if the price path reached zero.
+    pub const PRICE_HIT_ZERO: &str = "token.price_hit_zero.count";
+    /// What users paid, USD.
+    pub const USERS_PAID_USD: &str = "token.users_paid_usd.total";
+    /// The network's take, USD.
+    pub const TREASURY_USD: &str = "token.treasury_usd.total";
+    /// Spent on burns, USD.
+    pub const BURN_USD: &str = "token.burn_usd.total";
+    /// Settlement chain fees, USD.
+    pub const CHAIN_FEES_USD: &str = "token.chain_fees_usd.total";
+    /// Payments settled.
+    pub const PAYMENTS: &str = "token.payments.count";
+    /// Settlement transactions.
+    pub const TRANSACTIONS: &str = "token.transactions.count";
+    /// What providers' token sales fetched, USD.
+    pub const PROVIDER_SALES_USD: &str = "token.provider_sales_usd.total";
+    /// Stakes bought, USD.
+    pub const STAKE_USD: &str = "token.stake_usd.total";
+    /// Stakes that could not be bought, tokens.
+    pub const STAKE_SHORTFALL: &str = "token.stake_shortfall.total";
+    /// Epochs that minted nothing (the maximum supply reached).
+    pub const UNMINTED_EPOCHS: &str = "token.unminted_epochs.count";
+    /// The market pool's token reserve at the horizon.
+    pub const POOL_TOKEN_RESERVE: &str = "token.pool_token_reserve.final";
+    /// The market pool's USD reserve at the horizon.
+    pub const POOL_USD_RESERVE: &str = "token.pool_usd_reserve.final";
+    /// Largest relative error of the conservation laws.
+    pub const CONSERVATION_ERROR: &str = "token.conservation_error_ratio.max";
+    /// Emission in USD / users' fees.
+    pub const SUBSIDY: &str = "token.subsidy_ratio.mean";
+    /// Users' fees per year / the stakes' (or supply's) market value.
+    pub const REAL_YIELD: &str = "token.real_yield_ratio.mean";
+    /// Emission in USD per year / the same base.
+    pub const EMISSION_YIELD: &str = "token.emission_yield_ratio.mean";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every fixed name, for the grammar check.
+    const FIXED: &[&str] = &[
+        inference::ARRIVED_REQUESTS,
+        inference::COMPLETED_REQUESTS,
+        inference::DROPPED_REQUESTS,
+        inference::SLO_ATTAINMENT,
+        inference::TTFT_P95,
+        inference::TPOT_P95,
+        inference::E2E_P95,
+        inference::DROP_RATIO,
+        inference::COST_VS_CLOUD,
+        gpu::UTILISATION,
+        provider::CAPACITY_DEMAND,
+        provider::NET_PROFIT_USD,
+        token::CONSERVATION_ERROR,
+        token::EMISSION_YIELD,
+    ];
+
+    fn well_formed(name: &str) -> bool {
+        let parts: Vec<&str> = name.split('.').collect();
+        let stat = parts[parts.len() - 1];
+        parts.len() >= 3
+            && parts.iter().all(|p| !p.is_empty())
+            && [
+                "count", "mean", "total", "final", "max", "p10", "p50", "p90", "p95", "p99",
+            ]
+            .contains(&stat)
+    }
+
+    #[test]
+    fn names_follow_scope_quantity_statistic() {
+        for n in FIXED {
+            assert!(well_formed(n), "{n}");
+        }
+        assert!(well_formed(&region("ap-tokyo", users::SLO_ATTAINMENT)));
+        assert!(well_formed(&pool("dc", pool::ROI)));
+        assert!(well_formed(&job("pretrain", job::GOODPUT)));
+        assert!(well_formed(&provider_kind(
+            "sharing",
+            provider::ROI_PERCENTILES[0].1
+        )));
+        assert!(well_formed(&inference(&latency(users::TTFT_S, "p99"))));
+    }
+
+    #[test]
+    fn fixed_inference_names_are_the_users_quantities_under_inference() {
+        for (whole, quantity) in [
+            (inference::ARRIVED_REQUESTS, users::ARRIVED_REQUESTS),
+            (inference::COMPLETED_REQUESTS, users::COMPLETED_REQUESTS),
+            (inference::DROPPED_REQUESTS, users::DROPPED_REQUESTS),
+            (inference::SLO_ATTAINMENT, users::SLO_ATTAINMENT),
+        ] {
+            assert_eq!(whole, inference(quantity));
+        }
+        for (whole, family) in [
+            (inference::TTFT_P95, users::TTFT_S),
+            (inference::TPOT_P95, users::TPOT_S),
+            (inference::E2E_P95, users::E2E_S),
+        ] {
+            assert_eq!(whole, inference(&latency(family, "p95")));
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! Inference's metrics over the measurement window [warm-up, horizon]: counts, latencies by
+//! region and overall, queueing, batching, and what the window's answers cost users against
+//! the cloud reference.
+
+use crate::core::engine::SimTime;
+use crate::metrics::names::{self, LATENCY_QUANTILES, users};
+use crate::metrics::recorder::GroupStats;
+use crate::metrics::{LatencyHist, Metrics};
+use crate::sim::pool::PoolDelta;
+
+use super::Inference;
+
+impl Inference<'_> {
+    /// Adds inference's metrics at `horizon`; `gpus` are the groups' windows since the
+    /// warm-up.
+    pub fn metrics(&self, horizon: SimTime, gpus: &[PoolDelta], m: &mut Metrics) {
+        use names::inference as n;
+        let s = self.s;
+        let rec = &self.rec;
+        let window_ns = (horizon - s.warmup()) as f64;
+        let all = rec.overall();
+        group(m, &names::inference, &all);
+        let clamped = all.ttft.clamped() + all.tpot.clamped() + all.e2e.clamped();
+        m.insert(n::CLAMPED_LATENCIES.into(), clamped as f64);
+        for (r, g) in s.regions().iter().zip(&rec.regions) {
+            group(m, &|q| names::region(&r.name, q), g);
+        }
+        m.insert(n::TOO_LONG_REQUESTS.into(), rec.too_long as f64);
+        let in_flight = all.arrived - all.completed - all.dropped;
+        m.insert(n::IN_FLIGHT_REQUESTS.into(), in_flight as f64);
+        if all.arrived > 0 {
+            m.insert(
+                n::DROP_RATIO.into(),
+                all.dropped as f64 / all.arrived as f64,
+            );
+        }
+        m.insert(n::PREEMPTED_REQUESTS.into(), rec.preempted as f64);
+        m.insert(n::WITHDRAWN_REQUESTS.into(), rec.withdrawn as f64);
+        m.insert(
+            n::THROUGHPUT_RPS.into(),
+            all.completed as f64 / (window_ns / 1e9),
+        );
+        if all.completed > 0 {
+            let completed = all.completed as f64;
+            m.insert(n::WAIT_S.into(), rec.wait_sum_ns as f64 / 1e9 / completed);
+            m.insert(n::WAITED_RATIO.into(), rec.waited as f64 / completed);
+            m.insert(
+                n::SERVICE_S.into(),
+                rec.service_sum_ns as f64 / 1e9 / completed,
+            );
+        }
+        m.insert(n::OUTPUT_TOKENS.into(), rec.output_tokens as f64);
+        // Users pay for the GPU time of serving replicas; the batch is averaged over replica
+        // time.
+        let (mut revenue, mut running, mut replica_time, mut system) = (0.0, 0.0, 0.0, 0.0);
+        for ((p, st), (d, warm)) in s
+            .pools()
+            .iter()
+            .zip(&self.stations)
+            .zip(gpus.iter().zip(&self.warm))
+        {
+            let now = st.mark(horizon);
+            let (busy, serving) = (d.busy as f64, d.serving as f64);
+            // Users pay the serving share of the group's fees.
+            if busy > 0.0 {
+                revenue += serving / busy * d.fees;
+            }
+            running += (now.running - warm.running) as f64;
+            replica_time += serving / f64::from(st.tp());
+            system += (now.system - warm.system) as f64;
+            m.insert(
+                names::pool(&p.name, names::pool::SERVED_REQUESTS),
+                st.served_count() as f64,
+            );
+        }
+        m.insert(n::IN_SYSTEM_REQUESTS.into(), system / window_ns);
+        // Requests decoding per active replica, averaged over the time replicas were active.
+        let batch = (replica_time > 0.0).then(|| running / replica_time);
+        if let Some(b) = batch {
+            m.insert(n::BATCH_MEAN.into(), b);
+        }
+        let (redundancy, spot) = s.verification();
+        if redundancy > 1 || spot > 0.0 {
+            m.insert(
+                n::VERIFICATION_SKIPPED.into(),
+                self.verification.skipped as f64,
+            );
+        }
+        // The same requests on the cloud, its replicas at the network's mean batch.
+        let cloud = s.cloud().usd_per_million_tokens(
+            s.prompt.mean(),
+            s.output.mean().max(1.0),
+            batch.unwrap_or(1.0),
+        );
+        if let Some(cloud) = cloud {
+            m.insert(n::CLOUD_USD_PER_MILLION_TOKENS.into(), cloud);
+        }
+        // The window's GPU time against the tokens answered in the window.
+        if rec.window_tokens > 0 {
+            let price = revenue / rec.window_tokens as f64 * 1e6;
+            m.insert(n::PRICE_USD_PER_MILLION_TOKENS.into(), price);
+            if let Some(cloud) = cloud.filter(|&c| c > 0.0) {
+                m.insert(n::COST_VS_CLOUD.into(), price / cloud);
+            }
+        }
+    }
+}
+
+/// The metrics of one group of users, each named by `key` from its quantity.
+fn group(m: &mut Metrics, key: &dyn Fn(&str) -> String, g: &GroupStats) {
+    for (name, met) in [
+        (users::SLO_ATTAINMENT, g.met_both),
+        (users::TTFT_ATTAINMENT, g.met_ttft),
+        (users::TPOT_ATTAINMENT, g.met_tpot),
+    ] {
+        if let Some(share) = g.attainment(met) {
+            m.insert(key(name), share);
+        }
+    }
+    m.insert(key(users::ARRIVED_REQUESTS), g.arrived as f64);
+    m.insert(key(users::COMPLETED_REQUESTS), g.completed as f64);
+    m.insert(key(users::DROPPED_REQUESTS), g.dropped as f64);
+    latency(m, &key(users::TTFT_S), &g.ttft);
+    latency(m, &key(users::TPOT_S), &g.tpot);
+    latency(m, &key(users::E2E_S), &g.e2e);
+}
+
+fn latency(m: &mut Metrics, family: &str, h: &LatencyHist) {
+    if let Some(mean) = h.mean_s() {
+        m.insert(names::latency(family, "mean"), mean);
+    }
+    for (q, label) in LATENCY_QUANTILES {
+        if let Some(v) = h.quantile_s(q) {
+            m.insert(names::latency(family, label), v);
+        }
+    }
+}

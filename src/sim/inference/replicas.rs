@@ -1,0 +1,330 @@
+//! Requests on replicas: opening and stopping replicas, admitting requests (to a batching
+//! replica, or for a drawn time to a one-request one), the replicas' events, and taking
+//! requests out when a GPU fails or the owners take their GPUs back.
+//!
+//! Events name replicas, not requests: a replica keeps the time of its one pending event
+//! (`next_at`), and an event at any other time is stale and ignored.
+
+use crate::core::engine::{EventQueue, SimTime, from_secs};
+use crate::scenario::raw::Dispatch;
+use crate::sim::event::Event;
+use crate::sim::pool::PoolState;
+use crate::sim::replica::{Work, delay_ns};
+
+use super::{Inference, Mode};
+
+impl Inference<'_> {
+    /// The work of the request in `slot` on a replica.
+    #[inline]
+    fn work(&self, slot: u32) -> Work {
+        let r = &self.reqs[slot];
+        if matches!(self.mode, Mode::Drawn { .. }) {
+            Work {
+                slot,
+                prompt: 0.0,
+                decode: r.service_s,
+                load: 0.0,
+                reserve: 0,
+            }
+        } else {
+            let (p, o) = (f64::from(r.prompt), f64::from(r.output_tokens));
+            Work {
+                slot,
+                prompt: p,
+                decode: o - 1.0,
+                load: p + o / 2.0,
+                reserve: self.reserve(r),
+            }
+        }
+    }
+
+    /// A replica of `pool` to admit a request reserving `reserve` KV tokens, by the
+    /// scenario's dispatch rule; a new replica is opened at `now`.
+    pub(super) fn pick_replica(
+        &mut self,
+        pool: usize,
+        reserve: u64,
+        now: SimTime,
+        gpus: &mut [PoolState],
+    ) -> Option<u32> {
+        if gpus[pool].away() {
+            return None;
+        }
+        let st = &self.stations[pool];
+        let plan = &st.plan;
+        let with_room = || {
+            st.active()
+                .iter()
+                .copied()
+                .filter(|&r| self.replicas[r as usize].has_room(plan, reserve))
+        };
+        let joined = if plan.max_batch == 1 {
+            None // every active replica is full
+        } else {
+            match self.s.dispatch {
+                Dispatch::Spread if st.can_open(&gpus[pool]) => None,
+                Dispatch::Spread => with_room().min_by_key(|&r| self.replicas[r as usize].len()),
+                // Ties go to the earliest in the list, like min_by_key.
+                Dispatch::Pack => with_room().max_by_key(|&r| {
+                    (
+                        self.replicas[r as usize].len(),
+                        std::cmp::Reverse(self.replicas[r as usize].pos),
+                    )
+                }),
+            }
+        };
+        if joined.is_some() {
+            return joined;
+        }
+        let st = &mut self.stations[pool];
+        if !st.can_open(&gpus[pool]) {
+            return None;
+        }
+        let (r, pos) = st.open()?;
+        gpus[pool].occupy(now, st.tp());
+        let rep = &mut self.replicas[r as usize];
+        rep.pos = pos;
+        rep.activate(now);
+        Some(r)
+    }
+
+    /// Stops replica `r` (it holds no request) at `now`.
+    fn deactivate(&mut self, r: u32, now: SimTime, gpus: &mut [PoolState]) {
+        let rep = &mut self.replicas[r as usize];
+        rep.next_at = None;
+        let (pool, pos) = (rep.pool as usize, rep.pos);
+        let st = &mut self.stations[pool];
+        if let Some(moved) = st.close(r, pos) {
+            self.replicas[moved as usize].pos = pos;
+        }
+        gpus[pool].vacate(now, st.tp());
+    }
+
+    /// Brings replica `r` up to `now` and records what happened in it: first tokens and
+    /// completed requests.
+    fn sync(&mut self, r: u32, now: SimTime, gpus: &mut [PoolState]) {
+        let Mode::Batched { settled, .. } = &mut self.mode else {
+            return;
+        };
+        let mut out = std::mem::take(settled);
+        out.clear();
+        let rep = &mut self.replicas[r as usize];
+        let before = rep.running() as u32;
+        rep.advance(now, &mut out);
+        let after = rep.running() as u32;
+        let pool = rep.pool as usize;
+        let st = &mut self.stations[pool];
+        st.running_changed(now, before, after);
+        st.removed(now, out.done.len() as u32);
+        for &slot in &out.first {
+            self.reqs[slot].first = now;
+        }
+        for i in 0..out.done.len() {
+            self.complete(out.done[i], now, gpus);
+        }
+        if let Mode::Batched { settled, .. } = &mut self.mode {
+            *settled = out;
+        }
+    }
+
+    /// Replica `r` serves the request in `slot` for its drawn time from `now`: its first
+    /// token and end are fixed now.
+    fn serve_drawn(&mut self, r: u32, slot: u32, now: SimTime) {
+        let Mode::Drawn { solo, pending } = &mut self.mode else {
+            return;
+        };
+        let req = &mut self.reqs[slot];
+        req.admitted = now;
+        req.first = now;
+        let done = now.saturating_add(from_secs(req.service_s));
+        self.replicas[r as usize].next_at = Some(done);
+        solo[r as usize] = slot;
+        pending.push((done, r));
+    }
+
+    /// Admits the request in `slot` to replica `r` at `now`.
+    pub(super) fn place(&mut self, r: u32, slot: u32, now: SimTime, gpus: &mut [PoolState]) {
+        if matches!(self.mode, Mode::Drawn { .. }) {
+            let pool = self.replicas[r as usize].pool as usize;
+            self.stations[pool].started(now);
+            self.serve_drawn(r, slot, now);
+            return;
+        }
+        self.sync(r, now, gpus);
+        let w = self.work(slot);
+        self.reqs[slot].admitted = now;
+        let Mode::Batched { settled, dirty } = &mut self.mode else {
+            return;
+        };
+        let mut out = std::mem::take(settled);
+        out.clear();
+        let rep = &mut self.replicas[r as usize];
+        let before = rep.running() as u32;
+        rep.admit(w, &mut out);
+        let after = rep.running() as u32;
+        if !dirty.contains(&r) {
+            dirty.push(r);
+        }
+        let pool = rep.pool as usize;
+        let st = &mut self.stations[pool];
+        st.admitted(now);
+        st.running_changed(now, before, after);
+        st.removed(now, out.done.len() as u32);
+        // Admitting reports only first tokens of requests with nothing to prefill and
+        // completions of one-token answers, both at `now`.
+        for &slot in &out.first {
+            self.reqs[slot].first = now;
+        }
+        for i in 0..out.done.len() {
+            self.complete(out.done[i], now, gpus);
+        }
+        if let Mode::Batched { settled, .. } = &mut self.mode {
+            *settled = out;
+        }
+    }
+
+    /// Admits waiting requests of `pool` in arrival order while a replica takes the first.
+    pub fn refill(&mut self, pool: usize, now: SimTime, gpus: &mut [PoolState]) {
+        while let Some(head) = self.stations[pool].head() {
+            let reserve = self.reserve(&self.reqs[head]);
+            let Some(r) = self.pick_replica(pool, reserve, now, gpus) else {
+                break;
+            };
+            self.stations[pool].pop_head(now);
+            self.place(r, head, now, gpus);
+        }
+    }
+
+    /// Requests of every group wait for GPUs that came back (a job's end, say).
+    pub fn refill_all(&mut self, now: SimTime, gpus: &mut [PoolState], q: &mut EventQueue<Event>) {
+        for pool in 0..self.stations.len() {
+            if self.stations[pool].queued() > 0 {
+                self.refill(pool, now, gpus);
+            }
+        }
+        self.flush(now, q);
+    }
+
+    /// Plans the next event of every replica touched since the last flush.
+    pub fn flush(&mut self, now: SimTime, q: &mut EventQueue<Event>) {
+        match &mut self.mode {
+            Mode::Drawn { pending, .. } => {
+                for (at, r) in pending.drain(..) {
+                    q.schedule_at(at, Event::Step(r));
+                }
+            }
+            Mode::Batched { dirty, .. } => {
+                while let Some(r) = dirty.pop() {
+                    let rep = &mut self.replicas[r as usize];
+                    let st = &self.stations[rep.pool as usize];
+                    if st.active().get(rep.pos as usize) != Some(&r) {
+                        continue; // stopped since
+                    }
+                    rep.next_at = rep.plan_next(&st.plan).map(|dt| {
+                        let at = now.saturating_add(delay_ns(dt));
+                        q.schedule_at(at, Event::Step(r));
+                        at
+                    });
+                }
+            }
+        }
+    }
+
+    /// Replica `r` reached its planned event.
+    pub fn step(
+        &mut self,
+        r: u32,
+        now: SimTime,
+        gpus: &mut [PoolState],
+        q: &mut EventQueue<Event>,
+    ) {
+        let rep = &self.replicas[r as usize];
+        if rep.next_at != Some(now) {
+            return; // superseded by a later plan
+        }
+        let pool = rep.pool as usize;
+        if let Mode::Drawn { solo, .. } = &mut self.mode {
+            let slot = std::mem::replace(&mut solo[r as usize], u32::MAX);
+            self.complete(slot, now, gpus);
+            // The GPU takes the next waiting request (one in, one out of the replica), if
+            // any.
+            match self.stations[pool].pop_head(now) {
+                Some(next) => self.serve_drawn(r, next, now),
+                None => {
+                    self.stations[pool].finished(now);
+                    self.deactivate(r, now, gpus);
+                }
+            }
+            self.flush(now, q);
+            return;
+        }
+        self.sync(r, now, gpus);
+        if self.replicas[r as usize].is_empty() {
+            self.deactivate(r, now, gpus);
+        } else if let Mode::Batched { dirty, .. } = &mut self.mode {
+            dirty.push(r);
+        }
+        self.refill(pool, now, gpus);
+        self.flush(now, q);
+    }
+
+    /// Takes every request out of replica `r` into `out` and stops it.
+    fn evict(&mut self, r: u32, now: SimTime, gpus: &mut [PoolState], out: &mut Vec<u32>) {
+        let pool = self.replicas[r as usize].pool as usize;
+        if let Mode::Drawn { solo, .. } = &mut self.mode {
+            let slot = std::mem::replace(&mut solo[r as usize], u32::MAX);
+            self.stations[pool].finished(now);
+            out.push(slot);
+            self.deactivate(r, now, gpus);
+            return;
+        }
+        self.sync(r, now, gpus);
+        let rep = &mut self.replicas[r as usize];
+        let running = rep.running() as u32;
+        let start = out.len();
+        rep.drain(out);
+        let st = &mut self.stations[pool];
+        st.running_changed(now, running, 0);
+        st.removed(now, (out.len() - start) as u32);
+        self.deactivate(r, now, gpus);
+    }
+
+    /// GPU `gpu` of `pool` (counting the GPUs of its active replicas in order) failed while
+    /// serving: its replica stops, and its requests go back to the head of the queue to be
+    /// served again from the start.
+    pub fn preempt(&mut self, pool: usize, gpu: u32, now: SimTime, gpus: &mut [PoolState]) {
+        let st = &self.stations[pool];
+        let r = st.active()[(gpu / st.tp()) as usize];
+        let mut evicted = Vec::new();
+        self.evict(r, now, gpus, &mut evicted);
+        let warmup = self.s.warmup();
+        for &slot in evicted.iter().rev() {
+            self.stations[pool].push_front(now, slot);
+            let r = &self.reqs[slot];
+            self.rec.preempted += u64::from(r.issued >= warmup && !r.shadow);
+        }
+    }
+
+    /// The owners take the GPUs of `pool` back: the requests on them and queued for them
+    /// are dropped (their users get no answer from this pool).
+    pub fn withdraw(&mut self, pool: usize, now: SimTime, gpus: &mut [PoolState]) {
+        let mut dropped = Vec::new();
+        while let Some(&r) = self.stations[pool].active().last() {
+            self.evict(r, now, gpus, &mut dropped);
+        }
+        gpus[pool].withdraw(now);
+        self.stations[pool].drain_queue(now, &mut dropped);
+        let warmup = self.s.warmup();
+        for &slot in &dropped {
+            let r = &self.reqs[slot];
+            if r.shadow {
+                continue;
+            }
+            let measured = r.issued >= warmup;
+            let region = self.users[r.user as usize].region;
+            self.rec.dropped(region, measured);
+            self.rec.withdrawn += u64::from(measured);
+        }
+        self.reqs.release_all(dropped);
+    }
+}

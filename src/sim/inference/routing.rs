@@ -1,0 +1,127 @@
+//! Where a request goes: the scenario's routing rule over the user group's candidate pools
+//! (nearest first), among those that would start it at once, then those that would queue it;
+//! with `pricing: asking`, the cheapest asking price first.
+
+use crate::core::engine::to_secs;
+use crate::scenario::raw::{PricingPolicy, Routing};
+use crate::sim::pool::PoolState;
+
+use super::requests::Request;
+use super::users::Candidate;
+use super::{Inference, Mode};
+
+impl Inference<'_> {
+    /// KV-cache tokens a request reserves in its replica (none for drawn service times).
+    #[inline]
+    pub(super) fn reserve(&self, r: &Request) -> u64 {
+        if matches!(self.mode, Mode::Drawn { .. }) {
+            0
+        } else {
+            u64::from(r.prompt) + u64::from(r.output_tokens)
+        }
+    }
+
+    /// Whether `pool` would start a request reserving `reserve` KV tokens at once.
+    #[inline]
+    pub(super) fn admits_now(&self, pool: usize, reserve: u64, gpus: &[PoolState]) -> bool {
+        let st = &self.stations[pool];
+        let plan = &st.plan;
+        st.queued() == 0
+            && !gpus[pool].away()
+            && (st.can_open(&gpus[pool])
+                || (plan.max_batch > 1
+                    && st
+                        .active()
+                        .iter()
+                        .any(|&r| self.replicas[r as usize].has_room(plan, reserve))))
+    }
+
+    /// Whether `pool` would take a request now or queue it.
+    #[inline]
+    pub(super) fn has_room(&self, pool: usize, reserve: u64, gpus: &[PoolState]) -> bool {
+        !gpus[pool].away()
+            && (self.stations[pool].queue_has_room() || self.admits_now(pool, reserve, gpus))
+    }
+
+    /// Picks a candidate (index into user group `u`'s candidate list), or None to drop.
+    pub(super) fn route(&self, u: usize, req: &Request, gpus: &[PoolState]) -> Option<usize> {
+        let s = self.s;
+        let cands = &self.users[u].candidates;
+        let reserve = self.reserve(req);
+        if s.pricing().policy == PricingPolicy::Asking {
+            // Cheapest first among the pools that start it at once, then among those that
+            // queue it; candidates are in order of distance, so ties go to the nearest.
+            let price = |c: &Candidate| s.pools()[c.pool].price_usd_per_gpu_hour;
+            let cheapest = |ok: &dyn Fn(usize) -> bool| {
+                let mut best: Option<(f64, usize)> = None;
+                for (i, c) in cands.iter().enumerate() {
+                    if ok(c.pool) && best.is_none_or(|(b, _)| price(c) < b) {
+                        best = Some((price(c), i));
+                    }
+                }
+                best.map(|(_, i)| i)
+            };
+            return cheapest(&|p| self.admits_now(p, reserve, gpus))
+                .or_else(|| cheapest(&|p| self.has_room(p, reserve, gpus)));
+        }
+        match s.routing {
+            Routing::NearestFree => cands
+                .iter()
+                .position(|c| self.admits_now(c.pool, reserve, gpus))
+                .or_else(|| {
+                    cands
+                        .iter()
+                        .position(|c| self.has_room(c.pool, reserve, gpus))
+                }),
+            Routing::LeastLatency => self.least_latency(cands, req, reserve, gpus),
+        }
+    }
+
+    /// The candidate with the least estimated latency: round trip, transfers, the wait for
+    /// the requests ahead at the group's capacity (less its GPUs offline or lent to jobs),
+    /// and the request's service alone.
+    fn least_latency(
+        &self,
+        cands: &[Candidate],
+        req: &Request,
+        reserve: u64,
+        gpus: &[PoolState],
+    ) -> Option<usize> {
+        let s = self.s;
+        let (prompt, output) = (f64::from(req.prompt), f64::from(req.output_tokens));
+        let mut best: Option<(f64, usize)> = None;
+        for (i, c) in cands.iter().enumerate() {
+            let p = &gpus[c.pool];
+            let st = &self.stations[c.pool];
+            if p.away() {
+                continue;
+            }
+            let wait = if self.admits_now(c.pool, reserve, gpus) {
+                0.0
+            } else if st.queue_has_room() {
+                let share =
+                    f64::from(p.max_gpus() - p.reserved() - p.offline()) / f64::from(p.max_gpus());
+                let rps = st.capacity_rps * share;
+                if rps > 0.0 {
+                    (st.queued() + 1) as f64 / rps
+                } else {
+                    1e12 // nothing can serve it until a GPU comes back
+                }
+            } else {
+                continue;
+            };
+            let service = match s.service_override() {
+                Some(_) => req.service_s,
+                None => st.plan.alone_s(prompt, output),
+            };
+            let est = to_secs(c.rtt)
+                + c.secs_per_byte * (prompt + output) * s.bytes_per_token
+                + wait
+                + service;
+            if best.is_none_or(|(b, _)| est < b) {
+                best = Some((est, i));
+            }
+        }
+        best.map(|(_, i)| i)
+    }
+}

@@ -1,0 +1,141 @@
+//! Providers' metrics over the measurement window [warm-up, horizon]: each group's
+//! utilisation, availability, GPUs, revenue, costs and returns, and the network's totals.
+//! Income is users' fees, or with a token the fees received and token rewards at the price
+//! when earned, less slashed stakes; costs are full costs of the GPU-time in the network.
+
+use crate::economics::provider::ProviderKind;
+use crate::metrics::Metrics;
+use crate::metrics::names::{self, pool as q, provider as n};
+use crate::scenario::Scenario;
+
+use super::pool::{PoolDelta, PoolState};
+use super::tokens::Tokens;
+
+/// Adds the providers' metrics; `windows` are the groups' windows since the warm-up and
+/// `capacity_rps` what each group answers per second with full batches.
+pub fn metrics(
+    s: &Scenario,
+    pools: &[PoolState],
+    windows: &[PoolDelta],
+    capacity_rps: &[f64],
+    tokens: Option<&Tokens>,
+    m: &mut Metrics,
+) {
+    let (mut busy, mut member, mut revenue, mut cost) = (0.0, 0.0, 0.0, 0.0);
+    let mut costs = Vec::with_capacity(pools.len());
+    let (mut capacity, mut gpus_final) = (0.0, 0u64);
+    for (((p, st), d), &rps) in s.pools().iter().zip(pools).zip(windows).zip(capacity_rps) {
+        let window_ns = d.dt as f64;
+        let b = d.busy as f64;
+        let member_ns = d.member_ns();
+        // Providers pay for their GPUs while they are in the network.
+        let pool_cost = p.cost.full(d.member_h(), d.busy_h());
+        let key = |quantity: &str| names::pool(&p.name, quantity);
+        if member_ns > 0.0 {
+            m.insert(key(q::UTILISATION), b / member_ns);
+            m.insert(key(q::AVAILABLE), 1.0 - d.unavailable_ns() / member_ns);
+        }
+        m.insert(key(q::DEPARTED_GPUS), f64::from(st.failed_out()));
+        m.insert(key(q::FAILURES), st.failures() as f64);
+        m.insert(key(q::GPUS_MEAN), member_ns / window_ns);
+        m.insert(key(q::GPUS_FINAL), f64::from(st.members()));
+        m.insert(key(q::JOINED_GPUS), f64::from(st.joined()));
+        m.insert(key(q::LEFT_GPUS), f64::from(st.left()));
+        m.insert(key(q::REVENUE_USD), d.fees);
+        m.insert(key(q::COST_USD), pool_cost);
+        m.insert(key(q::PROFIT_USD), d.fees - pool_cost);
+        costs.push(pool_cost);
+        busy += b;
+        member += member_ns;
+        revenue += d.fees;
+        cost += pool_cost;
+        gpus_final += u64::from(st.members());
+        // Capacity of the GPUs in the network, averaged over the window.
+        capacity += rps * member_ns / window_ns / f64::from(p.count);
+    }
+    let window_ns = (s.horizon() - s.warmup()) as f64;
+    if member > 0.0 {
+        m.insert(names::gpu::UTILISATION.into(), busy / member);
+    }
+    m.insert(n::GPUS_MEAN.into(), member / window_ns);
+    m.insert(n::GPUS_FINAL.into(), gpus_final as f64);
+    let demand: f64 = s.users().iter().map(|u| u.rate_per_s).sum();
+    if demand > 0.0 {
+        // Requests per second the network's GPUs could answer with full batches, against
+        // the requests users issue: above 1, supply outgrows demand.
+        m.insert(n::CAPACITY_DEMAND.into(), capacity / demand);
+    }
+    m.insert(n::REVENUE_USD.into(), revenue);
+    m.insert(n::COST_USD.into(), cost);
+    m.insert(n::PROFIT_USD.into(), revenue - cost);
+    returns(s, windows, tokens, &costs, m);
+}
+
+/// Providers' returns: per group and per kind of provider (sharing economy, datacenter),
+/// income over the measurement window against full costs, and the years until hardware is
+/// paid back.
+fn returns(
+    s: &Scenario,
+    windows: &[PoolDelta],
+    tokens: Option<&Tokens>,
+    costs: &[f64],
+    m: &mut Metrics,
+) {
+    // (income, cost) per kind; each group's ROI with its GPU-hours, for percentiles.
+    let mut kinds = [(0.0, 0.0); 2];
+    let mut rois: [Vec<(f64, f64)>; 2] = [Vec::new(), Vec::new()];
+    for (i, (p, d)) in s.pools().iter().zip(windows).enumerate() {
+        let cost = costs[i];
+        let income = match tokens {
+            Some(t) => {
+                let (rewards, received) = t.window_income(i);
+                rewards + received - t.slashed_usd(i)
+            }
+            None => d.fees,
+        };
+        let key = |quantity: &str| names::pool(&p.name, quantity);
+        let member_h = d.member_h();
+        if tokens.is_some() {
+            m.insert(key(q::INCOME_WITH_REWARDS_USD), income);
+        }
+        let kind = usize::from(p.kind == ProviderKind::Datacenter);
+        if cost > 0.0 {
+            let roi = (income - cost) / cost;
+            m.insert(key(q::ROI), roi);
+            rois[kind].push((roi, member_h));
+        }
+        if let Some(y) = p.cost.payback_years(income, member_h, d.busy_h()) {
+            m.insert(key(q::PAYBACK_YEARS), y);
+        }
+        kinds[kind].0 += income;
+        kinds[kind].1 += cost;
+    }
+    let (income, cost) = (kinds[0].0 + kinds[1].0, kinds[0].1 + kinds[1].1);
+    m.insert(n::INCOME_USD.into(), income);
+    m.insert(n::NET_PROFIT_USD.into(), income - cost);
+    for (kind, ((income, cost), mut r)) in [ProviderKind::Sharing, ProviderKind::Datacenter]
+        .into_iter()
+        .zip(kinds.into_iter().zip(rois))
+    {
+        let name = kind.name();
+        if cost > 0.0 {
+            m.insert(names::provider_kind(name, n::ROI), (income - cost) / cost);
+        }
+        // The spread of returns across the kind's groups, weighted by GPU-hours.
+        r.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let total: f64 = r.iter().map(|x| x.1).sum();
+        if total > 0.0 {
+            for (share, label) in n::ROI_PERCENTILES {
+                let mut acc = 0.0;
+                let at = r
+                    .iter()
+                    .find(|x| {
+                        acc += x.1;
+                        acc >= share * total
+                    })
+                    .map_or(r[r.len() - 1].0, |x| x.0);
+                m.insert(names::provider_kind(name, label), at);
+            }
+        }
+    }
+}
