@@ -1,5 +1,5 @@
-//! What hardware and queues do, free of the simulation: GPU classes and the roofline
-//! ([`gpu`]), what one GPU achieves ([`rates`]), the model catalogue ([`catalogue`]), the
+//! What hardware and queues do, free of the simulation: GPU classes ([`gpu`]), the roofline
+//! ([`roofline`]), what one GPU achieves ([`rates`]), the model catalogue ([`catalogue`]), the
 //! replica plan and step cost of serving ([`serving`]), the training time model
 //! ([`training`]), and exact queueing results ([`queueing`]) that the tests compare with.
 
@@ -7,5 +7,6 @@ pub mod catalogue;
 pub mod gpu;
 pub mod queueing;
 pub mod rates;
+pub mod roofline;
 pub mod serving;
 pub mod training;

@@ -21,7 +21,8 @@ use crate::economics::emission::Emission;
 use crate::economics::ledger::Design;
 use crate::economics::price::{AmmSpec, PricePath};
 use crate::economics::provider::{CostModel, ProviderKind, SupplyRule};
-use crate::physics::gpu::{GpuClass, Roofline};
+use crate::physics::gpu::GpuClass;
+use crate::physics::roofline::Roofline;
 use crate::physics::serving::{ServedModel, Serving, Unfit};
 use raw::{Dispatch, RawScenario, Routing};
 

@@ -15,8 +15,9 @@ use crate::core::path::YamlPath;
 use crate::economics::ledger::Design;
 use crate::economics::provider::ProviderKind;
 use crate::physics::catalogue::{find_model, model_ids};
-use crate::physics::gpu::{GpuClass, Roofline, class_ids, find_class};
+use crate::physics::gpu::{GpuClass, class_ids, find_class};
 use crate::physics::rates::Rates;
+use crate::physics::roofline::Roofline;
 use crate::physics::serving::{BatchPolicy, ServedModel, Serving, Unfit};
 
 const HOUR_S: f64 = 3600.0;
