@@ -155,3 +155,47 @@ impl Supply {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::load_str;
+
+    #[test]
+    fn a_review_lets_a_paying_group_grow_and_a_losing_one_shrink() {
+        let s = load_str(
+            "regions: [{name: a}]
+providers:
+  - {name: paid, region: a, gpu: rtx_4090, count: 4, max_count: 10, hourly_cost_usd: 1}
+  - {name: idle, region: a, gpu: rtx_4090, count: 4, hourly_cost_usd: 1}
+inference: {users: [{region: a, rate_per_s: 1}], model: {name: llama-3.1-8b, context_tokens: 8192}}
+supply: {review_h: 10, exit_after_reviews: 1}
+",
+            "t",
+            "t",
+            &[],
+        )
+        .expect("valid scenario");
+        let rule = *s.supply().expect("a supply rule");
+        let mut pools: Vec<PoolState> = s
+            .pools()
+            .iter()
+            .map(|p| PoolState::new(p.count, p.initial, 0.5))
+            .collect();
+        let mut supply = Supply::new(2);
+        let ten_hours = 36_000 * crate::core::engine::NANOS_PER_SEC;
+        // 40 GPU-hours each: 100 USD is 2.5 USD per GPU-hour against a full cost of 1.0 and a
+        // hurdle of 15%; 0 USD is below the operating cost.
+        let d = supply.review(&rule, &s, &mut pools, &[100.0, 0.0], ten_hours);
+        // ceil(10% of the 6 GPUs not in the network) join; ceil(25% of 4) idle GPUs leave.
+        assert_eq!(d.joins, vec![(0, 1)]);
+        assert_eq!(d.leaves, vec![(1, 1)]);
+        assert_eq!((pools[0].members(), pools[1].members()), (4, 3));
+        assert_eq!(supply.reviews(&s), Some(1));
+        // The next review judges only what was earned since: nothing, so both groups are
+        // below operating cost and each sheds a GPU.
+        let d = supply.review(&rule, &s, &mut pools, &[100.0, 0.0], 2 * ten_hours);
+        assert!(d.joins.is_empty());
+        assert_eq!(d.leaves, vec![(0, 1), (1, 1)]);
+    }
+}

@@ -104,3 +104,51 @@ impl TimeSeries {
         self.rows
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: SimTime = 3_600_000_000_000;
+
+    fn requests(arrived: u64) -> EpochRequests {
+        EpochRequests {
+            acc: EpochAcc {
+                arrived,
+                ..EpochAcc::default()
+            },
+            system_ns: 1.5 * HOUR as f64,
+            queued: 2,
+        }
+    }
+
+    #[test]
+    fn a_row_covers_its_epoch_only() {
+        // Two groups of 2 GPUs at 1 and 3 USD per busy GPU-hour.
+        let mut pools = vec![PoolState::new(2, 2, 1.0), PoolState::new(2, 2, 3.0)];
+        let mut ts = TimeSeries::new(7, HOUR, 2);
+        pools[0].occupy(0, 1);
+        let u = ts.close(HOUR, &pools, requests(5), None);
+        // One of four GPUs busy for the hour; group 0 at 1/2, group 1 at 0.
+        assert_eq!(u, vec![Some(0.5), Some(0.0)]);
+        pools[1].occupy(HOUR, 2);
+        pools[0].leave(HOUR, 1); // its idle GPU leaves the network
+        let u = ts.close(2 * HOUR, &pools, requests(3), None);
+        assert_eq!(u, vec![Some(1.0), Some(1.0)]);
+        let rows = ts.into_rows();
+        let (a, b) = (&rows[0], &rows[1]);
+        assert_eq!(
+            (a.replication, a.epoch, a.start_h, a.warmup),
+            (7, 0, 0.0, true)
+        );
+        assert_eq!((b.epoch, b.start_h, b.warmup), (1, 1.0, false));
+        assert_eq!((a.gpu_utilisation, b.gpu_utilisation), (0.25, 1.0));
+        // Fees: 1 GPU-hour at 1 USD, then 1 at 1 USD and 2 at 3 USD.
+        assert!((a.revenue_usd - 1.0).abs() < 1e-12);
+        assert!((b.revenue_usd - 7.0).abs() < 1e-12);
+        assert_eq!((a.gpus, b.gpus), (4, 3));
+        assert_eq!((a.arrived, b.arrived, a.queued_at_end), (5, 3, 2));
+        assert_eq!(a.in_system_mean, 1.5);
+        assert_eq!(a.token_price_usd, None);
+    }
+}

@@ -328,3 +328,141 @@ impl Inference<'_> {
         self.reqs.release_all(dropped);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::engine::NANOS_PER_SEC;
+    use crate::core::rng::Streams;
+    use crate::scenario::{Scenario, load_str};
+
+    /// One group of `count` H100s serving users in one region.
+    fn scenario(count: u32, inference: &str) -> Scenario {
+        load_str(
+            &format!(
+                "simulation: {{horizon_h: 1, warmup_h: 0}}
+regions: [{{name: a}}]
+network: {{intra_region_rtt_ms: 0, bytes_per_token: 0}}
+providers: [{{name: p, region: a, gpu: h100_sxm, count: {count}, hourly_cost_usd: 1}}]
+inference: {{users: [{{region: a, rate_per_s: 1}}], {inference}}}
+"
+            ),
+            "t",
+            "t",
+            &[],
+        )
+        .expect("valid scenario")
+    }
+
+    fn submit(
+        inf: &mut Inference<'_>,
+        gpus: &mut [PoolState],
+        q: &mut EventQueue<Event>,
+        now: SimTime,
+    ) {
+        let req = super::super::requests::Request {
+            issued: now,
+            admitted: now,
+            first: now,
+            prompt: 100,
+            output_tokens: 10,
+            service_s: 1.0,
+            ..Default::default()
+        };
+        inf.submit(0, req, now, gpus, q);
+    }
+
+    /// Runs the queue's `Step` events to the end.
+    fn drain(
+        inf: &mut Inference<'_>,
+        gpus: &mut [PoolState],
+        q: &mut EventQueue<Event>,
+    ) -> Vec<SimTime> {
+        let mut times = Vec::new();
+        while let Some((t, e)) = q.pop_until(u64::MAX) {
+            if let Event::Step(r) = e {
+                inf.step(r, t, gpus, q);
+                times.push(t);
+            }
+        }
+        times
+    }
+
+    #[test]
+    fn a_drawn_request_starts_on_an_idle_gpu_and_the_next_waits_for_it() {
+        let s = scenario(1, "service_time_s: {constant: 1.0}");
+        let mut inf = Inference::new(&s, &Streams::new(1, 0));
+        let mut gpus = vec![PoolState::new(1, 1, 2.0)];
+        let mut q = EventQueue::default();
+        submit(&mut inf, &mut gpus, &mut q, 0);
+        assert_eq!((gpus[0].serving(), inf.stations[0].queued()), (1, 0));
+        submit(&mut inf, &mut gpus, &mut q, 0);
+        assert_eq!(inf.stations[0].queued(), 1);
+        // The GPU takes the second when the first ends, then stops.
+        let ends = drain(&mut inf, &mut gpus, &mut q);
+        assert_eq!(ends, vec![NANOS_PER_SEC, 2 * NANOS_PER_SEC]);
+        assert_eq!((gpus[0].serving(), gpus[0].payments()), (0, 2));
+        // Two GPU-seconds busy; one request waited one second.
+        let m = gpus[0].mark(2 * NANOS_PER_SEC);
+        assert_eq!(m.busy, 2 * u128::from(NANOS_PER_SEC));
+        assert_eq!(
+            inf.stations[0].mark(2 * NANOS_PER_SEC).system,
+            3 * u128::from(NANOS_PER_SEC)
+        );
+    }
+
+    #[test]
+    fn batching_admits_a_request_to_a_running_replica_with_room() {
+        let s = scenario(1, "model: {name: llama-3.1-8b, context_tokens: 8192}");
+        let mut inf = Inference::new(&s, &Streams::new(1, 0));
+        let mut gpus = vec![PoolState::new(1, 1, 2.0)];
+        let mut q = EventQueue::default();
+        submit(&mut inf, &mut gpus, &mut q, 0);
+        submit(&mut inf, &mut gpus, &mut q, 0);
+        // One replica holds both; nothing waits.
+        let r = inf.stations[0].active()[0];
+        assert_eq!(
+            (inf.replicas[r as usize].len(), inf.stations[0].queued()),
+            (2, 0)
+        );
+        drain(&mut inf, &mut gpus, &mut q);
+        assert!(inf.stations[0].active().is_empty());
+        assert_eq!(gpus[0].payments(), 2);
+    }
+
+    #[test]
+    fn a_failed_gpu_sends_its_requests_back_to_the_head_of_the_queue() {
+        let s = scenario(2, "service_time_s: {constant: 1.0}");
+        let mut inf = Inference::new(&s, &Streams::new(1, 0));
+        let mut gpus = vec![PoolState::new(2, 2, 2.0)];
+        let mut q = EventQueue::default();
+        for _ in 0..3 {
+            submit(&mut inf, &mut gpus, &mut q, 0);
+        }
+        assert_eq!(inf.stations[0].queued(), 1);
+        let waiting = inf.stations[0].head();
+        inf.preempt(0, 1, 10, &mut gpus);
+        assert_eq!(gpus[0].serving(), 1);
+        assert_eq!(inf.stations[0].queued(), 2);
+        // The preempted request is ahead of the one that was waiting.
+        assert_ne!(inf.stations[0].head(), waiting);
+        assert_eq!(inf.rec.preempted, 1);
+    }
+
+    #[test]
+    fn owners_taking_their_gpus_back_drop_every_request_on_them_and_queued() {
+        let s = scenario(1, "service_time_s: {constant: 1.0}");
+        let mut inf = Inference::new(&s, &Streams::new(1, 0));
+        let mut gpus = vec![PoolState::new(1, 1, 2.0)];
+        let mut q = EventQueue::default();
+        submit(&mut inf, &mut gpus, &mut q, 0);
+        submit(&mut inf, &mut gpus, &mut q, 0);
+        inf.withdraw(0, 5, &mut gpus);
+        assert!(gpus[0].away());
+        assert_eq!((gpus[0].serving(), inf.stations[0].queued()), (0, 0));
+        assert_eq!(inf.rec.withdrawn, 2);
+        // Their stale events do nothing; nothing is paid.
+        drain(&mut inf, &mut gpus, &mut q);
+        assert_eq!(gpus[0].payments(), 0);
+    }
+}

@@ -125,3 +125,96 @@ impl Inference<'_> {
         best.map(|(_, i)| i)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::rng::Streams;
+    use crate::scenario::{Scenario, load_str};
+
+    /// Users in `a`; one H100 group in `a` (1 ms away), one in `b` (40 ms away); drawn
+    /// service times of 1 s, so that a group with its GPU busy queues.
+    fn scenario(extra: &str) -> Scenario {
+        load_str(
+            &format!(
+                "regions: [{{name: a}}, {{name: b}}]
+network: {{rtt_ms: {{a: {{b: 40}}}}}}
+providers:
+  - {{name: far, region: b, gpu: h100_sxm, count: 1, hourly_cost_usd: 1, price_usd_per_gpu_hour: 1.0}}
+  - {{name: near, region: a, gpu: h100_sxm, count: 1, hourly_cost_usd: 1, price_usd_per_gpu_hour: 3.0}}
+inference:
+  users: [{{region: a, rate_per_s: 1}}]
+  service_time_s: {{constant: 1.0}}
+{extra}"
+            ),
+            "t",
+            "t",
+            &[],
+        )
+        .expect("valid scenario")
+    }
+
+    fn gpus(s: &Scenario) -> Vec<PoolState> {
+        s.pools()
+            .iter()
+            .map(|p| PoolState::new(p.count, p.initial, p.price_usd_per_gpu_hour))
+            .collect()
+    }
+
+    /// The name of the group a request from the users of `a` goes to.
+    fn routed(s: &Scenario, inf: &Inference<'_>, gpus: &[PoolState]) -> Option<String> {
+        let req = Request {
+            service_s: 1.0,
+            ..Request::default()
+        };
+        inf.route(0, &req, gpus)
+            .map(|c| s.pools()[inf.users[0].candidates[c].pool].name.clone())
+    }
+
+    #[test]
+    fn nearest_free_takes_the_nearest_group_that_starts_it_then_the_nearest_that_queues_it() {
+        let s = scenario("");
+        let inf = Inference::new(&s, &Streams::new(1, 0));
+        let mut g = gpus(&s);
+        assert_eq!(routed(&s, &inf, &g).as_deref(), Some("near"));
+        g[1].reserve(0, 1); // near's GPU goes to a job
+        assert_eq!(routed(&s, &inf, &g).as_deref(), Some("far"));
+        g[0].reserve(0, 1); // both busy: the nearest with queue room
+        assert_eq!(routed(&s, &inf, &g).as_deref(), Some("near"));
+        g[1].withdraw(0); // near's owners take it back: never routed there
+        assert_eq!(routed(&s, &inf, &g).as_deref(), Some("far"));
+    }
+
+    #[test]
+    fn asking_prices_route_to_the_cheapest_group_that_starts_it() {
+        let s = scenario("pricing: {policy: asking}\n");
+        let inf = Inference::new(&s, &Streams::new(1, 0));
+        let mut g = gpus(&s);
+        // far asks 1.0 USD per GPU-hour against near's 3.0.
+        assert_eq!(routed(&s, &inf, &g).as_deref(), Some("far"));
+        g[0].reserve(0, 1);
+        assert_eq!(routed(&s, &inf, &g).as_deref(), Some("near"));
+    }
+
+    #[test]
+    fn least_latency_weighs_the_round_trip_against_the_wait() {
+        let s = scenario("  routing: least_latency\n");
+        let inf = Inference::new(&s, &Streams::new(1, 0));
+        let mut g = gpus(&s);
+        assert_eq!(routed(&s, &inf, &g).as_deref(), Some("near"));
+        // Near's only GPU is lent to a job: nothing there serves until it returns, so 40 ms of
+        // round trip is the better bet.
+        g[1].reserve(0, 1);
+        assert_eq!(routed(&s, &inf, &g).as_deref(), Some("far"));
+    }
+
+    #[test]
+    fn nothing_with_room_drops_the_request() {
+        let s = scenario("  max_queue_per_gpu: 0\n");
+        let inf = Inference::new(&s, &Streams::new(1, 0));
+        let mut g = gpus(&s);
+        g[0].reserve(0, 1);
+        g[1].reserve(0, 1);
+        assert_eq!(routed(&s, &inf, &g), None);
+    }
+}
