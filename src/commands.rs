@@ -15,6 +15,7 @@ use depinsim::export::outdir::{OutDirError, Staging};
 use depinsim::export::parquet;
 use depinsim::metrics::{MetricSummary, aggregate};
 use depinsim::physics::gpu::{class_ids, find_class};
+use depinsim::report;
 use depinsim::scenario::overrides::{Override, parse_override};
 use depinsim::scenario::{LoadError, Scenario, load_file, schema_json};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -161,7 +162,7 @@ fn calibrate(a: CalibrateArgs) -> Result<ExitCode> {
     std::fs::write(&tmp, profile.to_yaml())
         .with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
-    out!("{}", profile_table(&profile));
+    out!("{}", report::calibration::profile(&profile));
     out!("wrote {}", path.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -193,11 +194,7 @@ fn compile_kernels(_: &CalibrateArgs) -> Result<ExitCode> {
 #[cfg(feature = "cuda")]
 fn compile_kernels(a: &CalibrateArgs) -> Result<ExitCode> {
     use depinsim::calibration::cuda::{self, CudaError};
-    let mut rows = vec![format!(
-        "{:<20} {:<7} {:>9} {:>7} {:>7} {:>8}",
-        "kernel", "arch", "registers", "stack", "spills", "shared"
-    )];
-    let mut local = 0;
+    let mut resources = Vec::new();
     for arch in &a.arch {
         let compiled = match cuda::compile(&a.kernels, arch) {
             Ok(c) => c,
@@ -206,38 +203,12 @@ fn compile_kernels(a: &CalibrateArgs) -> Result<ExitCode> {
             }
             Err(e) => return Err(anyhow::Error::new(e).context("compiling the CUDA kernels")),
         };
-        for r in compiled.iter().flat_map(|c| &c.resources) {
-            local += usize::from(r.uses_local_memory());
-            rows.push(format!(
-                "{:<20} {:<7} {:>9} {:>6}B {:>6}B {:>7}B{}",
-                r.function,
-                r.arch,
-                r.registers,
-                r.stack_bytes,
-                r.spill_stores + r.spill_loads,
-                r.shared_bytes,
-                if r.uses_local_memory() {
-                    "  local memory"
-                } else {
-                    ""
-                }
-            ));
-        }
+        resources.extend(compiled.into_iter().flat_map(|c| c.resources));
     }
-    let dirs = cuda::include_dirs();
-    rows.push(format!(
-        "NVRTC {}; headers from: {}",
-        cuda::nvrtc_version()?,
-        if dirs.is_empty() {
-            "none found".to_string()
-        } else {
-            dirs.iter()
-                .map(|d| d.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        }
-    ));
-    out!("{}", rows.join("\n"));
+    let table =
+        report::calibration::resources(&resources, &cuda::nvrtc_version()?, &cuda::include_dirs());
+    out!("{table}");
+    let local = resources.iter().filter(|r| r.uses_local_memory()).count();
     if local > 0 {
         err!("{local} kernel(s) use local memory: their timings would include its traffic");
         return Ok(ExitCode::from(1));
@@ -261,46 +232,6 @@ fn cuda_profile(a: &CalibrateArgs) -> Result<Profile> {
         }
         Err(e) => Err(anyhow::Error::new(e).context("CUDA calibration failed")),
     }
-}
-
-/// A short table of a profile: each point's median, spread and share of the peak (none for
-/// host-device copies, which PCIe bounds), then the targets a GPU calibration should reach.
-fn profile_table(p: &Profile) -> String {
-    use depinsim::calibration::Bound;
-    let mut s = format!(
-        "{} ({:?}): {}\n{:<14} {:>12} {:>16} {:>8} {:>8}\n",
-        p.class, p.source, p.provenance.device, "curve", "size", "median", "spread", "of peak"
-    );
-    for (name, curve, bound) in p.curves() {
-        let unit = if bound == Bound::Compute {
-            "GFLOP/s"
-        } else {
-            "GB/s"
-        };
-        for q in &curve.0 {
-            let share = p.peak(bound).map_or("-".to_string(), |peak| {
-                format!("{:.1}%", 100.0 * q.median / peak)
-            });
-            s += &format!(
-                "{name:<14} {:>12} {:>10.1} {unit:<7}{:>7.1}% {share:>8}\n",
-                q.x,
-                q.median / 1e9,
-                100.0 * q.spread
-            );
-        }
-    }
-    if p.source == depinsim::calibration::Source::Measured {
-        for t in p.targets() {
-            s += &format!(
-                "target: {} = {:.2} (at least {:.2}): {}\n",
-                t.what,
-                t.value,
-                t.threshold,
-                if t.met() { "met" } else { "MISSED" }
-            );
-        }
-    }
-    s.trim_end().to_string()
 }
 
 fn overrides(set: &[String]) -> Result<Vec<Override>> {
@@ -361,7 +292,7 @@ fn run(args: RunArgs, viability: bool) -> Result<ExitCode> {
     };
 
     write_outputs(staging.path(), &scenario, &summary, &info, &rows)?;
-    let table = viability.then(|| depinsim::viability::table(&scenario, &summary));
+    let table = viability.then(|| report::viability::table(&scenario, &summary));
     if let Some(t) = &table {
         let json = serde_json::to_string_pretty(t)? + "\n";
         std::fs::write(staging.path().join("viability.json"), json)
@@ -369,10 +300,11 @@ fn run(args: RunArgs, viability: bool) -> Result<ExitCode> {
     }
     let dir = staging.commit()?;
     if let Some(t) = &table {
-        out!("{}", depinsim::viability::render(t));
+        out!("{}", report::viability::render(t));
     }
     if !args.quiet {
-        print_table(&scenario, &summary, &info, &dir);
+        out!("{}", report::run::headline(&info, &summary));
+        out!("wrote {}", dir.display());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -424,44 +356,6 @@ fn progress_bar(len: u64, quiet: bool) -> ProgressBar {
     bar
 }
 
-fn print_table(
-    s: &Scenario,
-    summary: &std::collections::BTreeMap<String, MetricSummary>,
-    info: &RunInfo,
-    dir: &Path,
-) {
-    out!(
-        "{}: {} replications, seed {}, {:.1} s wall, {:.2e} requests/s",
-        s.name(),
-        s.replications(),
-        s.seed(),
-        info.wall_s,
-        info.requests_per_s
-    );
-    let rows = [
-        ("requests completed", "inference.completed_requests.count"),
-        ("drop ratio", "inference.drop_ratio.mean"),
-        ("TTFT p95 (s)", "inference.ttft_s.p95"),
-        ("TPOT p95 (s)", "inference.tpot_s.p95"),
-        ("SLO attainment", "inference.slo_attainment_ratio.mean"),
-        ("end-to-end p95 (s)", "inference.e2e_s.p95"),
-        ("GPU utilisation", "gpu.utilisation_ratio.mean"),
-        ("provider profit (USD)", "provider.profit_usd.total"),
-    ];
-    for (label, key) in rows {
-        if let Some(m) = summary.get(key) {
-            match (m.ci95_low, m.ci95_high) {
-                (Some(lo), Some(hi)) => out!(
-                    "  {label:<24} {:>12.4}  [95% CI {lo:.4} .. {hi:.4}]",
-                    m.mean
-                ),
-                _ => out!("  {label:<24} {:>12.4}", m.mean),
-            }
-        }
-    }
-    out!("wrote {}", dir.display());
-}
-
 fn validate(args: ValidateArgs) -> Result<ExitCode> {
     let ovs = overrides(&args.set)?;
     let mut failed = 0;
@@ -470,7 +364,7 @@ fn validate(args: ValidateArgs) -> Result<ExitCode> {
             Ok(s) => {
                 out!("ok: {} ({})", path.display(), s.name());
                 for plan in ServingPlan::of(&s) {
-                    out!("{}", plan.line());
+                    out!("{}", report::run::serving_line(&plan));
                 }
             }
             Err(e) => {

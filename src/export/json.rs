@@ -154,23 +154,6 @@ impl ServingPlan {
             })
             .collect()
     }
-
-    /// One line for `validate`.
-    pub fn line(&self) -> String {
-        match (&self.unfit, self.tensor_parallel) {
-            (Some(why), _) => format!("  {}: serves no requests: {why}", self.pool),
-            (None, Some(tp)) => {
-                let kv = self
-                    .kv_cache_tokens
-                    .map_or(String::new(), |k| format!(", KV cache {k} tokens each"));
-                format!(
-                    "  {}: {} replica(s) of {tp} GPU(s){kv}, {:.0} mean-size requests each, ~{:.1} requests/s at full batches",
-                    self.pool, self.replicas, self.batch_at_mean_request, self.capacity_rps
-                )
-            }
-            (None, None) => format!("  {}", self.pool),
-        }
-    }
 }
 
 impl RunInfo {
