@@ -10,14 +10,16 @@ use depinsim::calibration::{Profile, cpu};
 use depinsim::cli::{Backend, CalibrateArgs, Cli, Command, GridSize, RunArgs, ValidateArgs};
 use depinsim::economics::onchain::{EvmVerification, matmul};
 use depinsim::experiment::{run_all, threads_for};
-use depinsim::export::json::{RunInfo, ServingPlan, Summary};
-use depinsim::export::outdir::{OutDirError, Staging};
-use depinsim::export::parquet;
-use depinsim::metrics::{MetricSummary, aggregate};
+use depinsim::export;
+use depinsim::export::file::WriteError;
+use depinsim::export::json::{RunInfo, ServingPlan};
+use depinsim::export::outdir::OutDirError;
+use depinsim::export::run::{RunDir, RunResults};
+use depinsim::metrics::aggregate;
 use depinsim::physics::gpu::{class_ids, find_class};
 use depinsim::report;
 use depinsim::scenario::overrides::{Override, parse_override};
-use depinsim::scenario::{LoadError, Scenario, load_file, schema_json};
+use depinsim::scenario::{LoadError, load_file, schema_json};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Writes a line to standard output; a closed pipe (`depinsim schema | head`) is not an error.
@@ -46,6 +48,7 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
     let usage = e.chain().any(|c| {
         c.is::<LoadError>()
             || c.is::<Usage>()
+            || matches!(c.downcast_ref::<WriteError>(), Some(WriteError::Exists(_)))
             || matches!(
                 c.downcast_ref::<OutDirError>(),
                 Some(
@@ -147,21 +150,7 @@ fn calibrate(a: CalibrateArgs) -> Result<ExitCode> {
     let path = a.out.unwrap_or_else(|| {
         PathBuf::from("output/calibration").join(format!("{}-{backend}.yaml", profile.class))
     });
-    if path.exists() && !a.force {
-        return Err(Usage(format!(
-            "{} exists; give another --out, or --force to replace it",
-            path.display()
-        ))
-        .into());
-    }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    // Written beside the target, then renamed: never half a profile.
-    let tmp = path.with_extension("yaml.partial");
-    std::fs::write(&tmp, profile.to_yaml())
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+    export::profile::write(&profile, &path, a.force)?;
     out!("{}", report::calibration::profile(&profile));
     out!("wrote {}", path.display());
     Ok(ExitCode::SUCCESS)
@@ -253,7 +242,7 @@ fn run(args: RunArgs, viability: bool) -> Result<ExitCode> {
         .out
         .clone()
         .unwrap_or_else(|| default_out(&args.scenario));
-    let staging = Staging::new(&out, args.force)?;
+    let run_dir = RunDir::create(&out, args.force)?;
 
     let progress = progress_bar(u64::from(scenario.replications()), args.quiet);
     let started = started_unix_s();
@@ -291,14 +280,17 @@ fn run(args: RunArgs, viability: bool) -> Result<ExitCode> {
         serving: ServingPlan::of(&scenario),
     };
 
-    write_outputs(staging.path(), &scenario, &summary, &info, &rows)?;
+    run_dir.write_results(&RunResults {
+        scenario: &scenario,
+        summary: &summary,
+        info: &info,
+        rows: &rows,
+    })?;
     let table = viability.then(|| report::viability::table(&scenario, &summary));
     if let Some(t) = &table {
-        let json = serde_json::to_string_pretty(t)? + "\n";
-        std::fs::write(staging.path().join("viability.json"), json)
-            .context("writing viability.json")?;
+        run_dir.write_viability(t)?;
     }
-    let dir = staging.commit()?;
+    let dir = run_dir.commit()?;
     if let Some(t) = &table {
         out!("{}", report::viability::render(t));
     }
@@ -307,26 +299,6 @@ fn run(args: RunArgs, viability: bool) -> Result<ExitCode> {
         out!("wrote {}", dir.display());
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn write_outputs(
-    dir: &Path,
-    s: &Scenario,
-    summary: &std::collections::BTreeMap<String, MetricSummary>,
-    info: &RunInfo,
-    rows: &[depinsim::metrics::EpochRow],
-) -> Result<()> {
-    let json = serde_json::to_string_pretty(&Summary::new(s, summary))? + "\n";
-    std::fs::write(dir.join("summary.json"), json).context("writing summary.json")?;
-    std::fs::write(
-        dir.join("run.json"),
-        serde_json::to_string_pretty(info)? + "\n",
-    )
-    .context("writing run.json")?;
-    std::fs::write(dir.join("scenario.resolved.yaml"), s.resolved_yaml())
-        .context("writing scenario.resolved.yaml")?;
-    parquet::write(rows, &dir.join("timeseries.parquet")).context("writing timeseries.parquet")?;
-    Ok(())
 }
 
 fn started_unix_s() -> u64 {

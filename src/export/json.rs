@@ -176,3 +176,27 @@ impl RunInfo {
         out
     }
 }
+
+#[cfg(test)]
+impl RunInfo {
+    /// A run of 4 replications of `scenario` at seed 7 with made-up cost figures, for tests.
+    pub(crate) fn example(scenario: &str) -> Self {
+        Self {
+            version: "0.0.0",
+            scenario: scenario.into(),
+            scenario_file: format!("{scenario}.yaml"),
+            seed: 7,
+            started_unix_s: 0,
+            overrides: Vec::new(),
+            threads: 2,
+            replications: 4,
+            wall_s: 1.3,
+            events: 1000,
+            events_per_s: 800.0,
+            requests: 12_345,
+            requests_per_s: 9876.0,
+            gpu_profiles: Vec::new(),
+            serving: Vec::new(),
+        }
+    }
+}

@@ -62,26 +62,6 @@ pub fn serving_line(plan: &ServingPlan) -> String {
 mod tests {
     use super::*;
 
-    fn info() -> RunInfo {
-        RunInfo {
-            version: "0.0.0",
-            scenario: "hand-made".into(),
-            scenario_file: "hand-made.yaml".into(),
-            seed: 7,
-            started_unix_s: 0,
-            overrides: Vec::new(),
-            threads: 2,
-            replications: 4,
-            wall_s: 1.3,
-            events: 1000,
-            events_per_s: 800.0,
-            requests: 12_345,
-            requests_per_s: 9876.0,
-            gpu_profiles: Vec::new(),
-            serving: Vec::new(),
-        }
-    }
-
     fn m(mean: f64, ci: Option<(f64, f64)>) -> MetricSummary {
         MetricSummary {
             mean,
@@ -103,13 +83,13 @@ mod tests {
             ("not.shown.mean".to_string(), m(3.0, None)),
         ]);
         assert_eq!(
-            headline(&info(), &summary),
+            headline(&RunInfo::example("hand-made"), &summary),
             "hand-made: 4 replications, seed 7, 1.3 s wall, 9.88e3 requests/s\n  \
              requests completed          1234.5000  [95% CI 1200.0000 .. 1269.0000]\n  \
              GPU utilisation                0.5000"
         );
         assert_eq!(
-            headline(&info(), &BTreeMap::new()),
+            headline(&RunInfo::example("hand-made"), &BTreeMap::new()),
             "hand-made: 4 replications, seed 7, 1.3 s wall, 9.88e3 requests/s"
         );
     }
