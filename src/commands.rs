@@ -229,15 +229,18 @@ fn overrides(set: &[String]) -> Result<Vec<Override>> {
         .collect()
 }
 
+/// The `--set` overrides, then those `--seed` and `--replications` stand for.
+fn run_overrides(args: &RunArgs) -> Result<Vec<Override>> {
+    let mut ovs = overrides(&args.set)?;
+    let sim = |key, value| Override::field(&["simulation", key], value);
+    ovs.extend(args.seed.map(|seed| sim("seed", seed.into())));
+    ovs.extend(args.replications.map(|r| sim("replications", r.into())));
+    Ok(ovs)
+}
+
 fn run(args: RunArgs, viability: bool) -> Result<ExitCode> {
-    let mut set = args.set.clone();
-    if let Some(seed) = args.seed {
-        set.push(format!("simulation.seed={seed}"));
-    }
-    if let Some(r) = args.replications {
-        set.push(format!("simulation.replications={r}"));
-    }
-    let scenario = load_file(&args.scenario, &overrides(&set)?)?;
+    let ovs = run_overrides(&args)?;
+    let scenario = load_file(&args.scenario, &ovs)?;
     let out = args
         .out
         .clone()
@@ -268,7 +271,7 @@ fn run(args: RunArgs, viability: bool) -> Result<ExitCode> {
         scenario_file: args.scenario.display().to_string(),
         seed: scenario.seed(),
         started_unix_s: started,
-        overrides: set,
+        overrides: ovs.into_iter().map(|o| o.text).collect(),
         threads,
         replications: scenario.replications(),
         wall_s,
@@ -353,4 +356,40 @@ fn validate(args: ValidateArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn run_args(args: &[&str]) -> RunArgs {
+        let argv = ["depinsim", "run", "s.yaml"].iter().chain(args);
+        match Cli::try_parse_from(argv).expect("valid arguments").command {
+            Command::Run(a) => a,
+            c => panic!("parsed as {c:?}"),
+        }
+    }
+
+    #[test]
+    fn seed_and_replications_are_the_overrides_they_stand_for() {
+        let a = run_args(&[
+            "--replications",
+            "3",
+            "--set",
+            "simulation.horizon_h=2",
+            "--seed",
+            "18446744073709551615",
+        ]);
+        let want = [
+            "simulation.horizon_h=2",
+            "simulation.seed=18446744073709551615",
+            "simulation.replications=3",
+        ];
+        let got = run_overrides(&a).expect("overrides");
+        assert_eq!(got, want.map(|t| parse_override(t).expect("parses")));
+        assert!(run_overrides(&run_args(&[])).expect("none").is_empty());
+        let bad = run_overrides(&run_args(&["--set", "simulation"])).expect_err("no =");
+        assert!(bad.is::<Usage>(), "{bad:#}");
+    }
 }
