@@ -1,6 +1,7 @@
 //! summary.json (deterministic: no wall times, no dates) and run.json (provenance and cost).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -156,7 +157,49 @@ impl ServingPlan {
     }
 }
 
+/// What a run cost: when it started, how long it took, what it processed.
+#[derive(Clone, Copy, Debug)]
+pub struct RunCost {
+    /// When the run started, seconds since 1970-01-01 UTC.
+    pub started_unix_s: u64,
+    /// Wall-clock seconds of the simulation (excluding file output).
+    pub wall_s: f64,
+    /// Events processed, all replications.
+    pub events: u64,
+    /// Requests simulated, all replications.
+    pub requests: u64,
+}
+
 impl RunInfo {
+    /// The record of a run of `s`, read from `scenario_file` with `overrides` applied (as
+    /// given, in order), on `threads` worker threads.
+    pub fn new(
+        s: &Scenario,
+        scenario_file: &Path,
+        overrides: Vec<String>,
+        threads: usize,
+        cost: RunCost,
+    ) -> Self {
+        let per_s = |n: u64| n as f64 / cost.wall_s.max(1e-9);
+        Self {
+            version: env!("CARGO_PKG_VERSION"),
+            scenario: s.name().to_string(),
+            scenario_file: scenario_file.display().to_string(),
+            seed: s.seed(),
+            started_unix_s: cost.started_unix_s,
+            overrides,
+            threads,
+            replications: s.replications(),
+            wall_s: cost.wall_s,
+            events: cost.events,
+            events_per_s: per_s(cost.events),
+            requests: cost.requests,
+            requests_per_s: per_s(cost.requests),
+            gpu_profiles: Self::profiles(s),
+            serving: ServingPlan::of(s),
+        }
+    }
+
     /// The GPU profiles used by `s`, one per class, in first-use order.
     pub fn profiles(s: &Scenario) -> Vec<ProfileUse> {
         let mut out: Vec<ProfileUse> = Vec::new();
