@@ -1,6 +1,12 @@
-//! Files: the output directory (written whole or not at all), summary.json, run.json and
-//! timeseries.parquet. Only this module knows file formats.
+//! Files: the only module that writes them and knows their formats. A run's output
+//! directory is written whole or not at all ([`run`], on [`outdir`]); a single file, such as
+//! a calibration profile, is written beside its target and renamed into place ([`mod@file`],
+//! [`profile`]). [`json`] holds the records of summary.json and run.json, [`parquet`] the
+//! time series.
 
+pub mod file;
 pub mod json;
 pub mod outdir;
 pub mod parquet;
+pub mod profile;
+pub mod run;

@@ -35,6 +35,6 @@ pub mod experiment;
 pub mod export;
 pub mod metrics;
 pub mod physics;
+pub mod report;
 pub mod scenario;
 pub mod sim;
-pub mod viability;

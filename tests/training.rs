@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use depinsim::metrics::{MetricSummary, aggregate};
+use depinsim::report::viability::{Verdict, table};
 use depinsim::scenario::overrides::parse_override;
 use depinsim::scenario::{Scenario, load_file, load_str};
-use depinsim::viability::{Verdict, table};
 
 /// One region, one pool of 16 H100s that never fail, and one fine-tuning job class.
 const ONE_JOB: &str = "

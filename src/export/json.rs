@@ -1,6 +1,7 @@
 //! summary.json (deterministic: no wall times, no dates) and run.json (provenance and cost).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -154,26 +155,51 @@ impl ServingPlan {
             })
             .collect()
     }
+}
 
-    /// One line for `validate`.
-    pub fn line(&self) -> String {
-        match (&self.unfit, self.tensor_parallel) {
-            (Some(why), _) => format!("  {}: serves no requests: {why}", self.pool),
-            (None, Some(tp)) => {
-                let kv = self
-                    .kv_cache_tokens
-                    .map_or(String::new(), |k| format!(", KV cache {k} tokens each"));
-                format!(
-                    "  {}: {} replica(s) of {tp} GPU(s){kv}, {:.0} mean-size requests each, ~{:.1} requests/s at full batches",
-                    self.pool, self.replicas, self.batch_at_mean_request, self.capacity_rps
-                )
-            }
-            (None, None) => format!("  {}", self.pool),
-        }
-    }
+/// What a run cost: when it started, how long it took, what it processed.
+#[derive(Clone, Copy, Debug)]
+pub struct RunCost {
+    /// When the run started, seconds since 1970-01-01 UTC.
+    pub started_unix_s: u64,
+    /// Wall-clock seconds of the simulation (excluding file output).
+    pub wall_s: f64,
+    /// Events processed, all replications.
+    pub events: u64,
+    /// Requests simulated, all replications.
+    pub requests: u64,
 }
 
 impl RunInfo {
+    /// The record of a run of `s`, read from `scenario_file` with `overrides` applied (as
+    /// given, in order), on `threads` worker threads.
+    pub fn new(
+        s: &Scenario,
+        scenario_file: &Path,
+        overrides: Vec<String>,
+        threads: usize,
+        cost: RunCost,
+    ) -> Self {
+        let per_s = |n: u64| n as f64 / cost.wall_s.max(1e-9);
+        Self {
+            version: env!("CARGO_PKG_VERSION"),
+            scenario: s.name().to_string(),
+            scenario_file: scenario_file.display().to_string(),
+            seed: s.seed(),
+            started_unix_s: cost.started_unix_s,
+            overrides,
+            threads,
+            replications: s.replications(),
+            wall_s: cost.wall_s,
+            events: cost.events,
+            events_per_s: per_s(cost.events),
+            requests: cost.requests,
+            requests_per_s: per_s(cost.requests),
+            gpu_profiles: Self::profiles(s),
+            serving: ServingPlan::of(s),
+        }
+    }
+
     /// The GPU profiles used by `s`, one per class, in first-use order.
     pub fn profiles(s: &Scenario) -> Vec<ProfileUse> {
         let mut out: Vec<ProfileUse> = Vec::new();
@@ -191,5 +217,29 @@ impl RunInfo {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+impl RunInfo {
+    /// A run of 4 replications of `scenario` at seed 7 with made-up cost figures, for tests.
+    pub(crate) fn example(scenario: &str) -> Self {
+        Self {
+            version: "0.0.0",
+            scenario: scenario.into(),
+            scenario_file: format!("{scenario}.yaml"),
+            seed: 7,
+            started_unix_s: 0,
+            overrides: Vec::new(),
+            threads: 2,
+            replications: 4,
+            wall_s: 1.3,
+            events: 1000,
+            events_per_s: 800.0,
+            requests: 12_345,
+            requests_per_s: 9876.0,
+            gpu_profiles: Vec::new(),
+            serving: Vec::new(),
+        }
     }
 }

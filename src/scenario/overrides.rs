@@ -55,6 +55,22 @@ impl Override {
                 OverrideSeg::Index(i) => acc.index(*i),
             })
     }
+
+    /// Sets the field at `keys` (mapping keys, outermost first) to `value`, as
+    /// `--set keys=value` would: for flags that stand for an override (`--seed`).
+    pub fn field(keys: &[&str], value: Value) -> Self {
+        let path = keys
+            .iter()
+            .map(|k| OverrideSeg::Key((*k).to_owned()))
+            .collect();
+        let mut ov = Self {
+            path,
+            value,
+            text: String::new(),
+        };
+        ov.text = format!("{}={}", ov.yaml_path(), ov.value);
+        ov
+    }
 }
 
 const EXAMPLE: &str = "e.g. --set simulation.horizon_h=48";

@@ -1,0 +1,169 @@
+//! `depinsim run` and `depinsim viability`: load the scenario, run its replications, write
+//! the output directory, print the tables.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use depinsim::cli::RunArgs;
+use depinsim::experiment::{run_all, threads_for};
+use depinsim::export::json::{RunCost, RunInfo};
+use depinsim::export::run::{RunDir, RunResults};
+use depinsim::metrics::{EpochRow, MetricSummary, aggregate};
+use depinsim::report;
+use depinsim::scenario::overrides::Override;
+use depinsim::scenario::{Scenario, load_file};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Runs the scenario and writes its outputs; with `viability`, also the viability table.
+pub(super) fn run(args: RunArgs, viability: bool) -> Result<ExitCode> {
+    let ovs = overrides(&args)?;
+    let scenario = load_file(&args.scenario, &ovs)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&args.scenario));
+    let run_dir = RunDir::create(&out, args.force)?;
+
+    let (summary, rows, cost) = simulate(&scenario, args.threads, args.quiet)?;
+    let threads = threads_for(&scenario, usize::from(args.threads));
+    let ovs = ovs.into_iter().map(|o| o.text).collect();
+    let info = RunInfo::new(&scenario, &args.scenario, ovs, threads, cost);
+    run_dir.write_results(&RunResults {
+        scenario: &scenario,
+        summary: &summary,
+        info: &info,
+        rows: &rows,
+    })?;
+    let table = viability.then(|| report::viability::table(&scenario, &summary));
+    if let Some(t) = &table {
+        run_dir.write_viability(t)?;
+    }
+    let dir = run_dir.commit()?;
+    if let Some(t) = &table {
+        out!("{}", report::viability::render(t));
+    }
+    if !args.quiet {
+        out!("{}", report::run::headline(&info, &summary));
+        out!("wrote {}", dir.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The `--set` overrides, then those `--seed` and `--replications` stand for.
+fn overrides(args: &RunArgs) -> Result<Vec<Override>> {
+    let mut ovs = super::overrides(&args.set)?;
+    let sim = |key, value| Override::field(&["simulation", key], value);
+    ovs.extend(args.seed.map(|seed| sim("seed", seed.into())));
+    ovs.extend(args.replications.map(|r| sim("replications", r.into())));
+    Ok(ovs)
+}
+
+/// Every replication of `s` (a progress bar on a terminal unless `quiet`), combined: the
+/// summary, the time series and what the simulation cost (file output excluded).
+fn simulate(
+    s: &Scenario,
+    threads: u16,
+    quiet: bool,
+) -> Result<(BTreeMap<String, MetricSummary>, Vec<EpochRow>, RunCost)> {
+    let progress = progress_bar(u64::from(s.replications()), quiet);
+    let started_unix_s = started_unix_s();
+    let start = Instant::now();
+    let tick = || progress.inc(1);
+    let outputs = run_all(s, usize::from(threads), &tick).context("cannot start worker threads")?;
+    let wall_s = start.elapsed().as_secs_f64();
+    progress.finish_and_clear();
+
+    let metrics: Vec<_> = outputs.iter().map(|o| o.metrics.clone()).collect();
+    let rows = outputs
+        .iter()
+        .flat_map(|o| o.rows.iter().cloned())
+        .collect();
+    let cost = RunCost {
+        started_unix_s,
+        wall_s,
+        events: outputs.iter().map(|o| o.events).sum(),
+        requests: outputs.iter().map(|o| o.requests).sum(),
+    };
+    Ok((aggregate(&metrics), rows, cost))
+}
+
+fn started_unix_s() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// `output/<file stem>`.
+fn default_out(scenario: &Path) -> PathBuf {
+    let stem = scenario
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "run".into());
+    PathBuf::from("output").join(stem)
+}
+
+/// A bar on a terminal only: never on a pipe, where it would mix with the output.
+fn progress_bar(len: u64, quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} replications {pos}/{len} [{bar:30}] {elapsed_precise}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::Usage;
+    use clap::Parser;
+    use depinsim::cli::{Cli, Command};
+    use depinsim::scenario::overrides::parse_override;
+
+    fn run_args(args: &[&str]) -> RunArgs {
+        let argv = ["depinsim", "run", "s.yaml"].iter().chain(args);
+        match Cli::try_parse_from(argv).expect("valid arguments").command {
+            Command::Run(a) => a,
+            c => panic!("parsed as {c:?}"),
+        }
+    }
+
+    #[test]
+    fn seed_and_replications_are_the_overrides_they_stand_for() {
+        let a = run_args(&[
+            "--replications",
+            "3",
+            "--set",
+            "simulation.horizon_h=2",
+            "--seed",
+            "18446744073709551615",
+        ]);
+        let want = [
+            "simulation.horizon_h=2",
+            "simulation.seed=18446744073709551615",
+            "simulation.replications=3",
+        ];
+        let got = overrides(&a).expect("overrides");
+        assert_eq!(got, want.map(|t| parse_override(t).expect("parses")));
+        assert!(overrides(&run_args(&[])).expect("none").is_empty());
+        let bad = overrides(&run_args(&["--set", "simulation"])).expect_err("no =");
+        assert!(bad.is::<Usage>(), "{bad:#}");
+    }
+
+    #[test]
+    fn the_default_output_directory_is_named_after_the_file() {
+        assert_eq!(
+            default_out(Path::new("scenarios/quickstart.yaml")),
+            Path::new("output/quickstart")
+        );
+        assert_eq!(default_out(Path::new("/")), Path::new("output/run"));
+    }
+}

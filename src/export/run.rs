@@ -1,0 +1,173 @@
+//! A run's output directory and its files: summary.json, run.json, scenario.resolved.yaml,
+//! timeseries.parquet and, for `viability`, viability.json. They are written into a staging
+//! folder that becomes the directory whole on [`RunDir::commit`] (see [`super::outdir`]), so
+//! each file is as atomic as the directory.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::file::WriteError;
+use super::json::{RunInfo, Summary};
+use super::outdir::{OutDirError, Staging};
+use super::parquet;
+use crate::metrics::{EpochRow, MetricSummary};
+use crate::scenario::Scenario;
+
+/// What one run produced, as written to its directory.
+#[derive(Debug)]
+pub struct RunResults<'a> {
+    /// The scenario run, with every default filled in.
+    pub scenario: &'a Scenario,
+    /// Every metric across replications.
+    pub summary: &'a BTreeMap<String, MetricSummary>,
+    /// Provenance and cost of the run.
+    pub info: &'a RunInfo,
+    /// The time series, one row per replication and epoch.
+    pub rows: &'a [EpochRow],
+}
+
+/// An output directory being written: nothing appears under its name until
+/// [`RunDir::commit`], and dropping it leaves no trace.
+#[derive(Debug)]
+pub struct RunDir {
+    staging: Staging,
+}
+
+impl RunDir {
+    /// Checks that `dir` may receive results (empty, or `force`) and starts its staging
+    /// folder, so that an unusable path is refused before any work is done.
+    ///
+    /// # Errors
+    /// As [`Staging::new`].
+    pub fn create(dir: &Path, force: bool) -> Result<Self, OutDirError> {
+        Ok(Self {
+            staging: Staging::new(dir, force)?,
+        })
+    }
+
+    /// Writes summary.json, run.json, scenario.resolved.yaml and timeseries.parquet.
+    ///
+    /// # Errors
+    /// The file that could not be written, and why.
+    pub fn write_results(&self, r: &RunResults<'_>) -> Result<(), WriteError> {
+        self.json("summary.json", &Summary::new(r.scenario, r.summary))?;
+        self.json("run.json", r.info)?;
+        self.file(
+            "scenario.resolved.yaml",
+            r.scenario.resolved_yaml().as_bytes(),
+        )?;
+        let name = "timeseries.parquet";
+        parquet::write(r.rows, &self.staging.path().join(name)).map_err(|source| {
+            WriteError::Parquet {
+                path: name.into(),
+                source,
+            }
+        })
+    }
+
+    /// Writes viability.json: the viability table, as it serializes.
+    ///
+    /// # Errors
+    /// As [`RunDir::write_results`].
+    pub fn write_viability(&self, table: &impl Serialize) -> Result<(), WriteError> {
+        self.json("viability.json", table)
+    }
+
+    /// Moves the finished directory into place (see [`Staging::commit`]) and returns its
+    /// path.
+    ///
+    /// # Errors
+    /// As [`Staging::commit`].
+    pub fn commit(self) -> Result<PathBuf, OutDirError> {
+        self.staging.commit()
+    }
+
+    /// `value` as pretty JSON with a final newline, in the file `name`.
+    fn json(&self, name: &str, value: &impl Serialize) -> Result<(), WriteError> {
+        let text = serde_json::to_string_pretty(value).map_err(|source| WriteError::Json {
+            path: name.into(),
+            source,
+        })?;
+        self.file(name, (text + "\n").as_bytes())
+    }
+
+    fn file(&self, name: &str, contents: &[u8]) -> Result<(), WriteError> {
+        fs::write(self.staging.path().join(name), contents).map_err(|source| WriteError::Io {
+            path: name.into(),
+            source,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiment::run_replication;
+    use crate::metrics::aggregate;
+    use crate::scenario::load_str;
+
+    const TINY: &str = "
+simulation: {horizon_h: 0.2, warmup_h: 0.05, replications: 1}
+regions: [{name: us-east}]
+providers: [{name: dc, region: us-east, gpu: h100_sxm, count: 4, hourly_cost_usd: 1.5}]
+inference: {users: [{region: us-east, rate_per_s: 2}]}
+";
+
+    #[test]
+    fn the_files_appear_together_on_commit_and_not_before() {
+        let s = load_str(TINY, "tiny", "tiny", &[]).expect("valid");
+        let out = run_replication(&s, 0);
+        let summary = aggregate(std::slice::from_ref(&out.metrics));
+        let info = RunInfo::example("tiny");
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("out");
+        let run = RunDir::create(&dir, false).expect("create");
+        run.write_results(&RunResults {
+            scenario: &s,
+            summary: &summary,
+            info: &info,
+            rows: &out.rows,
+        })
+        .expect("results");
+        run.write_viability(&["a row"]).expect("viability");
+        assert!(!dir.exists(), "nothing under the final name before commit");
+        assert_eq!(run.commit().expect("commit"), dir);
+        let mut names: Vec<String> = fs::read_dir(&dir)
+            .expect("ls")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "run.json",
+                "scenario.resolved.yaml",
+                "summary.json",
+                "timeseries.parquet",
+                "viability.json"
+            ]
+        );
+        let read = |name: &str| fs::read_to_string(dir.join(name)).expect("read");
+        assert_eq!(read("viability.json"), "[\n  \"a row\"\n]\n");
+        assert!(read("summary.json").starts_with("{\n  \"scenario\": \"tiny\",\n  \"seed\": 1,"));
+        assert_eq!(read("scenario.resolved.yaml"), s.resolved_yaml());
+        assert_eq!(
+            fs::read_dir(tmp.path()).expect("ls").count(),
+            1,
+            "no staging left"
+        );
+    }
+
+    #[test]
+    fn a_dropped_run_directory_leaves_nothing() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("out");
+        let run = RunDir::create(&dir, false).expect("create");
+        run.write_viability(&1).expect("viability");
+        drop(run);
+        assert_eq!(fs::read_dir(tmp.path()).expect("ls").count(), 0);
+    }
+}

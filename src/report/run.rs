@@ -1,0 +1,118 @@
+//! A run's headline figures (what `run` and `viability` print last), and how each provider
+//! group serves the model (what `validate` prints).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::export::json::{RunInfo, ServingPlan};
+use crate::metrics::MetricSummary;
+
+/// The headline metrics, with their labels, in the order shown.
+const HEADLINE: [(&str, &str); 8] = [
+    ("requests completed", "inference.completed_requests.count"),
+    ("drop ratio", "inference.drop_ratio.mean"),
+    ("TTFT p95 (s)", "inference.ttft_s.p95"),
+    ("TPOT p95 (s)", "inference.tpot_s.p95"),
+    ("SLO attainment", "inference.slo_attainment_ratio.mean"),
+    ("end-to-end p95 (s)", "inference.e2e_s.p95"),
+    ("GPU utilisation", "gpu.utilisation_ratio.mean"),
+    ("provider profit (USD)", "provider.profit_usd.total"),
+];
+
+/// What ran (replications, seed, wall time, speed), then each headline metric the run
+/// has, with its 95% interval where there is one (not with one replication).
+pub fn headline(info: &RunInfo, summary: &BTreeMap<String, MetricSummary>) -> String {
+    let mut s = format!(
+        "{}: {} replications, seed {}, {:.1} s wall, {:.2e} requests/s",
+        info.scenario, info.replications, info.seed, info.wall_s, info.requests_per_s
+    );
+    for (label, key) in HEADLINE {
+        let Some(m) = summary.get(key) else { continue };
+        let _ = match (m.ci95_low, m.ci95_high) {
+            (Some(lo), Some(hi)) => write!(
+                s,
+                "\n  {label:<24} {:>12.4}  [95% CI {lo:.4} .. {hi:.4}]",
+                m.mean
+            ),
+            _ => write!(s, "\n  {label:<24} {:>12.4}", m.mean),
+        };
+    }
+    s
+}
+
+/// One line: how `plan`'s group serves the model (replicas, GPUs each, KV cache, batch and
+/// capacity at the mean request), or why it serves no requests.
+pub fn serving_line(plan: &ServingPlan) -> String {
+    match (&plan.unfit, plan.tensor_parallel) {
+        (Some(why), _) => format!("  {}: serves no requests: {why}", plan.pool),
+        (None, Some(tp)) => {
+            let kv = plan
+                .kv_cache_tokens
+                .map_or(String::new(), |k| format!(", KV cache {k} tokens each"));
+            format!(
+                "  {}: {} replica(s) of {tp} GPU(s){kv}, {:.0} mean-size requests each, ~{:.1} requests/s at full batches",
+                plan.pool, plan.replicas, plan.batch_at_mean_request, plan.capacity_rps
+            )
+        }
+        (None, None) => format!("  {}", plan.pool),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(mean: f64, ci: Option<(f64, f64)>) -> MetricSummary {
+        MetricSummary {
+            mean,
+            std: ci.map(|_| 0.1),
+            ci95_low: ci.map(|c| c.0),
+            ci95_high: ci.map(|c| c.1),
+            n: 4,
+        }
+    }
+
+    #[test]
+    fn the_headline_shows_the_metrics_the_run_has_in_order() {
+        let summary = BTreeMap::from([
+            ("gpu.utilisation_ratio.mean".to_string(), m(0.5, None)),
+            (
+                "inference.completed_requests.count".to_string(),
+                m(1234.5, Some((1200.0, 1269.0))),
+            ),
+            ("not.shown.mean".to_string(), m(3.0, None)),
+        ]);
+        assert_eq!(
+            headline(&RunInfo::example("hand-made"), &summary),
+            "hand-made: 4 replications, seed 7, 1.3 s wall, 9.88e3 requests/s\n  \
+             requests completed          1234.5000  [95% CI 1200.0000 .. 1269.0000]\n  \
+             GPU utilisation                0.5000"
+        );
+        assert_eq!(
+            headline(&RunInfo::example("hand-made"), &BTreeMap::new()),
+            "hand-made: 4 replications, seed 7, 1.3 s wall, 9.88e3 requests/s"
+        );
+    }
+
+    #[test]
+    fn a_serving_line_says_how_a_group_serves_or_why_not() {
+        let mut plan = ServingPlan {
+            pool: "dc".into(),
+            tensor_parallel: Some(2),
+            replicas: 4,
+            kv_cache_tokens: Some(100_000),
+            batch_at_mean_request: 63.6,
+            capacity_rps: 12.34,
+            unfit: None,
+        };
+        assert_eq!(
+            serving_line(&plan),
+            "  dc: 4 replica(s) of 2 GPU(s), KV cache 100000 tokens each, 64 mean-size \
+             requests each, ~12.3 requests/s at full batches"
+        );
+        plan.kv_cache_tokens = None;
+        assert!(serving_line(&plan).starts_with("  dc: 4 replica(s) of 2 GPU(s), 64 mean"));
+        plan.unfit = Some("too small".into());
+        assert_eq!(serving_line(&plan), "  dc: serves no requests: too small");
+    }
+}
