@@ -16,8 +16,8 @@ const LAYERS: &[&[&str]] = &[
     &["scenario"],
     &["sim"],
     &["experiment"],
-    &["report", "viability"],
     &["export"],
+    &["report"],
     &["cli"],
 ];
 
