@@ -4,16 +4,22 @@
 //! Data flows one way:
 //!
 //! ```text
-//! scenario.yaml --scenario--> Scenario --model::World + engine--> events
+//! scenario.yaml --scenario--> Scenario --sim::World on core::engine--> events
 //!      --metrics::Recorder--> per-replication metrics --experiment (rayon)--> summaries
 //!      --export--> summary.json, run.json, timeseries.parquet, scenario.resolved.yaml
+//!      --report--> the viability table and the headline
 //! ```
+//!
+//! The modules are layers, each importing only from those below it (ARCHITECTURE.md):
+//! [`core`], [`metrics`], [`physics`], [`economics`], [`calibration`], [`scenario`], [`sim`],
+//! [`experiment`], [`export`], [`report`] and [`cli`].
 //!
 //! A run from code:
 //!
 //! ```
 //! use depinsim::scenario::load_str;
 //! use depinsim::experiment::run_replication;
+//! use depinsim::metrics::names;
 //!
 //! let yaml = "
 //! simulation: {horizon_h: 0.2, warmup_h: 0.05}
@@ -23,7 +29,7 @@
 //! ";
 //! let scenario = load_str(yaml, "example", "example", &[]).expect("valid scenario");
 //! let out = run_replication(&scenario, 0);
-//! assert!(out.metrics["inference.completed_requests.count"] > 0.0);
+//! assert!(out.metrics[names::inference::COMPLETED_REQUESTS] > 0.0);
 //! ```
 #![warn(missing_docs)]
 

@@ -5,6 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::cargo::cargo_bin_cmd;
+use depinsim::metrics::names;
 use predicates::prelude::*;
 
 /// A quick variant of the quickstart scenario: 2 simulated hours, 4 replications.
@@ -46,7 +47,7 @@ fn run_writes_the_four_outputs() {
     assert_eq!(summary["scenario"], "quickstart");
     assert_eq!(summary["seed"], 42);
     assert_eq!(summary["replications"], 4);
-    let ttft = &summary["metrics"]["inference.ttft_s.p99"];
+    let ttft = &summary["metrics"][names::inference::TTFT_P99];
     for field in ["mean", "std", "ci95_low", "ci95_high", "n"] {
         assert!(ttft.get(field).is_some(), "metric lacks {field}: {ttft}");
     }
@@ -807,7 +808,7 @@ inference:
     assert_eq!(measured["run"]["gpu_profiles"][0]["kind"], "measured");
     assert_eq!(measured["run"]["gpu_profiles"][0]["source"], "cpu.yaml");
     let tpot = |s: &serde_json::Value| {
-        s["metrics"]["inference.tpot_s.mean"]["mean"]
+        s["metrics"][names::inference::TPOT_MEAN]["mean"]
             .as_f64()
             .expect("tpot")
     };

@@ -4,6 +4,7 @@
 
 use depinsim::experiment::run_replication;
 use depinsim::metrics::Metrics;
+use depinsim::metrics::names;
 use depinsim::scenario::overrides::parse_override;
 use depinsim::scenario::{load_file, load_str};
 
@@ -23,9 +24,9 @@ fn shipped(path: &str, sets: &[&str]) -> Metrics {
 
 fn conserved(m: &Metrics) {
     assert!(
-        m["token.conservation_error_ratio.max"] < 1e-9,
+        m[names::token::CONSERVATION_ERROR] < 1e-9,
         "conservation error {}",
-        m["token.conservation_error_ratio.max"]
+        m[names::token::CONSERVATION_ERROR]
     );
     assert!(m.values().all(|v| v.is_finite()), "a NaN or infinity");
 }
@@ -46,25 +47,26 @@ fn rewards_draw_idle_cards_in_until_supply_outgrows_demand() {
     let fees_only = oversupply(&["token.emission.schedule.constant.per_epoch=0"]);
     conserved(&rewarded);
     conserved(&fees_only);
-    let gpus = |m: &Metrics| m["pool.gamers.gpus.final"];
+    let gpus = |m: &Metrics| m[&names::pool("gamers", names::pool::GPUS_FINAL)];
     // Rewards worth far more than a home card's power bring most of the 400 potential
     // cards in; fees alone bring fewer.
     assert!(gpus(&rewarded) > 200.0, "{}", gpus(&rewarded));
     assert!(gpus(&rewarded) > 1.5 * gpus(&fees_only));
     assert_eq!(
-        rewarded["pool.gamers.joined_gpus.count"] - rewarded["pool.gamers.left_gpus.count"],
+        rewarded[&names::pool("gamers", names::pool::JOINED_GPUS)]
+            - rewarded[&names::pool("gamers", names::pool::LEFT_GPUS)],
         gpus(&rewarded) - 10.0
     );
     // The same demand on more GPUs: utilisation falls and capacity outruns demand.
-    assert!(rewarded["gpu.utilisation_ratio.mean"] < fees_only["gpu.utilisation_ratio.mean"]);
+    assert!(rewarded[names::gpu::UTILISATION] < fees_only[names::gpu::UTILISATION]);
     assert!(
-        rewarded["provider.capacity_demand_ratio.mean"]
-            > fees_only["provider.capacity_demand_ratio.mean"]
+        rewarded[names::provider::CAPACITY_DEMAND] > fees_only[names::provider::CAPACITY_DEMAND]
     );
     // The subsidy, not the fees, pays the cards that joined.
-    assert!(rewarded["token.subsidy_ratio.mean"] > 10.0);
+    assert!(rewarded[names::token::SUBSIDY] > 10.0);
     assert!(
-        rewarded["provider.sharing.roi_ratio.mean"] > fees_only["provider.sharing.roi_ratio.mean"]
+        rewarded[&names::provider_kind("sharing", names::provider::ROI)]
+            > fees_only[&names::provider_kind("sharing", names::provider::ROI)]
     );
     // With an owner's cost for lending the card, fees pay fewer cards.
     let dear = oversupply(&[
@@ -94,12 +96,18 @@ supply: {review_h: 168, exit_after_reviews: 4, exit_share: 0.25}
 ";
     let m = run(text);
     // Reviews at weeks 1..6: the 4th, 5th and 6th each remove a quarter (rounded up).
-    assert_eq!(m["provider.supply_reviews.count"], 6.0);
-    assert_eq!(m["pool.dc.left_gpus.count"], 16.0 + 12.0 + 9.0);
-    assert_eq!(m["pool.dc.gpus.final"], 27.0);
-    assert_eq!(m["pool.dc.joined_gpus.count"], 0.0);
+    assert_eq!(m[names::provider::SUPPLY_REVIEWS], 6.0);
+    assert_eq!(
+        m[&names::pool("dc", names::pool::LEFT_GPUS)],
+        16.0 + 12.0 + 9.0
+    );
+    assert_eq!(m[&names::pool("dc", names::pool::GPUS_FINAL)], 27.0);
+    assert_eq!(m[&names::pool("dc", names::pool::JOINED_GPUS)], 0.0);
     // Providers pay for GPUs while they are in the network: hosting and power.
-    assert!(m["pool.dc.gpus.mean"] < 64.0 && m["pool.dc.gpus.mean"] > 27.0);
+    assert!(
+        m[&names::pool("dc", names::pool::GPUS_MEAN)] < 64.0
+            && m[&names::pool("dc", names::pool::GPUS_MEAN)] > 27.0
+    );
 }
 
 #[test]
@@ -124,17 +132,17 @@ token:
     let out = run_replication(&s, 0);
     let m = &out.metrics;
     conserved(m);
-    let epochs = m["token.epochs.count"];
-    let fees_per_epoch = m["token.burn_usd.total"] / epochs;
+    let epochs = m[names::token::EPOCHS];
+    let fees_per_epoch = m[names::token::BURN_USD] / epochs;
     let equilibrium = fees_per_epoch / 2.4;
-    let price = m["token.price_usd.final"];
+    let price = m[names::token::PRICE_USD];
     assert!(
         (price / equilibrium - 1.0).abs() < 0.03,
         "price {price}, equilibrium {equilibrium}"
     );
     // Early epochs burn little at the high start price; over the second half of the run
     // burns match emissions and the supply stands still.
-    assert!(m["token.burned.total"] < m["token.minted.total"]);
+    assert!(m[names::token::BURNED] < m[names::token::MINTED]);
     let rows = &out.rows;
     let (mid, last) = (&rows[rows.len() / 2], &rows[rows.len() - 2]);
     let burned = last.token_burned.unwrap() - mid.token_burned.unwrap();
@@ -144,7 +152,7 @@ token:
         "burned {burned}, minted {minted}"
     );
     // The pool kept every dollar it was paid and paid out.
-    assert!(m["token.pool_usd_reserve.final"] > 0.0);
+    assert!(m[names::token::POOL_USD_RESERVE] > 0.0);
 }
 
 const STAKED: &str =
@@ -170,20 +178,21 @@ fn stakes_lock_supply_and_failures_burn_them() {
     conserved(&m);
     // Every GPU stakes 1,000 tokens; each failure burns a tenth of a stake, which the
     // provider buys back.
-    assert_eq!(m["token.staked.final"], 24.0 * 1000.0);
-    let failures = m["pool.dc.failures.count"] + m["pool.home.failures.count"];
+    assert_eq!(m[names::token::STAKED], 24.0 * 1000.0);
+    let failures = m[&names::pool("dc", names::pool::FAILURES)]
+        + m[&names::pool("home", names::pool::FAILURES)];
     assert!(failures > 100.0);
-    assert!((m["token.slashed.total"] - 100.0 * failures).abs() < 1e-6);
-    assert!((m["token.stake_usd.total"] - 2.0 * m["token.slashed.total"]).abs() < 1e-6);
-    assert_eq!(m["token.burned.total"], m["token.slashed.total"]);
+    assert!((m[names::token::SLASHED] - 100.0 * failures).abs() < 1e-6);
+    assert!((m[names::token::STAKE_USD] - 2.0 * m[names::token::SLASHED]).abs() < 1e-6);
+    assert_eq!(m[names::token::BURNED], m[names::token::SLASHED]);
     // Three quarters of 20 days of rewards, released over 10 days: the last 10 days'
     // releases are pending: 750 x (1 + 0.9 + ... + 0.1) = 4,125 tokens.
-    assert!((m["token.locked.final"] - 4125.0).abs() < 1e-6);
-    let supply = 1e6 + m["token.minted.total"] - m["token.burned.total"];
-    let held = m["token.circulating.final"] + m["token.staked.final"] + m["token.locked.final"];
+    assert!((m[names::token::LOCKED] - 4125.0).abs() < 1e-6);
+    let supply = 1e6 + m[names::token::MINTED] - m[names::token::BURNED];
+    let held = m[names::token::CIRCULATING] + m[names::token::STAKED] + m[names::token::LOCKED];
     assert!((held - supply).abs() < 1e-6);
     // Slashed stakes are a cost in providers' returns.
-    assert!(m["pool.home.slashed_usd.total"] > 0.0);
+    assert!(m[&names::pool("home", names::pool::SLASHED_USD)] > 0.0);
 }
 
 #[test]
@@ -197,25 +206,25 @@ fn settlement_fees_follow_transactions_and_batching() {
     let eth = "{ethereum: {gas_price_gwei: 20, eth_usd: 3400}}";
     let one = with(eth, 1);
     conserved(&one);
-    assert_eq!(one["token.transactions.count"], one["token.payments.count"]);
-    assert!((one["token.chain_fees_usd.total"] - 1.428 * one["token.payments.count"]).abs() < 1e-6);
+    assert_eq!(one[names::token::TRANSACTIONS], one[names::token::PAYMENTS]);
+    assert!((one[names::token::CHAIN_FEES_USD] - 1.428 * one[names::token::PAYMENTS]).abs() < 1e-6);
     // On L1 each answer's settlement costs more than the answer: providers pay the chain.
-    assert!(one["provider.fees_received_usd.total"] < 0.0);
+    assert!(one[names::provider::FEES_RECEIVED_USD] < 0.0);
     let hundred = with(eth, 100);
-    let payments = hundred["token.payments.count"];
-    let tx = hundred["token.transactions.count"];
+    let payments = hundred[names::token::PAYMENTS];
+    let tx = hundred[names::token::TRANSACTIONS];
     // Each of the 20 epochs rounds its batches up.
     assert!(
         tx >= payments / 100.0 && tx <= payments / 100.0 + 20.0,
         "{tx} for {payments}"
     );
-    assert!((hundred["token.chain_fees_usd.total"] - 1.428 * tx).abs() < 1e-6);
+    assert!((hundred[names::token::CHAIN_FEES_USD] - 1.428 * tx).abs() < 1e-6);
     // Solana: 5,000 lamports at 150 USD/SOL, 0.00075 USD a transaction.
     let sol = with("{solana: {sol_usd: 150}}", 1);
     assert!(
-        (sol["token.chain_fees_usd.total"] - 0.00075 * sol["token.payments.count"]).abs() < 1e-6
+        (sol[names::token::CHAIN_FEES_USD] - 0.00075 * sol[names::token::PAYMENTS]).abs() < 1e-6
     );
-    assert!(sol["provider.fees_received_usd.total"] > 0.0);
+    assert!(sol[names::provider::FEES_RECEIVED_USD] > 0.0);
 }
 
 /// Two groups in one region: H100s listed first, cheaper RTX 4090s second.
@@ -241,14 +250,14 @@ fn asking_prices_are_matched_cheapest_first() {
     // By distance the first-listed group takes the load; by price the cheaper one does,
     // and the dearer one only the overflow of a busy moment.
     assert!(
-        fixed["pool.dear.served_requests.count"]
-            > 0.99 * fixed["inference.completed_requests.count"]
+        fixed[&names::pool("dear", names::pool::SERVED_REQUESTS)]
+            > 0.99 * fixed[names::inference::COMPLETED_REQUESTS]
     );
     assert!(
-        asking["pool.cheap.served_requests.count"]
-            > 0.99 * asking["inference.completed_requests.count"]
+        asking[&names::pool("cheap", names::pool::SERVED_REQUESTS)]
+            > 0.99 * asking[names::inference::COMPLETED_REQUESTS]
     );
-    assert!(asking["provider.revenue_usd.total"] < 0.2 * fixed["provider.revenue_usd.total"]);
+    assert!(asking[names::provider::REVENUE_USD] < 0.2 * fixed[names::provider::REVENUE_USD]);
 }
 
 #[test]
@@ -260,7 +269,7 @@ fn utilisation_pricing_lowers_prices_on_an_idle_network() {
     );
     // About one GPU of 16 busy: far below the target, the price sits at its floor from
     // the end of the first hour (the warm-up) on, so revenue is half the fixed one.
-    let ratio = util["provider.revenue_usd.total"] / fixed["provider.revenue_usd.total"];
+    let ratio = util[names::provider::REVENUE_USD] / fixed[names::provider::REVENUE_USD];
     assert!((ratio - 0.5).abs() < 1e-12, "{ratio}");
 }
 
@@ -275,17 +284,18 @@ fn verification_runs_double_the_work_and_the_bill_but_not_the_answers() {
 ";
     let once = two_prices("", token);
     let twice = two_prices("", &format!("{token}  verification: {{redundancy: 2}}\n"));
-    assert_eq!(twice["inference.verification_skipped.count"], 0.0);
+    assert_eq!(twice[names::inference::VERIFICATION_SKIPPED], 0.0);
     assert_eq!(
-        once["inference.completed_requests.count"],
-        twice["inference.completed_requests.count"]
+        once[names::inference::COMPLETED_REQUESTS],
+        twice[names::inference::COMPLETED_REQUESTS]
     );
     // Every request runs once more on the other group: the cheap group's GPUs bill for
     // the copies of the dear group's answers.
     let busy = |m: &Metrics| {
-        m["pool.dear.revenue_usd.total"] / 2.4 + m["pool.cheap.revenue_usd.total"] / 0.3
+        m[&names::pool("dear", names::pool::REVENUE_USD)] / 2.4
+            + m[&names::pool("cheap", names::pool::REVENUE_USD)] / 0.3
     };
     let ratio = busy(&twice) / busy(&once);
     assert!((ratio - 2.0).abs() < 0.05, "{ratio}");
-    assert!(twice["token.payments.count"] > 1.95 * once["token.payments.count"]);
+    assert!(twice[names::token::PAYMENTS] > 1.95 * once[names::token::PAYMENTS]);
 }

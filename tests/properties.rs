@@ -3,6 +3,7 @@
 //! a pure function of (scenario, seed, index).
 
 use depinsim::experiment::run_replication;
+use depinsim::metrics::names;
 use depinsim::scenario::load_str;
 use proptest::prelude::*;
 
@@ -53,34 +54,34 @@ proptest! {
         let out = run_replication(&s, 0);
         let m = &out.metrics;
         let get = |k: &str| m.get(k).copied().unwrap_or(f64::NAN);
-        let (arrived, completed, dropped, in_flight) = (get("inference.arrived_requests.count"), get("inference.completed_requests.count"), get("inference.dropped_requests.count"), get("inference.in_flight_requests.count"));
+        let (arrived, completed, dropped, in_flight) = (get(names::inference::ARRIVED_REQUESTS), get(names::inference::COMPLETED_REQUESTS), get(names::inference::DROPPED_REQUESTS), get(names::inference::IN_FLIGHT_REQUESTS));
         prop_assert_eq!(arrived, completed + dropped + in_flight);
         prop_assert!(in_flight >= 0.0);
-        let regions = get("region.a.arrived_requests.count") + get("region.b.arrived_requests.count");
+        let regions = get(&names::region("a", names::users::ARRIVED_REQUESTS)) + get(&names::region("b", names::users::ARRIVED_REQUESTS));
         prop_assert_eq!(regions, arrived, "regions add up to the whole");
-        let served = get("pool.p1.served_requests.count") + get("pool.p2.served_requests.count");
+        let served = get(&names::pool("p1", names::pool::SERVED_REQUESTS)) + get(&names::pool("p2", names::pool::SERVED_REQUESTS));
         prop_assert_eq!(served, completed, "pools add up to the whole");
-        if let Some(att) = m.get("inference.ttft_attainment_ratio.mean") {
+        if let Some(att) = m.get(names::inference::TTFT_ATTAINMENT) {
             prop_assert!((0.0..=1.0).contains(att), "attainment {}", att);
             // Requests turned away miss the objective; among those answered, the share is
             // consistent with the quantiles: the p50 meets it iff at least half do.
             let answered = att * (completed + dropped) / completed;
-            let p50 = get("inference.ttft_s.p50");
+            let p50 = get(names::inference::TTFT_P50);
             if p50 < 0.49 { prop_assert!(answered >= 0.5); }
             if p50 > 0.51 { prop_assert!(answered <= 0.5); }
-            let both = get("inference.slo_attainment_ratio.mean");
-            prop_assert!(both <= att.min(get("inference.tpot_attainment_ratio.mean")) + 1e-12);
+            let both = get(names::inference::SLO_ATTAINMENT);
+            prop_assert!(both <= att.min(get(names::inference::TPOT_ATTAINMENT)) + 1e-12);
         }
-        let u = get("gpu.utilisation_ratio.mean");
+        let u = get(names::gpu::UTILISATION);
         prop_assert!((0.0..=1.0).contains(&u), "utilisation {}", u);
         if queue.is_none() {
-            prop_assert_eq!(dropped, get("inference.too_long_requests.count"), "an unlimited queue drops only prompts longer than the context");
+            prop_assert_eq!(dropped, get(names::inference::TOO_LONG_REQUESTS), "an unlimited queue drops only prompts longer than the context");
         }
-        if let Some(ttft) = m.get("inference.ttft_s.p50") {
-            prop_assert!(*ttft <= get("inference.e2e_s.p50") + 1e-3, "TTFT above end to end");
+        if let Some(ttft) = m.get(names::inference::TTFT_P50) {
+            prop_assert!(*ttft <= get(names::inference::E2E_P50) + 1e-3, "TTFT above end to end");
         }
         // Users in b are 50 Mbit/s and rtt ms away from p1: nothing is faster than the closest pool.
-        if let Some(min_b) = m.get("region.b.e2e_s.p50") {
+        if let Some(min_b) = m.get(&names::region("b", &names::latency(names::users::E2E_S, "p50"))) {
             prop_assert!(*min_b >= 0.001 * 0.999, "below the intra-region round trip");
         }
         let again = run_replication(&s, 0);
@@ -95,10 +96,10 @@ proptest! {
 fn assert_conserved(m: &depinsim::metrics::Metrics) {
     let get = |k: &str| m[k];
     assert_eq!(
-        get("inference.arrived_requests.count"),
-        get("inference.completed_requests.count")
-            + get("inference.dropped_requests.count")
-            + get("inference.in_flight_requests.count")
+        get(names::inference::ARRIVED_REQUESTS),
+        get(names::inference::COMPLETED_REQUESTS)
+            + get(names::inference::DROPPED_REQUESTS)
+            + get(names::inference::IN_FLIGHT_REQUESTS)
     );
 }
 
@@ -111,8 +112,8 @@ fn a_service_longer_than_the_horizon_never_completes() {
             .expect("override");
     let s = load_str(&text, "prop", "prop", &[set]).expect("valid");
     let m = run_replication(&s, 0).metrics;
-    assert_eq!(m["inference.completed_requests.count"], 0.0);
-    assert!(m["gpu.utilisation_ratio.mean"] > 0.9, "the GPUs stay busy");
+    assert_eq!(m[names::inference::COMPLETED_REQUESTS], 0.0);
+    assert!(m[names::gpu::UTILISATION] > 0.9, "the GPUs stay busy");
 }
 
 /// A pool whose GPUs fail (MTBF 10 h) and are repaired (2 h): each GPU is up 10/12 of the
@@ -131,21 +132,21 @@ inference:
 ";
     let s = load_str(text, "churn", "churn", &[]).expect("valid");
     let m = run_replication(&s, 0).metrics;
-    let available = m["pool.p.available_ratio.mean"];
+    let available = m[&names::pool("p", names::pool::AVAILABLE)];
     assert!(
         (available / (10.0 / 12.0) - 1.0).abs() < 0.01,
         "availability {available}"
     );
     assert!(
-        m["inference.preempted_requests.count"] > 1000.0,
+        m[names::inference::PREEMPTED_REQUESTS] > 1000.0,
         "busy GPUs fail too"
     );
     assert_conserved(&m);
     let get = |k: &str| m[k];
-    assert_eq!(get("inference.dropped_requests.count"), 0.0);
+    assert_eq!(get(names::inference::DROPPED_REQUESTS), 0.0);
     assert_eq!(
-        get("pool.p.served_requests.count"),
-        get("inference.completed_requests.count")
+        get(&names::pool("p", names::pool::SERVED_REQUESTS)),
+        get(names::inference::COMPLETED_REQUESTS)
     );
 }
 
@@ -168,16 +169,16 @@ inference:
         );
         let s = load_str(&text, "weibull", "weibull", &[]).expect("valid");
         let m = run_replication(&s, 0).metrics;
-        let available = m["pool.p.available_ratio.mean"];
+        let available = m[&names::pool("p", names::pool::AVAILABLE)];
         assert!(
             (available / (10.0 / 12.0) - 1.0).abs() < 0.01,
             "shape {shape}: availability {available}"
         );
-        assert!(m["inference.preempted_requests.count"] > 100.0);
+        assert!(m[names::inference::PREEMPTED_REQUESTS] > 100.0);
         assert_conserved(&m);
         assert_eq!(
-            m["inference.dropped_requests.count"],
-            m["inference.too_long_requests.count"]
+            m[names::inference::DROPPED_REQUESTS],
+            m[names::inference::TOO_LONG_REQUESTS]
         );
     }
 }
@@ -203,17 +204,20 @@ inference:
         run_replication(&s, 0).metrics
     };
     let (stay, leave) = (run(0.0), run(0.3));
-    assert_eq!(stay["pool.p.departed_gpus.count"], 0.0);
-    let gone = leave["pool.p.departed_gpus.count"];
+    assert_eq!(stay[&names::pool("p", names::pool::DEPARTED_GPUS)], 0.0);
+    let gone = leave[&names::pool("p", names::pool::DEPARTED_GPUS)];
     // About 200 x 3 failures x 0.3 would leave; fewer do, as leavers fail no more.
     assert!(gone > 60.0 && gone < 200.0, "departed {gone}");
     // Fewer GPUs stay in the network, and providers pay only for those (29 h at 0.1 USD).
-    assert_eq!(stay["pool.p.gpus.mean"], 200.0);
-    assert!(leave["pool.p.gpus.mean"] < 200.0 - gone / 4.0);
-    assert_eq!(leave["pool.p.gpus.final"], 200.0 - gone);
+    assert_eq!(stay[&names::pool("p", names::pool::GPUS_MEAN)], 200.0);
+    assert!(leave[&names::pool("p", names::pool::GPUS_MEAN)] < 200.0 - gone / 4.0);
+    assert_eq!(
+        leave[&names::pool("p", names::pool::GPUS_FINAL)],
+        200.0 - gone
+    );
     for m in [&stay, &leave] {
-        let cost = m["pool.p.gpus.mean"] * 29.0 * 0.1;
-        assert!((m["provider.cost_usd.total"] - cost).abs() < 1e-9 * cost);
+        let cost = m[&names::pool("p", names::pool::GPUS_MEAN)] * 29.0 * 0.1;
+        assert!((m[names::provider::COST_USD] - cost).abs() < 1e-9 * cost);
     }
     assert_conserved(&leave);
 }
@@ -235,18 +239,19 @@ inference:
     let s = load_str(text, "lent", "lent", &[]).expect("valid");
     let m = run_replication(&s, 0).metrics;
     assert!(
-        (m["pool.home.available_ratio.mean"] - 0.5).abs() < 1e-9,
+        (m[&names::pool("home", names::pool::AVAILABLE)] - 0.5).abs() < 1e-9,
         "{}",
-        m["pool.home.available_ratio.mean"]
+        m[&names::pool("home", names::pool::AVAILABLE)]
     );
-    assert!((m["pool.dc.available_ratio.mean"] - 1.0).abs() < 1e-12);
-    assert!(m["inference.withdrawn_requests.count"] > 0.0);
-    assert!(m["inference.withdrawn_requests.count"] <= m["inference.dropped_requests.count"]);
+    assert!((m[&names::pool("dc", names::pool::AVAILABLE)] - 1.0).abs() < 1e-12);
+    assert!(m[names::inference::WITHDRAWN_REQUESTS] > 0.0);
+    assert!(m[names::inference::WITHDRAWN_REQUESTS] <= m[names::inference::DROPPED_REQUESTS]);
     assert_conserved(&m);
     let get = |k: &str| m[k];
     assert_eq!(
-        get("pool.home.served_requests.count") + get("pool.dc.served_requests.count"),
-        get("inference.completed_requests.count")
+        get(&names::pool("home", names::pool::SERVED_REQUESTS))
+            + get(&names::pool("dc", names::pool::SERVED_REQUESTS)),
+        get(names::inference::COMPLETED_REQUESTS)
     );
 }
 
@@ -326,15 +331,15 @@ token:
             }
         };
         let m = run_replication(&s, 0).metrics;
-        prop_assert!(m["token.conservation_error_ratio.max"] < 1e-9, "{}", m["token.conservation_error_ratio.max"]);
+        prop_assert!(m[names::token::CONSERVATION_ERROR] < 1e-9, "{}", m[names::token::CONSERVATION_ERROR]);
         prop_assert!(m.values().all(|v| v.is_finite()));
-        let supply = 1e9 + m["token.minted.total"] - m["token.burned.total"];
-        prop_assert!((m["token.supply.final"] - supply).abs() <= 1e-9 * supply.max(1.0));
-        let held = m["token.circulating.final"] + m["token.staked.final"] + m["token.locked.final"];
+        let supply = 1e9 + m[names::token::MINTED] - m[names::token::BURNED];
+        prop_assert!((m[names::token::SUPPLY] - supply).abs() <= 1e-9 * supply.max(1.0));
+        let held = m[names::token::CIRCULATING] + m[names::token::STAKED] + m[names::token::LOCKED];
         prop_assert!((held - supply).abs() <= 1e-9 * supply.max(1.0));
-        prop_assert!(m["token.price_usd.final"] > 0.0);
+        prop_assert!(m[names::token::PRICE_USD] > 0.0);
         if let Some(c) = cap {
-            prop_assert!(m["token.supply.final"] <= 1e9 + c);
+            prop_assert!(m[names::token::SUPPLY] <= 1e9 + c);
         }
         assert_conserved(&m);
     }

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use depinsim::experiment::run_all;
+use depinsim::metrics::names;
 use depinsim::metrics::{MetricSummary, aggregate};
 use depinsim::physics::queueing::{erlang_c, mmc_mean_wait, pk_mean_wait};
 use depinsim::scenario::load_file;
@@ -35,32 +36,33 @@ fn mm8_wait_matches_erlang_c_and_littles_law_holds() {
     let m = run(&["simulation.horizon_h=60"]);
     close(
         "M/M/8 mean wait",
-        m["inference.wait_s.mean"].mean,
+        m[names::inference::WAIT_S].mean,
         mmc_mean_wait(8, 6.4, 1.0),
         0.03,
     );
     close(
         "M/M/8 probability of waiting",
-        m["inference.waited_ratio.mean"].mean,
+        m[names::inference::WAITED_RATIO].mean,
         erlang_c(8, 6.4),
         0.03,
     );
     close(
         "M/M/8 utilisation",
-        m["gpu.utilisation_ratio.mean"].mean,
+        m[names::gpu::UTILISATION].mean,
         0.8,
         0.01,
     );
     assert_eq!(
-        m["inference.dropped_requests.count"].mean, 0.0,
+        m[names::inference::DROPPED_REQUESTS].mean,
+        0.0,
         "an unlimited queue drops nothing"
     );
     // Little's law: L = lambda W, with W the mean time in system (wait + service).
-    let lambda = m["inference.throughput_rps.mean"].mean;
-    let w = m["inference.wait_s.mean"].mean + m["inference.service_s.mean"].mean;
+    let lambda = m[names::inference::THROUGHPUT_RPS].mean;
+    let w = m[names::inference::WAIT_S].mean + m[names::inference::SERVICE_S].mean;
     close(
         "Little's law L = lambda W",
-        m["inference.in_system_requests.mean"].mean,
+        m[names::inference::IN_SYSTEM_REQUESTS].mean,
         lambda * w,
         0.01,
     );
@@ -76,7 +78,7 @@ fn md1_wait_matches_pollaczek_khinchine() {
     ]);
     close(
         "M/D/1 mean wait",
-        m["inference.wait_s.mean"].mean,
+        m[names::inference::WAIT_S].mean,
         pk_mean_wait(0.7, 1.0, 1.0),
         0.03,
     );
@@ -94,13 +96,13 @@ fn mg1_lognormal_wait_matches_pollaczek_khinchine() {
     ]);
     close(
         "M/G/1 mean service",
-        m["inference.service_s.mean"].mean,
+        m[names::inference::SERVICE_S].mean,
         mean,
         0.01,
     );
     close(
         "M/G/1 mean wait",
-        m["inference.wait_s.mean"].mean,
+        m[names::inference::WAIT_S].mean,
         pk_mean_wait(0.7, mean, second),
         0.03,
     );
@@ -123,7 +125,7 @@ fn a_loss_system_drops_what_erlang_b_predicts() {
     let erlang_b = terms[c as usize] / terms.iter().sum::<f64>();
     close(
         "M/M/8/8 blocking",
-        m["inference.drop_ratio.mean"].mean,
+        m[names::inference::DROP_RATIO].mean,
         erlang_b,
         0.03,
     );

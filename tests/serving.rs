@@ -4,6 +4,7 @@
 
 use depinsim::experiment::run_replication;
 use depinsim::metrics::Metrics;
+use depinsim::metrics::names;
 use depinsim::scenario::load_str;
 use depinsim::scenario::overrides::parse_override;
 
@@ -46,30 +47,30 @@ const BW: f64 = 3.35e12 * 0.9;
 fn a_request_alone_takes_one_roofline_step_per_token() {
     // Rare requests on eight GPUs: every request has a replica to itself.
     let m = run(&scenario("h100_sxm", 8, 0.05, 1000, 101, ""), &[]);
-    assert!(m["inference.completed_requests.count"] > 200.0);
+    assert!(m[names::inference::COMPLETED_REQUESTS] > 200.0);
     // TTFT: the 1,000-token prompt in one chunk, compute-bound: 2N x 1000 / FLOP/s.
     let prefill = 2.0 * PARAMS * 1000.0 / FLOPS;
-    let ttft = m["inference.ttft_s.mean"];
+    let ttft = m[names::inference::TTFT_MEAN];
     assert!((ttft - prefill).abs() < 2e-9, "TTFT {ttft} vs {prefill}");
     // TPOT: each step reads the weights and the request's KV cache (mean context
     // 1000 + 101 / 2 tokens): memory-bound.
     let step = (2.0 * PARAMS + 1050.5 * KV) / BW;
-    let tpot = m["inference.tpot_s.mean"];
+    let tpot = m[names::inference::TPOT_MEAN];
     assert!((tpot - step).abs() < 2e-9, "TPOT {tpot} vs {step}");
-    assert_eq!(m["inference.slo_attainment_ratio.mean"], 1.0);
+    assert_eq!(m[names::inference::SLO_ATTAINMENT], 1.0);
     // A replica decodes one request, after prefilling it with none: the time-average batch
     // is the decoding share of the replica's time.
     let share = 100.0 * step / (prefill + 100.0 * step);
-    let b = m["inference.batch_mean.mean"];
+    let b = m[names::inference::BATCH_MEAN];
     assert!((b - share).abs() < 1e-6, "batch {b} vs {share}");
     // An objective tighter than the step is missed by every request.
     let strict = run(
         &scenario("h100_sxm", 8, 0.05, 1000, 101, ""),
         &[&format!("inference.slo_tpot_s={}", step * 0.99)],
     );
-    assert_eq!(strict["inference.tpot_attainment_ratio.mean"], 0.0);
-    assert_eq!(strict["inference.ttft_attainment_ratio.mean"], 1.0);
-    assert_eq!(strict["inference.slo_attainment_ratio.mean"], 0.0);
+    assert_eq!(strict[names::inference::TPOT_ATTAINMENT], 0.0);
+    assert_eq!(strict[names::inference::TTFT_ATTAINMENT], 1.0);
+    assert_eq!(strict[names::inference::SLO_ATTAINMENT], 0.0);
 }
 
 #[test]
@@ -82,17 +83,17 @@ fn batching_multiplies_throughput_of_a_saturated_gpu() {
     let many = run(&text, &[]);
     // One at a time, the GPU completes 1 / (prefill + 199 decode steps) a second.
     let alone = 2.0 * PARAMS * 500.0 / FLOPS + 199.0 * (2.0 * PARAMS + 600.0 * KV) / BW;
-    let rps_one = one["inference.throughput_rps.mean"];
+    let rps_one = one[names::inference::THROUGHPUT_RPS];
     assert!(
         (rps_one * alone - 1.0).abs() < 0.02,
         "{rps_one} vs {}",
         1.0 / alone
     );
-    let rps_many = many["inference.throughput_rps.mean"];
+    let rps_many = many[names::inference::THROUGHPUT_RPS];
     assert!(rps_many > 20.0 * rps_one, "{rps_many} vs {rps_one}");
-    assert!(many["inference.batch_mean.mean"] > 20.0);
+    assert!(many[names::inference::BATCH_MEAN] > 20.0);
     // The batch shares each step: tokens come slower than alone, but within the objective.
-    assert!(many["inference.tpot_s.mean"] > one["inference.tpot_s.mean"]);
+    assert!(many[names::inference::TPOT_MEAN] > one[names::inference::TPOT_MEAN]);
 }
 
 #[test]
@@ -104,13 +105,13 @@ fn the_kv_cache_bounds_the_batch() {
     let text = scenario("rtx_4090", 1, 5.0, 4000, 1000, "")
         .replace("max_queue_per_gpu: null", "max_queue_per_gpu: 8");
     let m = run(&text, &[]);
-    let b = m["inference.batch_mean.mean"];
+    let b = m[names::inference::BATCH_MEAN];
     assert!(b <= 8.0 && b > 6.0, "batch {b}");
     // More memory for the cache, a bigger batch: 0.95 leaves 6.74 GB, 51,422 tokens, 10.
     let more = run(&text, &["inference.batching.memory_utilisation=0.95"]);
-    let b2 = more["inference.batch_mean.mean"];
+    let b2 = more[names::inference::BATCH_MEAN];
     assert!(b2 > b && b2 <= 10.0, "batch {b2}");
-    assert!(more["inference.throughput_rps.mean"] > m["inference.throughput_rps.mean"]);
+    assert!(more[names::inference::THROUGHPUT_RPS] > m[names::inference::THROUGHPUT_RPS]);
 }
 
 #[test]
@@ -121,15 +122,15 @@ fn littles_law_holds_with_batches() {
         "output_tokens: {exponential: {mean: 200}}",
     );
     let m = run(&text, &["simulation.horizon_h=6"]);
-    let lambda = m["inference.throughput_rps.mean"];
-    let w = m["inference.wait_s.mean"] + m["inference.service_s.mean"];
-    let l = m["inference.in_system_requests.mean"];
+    let lambda = m[names::inference::THROUGHPUT_RPS];
+    let w = m[names::inference::WAIT_S] + m[names::inference::SERVICE_S];
+    let l = m[names::inference::IN_SYSTEM_REQUESTS];
     assert!(
         (l / (lambda * w) - 1.0).abs() < 0.02,
         "L {l}, lambda W {}",
         lambda * w
     );
-    assert!(m["inference.batch_mean.mean"] > 2.0);
+    assert!(m[names::inference::BATCH_MEAN] > 2.0);
 }
 
 #[test]
@@ -146,12 +147,12 @@ fn requests_turned_away_count_against_the_objectives() {
         ],
     );
     let (done, dropped) = (
-        m["inference.completed_requests.count"],
-        m["inference.dropped_requests.count"],
+        m[names::inference::COMPLETED_REQUESTS],
+        m[names::inference::DROPPED_REQUESTS],
     );
     assert!(dropped > 0.0);
     let want = done / (done + dropped);
-    assert!((m["inference.slo_attainment_ratio.mean"] - want).abs() < 1e-12);
+    assert!((m[names::inference::SLO_ATTAINMENT] - want).abs() < 1e-12);
 }
 
 #[test]
@@ -159,14 +160,14 @@ fn prompts_longer_than_the_context_are_refused_and_outputs_cut() {
     let text = scenario("h100_sxm", 2, 1.0, 1000, 200, "");
     let m = run(&text, &["inference.model.context_tokens=1100"]);
     // Every request fits its prompt (1,000 < 1,100) but its output is cut to 100 tokens.
-    let done = m["inference.completed_requests.count"];
-    assert_eq!(m["inference.output_tokens.count"], done * 100.0);
-    assert_eq!(m["inference.too_long_requests.count"], 0.0);
+    let done = m[names::inference::COMPLETED_REQUESTS];
+    assert_eq!(m[names::inference::OUTPUT_TOKENS], done * 100.0);
+    assert_eq!(m[names::inference::TOO_LONG_REQUESTS], 0.0);
     let refused = run(&text, &["inference.model.context_tokens=1000"]);
-    assert_eq!(refused["inference.completed_requests.count"], 0.0);
+    assert_eq!(refused[names::inference::COMPLETED_REQUESTS], 0.0);
     assert_eq!(
-        refused["inference.too_long_requests.count"],
-        refused["inference.arrived_requests.count"]
+        refused[names::inference::TOO_LONG_REQUESTS],
+        refused[names::inference::ARRIVED_REQUESTS]
     );
 }
 
@@ -179,18 +180,16 @@ fn packing_replicas_trades_token_speed_for_busy_gpu_hours() {
     let pack = run(&text, &["inference.dispatch=pack"]);
     let get = |m: &Metrics, k: &str| m[k];
     assert!(
-        get(&pack, "inference.batch_mean.mean") > 3.0 * get(&spread, "inference.batch_mean.mean")
+        get(&pack, names::inference::BATCH_MEAN) > 3.0 * get(&spread, names::inference::BATCH_MEAN)
     );
+    assert!(get(&pack, names::gpu::UTILISATION) < 0.5 * get(&spread, names::gpu::UTILISATION));
     assert!(
-        get(&pack, "gpu.utilisation_ratio.mean") < 0.5 * get(&spread, "gpu.utilisation_ratio.mean")
+        get(&pack, names::inference::PRICE_USD_PER_MILLION_TOKENS)
+            < 0.5 * get(&spread, names::inference::PRICE_USD_PER_MILLION_TOKENS)
     );
-    assert!(
-        get(&pack, "inference.price_usd_per_million_tokens.mean")
-            < 0.5 * get(&spread, "inference.price_usd_per_million_tokens.mean")
-    );
-    assert!(get(&pack, "inference.tpot_s.mean") > get(&spread, "inference.tpot_s.mean"));
+    assert!(get(&pack, names::inference::TPOT_MEAN) > get(&spread, names::inference::TPOT_MEAN));
     // The same requests are answered either way.
-    let done = |m: &Metrics| m["inference.completed_requests.count"];
+    let done = |m: &Metrics| m[names::inference::COMPLETED_REQUESTS];
     assert!((done(&pack) - done(&spread)).abs() <= 0.01 * done(&spread));
 }
 
@@ -204,12 +203,12 @@ fn capacity_estimate_matches_a_saturated_replica() {
     let serving = s.pools()[0].serving.expect("serves");
     let capacity = serving.capacity_rps(1020.0, 129.0);
     let m = run_replication(&s, 0).metrics;
-    let rps = m["inference.throughput_rps.mean"];
+    let rps = m[names::inference::THROUGHPUT_RPS];
     assert!(
         (rps / capacity - 1.0).abs() < 0.05,
         "simulated {rps}, estimated {capacity}"
     );
-    assert!(m["gpu.utilisation_ratio.mean"] > 0.99);
+    assert!(m[names::gpu::UTILISATION] > 0.99);
 }
 
 /// A calibration profile of the cloud reference's class applies to the cloud too: its

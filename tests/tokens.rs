@@ -4,6 +4,7 @@
 use depinsim::economics::emission::Emission;
 use depinsim::experiment::run_replication;
 use depinsim::metrics::Metrics;
+use depinsim::metrics::names;
 use depinsim::scenario::{load_str, load_str_in};
 
 /// A small network with a token section `token` (YAML, indented two spaces).
@@ -40,7 +41,7 @@ fn run(text: &str) -> Metrics {
 #[test]
 fn hourly_emission_mints_what_the_schedule_says_and_conserves_tokens_and_usd() {
     let m = run(&scenario(IO_LIKE));
-    assert_eq!(m["token.epochs.count"], 120.0);
+    assert_eq!(m[names::token::EPOCHS], 120.0);
     let e: Emission = serde_saphyr::from_str(
         "schedule: {exponential_decay: {initial_per_epoch: 4566.21, decay: 0.0102, period_h: 730.5}}
 epoch_h: 1
@@ -48,20 +49,21 @@ initial_supply: 500000000
 max_supply: 800000000",
     )
     .expect("emission");
-    assert!((m["token.minted.total"] - e.total_over(120.0)).abs() < 1e-6);
-    assert!((m["token.minted.total"] - 120.0 * 4566.21).abs() < 1e-6);
-    assert!((m["token.supply.final"] - 500e6 - m["token.minted.total"]).abs() < 1e-3);
-    assert!(m["token.conservation_error_ratio.max"] < 1e-12);
+    assert!((m[names::token::MINTED] - e.total_over(120.0)).abs() < 1e-6);
+    assert!((m[names::token::MINTED] - 120.0 * 4566.21).abs() < 1e-6);
+    assert!((m[names::token::SUPPLY] - 500e6 - m[names::token::MINTED]).abs() < 1e-3);
+    assert!(m[names::token::CONSERVATION_ERROR] < 1e-12);
     // Direct payment: providers receive every fee, tokens are a subsidy on top.
     assert!(
-        (m["provider.fees_received_usd.total"] - m["token.users_paid_usd.total"]).abs()
-            < 1e-9 * m["token.users_paid_usd.total"]
+        (m[names::provider::FEES_RECEIVED_USD] - m[names::token::USERS_PAID_USD]).abs()
+            < 1e-9 * m[names::token::USERS_PAID_USD]
     );
-    let subsidy = m["token.minted_usd.total"] / m["token.users_paid_usd.total"];
-    assert!((m["token.subsidy_ratio.mean"] - subsidy).abs() < 1e-12);
-    let rewards = m["pool.dc.token_rewards.total"] + m["pool.home.token_rewards.total"];
-    assert!((rewards - m["token.minted.total"]).abs() < 1e-6);
-    assert!(m["token.price_usd.final"] > 0.0);
+    let subsidy = m[names::token::MINTED_USD] / m[names::token::USERS_PAID_USD];
+    assert!((m[names::token::SUBSIDY] - subsidy).abs() < 1e-12);
+    let rewards = m[&names::pool("dc", names::pool::TOKEN_REWARDS)]
+        + m[&names::pool("home", names::pool::TOKEN_REWARDS)];
+    assert!((rewards - m[names::token::MINTED]).abs() < 1e-6);
+    assert!(m[names::token::PRICE_USD] > 0.0);
 }
 
 #[test]
@@ -70,24 +72,24 @@ fn every_payment_design_conserves_both_currencies() {
         let token = format!("{IO_LIKE}  payment: {payment}\n  take_rate: 0.05\n");
         let m = run(&scenario(&token));
         assert!(
-            m["token.conservation_error_ratio.max"] < 1e-12,
+            m[names::token::CONSERVATION_ERROR] < 1e-12,
             "{payment}: {}",
-            m["token.conservation_error_ratio.max"]
+            m[names::token::CONSERVATION_ERROR]
         );
-        let supply = 500e6 + m["token.minted.total"] - m["token.burned.total"];
-        assert!((m["token.supply.final"] - supply).abs() < 1e-3, "{payment}");
-        let paid = m["token.users_paid_usd.total"];
-        let received = m["provider.fees_received_usd.total"]
-            + m["token.treasury_usd.total"]
-            + m["token.burn_usd.total"];
+        let supply = 500e6 + m[names::token::MINTED] - m[names::token::BURNED];
+        assert!((m[names::token::SUPPLY] - supply).abs() < 1e-3, "{payment}");
+        let paid = m[names::token::USERS_PAID_USD];
+        let received = m[names::provider::FEES_RECEIVED_USD]
+            + m[names::token::TREASURY_USD]
+            + m[names::token::BURN_USD];
         assert!((paid - received).abs() < 1e-9 * paid, "{payment}");
         match payment {
-            "direct" => assert_eq!(m["token.burned.total"], 0.0),
+            "direct" => assert_eq!(m[names::token::BURNED], 0.0),
             "burn_and_mint" => {
-                assert_eq!(m["provider.fees_received_usd.total"], 0.0);
-                assert!(m["token.burned.total"] > 0.0);
+                assert_eq!(m[names::provider::FEES_RECEIVED_USD], 0.0);
+                assert!(m[names::token::BURNED] > 0.0);
             }
-            _ => assert!((m["token.burn_usd.total"] - 0.05 * paid).abs() < 1e-9 * paid),
+            _ => assert!((m[names::token::BURN_USD] - 0.05 * paid).abs() < 1e-9 * paid),
         }
     }
 }
@@ -99,10 +101,10 @@ fn availability_rewards_follow_online_gpu_hours() {
     let token = IO_LIKE.replace("work_share: 0.5", "work_share: 0");
     let m = run(&scenario(&token));
     let (dc, home) = (
-        m["pool.dc.token_rewards.total"],
-        m["pool.home.token_rewards.total"],
+        m[&names::pool("dc", names::pool::TOKEN_REWARDS)],
+        m[&names::pool("home", names::pool::TOKEN_REWARDS)],
     );
-    let home_up = m["pool.home.available_ratio.mean"];
+    let home_up = m[&names::pool("home", names::pool::AVAILABLE)];
     assert!(
         dc / (dc + home) > 8.0 / 24.0,
         "downtime lowers the home share"
@@ -125,8 +127,8 @@ fn a_price_path_from_a_csv_file_is_followed_and_a_zero_price_reported() {
     let text = scenario(&token);
     let s = load_str_in(&text, "t", "t", &[], dir.path()).unwrap_or_else(|e| panic!("{e}"));
     let m = run_replication(&s, 0).metrics;
-    assert_eq!(m["token.price_usd.final"], 0.5);
-    assert_eq!(m["token.price_hit_zero.count"], 1.0);
+    assert_eq!(m[names::token::PRICE_USD], 0.5);
+    assert_eq!(m[names::token::PRICE_HIT_ZERO], 1.0);
     assert!(
         m.values().all(|v| v.is_finite()),
         "no NaN or infinity in the outputs"
@@ -145,8 +147,8 @@ fn shipped_token_scenarios_carry_the_reference_schedules() {
     assert_eq!(hnt.token().expect("token").emission, helium());
     // Three years of HIP-20: 24 months of 5M HNT, then 12 of 2.5M.
     let m = run_replication(&hnt, 0).metrics;
-    assert_eq!(m["token.minted.total"], 24.0 * 5e6 + 12.0 * 2.5e6);
-    assert!(m["token.conservation_error_ratio.max"] < 1e-12);
+    assert_eq!(m[names::token::MINTED], 24.0 * 5e6 + 12.0 * 2.5e6);
+    assert!(m[names::token::CONSERVATION_ERROR] < 1e-12);
     // Render: the shipped schedule is the reference one; its first month mints 570,426.
     let month = [
         parse_override("simulation.replications=1").expect("override"),
@@ -161,8 +163,8 @@ fn shipped_token_scenarios_carry_the_reference_schedules() {
         (&render().schedule, render().epoch_h)
     );
     let m = run_replication(&rnd, 0).metrics;
-    assert_eq!(m["token.minted.total"], 570_426.0);
-    assert!(m["token.conservation_error_ratio.max"] < 1e-12);
+    assert_eq!(m[names::token::MINTED], 570_426.0);
+    assert!(m[names::token::CONSERVATION_ERROR] < 1e-12);
 }
 
 #[test]
@@ -170,26 +172,30 @@ fn rewards_raise_providers_returns_by_their_value() {
     let base = run(&scenario(IO_LIKE));
     let rich = run(&scenario(&IO_LIKE.replace("4566.21", "45662.1")));
     let income = |m: &Metrics| {
-        m["pool.dc.income_with_rewards_usd.total"] + m["pool.home.income_with_rewards_usd.total"]
+        m[&names::pool("dc", names::pool::INCOME_WITH_REWARDS_USD)]
+            + m[&names::pool("home", names::pool::INCOME_WITH_REWARDS_USD)]
     };
     for m in [&base, &rich] {
-        let profit = income(m) - m["provider.cost_usd.total"];
-        assert!((m["provider.net_profit_usd.total"] - profit).abs() < 1e-6);
+        let profit = income(m) - m[names::provider::COST_USD];
+        assert!((m[names::provider::NET_PROFIT_USD] - profit).abs() < 1e-6);
         // With direct payment, income = fees (the same busy GPU-hours at the same prices,
         // settled by epoch) + rewards.
-        let rewards = income(m) - m["provider.revenue_usd.total"];
-        assert!(rewards > 0.0 && rewards <= m["token.minted_usd.total"]);
+        let rewards = income(m) - m[names::provider::REVENUE_USD];
+        assert!(rewards > 0.0 && rewards <= m[names::token::MINTED_USD]);
     }
     // Ten times the emission: the same workload (same streams), ten times the rewards.
     assert_eq!(
-        base["inference.completed_requests.count"],
-        rich["inference.completed_requests.count"]
+        base[names::inference::COMPLETED_REQUESTS],
+        rich[names::inference::COMPLETED_REQUESTS]
     );
-    let gain = |m: &Metrics| income(m) - m["provider.revenue_usd.total"];
+    let gain = |m: &Metrics| income(m) - m[names::provider::REVENUE_USD];
     assert!(
         (gain(&rich) / gain(&base) - 10.0).abs() < 0.01,
         "{}",
         gain(&rich) / gain(&base)
     );
-    assert!(rich["provider.sharing.roi_ratio.mean"] > base["provider.sharing.roi_ratio.mean"]);
+    assert!(
+        rich[&names::provider_kind("sharing", names::provider::ROI)]
+            > base[&names::provider_kind("sharing", names::provider::ROI)]
+    );
 }

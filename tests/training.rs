@@ -6,6 +6,7 @@ use depinsim::experiment::{run_all, run_replication};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use depinsim::metrics::names;
 use depinsim::metrics::{MetricSummary, aggregate};
 use depinsim::report::viability::{Verdict, table};
 use depinsim::scenario::overrides::parse_override;
@@ -35,23 +36,23 @@ fn without_failures_a_job_takes_its_steps_and_checkpoints_exactly() {
     let work = 100.0 * (compute + comm);
     let checkpoints = ((work / 600.0).ceil() - 1.0) * 60.0;
     let expected_h = (work + checkpoints) / 3600.0;
-    let got = m["job.ft.wall_h.mean"];
+    let got = m[&names::job("ft", names::job::WALL_H)];
     assert!(
         (got / expected_h - 1.0).abs() < 1e-9,
         "wall {got} h vs {expected_h} h"
     );
-    assert_eq!(m["job.ft.failures.mean"], 0.0);
-    assert!((m["job.ft.goodput_ratio.mean"] - work / (work + checkpoints)).abs() < 1e-9);
+    assert_eq!(m[&names::job("ft", names::job::FAILURES)], 0.0);
+    assert!((m[&names::job("ft", names::job::GOODPUT)] - work / (work + checkpoints)).abs() < 1e-9);
     // Model FLOP utilisation: 4 x 8e9 x 4e8 FLOPs over 8 GPUs at 989 TFLOP/s for the wall time.
     let mfu = 4.0 * 8e9 * 4e8 / (8.0 * 989e12 * (work + checkpoints));
-    assert!((m["job.ft.mfu_ratio.mean"] / mfu - 1.0).abs() < 1e-9);
+    assert!((m[&names::job("ft", names::job::MFU)] / mfu - 1.0).abs() < 1e-9);
     assert!(
-        m["job.ft.mfu_ratio.mean"] < 0.8,
+        m[&names::job("ft", names::job::MFU)] < 0.8,
         "below the compute efficiency"
     );
     // Same GPUs and link on the cloud, so the same time; half the price per GPU-hour.
-    assert!((m["job.ft.time_vs_cloud_ratio.mean"] - 1.0).abs() < 1e-9);
-    assert!((m["job.ft.cost_vs_cloud_ratio.mean"] - 0.5).abs() < 1e-9);
+    assert!((m[&names::job("ft", names::job::TIME_VS_CLOUD)] - 1.0).abs() < 1e-9);
+    assert!((m[&names::job("ft", names::job::COST_VS_CLOUD)] - 0.5).abs() < 1e-9);
 }
 
 #[test]
@@ -65,15 +66,15 @@ fn every_job_is_placed_waiting_or_was_never_measured() {
     let s = load_str(ONE_JOB, "one-job", "one-job", &sets).expect("valid");
     let m = run_replication(&s, 0).metrics;
     let (arrived, placed, waiting) = (
-        m["job.ft.arrived_jobs.count"],
-        m["job.ft.placed_jobs.count"],
-        m["job.ft.waiting_jobs.count"],
+        m[&names::job("ft", names::job::ARRIVED_JOBS)],
+        m[&names::job("ft", names::job::PLACED_JOBS)],
+        m[&names::job("ft", names::job::WAITING_JOBS)],
     );
     assert!(waiting > 0.0, "jobs should queue for GPUs");
     assert_eq!(arrived, placed + waiting);
-    assert!(m["job.ft.completed_jobs.count"] <= placed);
+    assert!(m[&names::job("ft", names::job::COMPLETED_JOBS)] <= placed);
     assert!(
-        m["gpu.utilisation_ratio.mean"] > 0.9,
+        m[names::gpu::UTILISATION] > 0.9,
         "reserved GPUs count as occupied"
     );
 }
@@ -94,7 +95,7 @@ fn shipped(sets: &[&str]) -> (Scenario, BTreeMap<String, MetricSummary>) {
 fn the_shipped_scenario_finds_inference_and_fine_tuning_viable_and_pretraining_not() {
     let (s, m) = shipped(&["simulation.horizon_h=48", "simulation.replications=6"]);
     assert!(
-        m["job.pretrain-70b.compute_share_ratio.mean"].mean < 0.2,
+        m[&names::job("pretrain-70b", names::job::COMPUTE_SHARE)].mean < 0.2,
         "gradient exchange dominates"
     );
     let rows = table(&s, &m);

@@ -63,12 +63,34 @@ pub mod inference {
     pub const DROPPED_REQUESTS: &str = "inference.dropped_requests.count";
     /// Share of finished requests meeting both latency objectives.
     pub const SLO_ATTAINMENT: &str = "inference.slo_attainment_ratio.mean";
+    /// Share meeting the time-to-first-token objective.
+    pub const TTFT_ATTAINMENT: &str = "inference.ttft_attainment_ratio.mean";
+    /// Share meeting the time-per-output-token objective.
+    pub const TPOT_ATTAINMENT: &str = "inference.tpot_attainment_ratio.mean";
+    /// Mean time to first token, s.
+    pub const TTFT_MEAN: &str = "inference.ttft_s.mean";
+    /// 50th percentile of the time to first token, s.
+    pub const TTFT_P50: &str = "inference.ttft_s.p50";
     /// 95th percentile of the time to first token, s.
     pub const TTFT_P95: &str = "inference.ttft_s.p95";
+    /// 99th percentile of the time to first token, s.
+    pub const TTFT_P99: &str = "inference.ttft_s.p99";
+    /// Mean time per output token, s.
+    pub const TPOT_MEAN: &str = "inference.tpot_s.mean";
+    /// 50th percentile of the time per output token, s.
+    pub const TPOT_P50: &str = "inference.tpot_s.p50";
     /// 95th percentile of the time per output token, s.
     pub const TPOT_P95: &str = "inference.tpot_s.p95";
+    /// 99th percentile of the time per output token, s.
+    pub const TPOT_P99: &str = "inference.tpot_s.p99";
+    /// Mean end-to-end latency, s.
+    pub const E2E_MEAN: &str = "inference.e2e_s.mean";
+    /// 50th percentile of the end-to-end latency, s.
+    pub const E2E_P50: &str = "inference.e2e_s.p50";
     /// 95th percentile of the end-to-end latency, s.
     pub const E2E_P95: &str = "inference.e2e_s.p95";
+    /// 99th percentile of the end-to-end latency, s.
+    pub const E2E_P99: &str = "inference.e2e_s.p99";
     /// Latencies beyond the histograms' range, recorded at its top.
     pub const CLAMPED_LATENCIES: &str = "inference.clamped_latencies.count";
     /// Requests refused because their prompt does not fit the context (in the drops).
@@ -364,12 +386,46 @@ mod tests {
         ] {
             assert_eq!(whole, inference(quantity));
         }
-        for (whole, family) in [
-            (inference::TTFT_P95, users::TTFT_S),
-            (inference::TPOT_P95, users::TPOT_S),
-            (inference::E2E_P95, users::E2E_S),
+        assert_eq!(
+            inference::TTFT_ATTAINMENT,
+            inference(users::TTFT_ATTAINMENT)
+        );
+        assert_eq!(
+            inference::TPOT_ATTAINMENT,
+            inference(users::TPOT_ATTAINMENT)
+        );
+        for (family, stats) in [
+            (
+                users::TTFT_S,
+                [
+                    inference::TTFT_MEAN,
+                    inference::TTFT_P50,
+                    inference::TTFT_P95,
+                    inference::TTFT_P99,
+                ],
+            ),
+            (
+                users::TPOT_S,
+                [
+                    inference::TPOT_MEAN,
+                    inference::TPOT_P50,
+                    inference::TPOT_P95,
+                    inference::TPOT_P99,
+                ],
+            ),
+            (
+                users::E2E_S,
+                [
+                    inference::E2E_MEAN,
+                    inference::E2E_P50,
+                    inference::E2E_P95,
+                    inference::E2E_P99,
+                ],
+            ),
         ] {
-            assert_eq!(whole, inference(&latency(family, "p95")));
+            for (whole, stat) in stats.into_iter().zip(["mean", "p50", "p95", "p99"]) {
+                assert_eq!(whole, inference(&latency(family, stat)));
+            }
         }
     }
 }

@@ -6,17 +6,18 @@ use std::fmt::Write as _;
 
 use crate::export::json::{RunInfo, ServingPlan};
 use crate::metrics::MetricSummary;
+use crate::metrics::names;
 
 /// The headline metrics, with their labels, in the order shown.
 const HEADLINE: [(&str, &str); 8] = [
-    ("requests completed", "inference.completed_requests.count"),
-    ("drop ratio", "inference.drop_ratio.mean"),
-    ("TTFT p95 (s)", "inference.ttft_s.p95"),
-    ("TPOT p95 (s)", "inference.tpot_s.p95"),
-    ("SLO attainment", "inference.slo_attainment_ratio.mean"),
-    ("end-to-end p95 (s)", "inference.e2e_s.p95"),
-    ("GPU utilisation", "gpu.utilisation_ratio.mean"),
-    ("provider profit (USD)", "provider.profit_usd.total"),
+    ("requests completed", names::inference::COMPLETED_REQUESTS),
+    ("drop ratio", names::inference::DROP_RATIO),
+    ("TTFT p95 (s)", names::inference::TTFT_P95),
+    ("TPOT p95 (s)", names::inference::TPOT_P95),
+    ("SLO attainment", names::inference::SLO_ATTAINMENT),
+    ("end-to-end p95 (s)", names::inference::E2E_P95),
+    ("GPU utilisation", names::gpu::UTILISATION),
+    ("provider profit (USD)", names::provider::PROFIT_USD),
 ];
 
 /// What ran (replications, seed, wall time, speed), then each headline metric the run
@@ -75,9 +76,9 @@ mod tests {
     #[test]
     fn the_headline_shows_the_metrics_the_run_has_in_order() {
         let summary = BTreeMap::from([
-            ("gpu.utilisation_ratio.mean".to_string(), m(0.5, None)),
+            (names::gpu::UTILISATION.to_string(), m(0.5, None)),
             (
-                "inference.completed_requests.count".to_string(),
+                names::inference::COMPLETED_REQUESTS.to_string(),
                 m(1234.5, Some((1200.0, 1269.0))),
             ),
             ("not.shown.mean".to_string(), m(3.0, None)),

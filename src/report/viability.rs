@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::metrics::MetricSummary;
+use crate::metrics::names;
 use crate::scenario::Scenario;
 use crate::scenario::raw::JobKind;
 
@@ -68,8 +69,8 @@ pub struct Row {
 pub fn table(s: &Scenario, m: &BTreeMap<String, MetricSummary>) -> Vec<Row> {
     let get = |k: &str| m.get(k).cloned();
     let v = s.viability();
-    let cost_ratio = get("inference.cost_vs_cloud_ratio.mean");
-    let slo = get("inference.slo_attainment_ratio.mean");
+    let cost_ratio = get(names::inference::COST_VS_CLOUD);
+    let slo = get(names::inference::SLO_ATTAINMENT);
     let mut rows = vec![Row {
         workload: "inference".into(),
         kind: "inference",
@@ -81,14 +82,14 @@ pub fn table(s: &Scenario, m: &BTreeMap<String, MetricSummary>) -> Vec<Row> {
             slo.as_ref().map(|x| (x, v.min_slo_attainment)),
         ),
         slo_attainment: slo,
-        network_cost_usd: get("inference.price_usd_per_million_tokens.mean"),
-        cloud_cost_usd: get("inference.cloud_usd_per_million_tokens.mean"),
+        network_cost_usd: get(names::inference::PRICE_USD_PER_MILLION_TOKENS),
+        cloud_cost_usd: get(names::inference::CLOUD_USD_PER_MILLION_TOKENS),
         cost_ratio,
         time_ratio: None,
     }];
     for j in s.jobs() {
-        let key = |q: &str| get(&format!("job.{}.{q}", j.name));
-        let cost_ratio = key("cost_vs_cloud_ratio.mean");
+        let key = |q: &str| get(&names::job(&j.name, q));
+        let cost_ratio = key(names::job::COST_VS_CLOUD);
         rows.push(Row {
             workload: j.name.clone(),
             kind: match j.kind {
@@ -96,13 +97,13 @@ pub fn table(s: &Scenario, m: &BTreeMap<String, MetricSummary>) -> Vec<Row> {
                 JobKind::FineTuning => "fine_tuning",
             },
             unit: "PFLOP of model work",
-            goodput: key("goodput_ratio.mean"),
+            goodput: key(names::job::GOODPUT),
             slo_attainment: None,
-            network_cost_usd: key("usd_per_pflop.mean"),
-            cloud_cost_usd: key("cloud_usd_per_pflop.mean"),
+            network_cost_usd: key(names::job::USD_PER_PFLOP),
+            cloud_cost_usd: key(names::job::CLOUD_USD_PER_PFLOP),
             verdict: verdict(cost_ratio.as_ref(), v.max_cost_ratio, None),
             cost_ratio,
-            time_ratio: key("time_vs_cloud_ratio.mean"),
+            time_ratio: key(names::job::TIME_VS_CLOUD),
         });
     }
     rows
