@@ -3,7 +3,7 @@
 //! to: [`inference`] (users, routing, replicas and queues), [`reliability`] (failures,
 //! repairs and owners' hours), [`jobs`] (training and fine-tuning), [`tokens`] (the token
 //! economy's epochs) and [`supply`] (providers joining and leaving); [`timeseries`] writes
-//! the per-epoch rows and [`providers`] names the providers' metrics at the end.
+//! the per-epoch rows and `providers` names the providers' metrics at the end.
 
 pub mod event;
 pub mod inference;

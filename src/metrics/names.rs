@@ -7,7 +7,7 @@
 //! `provider.<kind>`); the statistic is `count`, `mean`, `total`, `final`, `max` or a
 //! percentile (`p10` ... `p99`). Fixed names are constants with the whole name; the
 //! quantities of named scopes are constants without their scope, joined by the builders
-//! ([`region`], [`pool`], [`job`], [`provider_kind`]).
+//! ([`region`], [`pool()`], [`job()`], [`provider_kind`]).
 
 /// A latency family (`ttft_s`, say) and its statistics: `mean`, `p50`, `p95`, `p99`.
 pub const LATENCY_QUANTILES: [(f64, &str); 3] = [(0.5, "p50"), (0.95, "p95"), (0.99, "p99")];
