@@ -9,7 +9,7 @@ use crate::core::engine::{EventQueue, SimTime, from_secs};
 use crate::scenario::raw::Dispatch;
 use crate::sim::event::Event;
 use crate::sim::pool::PoolState;
-use crate::sim::replica::{Work, delay_ns};
+use crate::sim::replica::{Settled, Work, delay_ns};
 
 use super::{Inference, Mode};
 
@@ -112,15 +112,30 @@ impl Inference<'_> {
         let before = rep.running() as u32;
         rep.advance(now, &mut out);
         let after = rep.running() as u32;
-        let pool = rep.pool as usize;
-        let st = &mut self.stations[pool];
+        self.record(r, out, before, after, now, gpus);
+    }
+
+    /// Records what replica `r` reported at `now` (its batch went from `before` to `after`
+    /// requests decoding): first tokens and completed requests. Always inlined into its two
+    /// callers: as a call it costs 2% of a batching run's instructions (callgrind).
+    #[inline(always)]
+    fn record(
+        &mut self,
+        r: u32,
+        out: Settled,
+        before: u32,
+        after: u32,
+        now: SimTime,
+        gpus: &mut [PoolState],
+    ) {
+        let st = &mut self.stations[self.replicas[r as usize].pool as usize];
         st.running_changed(now, before, after);
         st.removed(now, out.done.len() as u32);
         for &slot in &out.first {
             self.reqs[slot].first = now;
         }
-        for i in 0..out.done.len() {
-            self.complete(out.done[i], now, gpus);
+        for &slot in &out.done {
+            self.complete(slot, now, gpus);
         }
         if let Mode::Batched { settled, .. } = &mut self.mode {
             *settled = out;
@@ -165,22 +180,10 @@ impl Inference<'_> {
         if !dirty.contains(&r) {
             dirty.push(r);
         }
-        let pool = rep.pool as usize;
-        let st = &mut self.stations[pool];
-        st.admitted(now);
-        st.running_changed(now, before, after);
-        st.removed(now, out.done.len() as u32);
+        self.stations[rep.pool as usize].admitted(now);
         // Admitting reports only first tokens of requests with nothing to prefill and
         // completions of one-token answers, both at `now`.
-        for &slot in &out.first {
-            self.reqs[slot].first = now;
-        }
-        for i in 0..out.done.len() {
-            self.complete(out.done[i], now, gpus);
-        }
-        if let Mode::Batched { settled, .. } = &mut self.mode {
-            *settled = out;
-        }
+        self.record(r, out, before, after, now, gpus);
     }
 
     /// Admits waiting requests of `pool` in arrival order while a replica takes the first.
