@@ -8,6 +8,8 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use depinsim::calibration::{Profile, cpu};
 use depinsim::cli::{Backend, CalibrateArgs, Cli, Command, GridSize, RunArgs, ValidateArgs};
+use depinsim::core::diagnostics::Issues;
+use depinsim::core::path::YamlPath;
 use depinsim::economics::onchain::{EvmVerification, matmul};
 use depinsim::experiment::{run_all, threads_for};
 use depinsim::export::json::{RunInfo, ServingPlan, Summary};
@@ -75,10 +77,10 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
                 block_gas_limit: a.block_gas_limit,
                 ..EvmVerification::default()
             };
-            let problems = v.validate();
-            if !problems.is_empty() {
-                for (field, why) in problems {
-                    err!("--{}: {why}", field.replace('_', "-"));
+            let mut problems = Issues::default();
+            if !v.validate(&YamlPath::root(), &mut problems) {
+                for i in problems.iter() {
+                    err!("--{}: {}", i.path.to_string().replace('_', "-"), i.message);
                 }
                 return Ok(ExitCode::from(2));
             }

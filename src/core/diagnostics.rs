@@ -64,6 +64,11 @@ impl Issues {
         self.list.len()
     }
 
+    /// The problems, in the order they were found.
+    pub fn iter(&self) -> std::slice::Iter<'_, Issue> {
+        self.list.iter()
+    }
+
     /// Checks `value > 0` and finite, recording an issue otherwise. Returns whether it passed.
     pub fn positive(&mut self, path: &YamlPath, value: f64, fix: &str) -> bool {
         let ok = value.is_finite() && value > 0.0;

@@ -235,30 +235,8 @@ fn token(
     let t = raw.token.as_ref()?;
     let tp = YamlPath::root().key("token");
     let ep = tp.key("emission");
-    let mut ok = true;
-    if let Err(found) = t.emission.validate(horizon as f64 / 3.6e12) {
-        ok = false;
-        for (field, message, fix) in found {
-            let path = field
-                .split('.')
-                .fold(ep.clone(), |p, seg| match seg.parse() {
-                    Ok(i) => p.index(i),
-                    Err(_) => p.key(seg),
-                });
-            issues.push(&path, message, fix);
-        }
-    }
-    let price = match t.price.resolve_in(dir) {
-        Ok(p) => Some(p),
-        Err(e) => {
-            issues.push(
-                &tp.key("price"),
-                e,
-                "give a positive price, a non-negative volatility, or a CSV file of `hour,usd` lines",
-            );
-            None
-        }
-    };
+    let mut ok = t.emission.validate(horizon as f64 / 3.6e12, &ep, issues);
+    let price = t.price.resolve_in(dir, &tp.key("price"), issues);
     ok &= issues.within(
         &tp.key("work_share"),
         t.work_share,

@@ -282,14 +282,7 @@ pub(super) fn token_rules(
                 assumptions: String::new(),
             },
         };
-        for (field, problem) in chain.validate() {
-            ok = false;
-            issues.push(
-                &sp.key("chain"),
-                format!("{field} {problem}"),
-                "give positive prices for the chain's fee (gas price, coin price, or fee per transaction)",
-            );
-        }
+        ok &= chain.validate(&sp.key("chain"), issues);
         if s.batch == 0 {
             ok = false;
             issues.push(
