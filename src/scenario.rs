@@ -20,10 +20,11 @@ use crate::core::engine::SimTime;
 use crate::economics::emission::Emission;
 use crate::economics::ledger::Design;
 use crate::economics::price::{AmmSpec, PricePath};
+use crate::economics::pricing::Pricing;
 use crate::economics::provider::{CostModel, ProviderKind, SupplyRule};
 use crate::physics::gpu::{GpuClass, Roofline};
 use crate::physics::serving::{ServedModel, Serving, Unfit};
-use raw::{Dispatch, RawScenario, Routing};
+use crate::physics::training::{GRADIENT_BYTES_PER_PARAM, JobKind};
 
 /// A region, validated.
 #[derive(Clone, Debug)]
@@ -75,13 +76,51 @@ pub struct Pool {
     pub interconnect_bytes_per_s: f64,
 }
 
+/// How a request chooses among the GPU pools that can serve it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Routing {
+    /// The nearest pool that starts the request at once, else the nearest queue with room.
+    NearestFree,
+    /// The pool with the lowest expected latency: RTT, transfer, queueing and service.
+    LeastLatency,
+}
+
+/// Which replica of a pool a request joins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dispatch {
+    /// A new replica when a host has idle GPUs for one, else the least loaded with room.
+    Spread,
+    /// The fullest replica with room, a new one only when none has room.
+    Pack,
+}
+
+/// Where a job's GPUs may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// All in one provider group.
+    OneProvider,
+    /// All in one region.
+    OneRegion,
+    /// Anywhere: gradients cross the wide-area network.
+    Anywhere,
+}
+
+/// The analyst's criteria for calling a workload viable on the network.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Viability {
+    /// Highest acceptable cost per unit of work on the network / on the cloud.
+    pub max_cost_ratio: f64,
+    /// Lowest acceptable share of inference requests that meet the TTFT objective.
+    pub min_slo_attainment: f64,
+}
+
 /// A class of training or fine-tuning jobs, validated.
 #[derive(Clone, Debug)]
 pub struct JobClass {
     /// Unique name.
     pub name: String,
     /// Training or fine-tuning.
-    pub kind: raw::JobKind,
+    pub kind: JobKind,
     /// Arrivals per second.
     pub rate_per_s: f64,
     /// Model parameters.
@@ -93,7 +132,7 @@ pub struct JobClass {
     /// Tokens per step.
     pub tokens_per_step: f64,
     /// Where the GPUs may be.
-    pub placement: raw::Placement,
+    pub placement: Placement,
     /// Checkpoint write time, s.
     pub checkpoint_s: f64,
     /// Restart time, s.
@@ -105,30 +144,18 @@ pub struct JobClass {
 impl JobClass {
     /// FLOPs per parameter per token: 6 for training, 4 for fine-tuning.
     pub fn flops_per_param_token(&self) -> f64 {
-        match self.kind {
-            raw::JobKind::Training => 6.0,
-            raw::JobKind::FineTuning => 4.0,
-        }
+        self.kind.flops_per_param_token()
     }
 
     /// Gradient bytes exchanged per step (BF16 gradients of the trained parameters).
     pub fn gradient_bytes(&self) -> f64 {
-        let trained = match self.kind {
-            raw::JobKind::Training => 1.0,
-            raw::JobKind::FineTuning => 0.01,
-        };
-        self.params * trained * 2.0
+        self.params * self.kind.trained_share() * GRADIENT_BYTES_PER_PARAM
     }
 
-    /// Memory per GPU for model states under sharded data parallelism, bytes: 16 bytes per
-    /// parameter for training (BF16 weights and gradients, FP32 master weights and two Adam
-    /// moments), 2 for fine-tuning's frozen BF16 weights; split over the GPUs.
+    /// Memory per GPU for model states under sharded data parallelism, bytes: the kind's
+    /// state bytes per parameter, split over the GPUs.
     pub fn state_bytes_per_gpu(&self) -> f64 {
-        let per_param = match self.kind {
-            raw::JobKind::Training => 16.0,
-            raw::JobKind::FineTuning => 2.0,
-        };
-        self.params * per_param / f64::from(self.gpus)
+        self.params * self.kind.state_bytes_per_param() / f64::from(self.gpus)
     }
 
     /// Total model FLOPs of the job.
@@ -248,11 +275,13 @@ pub struct Scenario {
     pub(crate) model: ServedModel,
     pub(crate) cloud: Cloud,
     pub(crate) token: Option<TokenSpec>,
-    pub(crate) pricing: raw::RawPricing,
+    pub(crate) pricing: Pricing,
     pub(crate) supply: Option<SupplyRule>,
     /// Executions per request (redundancy) and the spot-check rate.
     pub(crate) verification: (u32, f64),
-    pub(crate) raw: RawScenario,
+    pub(crate) viability: Viability,
+    /// The scenario file with every default filled in, written once validation is done.
+    pub(crate) resolved_yaml: String,
 }
 
 impl Scenario {
@@ -305,15 +334,15 @@ impl Scenario {
         &self.model
     }
     /// The viability criteria.
-    pub fn viability(&self) -> &raw::RawViability {
-        &self.raw.viability
+    pub fn viability(&self) -> &Viability {
+        &self.viability
     }
     /// The token economy, if the scenario has one.
     pub fn token(&self) -> Option<&TokenSpec> {
         self.token.as_ref()
     }
     /// How users' prices are set.
-    pub fn pricing(&self) -> &raw::RawPricing {
+    pub fn pricing(&self) -> &Pricing {
         &self.pricing
     }
     /// How providers join and leave, if they do.
@@ -337,9 +366,8 @@ impl Scenario {
         self.rtt_s[a * self.regions.len() + b]
     }
     /// The scenario as resolved YAML: every default filled in, so a run can be repeated.
-    pub fn resolved_yaml(&self) -> String {
-        serde_saphyr::to_string(&self.raw)
-            .unwrap_or_else(|e| format!("# could not serialize the scenario: {e}\n"))
+    pub fn resolved_yaml(&self) -> &str {
+        &self.resolved_yaml
     }
 
     /// Pools that can serve users in `region`, nearest first (ties by order in the file).

@@ -11,8 +11,8 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::metrics::MetricSummary;
+use crate::physics::training::JobKind;
 use crate::scenario::Scenario;
-use crate::scenario::raw::JobKind;
 
 /// The verdict on one workload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -4,10 +4,12 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::raw::Placement;
-use super::raw::{RawCalibration, RawScenario};
+use super::raw::{self, RawCalibration, RawScenario};
 use super::validate_economy::{cost_model, pricing, supply, token_rules, verification};
-use super::{Cloud, CloudServing, JobClass, Pool, Region, Scenario, TokenSpec, UserGroup};
+use super::{
+    Cloud, CloudServing, Dispatch, JobClass, Placement, Pool, Region, Routing, Scenario, TokenSpec,
+    UserGroup, Viability,
+};
 use crate::calibration::Profile;
 use crate::core::diagnostics::Issues;
 use crate::core::engine::{SimTime, from_secs};
@@ -18,6 +20,7 @@ use crate::physics::catalogue::{find_model, model_ids};
 use crate::physics::gpu::{GpuClass, Roofline, class_ids, find_class};
 use crate::physics::rates::Rates;
 use crate::physics::serving::{BatchPolicy, ServedModel, Serving, Unfit};
+use crate::physics::training::JobKind;
 
 const HOUR_S: f64 = 3600.0;
 /// Upper bound on time-series rows (epochs x replications), which are kept in memory until
@@ -136,7 +139,7 @@ pub fn validate(mut raw: RawScenario, stem: &str, dir: &Path) -> Result<Scenario
     );
     let token = token(&raw, horizon, dir, &mut issues);
     let supply = supply(&raw, &mut issues);
-    pricing(&raw, &mut issues);
+    let pricing = pricing(&raw, &mut issues);
     let verification = verification(
         &raw,
         pools.iter().filter(|q| q.serving.is_ok()).count(),
@@ -186,7 +189,7 @@ pub fn validate(mut raw: RawScenario, stem: &str, dir: &Path) -> Result<Scenario
                 .map_or(CloudServing::Unfit, CloudServing::Batched)
         }
     };
-    let scenario = Scenario {
+    let mut scenario = Scenario {
         name,
         horizon,
         warmup,
@@ -201,8 +204,14 @@ pub fn validate(mut raw: RawScenario, stem: &str, dir: &Path) -> Result<Scenario
         prompt,
         output,
         service,
-        routing: raw.inference.routing,
-        dispatch: raw.inference.dispatch,
+        routing: match raw.inference.routing {
+            raw::Routing::NearestFree => Routing::NearestFree,
+            raw::Routing::LeastLatency => Routing::LeastLatency,
+        },
+        dispatch: match raw.inference.dispatch {
+            raw::Dispatch::Spread => Dispatch::Spread,
+            raw::Dispatch::Pack => Dispatch::Pack,
+        },
         max_queue_per_gpu: raw.inference.max_queue_per_gpu,
         max_rtt_s: raw.inference.max_rtt_ms.map(|ms| ms / 1e3),
         jobs,
@@ -211,13 +220,19 @@ pub fn validate(mut raw: RawScenario, stem: &str, dir: &Path) -> Result<Scenario
         model,
         cloud,
         token,
-        pricing: raw.pricing.clone(),
+        pricing,
         supply,
         verification,
-        raw,
+        viability: Viability {
+            max_cost_ratio: raw.viability.max_cost_ratio,
+            min_slo_attainment: raw.viability.min_slo_attainment,
+        },
+        resolved_yaml: String::new(),
     };
     reachability(&scenario, &root, &mut issues);
     if issues.is_empty() {
+        scenario.resolved_yaml = serde_saphyr::to_string(&raw)
+            .unwrap_or_else(|e| format!("# could not serialize the scenario: {e}\n"));
         Ok(scenario)
     } else {
         Err(issues)
@@ -1016,13 +1031,20 @@ fn jobs(raw: &RawScenario, pools: &[Pool], p: &YamlPath, issues: &mut Issues) ->
         }
         let class = JobClass {
             name: j.name.clone(),
-            kind: j.kind,
+            kind: match j.kind {
+                raw::JobKind::Training => JobKind::Training,
+                raw::JobKind::FineTuning => JobKind::FineTuning,
+            },
             rate_per_s: j.arrivals_per_day / 86_400.0,
             params: j.params_b * 1e9,
             tokens: j.tokens_b * 1e9,
             gpus: j.gpus,
             tokens_per_step: j.tokens_per_step_m * 1e6,
-            placement: j.placement,
+            placement: match j.placement {
+                raw::Placement::OneProvider => Placement::OneProvider,
+                raw::Placement::OneRegion => Placement::OneRegion,
+                raw::Placement::Anywhere => Placement::Anywhere,
+            },
             checkpoint_s: j.checkpoint_s,
             restart_s: j.restart_s,
             interval_s: j.checkpoint_interval_min.map(|m| m * 60.0),

@@ -1,11 +1,12 @@
 //! Checks of the economy's sections: provider costs, supply, pricing, and the token's
 //! staking, lock-up, settlement and verification.
 
-use super::raw::{RawChain, RawProviderGroup, RawScenario, RawToken};
+use super::raw::{PricingPolicy, RawChain, RawProviderGroup, RawScenario, RawToken};
 use crate::core::diagnostics::Issues;
 use crate::core::path::YamlPath;
 use crate::economics::ledger::{Lockup, Settlement, StakeRule};
 use crate::economics::onchain::Chain;
+use crate::economics::pricing::{Pricing, UtilisationRule};
 use crate::economics::provider::{CostItems, CostModel, ProviderKind, SupplyRule};
 use crate::physics::gpu::GpuClass;
 
@@ -166,28 +167,21 @@ pub(super) fn supply(raw: &RawScenario, issues: &mut Issues) -> Option<SupplyRul
     ok.then_some(*s)
 }
 
-/// Checks the pricing section.
-pub(super) fn pricing(raw: &RawScenario, issues: &mut Issues) {
+/// The pricing policy. Its utilisation rule is checked whatever the policy, so that a
+/// scenario switched to `utilisation` with `--set` is as valid as it was.
+pub(super) fn pricing(raw: &RawScenario, issues: &mut Issues) -> Pricing {
     let r = &raw.pricing;
-    let p = YamlPath::root().key("pricing");
-    let ok = issues.within(
-        &p.key("target"),
-        r.target,
-        1e-6,
-        1.0,
-        "a utilisation between 0 and 1, e.g. 0.7",
-    ) & issues.within(&p.key("elasticity"), r.elasticity, 0.0, 10.0, "e.g. 1")
-        & issues.positive(&p.key("min_multiplier"), r.min_multiplier, "e.g. 0.5")
-        & issues.positive(&p.key("max_multiplier"), r.max_multiplier, "e.g. 2");
-    if ok && r.min_multiplier > r.max_multiplier {
-        issues.push(
-            &p.key("min_multiplier"),
-            format!(
-                "min_multiplier ({}) is above max_multiplier ({})",
-                r.min_multiplier, r.max_multiplier
-            ),
-            "give a range with min_multiplier <= max_multiplier",
-        );
+    let rule = UtilisationRule {
+        target: r.target,
+        elasticity: r.elasticity,
+        min_multiplier: r.min_multiplier,
+        max_multiplier: r.max_multiplier,
+    };
+    rule.validate(&YamlPath::root().key("pricing"), issues);
+    match r.policy {
+        PricingPolicy::Fixed => Pricing::Fixed,
+        PricingPolicy::Utilisation => Pricing::Utilisation(rule),
+        PricingPolicy::Asking => Pricing::Asking,
     }
 }
 

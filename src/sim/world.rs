@@ -16,10 +16,10 @@ use rand_distr::{Distribution, Exp1};
 use crate::core::dist::unit;
 use crate::core::engine::{EventQueue, Model, SimTime, from_secs, to_secs};
 use crate::core::rng::{StreamRng, Streams};
+use crate::economics::pricing::Pricing;
 use crate::metrics::recorder::Completion;
 use crate::metrics::{EpochRow, Metrics, Recorder};
-use crate::scenario::Scenario;
-use crate::scenario::raw::{Dispatch, PricingPolicy, Routing};
+use crate::scenario::{Dispatch, Routing, Scenario};
 
 use super::event::Event;
 use super::jobs::Jobs;
@@ -472,7 +472,7 @@ impl<'s> World<'s> {
     fn route(&self, u: usize, req: &Request) -> Option<usize> {
         let cands = &self.users[u].candidates;
         let reserve = self.reserve(req);
-        if self.s.pricing().policy == PricingPolicy::Asking {
+        if *self.s.pricing() == Pricing::Asking {
             // Cheapest first among the pools that start it at once, then among those that
             // queue it; candidates are in order of distance, so ties go to the nearest.
             let price = |c: &Candidate| self.s.pools()[c.pool].price_usd_per_gpu_hour;
@@ -935,12 +935,11 @@ impl<'s> World<'s> {
             gpus += u64::from(p.members());
             revenue += fees - fees0;
             queued += p.queue.len() as u64;
-            if pricing.policy == PricingPolicy::Utilisation && m > 0.0 {
+            if let Pricing::Utilisation(rule) = pricing
+                && m > 0.0
+            {
                 let u = b / m;
-                let mult = (u / pricing.target)
-                    .powf(pricing.elasticity)
-                    .clamp(pricing.min_multiplier, pricing.max_multiplier);
-                p.set_price_mult(now, mult);
+                p.set_price_mult(now, rule.multiplier(u));
             }
         }
         let token = self.tokens.as_ref().map(|t| t.state());
