@@ -5,6 +5,7 @@
 //! field), then validate every value. Every problem is an [`crate::core::diagnostics::Issue`] that names the
 //! YAML path, the line where it can, and the fix.
 
+pub mod defaults;
 pub mod lines;
 mod load;
 pub mod overrides;

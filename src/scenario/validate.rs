@@ -4,6 +4,9 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use super::defaults::{
+    self, MAX_HORIZON_H, MAX_RATE_PER_S, MAX_REPLICATIONS, MAX_REQUESTS, MAX_ROWS, ONE_SECOND_H,
+};
 use super::raw::{self, RawCalibration, RawScenario};
 use super::validate_economy::{cost_model, pricing, supply, token_rules, verification};
 use super::{
@@ -23,19 +26,6 @@ use crate::physics::serving::{BatchPolicy, ServedModel, Serving, Unfit};
 use crate::physics::training::JobKind;
 
 const HOUR_S: f64 = 3600.0;
-/// Upper bound on time-series rows (epochs x replications), which are kept in memory until
-/// written: 2 million rows are about 200 MB.
-const MAX_ROWS: f64 = 2_000_000.0;
-/// One second, in hours: the shortest horizon and epoch.
-const ONE_SECOND_H: f64 = 1.0 / 3600.0;
-/// Highest request rate of one user group: one per nanosecond of simulated time.
-const MAX_RATE_PER_S: f64 = 1e9;
-/// Most requests one run may simulate (about 5 hours at 5 million per second).
-const MAX_REQUESTS: f64 = 1e11;
-/// Upper bound on the horizon: a century, well inside the 584 years a u64 of nanoseconds holds.
-const MAX_HORIZON_H: f64 = 876_600.0;
-/// Upper bound on replications per run.
-const MAX_REPLICATIONS: u32 = 100_000;
 
 /// Names appear inside dot-separated metric names (`region.<name>.ttft_s.p95`).
 const NAME_FIX: &str = "use letters, digits, '-' and '_' only (names appear in metric names)";
@@ -636,7 +626,11 @@ fn pools(
             (None, None) => {}
         }
         g.price_usd_per_gpu_hour = price;
-        let mtbf_h = *g.mtbf_h.get_or_insert(if dc { 50_700.0 } else { 500.0 });
+        let mtbf_h = *g.mtbf_h.get_or_insert(if dc {
+            defaults::DATACENTER_MTBF_H
+        } else {
+            defaults::CONSUMER_MTBF_H
+        });
         issues.positive(
             &gp.key("mtbf_h"),
             mtbf_h,
@@ -661,7 +655,7 @@ fn pools(
                 );
             }
         }
-        let shape = *g.failure_shape.get_or_insert(1.0);
+        let shape = *g.failure_shape.get_or_insert(defaults::FAILURE_SHAPE);
         issues.within(
             &gp.key("failure_shape"),
             shape,
@@ -669,7 +663,9 @@ fn pools(
             10.0,
             "a Weibull shape between 0.1 and 10 (1: exponential; 0.7-0.8 fits HPC failures)",
         );
-        let depart = *g.departure_probability.get_or_insert(0.0);
+        let depart = *g
+            .departure_probability
+            .get_or_insert(defaults::DEPARTURE_PROBABILITY);
         issues.within(
             &gp.key("departure_probability"),
             depart,
@@ -677,22 +673,33 @@ fn pools(
             1.0,
             "a probability between 0 and 1",
         );
-        let repair_h = *g.repair_h.get_or_insert(if dc { 4.0 } else { 1.0 });
+        let repair_h = *g.repair_h.get_or_insert(if dc {
+            defaults::DATACENTER_REPAIR_H
+        } else {
+            defaults::CONSUMER_REPAIR_H
+        });
         issues.positive(
             &gp.key("repair_h"),
             repair_h,
             "give the mean time a failed GPU stays offline, hours",
         );
-        let region_mbps = region.map_or(1000.0, |r| raw.regions[r].bandwidth_mbps);
-        let ic = *g
-            .interconnect_gbps
-            .get_or_insert(if dc { 400.0 } else { region_mbps / 1000.0 });
+        let region_mbps =
+            region.map_or(defaults::BANDWIDTH_MBPS, |r| raw.regions[r].bandwidth_mbps);
+        let ic = *g.interconnect_gbps.get_or_insert(if dc {
+            defaults::DATACENTER_INTERCONNECT_GBPS
+        } else {
+            region_mbps / 1000.0
+        });
         issues.positive(
             &gp.key("interconnect_gbps"),
             ic,
             "give the bandwidth between the group's GPUs, Gbit/s",
         );
-        let host = *g.gpus_per_host.get_or_insert(if dc { 8 } else { 1 });
+        let host = *g.gpus_per_host.get_or_insert(if dc {
+            defaults::DATACENTER_GPUS_PER_HOST
+        } else {
+            defaults::CONSUMER_GPUS_PER_HOST
+        });
         if host == 0 {
             issues.push(
                 &gp.key("gpus_per_host"),
@@ -801,7 +808,7 @@ fn served_model(raw: &mut RawScenario, issues: &mut Issues) -> Option<ServedMode
         }
     }
     let params_b = *m.params_b.get_or_insert(spec.map_or(0.0, |s| s.params_b));
-    let bytes = *m.bytes_per_param.get_or_insert(2.0);
+    let bytes = *m.bytes_per_param.get_or_insert(defaults::BYTES_PER_PARAM);
     let context = *m
         .context_tokens
         .get_or_insert(spec.map_or(0, |s| s.context_tokens));
@@ -988,7 +995,7 @@ fn jobs(raw: &RawScenario, pools: &[Pool], p: &YamlPath, issues: &mut Issues) ->
             &jp.key("arrivals_per_day"),
             j.arrivals_per_day,
             0.0,
-            1e6,
+            defaults::MAX_ARRIVALS_PER_DAY,
             "give the mean number of jobs per day",
         );
         let ok = issues.positive(

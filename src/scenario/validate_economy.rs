@@ -1,6 +1,9 @@
 //! Checks of the economy's sections: provider costs, supply, pricing, and the token's
 //! staking, lock-up, settlement and verification.
 
+use super::defaults::{
+    self, DATACENTER_PUE, IDLE_POWER_SHARE, LIFETIME_YEARS, MAX_HORIZON_H, ONE_SECOND_H,
+};
 use super::raw::{PricingPolicy, RawChain, RawProviderGroup, RawScenario, RawToken};
 use crate::core::diagnostics::Issues;
 use crate::core::path::YamlPath;
@@ -9,13 +12,6 @@ use crate::economics::onchain::Chain;
 use crate::economics::pricing::{Pricing, UtilisationRule};
 use crate::economics::provider::{CostItems, CostModel, ProviderKind, SupplyRule};
 use crate::physics::gpu::GpuClass;
-
-/// Uptime Institute's global average power usage effectiveness, 2024 survey.
-const DATACENTER_PUE: f64 = 1.56;
-/// Idle power as a share of board power (assumed).
-const IDLE_POWER_SHARE: f64 = 0.1;
-/// Years to write hardware off over (assumed, as cloud operators' 5-6 years).
-const LIFETIME_YEARS: f64 = 5.0;
 
 /// A provider group's cost model, filling its defaults in place; None after an issue.
 pub(super) fn cost_model(
@@ -65,13 +61,17 @@ pub(super) fn cost_model(
                     );
                     0.0
                 }
-                None => 0.0,
+                None => defaults::SHARING_HARDWARE_USD,
             };
             c.hardware_usd = Some(hardware);
             let lifetime = *c.lifetime_years.get_or_insert(LIFETIME_YEARS);
             let busy = *c.busy_power_w.get_or_insert(class.tdp_w);
             let idle = *c.idle_power_w.get_or_insert(IDLE_POWER_SHARE * class.tdp_w);
-            let pue = *c.pue.get_or_insert(if dc { DATACENTER_PUE } else { 1.0 });
+            let pue = *c.pue.get_or_insert(if dc {
+                DATACENTER_PUE
+            } else {
+                defaults::SHARING_PUE
+            });
             let kwh = *c.electricity_usd_per_kwh.get_or_insert(electricity);
             let mut ok = issues.non_negative(&cp.key("hardware_usd"), hardware, "e.g. 1599")
                 & issues.positive(&cp.key("lifetime_years"), lifetime, "e.g. 5")
@@ -133,8 +133,8 @@ pub(super) fn supply(raw: &RawScenario, issues: &mut Issues) -> Option<SupplyRul
     let ok = issues.within(
         &p.key("review_h"),
         s.review_h,
-        1.0 / 3600.0,
-        876_600.0,
+        ONE_SECOND_H,
+        MAX_HORIZON_H,
         "hours between reviews, e.g. 168",
     ) & issues.within(
         &p.key("hurdle"),
@@ -297,7 +297,7 @@ pub(super) fn token_rules(
 /// Executions per request and spot-check rate; `groups` provider groups can serve.
 pub(super) fn verification(raw: &RawScenario, groups: usize, issues: &mut Issues) -> (u32, f64) {
     let Some(t) = raw.token.as_ref() else {
-        return (1, 0.0);
+        return (defaults::REDUNDANCY, defaults::SPOT_CHECK_RATE);
     };
     let v = &t.verification;
     let vp = YamlPath::root().key("token").key("verification");
