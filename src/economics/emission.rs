@@ -405,6 +405,24 @@ impl Emission {
                 "give the epoch length in hours, e.g. 1 for hourly emission",
             );
         }
+        self.validate_supply(at, issues);
+        if horizon_h.is_nan() || horizon_h < 0.0 {
+            issues.push(
+                at,
+                format!("horizon {horizon_h} h must be >= 0"),
+                "check the simulation horizon",
+            );
+        }
+        if issues.len() == before
+            && let Some(max) = self.max_supply
+        {
+            self.validate_cap(horizon_h, max, &at.key("schedule"), issues);
+        }
+        issues.len() == before
+    }
+
+    /// Checks the initial supply, and the maximum supply and that it is above the initial.
+    fn validate_supply(&self, at: &YamlPath, issues: &mut Issues) {
         let ip = at.key("initial_supply");
         if !(self.initial_supply.is_finite() && self.initial_supply >= 0.0) {
             issues.push(
@@ -434,19 +452,6 @@ impl Emission {
                 );
             }
         }
-        if horizon_h.is_nan() || horizon_h < 0.0 {
-            issues.push(
-                at,
-                format!("horizon {horizon_h} h must be >= 0"),
-                "check the simulation horizon",
-            );
-        }
-        if issues.len() == before
-            && let Some(max) = self.max_supply
-        {
-            self.validate_cap(horizon_h, max, &at.key("schedule"), issues);
-        }
-        issues.len() == before
     }
 
     /// Checks that the schedule mints no more than the room under `max` within the horizon.

@@ -1,0 +1,354 @@
+//! The `providers` section: each group's name, region, GPU class and counts, what it is
+//! (sharing or datacenter), its costs (`economy.rs`) and price, failures and the hours it is
+//! lent, its hosts; then the rates of its GPUs and how it serves the model.
+
+use super::calibration::{Profiles, class_rates};
+use super::economy::cost_model;
+use super::names::{Names, gpu_class};
+use super::regions::Regions;
+use crate::core::diagnostics::Issues;
+use crate::core::path::YamlPath;
+use crate::economics::provider::{CostModel, ProviderKind};
+use crate::physics::gpu::{GpuClass, Roofline};
+use crate::physics::serving::{BatchPolicy, ServedModel, Serving, Unfit};
+use crate::scenario::defaults;
+use crate::scenario::raw::{RawCalibration, RawProviderGroup, RawRegion};
+use crate::scenario::spec::Pool;
+
+/// The token budget and context to read rates at, and the parameters and bytes per
+/// parameter of a roofline, when the batching policy or the model did not validate: the
+/// scenario is refused then, and the rates and roofline made with them go unused.
+const STAND_IN_TOKENS: f64 = 2048.0;
+const STAND_IN_MODEL: (f64, f64) = (8e9, 2.0);
+
+/// What a group without a serving plan (for want of a valid model, policy or efficiency
+/// factors) reports as its shortfall.
+const NO_PLAN: Unfit = Unfit {
+    need_gb: 0.0,
+    have_gb: 0.0,
+    gpus: 0,
+};
+
+/// What the groups need from the sections checked before them.
+pub(super) struct Context<'a> {
+    /// The validated regions.
+    pub(super) regions: &'a Regions,
+    /// The regions as written, for their electricity prices and bandwidths.
+    pub(super) raw_regions: &'a [RawRegion],
+    /// Calibration profiles by class.
+    pub(super) profiles: &'a Profiles,
+    /// The efficiency factors, and whether they are valid.
+    pub(super) calibration: &'a RawCalibration,
+    pub(super) efficiencies_ok: bool,
+    /// The served model and the batching policy, if valid.
+    pub(super) model: Option<&'a ServedModel>,
+    pub(super) policy: Option<&'a BatchPolicy>,
+    /// Whether service times are drawn instead of batched on the roofline.
+    pub(super) drawn: bool,
+}
+
+/// Records at `at` that there is no provider group.
+pub(super) fn require_some(groups: &[RawProviderGroup], at: &YamlPath, issues: &mut Issues) {
+    if groups.is_empty() {
+        issues.push(at, "no providers", "list at least one provider group");
+    }
+}
+
+/// Every group of the section at `at`, filling its defaults in place; a group whose region,
+/// class, price or costs are unusable gives no pool.
+pub(super) fn validate(
+    groups: &mut [RawProviderGroup],
+    cx: &Context,
+    at: &YamlPath,
+    issues: &mut Issues,
+) -> Vec<Pool> {
+    let mut names = Names::new("providers");
+    let mut pools = Vec::new();
+    for (i, g) in groups.iter_mut().enumerate() {
+        let gp = at.index(i);
+        names.check(&gp, &g.name, i, issues);
+        pools.extend(group(g, cx, &gp, issues));
+    }
+    pools
+}
+
+/// One group at `at`.
+fn group(
+    g: &mut RawProviderGroup,
+    cx: &Context,
+    at: &YamlPath,
+    issues: &mut Issues,
+) -> Option<Pool> {
+    let region = cx.regions.lookup(&g.region, &at.key("region"), issues);
+    let class = gpu_class(&g.gpu, &at.key("gpu"), issues);
+    let max = counts(g, at, issues);
+    let dc = class.is_some_and(|c| c.datacenter);
+    let kind = *g.kind.get_or_insert(if dc {
+        ProviderKind::Datacenter
+    } else {
+        ProviderKind::Sharing
+    });
+    let electricity = region.map_or(0.0, |r| cx.raw_regions[r].electricity_usd_per_kwh);
+    let cost = cost_model(g, class, kind, electricity, at, issues);
+    let price = price(g, class, at, issues);
+    let availability = availability(g, dc, at, issues);
+    let region_mbps = region.map_or(defaults::BANDWIDTH_MBPS, |r| {
+        cx.raw_regions[r].bandwidth_mbps
+    });
+    let hosts = hosts(g, dc, region_mbps, at, issues);
+    let checked = Checked {
+        name: g.name.clone(),
+        region: region?,
+        class: class?,
+        count: max,
+        initial: g.count,
+        kind,
+        cost: cost?,
+        price: price?,
+        availability,
+        hosts,
+    };
+    Some(pool(checked, cx))
+}
+
+/// The group's most GPUs (`max_count`, filled from `count`): at least 1, and not below
+/// `count`.
+fn counts(g: &mut RawProviderGroup, at: &YamlPath, issues: &mut Issues) -> u32 {
+    let max = *g.max_count.get_or_insert(g.count);
+    if max == 0 {
+        issues.push(
+            &at.key("count"),
+            "must be at least 1",
+            "give the number of GPUs, or remove the group",
+        );
+    } else if max < g.count {
+        issues.push(
+            &at.key("max_count"),
+            format!("{max} is below count ({})", g.count),
+            "give the most GPUs the group can grow to, at least count",
+        );
+    }
+    max
+}
+
+/// What users pay per busy GPU-hour: the group's, else its class's reference price (filled
+/// in place).
+fn price(
+    g: &mut RawProviderGroup,
+    class: Option<&GpuClass>,
+    at: &YamlPath,
+    issues: &mut Issues,
+) -> Option<f64> {
+    let price = g
+        .price_usd_per_gpu_hour
+        .or(class.and_then(|c| c.reference_price_usd_per_hour));
+    match (price, class) {
+        (Some(v), _) => {
+            issues.non_negative(
+                &at.key("price_usd_per_gpu_hour"),
+                v,
+                "give the price users pay per busy GPU-hour",
+            );
+        }
+        (None, Some(c)) => issues.push(
+            &at.key("price_usd_per_gpu_hour"),
+            format!("`{}` has no reference price", c.id),
+            "set price_usd_per_gpu_hour",
+        ),
+        (None, None) => {}
+    }
+    g.price_usd_per_gpu_hour = price;
+    price
+}
+
+/// When a group's GPUs are there: how often they fail and for how long, whether a failure
+/// is a departure, and the local hours they are lent.
+struct Availability {
+    mtbf_h: f64,
+    window: Option<(f64, f64)>,
+    shape: f64,
+    depart: f64,
+    repair_h: f64,
+}
+
+/// The group's failures and lending hours, filling defaults by kind of GPU class (`dc`:
+/// datacenter).
+fn availability(
+    g: &mut RawProviderGroup,
+    dc: bool,
+    at: &YamlPath,
+    issues: &mut Issues,
+) -> Availability {
+    let mtbf_h = *g.mtbf_h.get_or_insert(if dc {
+        defaults::DATACENTER_MTBF_H
+    } else {
+        defaults::CONSUMER_MTBF_H
+    });
+    issues.positive(
+        &at.key("mtbf_h"),
+        mtbf_h,
+        "give the mean time between failures of one GPU, hours",
+    );
+    let window = g.online_local_h.map(|[from, to]| (from, to));
+    if let Some(w) = window {
+        lending_window(w, &at.key("online_local_h"), issues);
+    }
+    let (shape, depart, repair_h) = after_failures(g, dc, at, issues);
+    Availability {
+        mtbf_h,
+        window,
+        shape,
+        depart,
+        repair_h,
+    }
+}
+
+/// The Weibull shape of the times between failures, the probability that a failure is a
+/// departure, and the hours a repair takes.
+fn after_failures(
+    g: &mut RawProviderGroup,
+    dc: bool,
+    at: &YamlPath,
+    issues: &mut Issues,
+) -> (f64, f64, f64) {
+    let shape = *g.failure_shape.get_or_insert(defaults::FAILURE_SHAPE);
+    issues.within(
+        &at.key("failure_shape"),
+        shape,
+        0.1,
+        10.0,
+        "a Weibull shape between 0.1 and 10 (1: exponential; 0.7-0.8 fits HPC failures)",
+    );
+    let depart = *g
+        .departure_probability
+        .get_or_insert(defaults::DEPARTURE_PROBABILITY);
+    issues.within(
+        &at.key("departure_probability"),
+        depart,
+        0.0,
+        1.0,
+        "a probability between 0 and 1",
+    );
+    let repair_h = *g.repair_h.get_or_insert(if dc {
+        defaults::DATACENTER_REPAIR_H
+    } else {
+        defaults::CONSUMER_REPAIR_H
+    });
+    issues.positive(
+        &at.key("repair_h"),
+        repair_h,
+        "give the mean time a failed GPU stays offline, hours",
+    );
+    (shape, depart, repair_h)
+}
+
+/// Local hours `(from, to)` at `at`, each in [0, 24], not the same.
+fn lending_window((from, to): (f64, f64), at: &YamlPath, issues: &mut Issues) {
+    let fix = "a local hour between 0 and 24";
+    let ok = issues.within(&at.index(0), from, 0.0, 24.0, fix)
+        & issues.within(&at.index(1), to, 0.0, 24.0, fix);
+    if ok && from == to {
+        issues.push(
+            at,
+            "the window is empty",
+            "give different hours, or remove online_local_h for always",
+        );
+    }
+}
+
+/// The bandwidth between the group's GPUs, Gbit/s, and its GPUs per host, filled by kind of
+/// GPU class (`dc`: datacenter; consumer cards get the region's bandwidth, `region_mbps`).
+fn hosts(
+    g: &mut RawProviderGroup,
+    dc: bool,
+    region_mbps: f64,
+    at: &YamlPath,
+    issues: &mut Issues,
+) -> (f64, u32) {
+    let ic = *g.interconnect_gbps.get_or_insert(if dc {
+        defaults::DATACENTER_INTERCONNECT_GBPS
+    } else {
+        region_mbps / 1000.0
+    });
+    issues.positive(
+        &at.key("interconnect_gbps"),
+        ic,
+        "give the bandwidth between the group's GPUs, Gbit/s",
+    );
+    let host = *g.gpus_per_host.get_or_insert(if dc {
+        defaults::DATACENTER_GPUS_PER_HOST
+    } else {
+        defaults::CONSUMER_GPUS_PER_HOST
+    });
+    if host == 0 {
+        issues.push(
+            &at.key("gpus_per_host"),
+            "must be at least 1",
+            "give the number of GPUs in one host, e.g. 8",
+        );
+    }
+    (ic, host)
+}
+
+/// A group whose region, class, price and costs are usable.
+struct Checked {
+    name: String,
+    region: usize,
+    class: &'static GpuClass,
+    count: u32,
+    initial: u32,
+    kind: ProviderKind,
+    cost: CostModel,
+    price: f64,
+    availability: Availability,
+    hosts: (f64, u32),
+}
+
+/// The group as a pool: its GPUs' rates and roofline for the served model, and its plan for
+/// serving it.
+fn pool(g: Checked, cx: &Context) -> Pool {
+    let budget = cx
+        .policy
+        .map_or(STAND_IN_TOKENS, |b| f64::from(b.token_budget));
+    let context = cx
+        .model
+        .map_or(STAND_IN_TOKENS, |m| f64::from(m.context_tokens));
+    let rates = class_rates(g.class, cx.profiles, budget, context, cx.calibration);
+    let (interconnect_gbps, host) = g.hosts;
+    let serving = match (cx.model, cx.policy) {
+        _ if cx.drawn => Ok(Serving::single_server(g.count)),
+        (Some(m), Some(pol)) if cx.efficiencies_ok => {
+            Serving::plan(g.class, g.count, host.max(1), m, pol, &rates)
+        }
+        _ => Err(NO_PLAN),
+    };
+    let (params, bytes) = cx
+        .model
+        .map_or(STAND_IN_MODEL, |m| (m.params, m.bytes_per_param));
+    let roofline = Roofline::from_rates(&rates, params, bytes);
+    let a = g.availability;
+    Pool {
+        name: g.name,
+        region: g.region,
+        class: g.class,
+        count: g.count,
+        initial: g.initial,
+        kind: g.kind,
+        cost: g.cost,
+        price_usd_per_gpu_hour: g.price,
+        roofline,
+        rates,
+        serving,
+        mtbf_s: a.mtbf_h * 3600.0,
+        repair_s: a.repair_h * 3600.0,
+        failure_shape: a.shape,
+        departure_p: a.depart,
+        online_local_h: a.window,
+        interconnect_bytes_per_s: interconnect_gbps * 1e9 / 8.0,
+    }
+}
+
+/// The groups that can serve the model.
+pub(super) fn serving(pools: &[Pool]) -> usize {
+    pools.iter().filter(|q| q.serving.is_ok()).count()
+}

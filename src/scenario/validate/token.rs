@@ -1,0 +1,262 @@
+//! The `token` section: the emission within its maximum supply over the horizon, a price
+//! path that resolves (a CSV file read beforehand, see `files.rs`), the shares of each
+//! emission and fee, and the staking, lock-up and settlement rules in token epochs.
+
+use super::files::Files;
+use crate::core::diagnostics::Issues;
+use crate::core::engine::{SimTime, from_secs};
+use crate::core::path::YamlPath;
+use crate::economics::ledger::{Design, Lockup, Settlement, StakeRule};
+use crate::economics::onchain::Chain;
+use crate::economics::price::PricePathSpec;
+use crate::scenario::raw::{RawChain, RawLockup, RawSettlement, RawStaking, RawToken};
+use crate::scenario::spec::TokenSpec;
+
+/// The token at `at` over a run of `horizon`; `stakers` is the number of GPUs in the network
+/// at the start. None after a problem.
+pub(super) fn validate(
+    t: &RawToken,
+    horizon: SimTime,
+    stakers: u64,
+    files: &Files,
+    at: &YamlPath,
+    issues: &mut Issues,
+) -> Option<TokenSpec> {
+    let ep = at.key("emission");
+    let mut ok = t.emission.validate(horizon as f64 / 3.6e12, &ep, issues);
+    let price = t
+        .price
+        .resolve(|file| files.text(file), &at.key("price"), issues);
+    ok &= shares(t, at, issues);
+    let rules = rules(t, stakers, at, issues);
+    ok &= rules.is_some();
+    let epoch = from_secs(t.emission.epoch_h * 3600.0);
+    if ok && epoch == 0 {
+        ok = false;
+        issues.push(
+            &ep.key("epoch_h"),
+            "shorter than a nanosecond",
+            "give the epoch length in hours, e.g. 24",
+        );
+    }
+    let (price, rules) = (price?, rules?);
+    let sell_share = match &t.price {
+        PricePathSpec::Amm(a) => a.provider_sell_share,
+        _ => 0.0,
+    };
+    ok.then(|| TokenSpec {
+        symbol: t.symbol.clone(),
+        emission: t.emission.clone(),
+        epoch,
+        price,
+        design: Design {
+            staking: rules.staking,
+            lockup: rules.lockup,
+            settlement: rules.settlement,
+            sell_share,
+            ..Design::basic(t.work_share, t.payment, t.take_rate)
+        },
+    })
+}
+
+/// Whether the shares of each emission paid for work and of each fee kept, at `at`, are
+/// shares.
+fn shares(t: &RawToken, at: &YamlPath, issues: &mut Issues) -> bool {
+    issues.within(
+        &at.key("work_share"),
+        t.work_share,
+        0.0,
+        1.0,
+        "a share between 0 and 1: the part of each emission paid for work, the rest for availability",
+    ) & issues.within(
+        &at.key("take_rate"),
+        t.take_rate,
+        0.0,
+        1.0,
+        "a share between 0 and 1, e.g. 0.05",
+    )
+}
+
+/// The token's optional rules, in token epochs.
+struct Rules {
+    staking: Option<StakeRule>,
+    lockup: Option<Lockup>,
+    settlement: Option<Settlement>,
+}
+
+/// The staking, lock-up and settlement rules under the token at `at`; None after a problem.
+fn rules(t: &RawToken, stakers: u64, at: &YamlPath, issues: &mut Issues) -> Option<Rules> {
+    let epoch_h = t.emission.epoch_h;
+    let mut ok = true;
+    let staking = t.staking.as_ref().map(|s| {
+        let (rule, fine) = staking(s, t, stakers, &at.key("staking"), issues);
+        ok &= fine;
+        rule
+    });
+    if staking.is_none() {
+        ok &= pool_within_supply(t, at, issues);
+    }
+    let lockup = t.reward_lockup.as_ref().map(|l| {
+        let (rule, fine) = lockup(l, epoch_h, &at.key("reward_lockup"), issues);
+        ok &= fine;
+        rule
+    });
+    let settlement = t.settlement.as_ref().map(|s| {
+        let (rule, fine) = settlement(s, &at.key("settlement"), issues);
+        ok &= fine;
+        rule
+    });
+    ok.then_some(Rules {
+        staking,
+        lockup,
+        settlement,
+    })
+}
+
+/// Whole token epochs of `epoch_h` hours in `h` hours, rounded up, at least 1.
+fn epochs(h: f64, epoch_h: f64) -> u32 {
+    (h / epoch_h).ceil().clamp(1.0, f64::from(u32::MAX)) as u32
+}
+
+/// The tokens in the market pool at the start, if the price is a pool's.
+fn pool_reserve(t: &RawToken) -> Option<f64> {
+    match &t.price {
+        PricePathSpec::Amm(a) => Some(a.token_reserve),
+        _ => None,
+    }
+}
+
+/// The staking rule at `at`, and whether it is valid: the stakes of the `stakers` GPUs at
+/// the start and the pool's reserve must come out of the initial supply.
+fn staking(
+    s: &RawStaking,
+    t: &RawToken,
+    stakers: u64,
+    at: &YamlPath,
+    issues: &mut Issues,
+) -> (StakeRule, bool) {
+    let in_range = issues.non_negative(&at.key("per_gpu"), s.per_gpu, "tokens per GPU, e.g. 1000")
+        & issues.non_negative(&at.key("unbonding_h"), s.unbonding_h, "hours, e.g. 504")
+        & issues.within(
+            &at.key("slash_per_failure"),
+            s.slash_per_failure,
+            0.0,
+            1.0,
+            "a share of the stake, e.g. 0.01",
+        )
+        & issues.non_negative(
+            &at.key("slash_per_slo_miss"),
+            s.slash_per_slo_miss,
+            "tokens per request, e.g. 0.1",
+        );
+    let ok = in_range && stakes_within_supply(s, t, stakers, at, issues);
+    let rule = StakeRule {
+        per_gpu: s.per_gpu,
+        unbonding_epochs: if s.unbonding_h > 0.0 {
+            epochs(s.unbonding_h, t.emission.epoch_h)
+        } else {
+            0
+        },
+        slash_per_failure: s.slash_per_failure,
+        slash_per_slo_miss: s.slash_per_slo_miss,
+    };
+    (rule, ok)
+}
+
+/// Whether the stakes of `stakers` GPUs and the market pool's tokens come out of the
+/// initial supply.
+fn stakes_within_supply(
+    s: &RawStaking,
+    t: &RawToken,
+    stakers: u64,
+    at: &YamlPath,
+    issues: &mut Issues,
+) -> bool {
+    let need = s.per_gpu * stakers as f64;
+    let pool = pool_reserve(t).map_or(0.0, |r| r.max(0.0));
+    if need + pool <= t.emission.initial_supply {
+        return true;
+    }
+    issues.push(
+        &at.key("per_gpu"),
+        format!(
+            "{stakers} GPUs staking {} each need {need} tokens, and the market pool holds {pool}, but the initial supply is {}",
+            s.per_gpu, t.emission.initial_supply
+        ),
+        "lower per_gpu or the pool's token_reserve, or raise emission.initial_supply",
+    );
+    false
+}
+
+/// Without staking, whether the market pool's tokens (under the token at `at`) come out of
+/// the initial supply.
+fn pool_within_supply(t: &RawToken, at: &YamlPath, issues: &mut Issues) -> bool {
+    let Some(reserve) = pool_reserve(t).filter(|&r| r > t.emission.initial_supply) else {
+        return true;
+    };
+    issues.push(
+        &at.key("price").key("amm").key("token_reserve"),
+        format!(
+            "the pool's {reserve} tokens are more than the initial supply of {}",
+            t.emission.initial_supply
+        ),
+        "lower token_reserve or raise emission.initial_supply",
+    );
+    false
+}
+
+/// The lock-up at `at` in epochs of `epoch_h` hours, and whether it is valid.
+fn lockup(l: &RawLockup, epoch_h: f64, at: &YamlPath, issues: &mut Issues) -> (Lockup, bool) {
+    let ok = issues.within(
+        &at.key("share"),
+        l.share,
+        0.0,
+        1.0,
+        "a share between 0 and 1, e.g. 0.75",
+    ) & issues.positive(
+        &at.key("release_h"),
+        l.release_h,
+        "hours, e.g. 4320 (180 days)",
+    );
+    let rule = Lockup {
+        share: l.share,
+        release_epochs: epochs(l.release_h, epoch_h),
+    };
+    (rule, ok)
+}
+
+/// The settlement at `at`: the chain's fees and the batch, and whether they are valid.
+fn settlement(s: &RawSettlement, at: &YamlPath, issues: &mut Issues) -> (Settlement, bool) {
+    let chain = match s.chain {
+        RawChain::Solana { sol_usd } => Chain::solana(sol_usd, 1, 0.0, 0),
+        RawChain::Ethereum {
+            gas_price_gwei,
+            eth_usd,
+        } => Chain::ethereum_l1(gas_price_gwei, eth_usd),
+        RawChain::L2 { fee_per_tx_usd } => Chain::l2_assumed(fee_per_tx_usd),
+        RawChain::Custom {
+            fee_per_tx_usd,
+            fee_per_payment_usd,
+        } => Chain {
+            name: "custom".into(),
+            fee_per_tx_usd,
+            fee_per_payment_usd,
+            assumptions: String::new(),
+        },
+    };
+    let mut ok = chain.validate(&at.key("chain"), issues);
+    if s.batch == 0 {
+        ok = false;
+        issues.push(
+            &at.key("batch"),
+            "must be at least 1",
+            "give the payments carried by one transaction, e.g. 100",
+        );
+    }
+    let rule = Settlement {
+        fee_per_tx_usd: chain.fee_per_tx_usd,
+        fee_per_payment_usd: chain.fee_per_payment_usd,
+        batch: s.batch,
+    };
+    (rule, ok)
+}

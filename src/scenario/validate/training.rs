@@ -1,0 +1,141 @@
+//! The `training` section: classes of training and fine-tuning jobs, each of which must fit
+//! somewhere in the network under its placement rule.
+
+use std::collections::HashMap;
+
+use super::names::Names;
+use crate::core::diagnostics::Issues;
+use crate::core::path::YamlPath;
+use crate::physics::training::JobKind;
+use crate::scenario::defaults::MAX_ARRIVALS_PER_DAY;
+use crate::scenario::raw::{self, RawJobClass};
+use crate::scenario::spec::{JobClass, Placement, Pool};
+
+/// The job classes at `at`; a class without GPUs gives none.
+pub(super) fn validate(
+    classes: &[RawJobClass],
+    pools: &[Pool],
+    at: &YamlPath,
+    issues: &mut Issues,
+) -> Vec<JobClass> {
+    let mut names = Names::new("training");
+    let mut out = Vec::new();
+    for (i, j) in classes.iter().enumerate() {
+        let jp = at.index(i);
+        names.check(&jp, &j.name, i, issues);
+        let sized = sizes(j, &jp, issues);
+        if j.gpus == 0 {
+            issues.push(
+                &jp.key("gpus"),
+                "must be at least 1",
+                "give the number of data-parallel GPUs",
+            );
+            continue;
+        }
+        let class = job_class(j);
+        if sized {
+            placeable(&class, pools, &jp, issues);
+        }
+        out.push(class);
+    }
+    out
+}
+
+/// The class's rate, size and recovery times at `at`. Returns whether its model, tokens and
+/// batch are usable, which placing it needs.
+fn sizes(j: &RawJobClass, at: &YamlPath, issues: &mut Issues) -> bool {
+    issues.within(
+        &at.key("arrivals_per_day"),
+        j.arrivals_per_day,
+        0.0,
+        MAX_ARRIVALS_PER_DAY,
+        "give the mean number of jobs per day",
+    );
+    let ok = issues.positive(
+        &at.key("params_b"),
+        j.params_b,
+        "give the parameter count in billions, e.g. 8",
+    ) & issues.positive(
+        &at.key("tokens_b"),
+        j.tokens_b,
+        "give the tokens to process in billions",
+    ) & issues.positive(
+        &at.key("tokens_per_step_m"),
+        j.tokens_per_step_m,
+        "give the global batch in million tokens, e.g. 4",
+    );
+    issues.non_negative(
+        &at.key("checkpoint_s"),
+        j.checkpoint_s,
+        "give the checkpoint write time in seconds",
+    );
+    issues.non_negative(
+        &at.key("restart_s"),
+        j.restart_s,
+        "give the restart time in seconds",
+    );
+    if let Some(m) = j.checkpoint_interval_min {
+        issues.positive(
+            &at.key("checkpoint_interval_min"),
+            m,
+            "give minutes of work between checkpoints, or null for Young/Daly",
+        );
+    }
+    ok
+}
+
+/// The class in the simulation's units.
+fn job_class(j: &RawJobClass) -> JobClass {
+    JobClass {
+        name: j.name.clone(),
+        kind: match j.kind {
+            raw::JobKind::Training => JobKind::Training,
+            raw::JobKind::FineTuning => JobKind::FineTuning,
+        },
+        rate_per_s: j.arrivals_per_day / 86_400.0,
+        params: j.params_b * 1e9,
+        tokens: j.tokens_b * 1e9,
+        gpus: j.gpus,
+        tokens_per_step: j.tokens_per_step_m * 1e6,
+        placement: match j.placement {
+            raw::Placement::OneProvider => Placement::OneProvider,
+            raw::Placement::OneRegion => Placement::OneRegion,
+            raw::Placement::Anywhere => Placement::Anywhere,
+        },
+        checkpoint_s: j.checkpoint_s,
+        restart_s: j.restart_s,
+        interval_s: j.checkpoint_interval_min.map(|m| m * 60.0),
+    }
+}
+
+/// A job class must fit somewhere: enough GPUs with enough memory for its share of the model
+/// states, under its placement rule.
+fn placeable(j: &JobClass, pools: &[Pool], at: &YamlPath, issues: &mut Issues) {
+    let need = j.state_bytes_per_gpu() / 1e9;
+    let fit: Vec<&Pool> = pools
+        .iter()
+        .filter(|q| q.class.vram_gb >= need && q.online_local_h.is_none())
+        .collect();
+    if fit.is_empty() {
+        issues.push(
+            &at.key("gpus"),
+            format!("each GPU would hold {need:.1} GB of model states, more than any provider GPU"),
+            "use more GPUs (states are sharded across them) or a smaller model",
+        );
+        return;
+    }
+    let available = match j.placement {
+        Placement::OneProvider => fit.iter().map(|q| q.count).max().unwrap_or(0),
+        Placement::OneRegion => {
+            let mut by_region: HashMap<usize, u32> = HashMap::new();
+            for q in &fit {
+                *by_region.entry(q.region).or_default() += q.count;
+            }
+            by_region.values().copied().max().unwrap_or(0)
+        }
+        Placement::Anywhere => fit.iter().map(|q| q.count).sum(),
+    };
+    if j.gpus > available {
+        issues.push(&at.key("gpus"), format!("wants {} GPUs, but at most {available} with enough memory exist under placement {:?}", j.gpus, j.placement), "ask for fewer GPUs, relax the placement, or add providers");
+    }
+}
