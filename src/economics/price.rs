@@ -275,34 +275,24 @@ impl AmmSpec {
     /// Checks the parameters, recording every problem at `at` (the price path's place).
     /// Returns whether there was none.
     pub fn validate(&self, at: &YamlPath, issues: &mut Issues) -> bool {
-        let before = issues.len();
+        let (share, speculation) = (self.provider_sell_share, self.speculation_usd_per_day);
+        let others = [
+            (!(0.0..=1.0).contains(&share)).then(|| {
+                format!("provider_sell_share must be a share between 0 and 1, got {share}")
+            }),
+            (!(speculation.is_finite() && speculation >= 0.0))
+                .then(|| format!("speculation_usd_per_day must be 0 or more, got {speculation}")),
+        ];
+        let mut ok = true;
         for problem in pool_problems(self.token_reserve, self.usd_reserve, self.fee)
             .into_iter()
+            .chain(others)
             .flatten()
         {
+            ok = false;
             issues.push(at, format!("amm {problem}"), PRICE_FIX);
         }
-        if !(0.0..=1.0).contains(&self.provider_sell_share) {
-            issues.push(
-                at,
-                format!(
-                    "amm provider_sell_share must be a share between 0 and 1, got {}",
-                    self.provider_sell_share
-                ),
-                PRICE_FIX,
-            );
-        }
-        if !(self.speculation_usd_per_day.is_finite() && self.speculation_usd_per_day >= 0.0) {
-            issues.push(
-                at,
-                format!(
-                    "amm speculation_usd_per_day must be 0 or more, got {}",
-                    self.speculation_usd_per_day
-                ),
-                PRICE_FIX,
-            );
-        }
-        issues.len() == before
+        ok
     }
 
     /// The pool at hour 0.

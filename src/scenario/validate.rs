@@ -13,6 +13,8 @@ mod names;
 mod providers;
 mod regions;
 mod simulation;
+#[cfg(test)]
+mod testing;
 mod token;
 mod training;
 mod users;

@@ -85,3 +85,53 @@ pub(super) fn serve(cloud: &mut Cloud, s: &Served) {
         }
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check, load};
+    use crate::scenario::defaults;
+    use crate::scenario::spec::CloudServing;
+
+    #[test]
+    fn every_cloud_setting_is_checked_at_once() {
+        check(
+            "cloud: {gpu: nope, price_usd_per_gpu_hour: -1, interconnect_gbps: 0, latency_us: -1, mtbf_h: 0, gpus_per_node: 0}",
+            &[
+                ("cloud.gpu", "unknown GPU class `nope`"),
+                ("cloud.price_usd_per_gpu_hour", "must be zero or more"),
+                ("cloud.interconnect_gbps", "must be a positive number"),
+                ("cloud.latency_us", "must be zero or more"),
+                ("cloud.mtbf_h", "must be a positive number"),
+                ("cloud.gpus_per_node", "must be at least 1"),
+            ],
+        );
+    }
+
+    #[test]
+    fn the_cloud_is_an_h100_cluster_serving_like_the_network() {
+        let s = load("").expect("valid");
+        let c = s.cloud();
+        assert_eq!(c.class.id, defaults::CLOUD_GPU);
+        assert_eq!(
+            c.price_usd_per_gpu_hour,
+            defaults::CLOUD_PRICE_USD_PER_GPU_HOUR
+        );
+        assert_eq!(c.bandwidth_bytes_per_s, 400e9 / 8.0);
+        assert_eq!(c.latency_s, 5e-6);
+        assert_eq!(c.mtbf_s, defaults::CLOUD_MTBF_H * 3600.0);
+        assert_eq!(
+            c.flops,
+            s.pools()[0].rates.training_flops,
+            "the same class, the same rates"
+        );
+        let CloudServing::Batched(plan) = c.serving else {
+            panic!("an 8B model fits a p5 node: {:?}", c.serving);
+        };
+        assert_eq!(plan.tp * plan.replicas, defaults::CLOUD_GPUS_PER_NODE);
+        let drawn = load(
+            "inference: {users: [{region: us-east, rate_per_s: 2}], service_time_s: {constant: 0.5}}",
+        )
+        .expect("valid");
+        assert_eq!(drawn.cloud().serving, CloudServing::Drawn(0.5));
+    }
+}

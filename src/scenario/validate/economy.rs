@@ -242,3 +242,171 @@ pub(super) fn verification(
     }
     (v.redundancy.max(1), v.spot_check_rate)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check, load};
+    use super::*;
+    use crate::economics::emission::HOURS_PER_YEAR;
+
+    /// A providers section of one group in us-east with `rest` inside its mapping.
+    fn group(rest: &str) -> String {
+        format!("providers: [{{name: g, region: us-east, {rest}}}]")
+    }
+
+    #[test]
+    fn costs_are_given_once_and_in_range() {
+        let cases: [(String, &[(&str, &str)]); 5] = [
+            (
+                group("gpu: h100_sxm, count: 4, hourly_cost_usd: 1, costs: {}"),
+                &[(
+                    "providers[0].costs",
+                    "both hourly_cost_usd and costs are given",
+                )],
+            ),
+            (
+                group("gpu: h100_sxm, count: 4"),
+                &[("providers[0]", "the group's costs are missing")],
+            ),
+            (
+                group("gpu: h100_sxm, count: 4, hourly_cost_usd: -1"),
+                &[("providers[0].hourly_cost_usd", "must be zero or more")],
+            ),
+            (
+                group("gpu: h100_sxm, count: 4, costs: {pue: 0.5}"),
+                &[
+                    (
+                        "providers[0].costs.hardware_usd",
+                        "a datacenter provider's hardware price is missing",
+                    ),
+                    ("providers[0].costs.pue", "must be between 1 and 5, got 0.5"),
+                ],
+            ),
+            (
+                group(
+                    "gpu: rtx_4090, count: 4, costs: {idle_power_w: 500, lifetime_years: 0, hosting_usd_per_hour: -1}",
+                ),
+                &[
+                    (
+                        "providers[0].costs.lifetime_years",
+                        "must be a positive number",
+                    ),
+                    (
+                        "providers[0].costs.hosting_usd_per_hour",
+                        "must be zero or more",
+                    ),
+                ],
+            ),
+        ];
+        for (fragment, want) in cases {
+            check(&fragment, want);
+        }
+        check(
+            &group("gpu: rtx_4090, count: 4, costs: {idle_power_w: 500}"),
+            &[(
+                "providers[0].costs.idle_power_w",
+                "idle power (500 W) is above busy power (450 W)",
+            )],
+        );
+    }
+
+    #[test]
+    fn cost_items_are_filled_by_kind_and_region() {
+        let s = load(
+            "regions: [{name: us-east, electricity_usd_per_kwh: 0.2}, {name: eu-west}]
+providers:
+  - {name: dc, region: us-east, gpu: h100_sxm, count: 4, costs: {hardware_usd: 25000}}
+  - {name: home, region: eu-west, gpu: rtx_4090, count: 2, costs: {}}",
+        )
+        .expect("valid");
+        let items = |hardware_usd, busy_power_w: f64, pue, electricity_usd_per_kwh| CostItems {
+            hardware_usd,
+            lifetime_years: defaults::LIFETIME_YEARS,
+            busy_power_w,
+            idle_power_w: defaults::IDLE_POWER_SHARE * busy_power_w,
+            pue,
+            electricity_usd_per_kwh,
+            hosting_usd_per_hour: 0.0,
+            bandwidth_usd_per_month: 0.0,
+            opportunity_usd_per_hour: 0.0,
+        };
+        // The H100's 700 W at PUE 1.56 and 0.20 USD/kWh; the 4090's 450 W at home, at 0.13.
+        let dc = items(25_000.0, 700.0, defaults::DATACENTER_PUE, 0.2).model();
+        let home = items(0.0, 450.0, defaults::SHARING_PUE, 0.13).model();
+        assert_eq!(s.pools()[0].cost, dc);
+        assert_eq!(s.pools()[1].cost, home);
+        assert!((dc.operating_usd_per_h - 70.0 * 1.56 / 1000.0 * 0.2).abs() < 1e-15);
+        assert_eq!(dc.hardware_usd_per_h, 25_000.0 / (5.0 * HOURS_PER_YEAR));
+        assert_eq!(home.hardware_usd_per_h, 0.0);
+        let yaml = s.resolved_yaml();
+        for filled in [
+            "pue: 1.56",
+            "pue: 1.0",
+            "idle_power_w: 70.0",
+            "electricity_usd_per_kwh: 0.2",
+            "lifetime_years: 5.0",
+        ] {
+            assert!(yaml.contains(filled), "`{filled}` in\n{yaml}");
+        }
+    }
+
+    #[test]
+    fn supply_pricing_and_verification_name_each_bad_setting() {
+        let token = "token: {emission: {schedule: {constant: {per_epoch: 1}}, epoch_h: 1}, price: {constant: {usd: 1}}, work_share: 1";
+        let cases: [(String, &[(&str, &str)]); 5] = [
+            (
+                "supply: {review_h: 0, hurdle: 200, join_share: 0, onboarding_h: -1, exit_share: 2}".into(),
+                &[
+                    ("supply.review_h", "must be between"),
+                    ("supply.hurdle", "must be between 0 and 100"),
+                    ("supply.join_share", "must be between"),
+                    ("supply.onboarding_h", "must be zero or more"),
+                    ("supply.exit_share", "must be between"),
+                ],
+            ),
+            ("supply: {exit_after_reviews: 0}".into(), &[("supply.exit_after_reviews", "must be at least 1")]),
+            (
+                "pricing: {policy: asking, min_multiplier: 3, max_multiplier: 2}".into(),
+                &[("pricing.min_multiplier", "min_multiplier (3) is above max_multiplier (2)")],
+            ),
+            (
+                format!("{token}, verification: {{redundancy: 0, spot_check_rate: 2}}}}"),
+                &[
+                    ("token.verification.spot_check_rate", "must be between 0 and 1"),
+                    ("token.verification.redundancy", "must be at least 1"),
+                ],
+            ),
+            (
+                format!("{token}, verification: {{redundancy: 2, spot_check_rate: 0.1}}}}"),
+                &[("token.verification.redundancy", "each request needs 3 different groups, but 1 can serve")],
+            ),
+        ];
+        for (fragment, want) in cases {
+            check(&fragment, want);
+        }
+    }
+
+    #[test]
+    fn the_policies_and_rules_reach_the_scenario() {
+        let s = load("").expect("valid");
+        assert_eq!(*s.pricing(), Pricing::Fixed);
+        assert_eq!(s.supply(), None);
+        assert_eq!(
+            s.verification(),
+            (defaults::REDUNDANCY, defaults::SPOT_CHECK_RATE)
+        );
+        let s = load("pricing: {policy: utilisation, target: 0.5}\nsupply: {}").expect("valid");
+        let rule = UtilisationRule {
+            target: 0.5,
+            elasticity: defaults::PRICING_ELASTICITY,
+            min_multiplier: defaults::PRICING_MIN_MULTIPLIER,
+            max_multiplier: defaults::PRICING_MAX_MULTIPLIER,
+        };
+        assert_eq!(*s.pricing(), Pricing::Utilisation(rule));
+        assert_eq!(s.supply(), Some(&SupplyRule::default()));
+        assert_eq!(
+            *load("pricing: {policy: asking}").expect("valid").pricing(),
+            Pricing::Asking
+        );
+    }
+}

@@ -50,3 +50,37 @@ impl Files {
         self.dir.join(file).display().to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_named_file_is_read_relative_to_the_scenario() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("p.csv"), "0,1\n").expect("write");
+        let raw: RawScenario = serde_saphyr::from_str(
+            "regions: []
+providers: []
+inference: {users: []}
+calibration: {profiles: {h100_sxm: gone.yaml}}
+token:
+  emission: {schedule: {constant: {per_epoch: 1}}, epoch_h: 1}
+  price: {csv: {path: p.csv}}
+  work_share: 1
+",
+        )
+        .expect("raw");
+        let files = Files::read(&raw, dir.path());
+        assert_eq!(files.text("p.csv"), Ok("0,1\n".to_string()));
+        assert!(files.text("gone.yaml").is_err_and(|why| !why.is_empty()));
+        assert_eq!(
+            files.shown("gone.yaml"),
+            dir.path().join("gone.yaml").display().to_string()
+        );
+        assert!(
+            files.text("other.csv").is_err(),
+            "only named files are read"
+        );
+    }
+}

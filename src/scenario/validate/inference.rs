@@ -236,3 +236,181 @@ pub(super) fn dispatch(d: raw::Dispatch) -> Dispatch {
         raw::Dispatch::Pack => Dispatch::Pack,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check, load, only_issue};
+    use super::*;
+    use crate::scenario::spec::{Dispatch, Routing};
+
+    /// An inference section with the base's users and `rest`.
+    fn inference(rest: &str) -> String {
+        format!("inference: {{users: [{{region: us-east, rate_per_s: 2}}], {rest}}}")
+    }
+
+    #[test]
+    fn the_model_comes_from_the_catalogue_or_in_full() {
+        let cases: [(&str, &[(&str, &str)]); 5] = [
+            (
+                "model: {name: mine}",
+                &[(
+                    "inference.model.name",
+                    "`mine` is not in the model catalogue, and params_b, context_tokens, kv_bytes_per_token not given",
+                )],
+            ),
+            (
+                "model: {name: mine, params_b: 1, context_tokens: 2048}",
+                &[("inference.model.name", "kv_bytes_per_token not given")],
+            ),
+            (
+                "model: {name: mine, params_b: -1, bytes_per_param: 0, context_tokens: 1, kv_bytes_per_token: 0}",
+                &[
+                    (
+                        "inference.model.params_b",
+                        "must be a positive number, got -1",
+                    ),
+                    (
+                        "inference.model.bytes_per_param",
+                        "must be a positive number, got 0",
+                    ),
+                    (
+                        "inference.model.kv_bytes_per_token",
+                        "must be a positive number, got 0",
+                    ),
+                    ("inference.model.context_tokens", "must be at least 2"),
+                ],
+            ),
+            (
+                "model: {name: llama-3-8b, context_tokens: 100000}",
+                &[(
+                    "inference.model.context_tokens",
+                    "llama-3-8b supports at most 8192 tokens",
+                )],
+            ),
+            (
+                // 405B in BF16 (810 GB) and a 128k-token KV cache against 4 H100s (288 GB).
+                "model: {name: llama-3.1-405b}",
+                &[("inference.model", "the model needs 877.6 GB")],
+            ),
+        ];
+        for (rest, want) in cases {
+            check(&inference(rest), want);
+        }
+        assert_eq!(
+            only_issue(&inference(
+                "model: {name: llama-3-8b, context_tokens: 100000}"
+            ))
+            .fix,
+            "give at most 8192"
+        );
+    }
+
+    #[test]
+    fn a_catalogue_model_fills_every_field() {
+        let s = load("").expect("valid");
+        let (m, spec) = (
+            s.model(),
+            find_model("llama-3-8b").expect("in the catalogue"),
+        );
+        assert_eq!(
+            (
+                m.params,
+                m.bytes_per_param,
+                m.context_tokens,
+                m.kv_bytes_per_token
+            ),
+            (spec.params_b * 1e9, 2.0, 8192, 131_072.0)
+        );
+        let yaml = s.resolved_yaml();
+        for filled in [
+            "params_b: 8.03",
+            "bytes_per_param: 2.0",
+            "context_tokens: 8192",
+            "kv_bytes_per_token: 131072.0",
+        ] {
+            assert!(yaml.contains(filled), "`{filled}` in\n{yaml}");
+        }
+        let s = load(&inference("model: {name: llama-3-8b, bytes_per_param: 1}")).expect("valid");
+        assert_eq!(s.model().bytes_per_param, 1.0);
+    }
+
+    #[test]
+    fn a_batch_must_be_able_to_take_a_step() {
+        let at = YamlPath::root().key("inference").key("batching");
+        let cases = [
+            ((256, 2048, 0.9), vec![]),
+            ((0, 2048, 2.0), vec!["memory_utilisation", "max_batch"]),
+            ((256, 16, 0.9), vec!["max_batched_tokens"]),
+        ];
+        for ((max_batch, max_batched_tokens, memory_utilisation), want) in cases {
+            let b = RawBatching {
+                max_batch,
+                max_batched_tokens,
+                memory_utilisation,
+            };
+            let mut issues = Issues::default();
+            let policy = batch_policy(&b, &at, &mut issues);
+            let found: Vec<String> = issues.iter().map(|i| i.path.to_string()).collect();
+            let want: Vec<String> = want.iter().map(|k| at.key(*k).to_string()).collect();
+            assert_eq!(found, want);
+            assert_eq!(policy.is_some(), want.is_empty());
+        }
+        let mut issues = Issues::default();
+        let b = RawBatching {
+            max_batched_tokens: 16,
+            ..RawBatching::default()
+        };
+        batch_policy(&b, &at, &mut issues);
+        let only = issues.iter().next().expect("one problem");
+        assert_eq!(
+            only.message,
+            "16 is below max_batch (256): a full batch could not take a step"
+        );
+        assert_eq!(only.fix, "give at least 256, e.g. 2048");
+    }
+
+    #[test]
+    fn request_sizes_service_times_and_objectives_are_checked_together() {
+        check(
+            &inference(
+                "prompt_tokens: {lognormal: {median: -1, sigma: 1}}, output_tokens: {constant: -2},
+                 service_time_s: {exponential: {mean: 0}}, max_rtt_ms: -4, slo_ttft_s: 0, slo_tpot_s: -1",
+            ),
+            &[
+                ("inference.prompt_tokens.lognormal.median", "must be a positive number"),
+                ("inference.output_tokens.constant", "must be zero or more"),
+                ("inference.service_time_s.exponential.mean", "must be a positive number"),
+                ("inference.max_rtt_ms", "must be zero or more"),
+                ("inference.slo_ttft_s", "must be a positive number"),
+                ("inference.slo_tpot_s", "must be a positive number"),
+            ],
+        );
+    }
+
+    #[test]
+    fn routing_dispatch_and_objectives_reach_the_scenario() {
+        let s = load("").expect("valid");
+        assert_eq!(
+            (s.routing, s.dispatch),
+            (Routing::NearestFree, Dispatch::Spread)
+        );
+        assert_eq!(
+            (s.slo_ttft(), s.slo_tpot()),
+            (from_secs(0.5), from_secs(0.05))
+        );
+        assert_eq!(
+            s.max_queue_per_gpu,
+            Some(crate::scenario::defaults::MAX_QUEUE_PER_GPU)
+        );
+        let s = load(&inference(
+            "routing: least_latency, dispatch: pack, slo_ttft_s: 2, max_queue_per_gpu: null, max_rtt_ms: 100",
+        ))
+        .expect("valid");
+        assert_eq!(
+            (s.routing, s.dispatch),
+            (Routing::LeastLatency, Dispatch::Pack)
+        );
+        assert_eq!(s.slo_ttft(), from_secs(2.0));
+        assert_eq!((s.max_queue_per_gpu, s.max_rtt_s), (None, Some(0.1)));
+    }
+}

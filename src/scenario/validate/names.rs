@@ -62,3 +62,56 @@ pub(super) fn gpu_class(id: &str, at: &YamlPath, issues: &mut Issues) -> Option<
     }
     class
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_must_fit_in_metric_names_and_be_distinct() {
+        let list = ["us-east", "eu_west2", "", "a.b", "x y", "us-east", "émigré"];
+        let mut names = Names::new("regions");
+        let mut issues = Issues::default();
+        for (i, name) in list.iter().enumerate() {
+            names.check(
+                &YamlPath::root().key("regions").index(i),
+                name,
+                i,
+                &mut issues,
+            );
+        }
+        let found: Vec<(String, &str)> = issues
+            .iter()
+            .map(|i| (i.path.to_string(), i.message.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("regions[2].name".into(), "`` is not a usable name"),
+                ("regions[3].name".into(), "`a.b` is not a usable name"),
+                ("regions[4].name".into(), "`x y` is not a usable name"),
+                (
+                    "regions[5].name".into(),
+                    "`us-east` is also the name of regions[0]"
+                ),
+                ("regions[6].name".into(), "`émigré` is not a usable name"),
+            ]
+        );
+        assert!(issues.iter().take(3).all(|i| i.fix == NAME_FIX));
+    }
+
+    #[test]
+    fn gpu_classes_come_from_the_datasheet_table() {
+        let mut issues = Issues::default();
+        let at = YamlPath::root().key("gpu");
+        assert_eq!(
+            gpu_class("h100_sxm", &at, &mut issues).map(|c| c.id),
+            Some("h100_sxm")
+        );
+        assert!(gpu_class("h100", &at, &mut issues).is_none());
+        let found: Vec<&crate::core::diagnostics::Issue> = issues.iter().collect();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].message, "unknown GPU class `h100`");
+        assert!(found[0].fix.starts_with("use one of: h100_sxm, "));
+    }
+}

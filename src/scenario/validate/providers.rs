@@ -352,3 +352,192 @@ fn pool(g: Checked, cx: &Context) -> Pool {
 pub(super) fn serving(pools: &[Pool]) -> usize {
     pools.iter().filter(|q| q.serving.is_ok()).count()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check, load};
+    use super::*;
+    use crate::scenario::defaults::*;
+
+    /// The base's two regions with a group of `group` (a flow mapping's inside) in us-east.
+    fn providers(group: &str) -> String {
+        format!("providers: [{{name: g, region: us-east, {group}}}]")
+    }
+
+    #[test]
+    fn each_setting_of_a_group_is_checked_and_named() {
+        let h100 = "gpu: h100_sxm, count: 4, hourly_cost_usd: 1";
+        let cases: [(String, &[(&str, &str)]); 9] = [
+            (
+                providers("gpu: h100_sxm, count: 0, hourly_cost_usd: 1"),
+                &[("providers[0].count", "must be at least 1")],
+            ),
+            (
+                providers(&format!("{h100}, max_count: 2")),
+                &[("providers[0].max_count", "2 is below count (4)")],
+            ),
+            (
+                providers("gpu: h100, count: 4, hourly_cost_usd: 1"),
+                &[("providers[0].gpu", "unknown GPU class `h100`")],
+            ),
+            (
+                "providers: [{name: g, region: mars, gpu: h100_sxm, count: 4, hourly_cost_usd: 1}]"
+                    .into(),
+                &[("providers[0].region", "`mars` is not a region")],
+            ),
+            (
+                providers("gpu: h100_pcie, count: 4, hourly_cost_usd: 1"),
+                &[(
+                    "providers[0].price_usd_per_gpu_hour",
+                    "`h100_pcie` has no reference price",
+                )],
+            ),
+            (
+                providers(&format!("{h100}, price_usd_per_gpu_hour: -1")),
+                &[(
+                    "providers[0].price_usd_per_gpu_hour",
+                    "must be zero or more",
+                )],
+            ),
+            (
+                providers(&format!(
+                    "{h100}, mtbf_h: 0, failure_shape: 20, departure_probability: 2, repair_h: 0"
+                )),
+                &[
+                    ("providers[0].mtbf_h", "must be a positive number, got 0"),
+                    ("providers[0].failure_shape", "must be between 0.1 and 10"),
+                    (
+                        "providers[0].departure_probability",
+                        "must be between 0 and 1",
+                    ),
+                    ("providers[0].repair_h", "must be a positive number"),
+                ],
+            ),
+            (
+                providers(&format!("{h100}, interconnect_gbps: 0, gpus_per_host: 0")),
+                &[
+                    (
+                        "providers[0].interconnect_gbps",
+                        "must be a positive number",
+                    ),
+                    ("providers[0].gpus_per_host", "must be at least 1"),
+                ],
+            ),
+            (
+                format!(
+                    "providers: [{{name: g, region: us-east, {h100}}}, {{name: g, region: us-east, {h100}}}]"
+                ),
+                &[("providers[1].name", "`g` is also the name of providers[0]")],
+            ),
+        ];
+        for (fragment, want) in cases {
+            check(&fragment, want);
+        }
+    }
+
+    #[test]
+    fn the_lending_window_is_two_different_local_hours() {
+        let h100 = "gpu: h100_sxm, count: 4, hourly_cost_usd: 1";
+        let cases: [(&str, &[(&str, &str)]); 3] = [
+            ("[22, 18]", &[]),
+            (
+                "[3, 3]",
+                &[("providers[0].online_local_h", "the window is empty")],
+            ),
+            (
+                "[25, -1]",
+                &[
+                    (
+                        "providers[0].online_local_h[0]",
+                        "must be between 0 and 24, got 25",
+                    ),
+                    (
+                        "providers[0].online_local_h[1]",
+                        "must be between 0 and 24, got -1",
+                    ),
+                ],
+            ),
+        ];
+        for (window, want) in cases {
+            check(
+                &providers(&format!("{h100}, online_local_h: {window}")),
+                want,
+            );
+        }
+    }
+
+    #[test]
+    fn datacenter_classes_and_consumer_cards_get_their_own_defaults() {
+        let s = load(
+            "regions: [{name: us-east, bandwidth_mbps: 500}, {name: eu-west}]
+providers:
+  - {name: dc, region: us-east, gpu: h100_sxm, count: 4, hourly_cost_usd: 1}
+  - {name: home, region: us-east, gpu: rtx_4090, count: 2, max_count: 6, hourly_cost_usd: 0.1}",
+        )
+        .expect("valid");
+        let (dc, home) = (&s.pools()[0], &s.pools()[1]);
+        assert_eq!(dc.kind, ProviderKind::Datacenter);
+        assert_eq!(dc.mtbf_s, DATACENTER_MTBF_H * 3600.0);
+        assert_eq!(dc.repair_s, DATACENTER_REPAIR_H * 3600.0);
+        assert_eq!(dc.interconnect_bytes_per_s, 400e9 / 8.0);
+        assert_eq!(
+            dc.price_usd_per_gpu_hour, 2.40,
+            "the class's reference price"
+        );
+        assert_eq!((dc.count, dc.initial), (4, 4));
+        assert_eq!(home.kind, ProviderKind::Sharing);
+        assert_eq!(home.mtbf_s, CONSUMER_MTBF_H * 3600.0);
+        assert_eq!(home.repair_s, CONSUMER_REPAIR_H * 3600.0);
+        assert_eq!(
+            home.interconnect_bytes_per_s,
+            0.5e9 / 8.0,
+            "the region's 500 Mbit/s"
+        );
+        assert_eq!((home.count, home.initial), (6, 2));
+        for p in [dc, home] {
+            assert_eq!(
+                (p.failure_shape, p.departure_p),
+                (FAILURE_SHAPE, DEPARTURE_PROBABILITY)
+            );
+            assert_eq!(p.online_local_h, None);
+        }
+        let yaml = s.resolved_yaml();
+        for filled in [
+            "mtbf_h: 50700.0",
+            "repair_h: 1.0",
+            "gpus_per_host: 8",
+            "gpus_per_host: 1",
+            "kind: sharing",
+            "max_count: 6",
+        ] {
+            assert!(yaml.contains(filled), "`{filled}` in\n{yaml}");
+        }
+    }
+
+    #[test]
+    fn a_group_serves_on_replicas_of_its_hosts() {
+        let s = load(&providers(
+            "gpu: h100_sxm, count: 4, hourly_cost_usd: 1, gpus_per_host: 2",
+        ))
+        .expect("valid");
+        let plan = s.pools()[0].serving.expect("an 8B model fits one H100");
+        assert_eq!((plan.tp, plan.replicas), (1, 4));
+        let drawn = load(&format!(
+            "{}\ninference: {{users: [{{region: us-east, rate_per_s: 2}}], service_time_s: {{constant: 0.5}}}}",
+            providers("gpu: rtx_4090, count: 3, hourly_cost_usd: 1")
+        ))
+        .expect("valid");
+        assert_eq!(drawn.pools()[0].serving, Ok(Serving::single_server(3)));
+    }
+
+    #[test]
+    fn a_scenario_needs_a_provider_group() {
+        let mut issues = Issues::default();
+        require_some(&[], &YamlPath::root().key("providers"), &mut issues);
+        let found: Vec<String> = issues.iter().map(|i| i.to_string()).collect();
+        assert_eq!(
+            found,
+            ["providers: no providers\n    fix: list at least one provider group"]
+        );
+    }
+}

@@ -174,3 +174,105 @@ fn complete(
 pub(super) fn payload(net: &RawNetwork, at: &YamlPath, issues: &mut Issues) {
     issues.non_negative(&at.key("bytes_per_token"), net.bytes_per_token, "e.g. 4");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check, load};
+    use super::*;
+
+    #[test]
+    fn regions_need_names_offsets_and_bandwidths_in_range() {
+        check(
+            "regions: [{name: us-east, utc_offset_h: 15}, {name: eu-west, bandwidth_mbps: 0}]",
+            &[
+                (
+                    "regions[0].utc_offset_h",
+                    "must be between -12 and 14, got 15",
+                ),
+                (
+                    "regions[1].bandwidth_mbps",
+                    "must be a positive number, got 0",
+                ),
+            ],
+        );
+        let mut issues = Issues::default();
+        let regions = validate(&[], &YamlPath::root().key("regions"), &mut issues);
+        assert!(regions.into_list().is_empty());
+        let found: Vec<String> = issues.iter().map(|i| i.to_string()).collect();
+        assert_eq!(
+            found,
+            ["regions: no regions\n    fix: list at least one region, e.g. `- {name: us-east}`"]
+        );
+    }
+
+    #[test]
+    fn the_rtt_matrix_names_every_bad_entry() {
+        let cases: [(&str, &[(&str, &str)]); 4] = [
+            (
+                "network: {intra_region_rtt_ms: -1, rtt_ms: {mars: {us-east: 1}, us-east: {venus: 2, eu-west: -3}}}",
+                &[
+                    ("network.intra_region_rtt_ms", "must be zero or more"),
+                    ("network.rtt_ms.mars", "`mars` is not a region"),
+                    ("network.rtt_ms.us-east.venus", "`venus` is not a region"),
+                    (
+                        "network.rtt_ms.us-east.eu-west",
+                        "must be zero or more, got -3",
+                    ),
+                    (
+                        "network.rtt_ms",
+                        "no round-trip time between `us-east` and `eu-west`",
+                    ),
+                ],
+            ),
+            (
+                // Rows are read in name order: eu-west's value comes first.
+                "network: {rtt_ms: {us-east: {eu-west: 76}, eu-west: {us-east: 80}}}",
+                &[(
+                    "network.rtt_ms.us-east.eu-west",
+                    "conflicts with the other direction (80 ms)",
+                )],
+            ),
+            (
+                "regions: [{name: us-east}, {name: us-east}]\nnetwork: {rtt_ms: {}}",
+                &[
+                    (
+                        "regions[1].name",
+                        "`us-east` is also the name of regions[0]",
+                    ),
+                    (
+                        "network.rtt_ms",
+                        "no round-trip time between `us-east` and `us-east`",
+                    ),
+                ],
+            ),
+            (
+                "network: {rtt_ms: {us-east: {eu-west: 76}}, bytes_per_token: -1}",
+                &[("network.bytes_per_token", "must be zero or more")],
+            ),
+        ];
+        for (fragment, want) in cases {
+            check(fragment, want);
+        }
+    }
+
+    #[test]
+    fn one_direction_fills_both_and_the_diagonal_is_the_intra_region_trip() {
+        let s = load("network: {rtt_ms: {eu-west: {us-east: 80}}, intra_region_rtt_ms: 2}")
+            .expect("valid");
+        assert_eq!((s.rtt_s(0, 1), s.rtt_s(1, 0)), (0.08, 0.08));
+        assert_eq!((s.rtt_s(0, 0), s.rtt_s(1, 1)), (0.002, 0.002));
+        let s = load("").expect("valid");
+        assert_eq!(
+            s.rtt_s(1, 1),
+            crate::scenario::defaults::INTRA_REGION_RTT_MS / 1e3
+        );
+        assert_eq!(s.regions()[0].bandwidth_bps, 1e9, "1000 Mbit/s by default");
+    }
+
+    #[test]
+    fn an_unknown_region_in_the_matrix_lists_the_known_ones() {
+        let issues = load("network: {rtt_ms: {us-east: {eu-west: 76, asia: 1}}}").unwrap_err();
+        assert_eq!(issues.len(), 1);
+        assert_eq!(issues[0].fix, "use one of: us-east, eu-west");
+    }
+}

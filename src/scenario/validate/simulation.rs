@@ -87,3 +87,83 @@ fn epochs(s: &RawSimulation, horizon_ok: bool, at: &YamlPath, issues: &mut Issue
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check, load, only_issue};
+    use crate::core::engine::from_secs;
+    use crate::scenario::defaults;
+
+    #[test]
+    fn every_setting_out_of_range_is_named_at_once() {
+        check(
+            "simulation: {horizon_h: 1e9, warmup_h: -1, epoch_h: 0, replications: 0}",
+            &[
+                (
+                    "simulation.horizon_h",
+                    "must be between 0.0002777777777777778 and 876600",
+                ),
+                ("simulation.warmup_h", "must be zero or more, got -1"),
+                ("simulation.epoch_h", "must be between"),
+                (
+                    "simulation.replications",
+                    "must be between 1 and 100000, got 0",
+                ),
+            ],
+        );
+    }
+
+    #[test]
+    fn the_warm_up_and_the_rows_must_fit_the_horizon() {
+        let cases: [(&str, &[(&str, &str)]); 4] = [
+            (
+                "simulation: {horizon_h: 2, warmup_h: 2}",
+                &[(
+                    "simulation.warmup_h",
+                    "leaves nothing to measure before the horizon (2 h)",
+                )],
+            ),
+            (
+                "simulation: {horizon_h: 1000, warmup_h: 1, epoch_h: 0.001, replications: 4}",
+                &[("simulation.epoch_h", "more than 2000000 time-series rows")],
+            ),
+            (
+                "simulation: {horizon_h: 1000, warmup_h: 1, epoch_h: 0.001, replications: 2}",
+                &[],
+            ),
+            (
+                "simulation: {horizon_h: 2, warmup_h: 0.5, replications: 100001}",
+                &[("simulation.replications", "got 100001")],
+            ),
+        ];
+        for (fragment, want) in cases {
+            check(fragment, want);
+        }
+    }
+
+    #[test]
+    fn a_bad_horizon_hides_what_depends_on_it() {
+        // The warm-up and the rows are measured against the horizon, so only it is named.
+        check(
+            "simulation: {horizon_h: 0, warmup_h: 5, epoch_h: 0.00001}",
+            &[
+                ("simulation.horizon_h", "must be between"),
+                ("simulation.epoch_h", "must be between"),
+            ],
+        );
+    }
+
+    #[test]
+    fn defaults_fill_the_section_and_times_are_nanoseconds() {
+        let s = load("simulation: {}").expect("valid");
+        assert_eq!(s.horizon(), from_secs(defaults::HORIZON_H * 3600.0));
+        assert_eq!(s.warmup(), from_secs(defaults::WARMUP_H * 3600.0));
+        assert_eq!(s.epoch, from_secs(defaults::EPOCH_H * 3600.0));
+        assert_eq!(s.replications(), defaults::REPLICATIONS);
+        assert_eq!(s.seed(), defaults::SEED);
+        assert_eq!(
+            only_issue("simulation: {replications: 0}").fix,
+            "use at least 2 for confidence intervals, e.g. 8"
+        );
+    }
+}

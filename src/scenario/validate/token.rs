@@ -260,3 +260,157 @@ fn settlement(s: &RawSettlement, at: &YamlPath, issues: &mut Issues) -> (Settlem
     };
     (rule, ok)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check, load, load_in};
+    use super::*;
+
+    /// A token section: 10 tokens an hour from a supply of 1,000, a constant price, with
+    /// the fields `rest` adds (none repeating these).
+    fn token(rest: &str) -> String {
+        format!(
+            "token: {{emission: {{schedule: {{constant: {{per_epoch: 10}}}}, epoch_h: 24, initial_supply: 1000}}, work_share: 0.5{rest}}}"
+        )
+    }
+
+    #[test]
+    fn every_part_of_the_token_is_checked_at_once() {
+        let cases: [(String, &[(&str, &str)]); 6] = [
+            (token(", price: {constant: {usd: 1}}"), &[]),
+            (
+                token(", price: {constant: {usd: 0}}, take_rate: -0.1")
+                    .replace("work_share: 0.5", "work_share: 1.5"),
+                &[
+                    (
+                        "token.price",
+                        "constant usd must be positive and finite, got 0",
+                    ),
+                    ("token.work_share", "must be between 0 and 1, got 1.5"),
+                    ("token.take_rate", "must be between 0 and 1, got -0.1"),
+                ],
+            ),
+            (
+                // Four H100s staking 300 each need 1,200 of the 1,000 tokens.
+                token(
+                    ", price: {constant: {usd: 1}}, staking: {per_gpu: 300, slash_per_failure: 2}",
+                ),
+                &[("token.staking.slash_per_failure", "must be between 0 and 1")],
+            ),
+            (
+                token(", price: {constant: {usd: 1}}, staking: {per_gpu: 300}"),
+                &[(
+                    "token.staking.per_gpu",
+                    "4 GPUs staking 300 each need 1200 tokens, and the market pool holds 0, but the initial supply is 1000",
+                )],
+            ),
+            (
+                token(
+                    ", price: {amm: {token_reserve: 2000, usd_reserve: 100, provider_sell_share: 0.5}}",
+                ),
+                &[(
+                    "token.price.amm.token_reserve",
+                    "the pool's 2000 tokens are more than the initial supply of 1000",
+                )],
+            ),
+            (
+                token(
+                    ", price: {constant: {usd: 1}}, reward_lockup: {share: 2, release_h: 0},
+                       settlement: {chain: {solana: {sol_usd: 0}}, batch: 0}",
+                ),
+                &[
+                    ("token.reward_lockup.share", "must be between 0 and 1"),
+                    ("token.reward_lockup.release_h", "must be a positive number"),
+                    (
+                        "token.settlement.chain",
+                        "fee_per_tx_usd is 0; it must be a finite number greater than 0",
+                    ),
+                    ("token.settlement.batch", "must be at least 1"),
+                ],
+            ),
+        ];
+        for (fragment, want) in cases {
+            check(&fragment, want);
+        }
+    }
+
+    #[test]
+    fn the_emission_must_fit_its_cap_and_its_epoch_a_nanosecond() {
+        // Two hourly epochs of 10 tokens over the base's 2 hours, 5 tokens under the cap.
+        let capped = token(", price: {constant: {usd: 1}}").replace(
+            "epoch_h: 24, initial_supply: 1000",
+            "epoch_h: 1, initial_supply: 1000, max_supply: 1005",
+        );
+        check(
+            &capped,
+            &[(
+                "token.emission.schedule",
+                "mints 2.000000e1 tokens in 2 h, more than the 5.000000e0 left",
+            )],
+        );
+        let short = token(", price: {constant: {usd: 1}}").replace("epoch_h: 24", "epoch_h: 1e-13");
+        check(
+            &short,
+            &[("token.emission.epoch_h", "shorter than a nanosecond")],
+        );
+    }
+
+    #[test]
+    fn a_price_csv_is_read_beside_the_scenario() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("p.csv"), "hour,usd\n0,1\n10,3\n").expect("write");
+        std::fs::write(dir.path().join("bad.csv"), "0,1\n0,2\n").expect("write");
+        let s = load_in(&token(", price: {csv: {path: p.csv}}"), dir.path()).expect("valid");
+        let price = &s.token().expect("a token").price;
+        assert_eq!(
+            price,
+            &crate::economics::price::PricePath::Csv {
+                points: vec![(0.0, 1.0), (10.0, 3.0)]
+            }
+        );
+        for (file, message) in [
+            ("bad.csv", "bad.csv: line 2: hours not increasing"),
+            ("nowhere.csv", "nowhere.csv: "),
+        ] {
+            let issues = load_in(
+                &token(&format!(", price: {{csv: {{path: {file}}}}}")),
+                dir.path(),
+            )
+            .unwrap_err();
+            assert_eq!(issues.len(), 1, "{issues:?}");
+            assert_eq!(issues[0].path.to_string(), "token.price");
+            assert!(
+                issues[0].message.starts_with(message),
+                "{}",
+                issues[0].message
+            );
+        }
+    }
+
+    #[test]
+    fn rules_are_counted_in_token_epochs() {
+        let s = load(&token(
+            ", price: {constant: {usd: 1}}, staking: {per_gpu: 100}, reward_lockup: {share: 0.75, release_h: 4320},
+               settlement: {chain: {custom: {fee_per_tx_usd: 0.01}}, batch: 10}",
+        ))
+        .expect("valid");
+        let t = s.token().expect("a token");
+        assert_eq!(t.epoch, from_secs(24.0 * 3600.0));
+        let d = &t.design;
+        let stake = d.staking.as_ref().expect("staking");
+        assert_eq!(
+            (stake.per_gpu, stake.unbonding_epochs),
+            (100.0, 21),
+            "504 h of 24-hour epochs"
+        );
+        let lock = d.lockup.as_ref().expect("lock-up");
+        assert_eq!((lock.share, lock.release_epochs), (0.75, 180));
+        let pay = d.settlement.as_ref().expect("settlement");
+        assert_eq!(
+            (pay.fee_per_tx_usd, pay.fee_per_payment_usd, pay.batch),
+            (0.01, 0.0, 10)
+        );
+        assert_eq!(epochs(1.0, 24.0), 1, "at least one epoch");
+        assert_eq!(epochs(25.0, 24.0), 2, "rounded up");
+    }
+}

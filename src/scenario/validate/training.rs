@@ -139,3 +139,137 @@ fn placeable(j: &JobClass, pools: &[Pool], at: &YamlPath, issues: &mut Issues) {
         issues.push(&at.key("gpus"), format!("wants {} GPUs, but at most {available} with enough memory exist under placement {:?}", j.gpus, j.placement), "ask for fewer GPUs, relax the placement, or add providers");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check, load};
+    use super::*;
+    use crate::scenario::defaults;
+
+    /// A training section of one class: a fine-tuning job of 8B parameters on 4 GPUs, with
+    /// the fields `over` gives in place of its own or beside them.
+    fn job(over: &[(&str, &str)]) -> String {
+        let mut fields = vec![
+            ("name", "ft"),
+            ("kind", "fine_tuning"),
+            ("arrivals_per_day", "2"),
+            ("params_b", "8"),
+            ("tokens_b", "0.1"),
+            ("gpus", "4"),
+        ];
+        for &(k, v) in over {
+            match fields.iter_mut().find(|f| f.0 == k) {
+                Some(f) => f.1 = v,
+                None => fields.push((k, v)),
+            }
+        }
+        let inside: Vec<String> = fields.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        format!("training: [{{{}}}]", inside.join(", "))
+    }
+
+    #[test]
+    fn a_job_class_is_checked_field_by_field() {
+        let cases: [(String, &[(&str, &str)]); 4] = [
+            (job(&[]), &[]),
+            (
+                job(&[("gpus", "0"), ("params_b", "-1")]),
+                &[
+                    ("training[0].gpus", "must be at least 1"),
+                    ("training[0].params_b", "must be a positive number"),
+                ],
+            ),
+            (
+                job(&[
+                    ("arrivals_per_day", "2e6"),
+                    ("tokens_b", "0"),
+                    ("tokens_per_step_m", "0"),
+                    ("checkpoint_s", "-1"),
+                    ("restart_s", "-1"),
+                    ("checkpoint_interval_min", "0"),
+                ]),
+                &[
+                    ("training[0].arrivals_per_day", "must be between 0 and 1000000"),
+                    ("training[0].tokens_b", "must be a positive number"),
+                    ("training[0].tokens_per_step_m", "must be a positive number"),
+                    ("training[0].checkpoint_s", "must be zero or more"),
+                    ("training[0].restart_s", "must be zero or more"),
+                    ("training[0].checkpoint_interval_min", "must be a positive number"),
+                ],
+            ),
+            (
+                "training: [{name: a, kind: training, arrivals_per_day: 1, params_b: 1, tokens_b: 1, gpus: 1},
+                            {name: a, kind: training, arrivals_per_day: 1, params_b: 1, tokens_b: 1, gpus: 1}]"
+                    .into(),
+                &[("training[1].name", "`a` is also the name of training[0]")],
+            ),
+        ];
+        for (fragment, want) in cases {
+            check(&fragment, want);
+        }
+    }
+
+    #[test]
+    fn a_job_class_must_fit_somewhere() {
+        let cases: [(String, &[(&str, &str)]); 3] = [
+            (
+                // 405B x 16 bytes over 2 GPUs: 3,240 GB each, against 80 GB H100s.
+                "training: [{name: big, kind: training, arrivals_per_day: 1, params_b: 405, tokens_b: 1, gpus: 2}]".into(),
+                &[("training[0].gpus", "each GPU would hold 3240.0 GB of model states")],
+            ),
+            (
+                job(&[("gpus", "100"), ("placement", "one_provider")]),
+                &[(
+                    "training[0].gpus",
+                    "wants 100 GPUs, but at most 4 with enough memory exist under placement OneProvider",
+                )],
+            ),
+            (
+                "providers:
+  - {name: a, region: us-east, gpu: h100_sxm, count: 4, hourly_cost_usd: 1}
+  - {name: b, region: us-east, gpu: h100_sxm, count: 4, hourly_cost_usd: 1}
+  - {name: c, region: eu-west, gpu: h100_sxm, count: 4, hourly_cost_usd: 1}
+  - {name: d, region: eu-west, gpu: h100_sxm, count: 4, hourly_cost_usd: 1, online_local_h: [18, 23]}
+training: [{name: ft, kind: fine_tuning, arrivals_per_day: 2, params_b: 8, tokens_b: 0.1, gpus: 9, placement: one_region}]"
+                    .into(),
+                &[(
+                    "training[0].gpus",
+                    "wants 9 GPUs, but at most 8 with enough memory exist under placement OneRegion",
+                )],
+            ),
+        ];
+        for (fragment, want) in cases {
+            check(&fragment, want);
+        }
+        check(
+            &job(&[("gpus", "12")]),
+            &[("training[0].gpus", "at most 4")],
+        );
+    }
+
+    #[test]
+    fn a_job_class_is_in_the_simulation_units_with_its_defaults() {
+        let s = load(&job(&[])).expect("valid");
+        let j = &s.jobs()[0];
+        assert_eq!(
+            (j.kind, j.placement),
+            (JobKind::FineTuning, Placement::Anywhere)
+        );
+        assert_eq!(j.rate_per_s, 2.0 / 86_400.0);
+        assert_eq!((j.params, j.tokens, j.gpus), (8e9, 0.1e9, 4));
+        assert_eq!(j.tokens_per_step, defaults::TOKENS_PER_STEP_M * 1e6);
+        assert_eq!(
+            (j.checkpoint_s, j.restart_s),
+            (defaults::CHECKPOINT_S, defaults::RESTART_S)
+        );
+        assert_eq!(j.interval_s, None);
+        let s = load(&job(&[
+            ("kind", "training"),
+            ("checkpoint_interval_min", "30"),
+        ]))
+        .expect("valid");
+        assert_eq!(
+            (s.jobs()[0].kind, s.jobs()[0].interval_s),
+            (JobKind::Training, Some(1800.0))
+        );
+    }
+}

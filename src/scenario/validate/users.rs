@@ -110,3 +110,72 @@ pub(super) fn reachability(s: &Scenario, at: &YamlPath, issues: &mut Issues) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check, load};
+
+    #[test]
+    fn user_groups_are_checked_one_by_one_and_together() {
+        let cases: [(&str, &[(&str, &str)]); 5] = [
+            ("inference: {users: []}", &[("inference.users", "no users")]),
+            (
+                "inference: {users: [{region: us-east, rate_per_s: 0}, {region: eu-west, rate_per_s: 0}]}",
+                &[(
+                    "inference.users",
+                    "every user group has a rate of 0: nothing would happen",
+                )],
+            ),
+            (
+                "inference: {users: [{region: us-east, rate_per_s: 1}, {region: mars, rate_per_s: -1, daily_cycle: {amplitude: 2, peak_local_h: 30}}]}",
+                &[
+                    ("inference.users[1].region", "`mars` is not a region"),
+                    (
+                        "inference.users[1].rate_per_s",
+                        "must be between 0 and 1000000000, got -1",
+                    ),
+                    (
+                        "inference.users[1].daily_cycle.amplitude",
+                        "must be between 0 and 1",
+                    ),
+                    (
+                        "inference.users[1].daily_cycle.peak_local_h",
+                        "must be between 0 and 24",
+                    ),
+                ],
+            ),
+            (
+                "inference: {users: [{region: us-east, rate_per_s: 1e6}]}\nsimulation: {horizon_h: 1000, replications: 2}",
+                &[(
+                    "inference.users",
+                    "the run would simulate about 7.2e12 requests, more than 1e11",
+                )],
+            ),
+            (
+                "inference: {users: [{region: eu-west, rate_per_s: 1}], max_rtt_ms: 10}",
+                &[(
+                    "inference.users[0]",
+                    "users in `eu-west` cannot be served: no GPU pool that holds the model is within max_rtt_ms (10 ms)",
+                )],
+            ),
+        ];
+        for (fragment, want) in cases {
+            check(fragment, want);
+        }
+    }
+
+    #[test]
+    fn a_group_far_away_is_served_without_a_limit_and_cycles_peak_in_the_evening() {
+        let s = load(
+            "inference: {users: [{region: eu-west, rate_per_s: 3, daily_cycle: {amplitude: 0.5}}]}",
+        )
+        .expect("valid");
+        let u = &s.users()[0];
+        assert_eq!((u.region, u.rate_per_s), (1, 3.0));
+        assert_eq!(
+            u.cycle,
+            Some((0.5, crate::scenario::defaults::PEAK_LOCAL_H))
+        );
+        assert_eq!(s.candidate_pools(1), [0]);
+    }
+}
