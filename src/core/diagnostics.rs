@@ -87,6 +87,15 @@ impl Issues {
         ok
     }
 
+    /// Checks that a count is at least 1.
+    pub fn at_least_one(&mut self, path: &YamlPath, value: u32, fix: &str) -> bool {
+        let ok = value >= 1;
+        if !ok {
+            self.push(path, "must be at least 1", fix);
+        }
+        ok
+    }
+
     /// Checks `lo <= value <= hi`.
     pub fn within(&mut self, path: &YamlPath, value: f64, lo: f64, hi: f64, fix: &str) -> bool {
         let ok = value.is_finite() && (lo..=hi).contains(&value);

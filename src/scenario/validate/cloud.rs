@@ -33,13 +33,8 @@ pub(super) fn validate(c: &RawCloud, at: &YamlPath, issues: &mut Issues) -> Opti
         c.mtbf_h,
         "give the mean time between failures of one GPU, hours",
     );
-    if c.gpus_per_node == 0 {
-        issues.push(
-            &at.key("gpus_per_node"),
-            "must be at least 1",
-            "give the GPUs of one cloud node, e.g. 8",
-        );
-    }
+    let fix = "give the GPUs of one cloud node, e.g. 8";
+    issues.at_least_one(&at.key("gpus_per_node"), c.gpus_per_node, fix);
     Some(Cloud {
         class: class?,
         // The class's rates, profile or datasheet: set by `serve` once the model and the

@@ -176,12 +176,8 @@ pub(super) fn supply(
             1.0,
             "a share between 0 and 1, e.g. 0.25",
         );
-    if s.exit_after_reviews == 0 {
-        issues.push(
-            &at.key("exit_after_reviews"),
-            "must be at least 1",
-            "give the reviews of losses before GPUs leave, e.g. 4",
-        );
+    let fix = "give the reviews of losses before GPUs leave, e.g. 4";
+    if !issues.at_least_one(&at.key("exit_after_reviews"), s.exit_after_reviews, fix) {
         return None;
     }
     ok.then_some(*s)
@@ -224,13 +220,10 @@ pub(super) fn verification(
         "a share of requests, e.g. 0.05",
     );
     let extra = v.redundancy.saturating_sub(1) + u32::from(v.spot_check_rate > 0.0);
-    if v.redundancy == 0 {
-        issues.push(
-            &at.key("redundancy"),
-            "must be at least 1",
-            "1 runs each request once; 2 runs it twice on different groups",
-        );
-    } else if extra as usize >= groups.max(1) {
+    let fix = "1 runs each request once; 2 runs it twice on different groups";
+    if issues.at_least_one(&at.key("redundancy"), v.redundancy, fix)
+        && extra as usize >= groups.max(1)
+    {
         issues.push(
             &at.key("redundancy"),
             format!(

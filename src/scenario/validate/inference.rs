@@ -120,13 +120,9 @@ pub(super) fn batch_policy(
         1.0,
         "a share of GPU memory between 0 and 1, e.g. 0.9",
     );
-    if b.max_batch == 0 {
+    let fix = "e.g. 256 (1 serves one request at a time)";
+    if !issues.at_least_one(&at.key("max_batch"), b.max_batch, fix) {
         ok = false;
-        issues.push(
-            &at.key("max_batch"),
-            "must be at least 1",
-            "e.g. 256 (1 serves one request at a time)",
-        );
     } else if b.max_batched_tokens < b.max_batch {
         ok = false;
         issues.push(

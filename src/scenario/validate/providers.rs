@@ -115,13 +115,8 @@ fn group(
 /// `count`.
 fn counts(g: &mut RawProviderGroup, at: &YamlPath, issues: &mut Issues) -> u32 {
     let max = *g.max_count.get_or_insert(g.count);
-    if max == 0 {
-        issues.push(
-            &at.key("count"),
-            "must be at least 1",
-            "give the number of GPUs, or remove the group",
-        );
-    } else if max < g.count {
+    let fix = "give the number of GPUs, or remove the group";
+    if issues.at_least_one(&at.key("count"), max, fix) && max < g.count {
         issues.push(
             &at.key("max_count"),
             format!("{max} is below count ({})", g.count),
@@ -179,11 +174,12 @@ fn availability(
     at: &YamlPath,
     issues: &mut Issues,
 ) -> Availability {
-    let mtbf_h = *g.mtbf_h.get_or_insert(if dc {
-        defaults::DATACENTER_MTBF_H
-    } else {
-        defaults::CONSUMER_MTBF_H
-    });
+    let mtbf_h = by_kind(
+        &mut g.mtbf_h,
+        dc,
+        defaults::DATACENTER_MTBF_H,
+        defaults::CONSUMER_MTBF_H,
+    );
     issues.positive(
         &at.key("mtbf_h"),
         mtbf_h,
@@ -229,11 +225,12 @@ fn after_failures(
         1.0,
         "a probability between 0 and 1",
     );
-    let repair_h = *g.repair_h.get_or_insert(if dc {
-        defaults::DATACENTER_REPAIR_H
-    } else {
-        defaults::CONSUMER_REPAIR_H
-    });
+    let repair_h = by_kind(
+        &mut g.repair_h,
+        dc,
+        defaults::DATACENTER_REPAIR_H,
+        defaults::CONSUMER_REPAIR_H,
+    );
     issues.positive(
         &at.key("repair_h"),
         repair_h,
@@ -265,29 +262,32 @@ fn hosts(
     at: &YamlPath,
     issues: &mut Issues,
 ) -> (f64, u32) {
-    let ic = *g.interconnect_gbps.get_or_insert(if dc {
-        defaults::DATACENTER_INTERCONNECT_GBPS
-    } else {
-        region_mbps / 1000.0
-    });
+    let ic = by_kind(
+        &mut g.interconnect_gbps,
+        dc,
+        defaults::DATACENTER_INTERCONNECT_GBPS,
+        region_mbps / 1000.0,
+    );
     issues.positive(
         &at.key("interconnect_gbps"),
         ic,
         "give the bandwidth between the group's GPUs, Gbit/s",
     );
-    let host = *g.gpus_per_host.get_or_insert(if dc {
-        defaults::DATACENTER_GPUS_PER_HOST
-    } else {
-        defaults::CONSUMER_GPUS_PER_HOST
-    });
-    if host == 0 {
-        issues.push(
-            &at.key("gpus_per_host"),
-            "must be at least 1",
-            "give the number of GPUs in one host, e.g. 8",
-        );
-    }
+    let host = by_kind(
+        &mut g.gpus_per_host,
+        dc,
+        defaults::DATACENTER_GPUS_PER_HOST,
+        defaults::CONSUMER_GPUS_PER_HOST,
+    );
+    let fix = "give the number of GPUs in one host, e.g. 8";
+    issues.at_least_one(&at.key("gpus_per_host"), host, fix);
     (ic, host)
+}
+
+/// The value of `slot`, filled when left out with the default for datacenter GPU classes
+/// (`dc`) or for consumer cards.
+fn by_kind<T: Copy>(slot: &mut Option<T>, dc: bool, datacenter: T, consumer: T) -> T {
+    *slot.get_or_insert(if dc { datacenter } else { consumer })
 }
 
 /// A group whose region, class, price and costs are usable.

@@ -6,8 +6,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::core::diagnostics::Issue;
+use crate::scenario::load::{LoadError, load_str_in};
 use crate::scenario::spec::Scenario;
-use crate::scenario::{LoadError, load_str_in};
 
 /// Two regions, one datacenter group of H100s, users in one region; everything else is a
 /// default.

@@ -244,15 +244,9 @@ fn settlement(s: &RawSettlement, at: &YamlPath, issues: &mut Issues) -> (Settlem
             assumptions: String::new(),
         },
     };
-    let mut ok = chain.validate(&at.key("chain"), issues);
-    if s.batch == 0 {
-        ok = false;
-        issues.push(
-            &at.key("batch"),
-            "must be at least 1",
-            "give the payments carried by one transaction, e.g. 100",
-        );
-    }
+    let fix = "give the payments carried by one transaction, e.g. 100";
+    let ok = chain.validate(&at.key("chain"), issues)
+        & issues.at_least_one(&at.key("batch"), s.batch, fix);
     let rule = Settlement {
         fee_per_tx_usd: chain.fee_per_tx_usd,
         fee_per_payment_usd: chain.fee_per_payment_usd,

@@ -24,12 +24,8 @@ pub(super) fn validate(
         let jp = at.index(i);
         names.check(&jp, &j.name, i, issues);
         let sized = sizes(j, &jp, issues);
-        if j.gpus == 0 {
-            issues.push(
-                &jp.key("gpus"),
-                "must be at least 1",
-                "give the number of data-parallel GPUs",
-            );
+        let fix = "give the number of data-parallel GPUs";
+        if !issues.at_least_one(&jp.key("gpus"), j.gpus, fix) {
             continue;
         }
         let class = job_class(j);
