@@ -24,6 +24,8 @@ use std::path::Path;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::core::diagnostics::Issues;
+use crate::core::path::YamlPath;
 use crate::physics::gpu::{GPU_CLASSES, GpuClass, find_class};
 use crate::physics::rates::{BATCH_GRID, Rates};
 
@@ -148,30 +150,35 @@ impl Curve {
         })
     }
 
-    /// Problems with the points (named by `what`): sizes positive and strictly increasing,
-    /// rates positive and finite, spreads not negative.
-    fn check(&self, what: &str, out: &mut Vec<String>) {
+    /// Records problems with the points under `at` (the curve's place in the profile):
+    /// sizes positive and strictly increasing, rates positive and finite, spreads not
+    /// negative.
+    fn validate(&self, at: &YamlPath, issues: &mut Issues) {
         for (i, q) in self.0.iter().enumerate() {
+            let p = at.index(i);
             if !(q.x.is_finite() && q.x > 0.0) {
-                out.push(format!(
-                    "{what}[{i}].x must be a positive size, got {}",
-                    q.x
-                ));
+                issues.push(
+                    &p.key("x"),
+                    format!("must be a positive size, got {}", q.x),
+                    "",
+                );
             }
             if !(q.median.is_finite() && q.median > 0.0) {
-                out.push(format!(
-                    "{what}[{i}].median must be a positive rate, got {}",
-                    q.median
-                ));
+                issues.push(
+                    &p.key("median"),
+                    format!("must be a positive rate, got {}", q.median),
+                    "",
+                );
             }
             if !(q.spread.is_finite() && q.spread >= 0.0) {
-                out.push(format!(
-                    "{what}[{i}].spread must be 0 or more, got {}",
-                    q.spread
-                ));
+                issues.push(
+                    &p.key("spread"),
+                    format!("must be 0 or more, got {}", q.spread),
+                    "",
+                );
             }
             if i > 0 && q.x <= self.0[i - 1].x {
-                out.push(format!("{what}[{i}].x must be above the previous point's"));
+                issues.push(&p.key("x"), "must be above the previous point's", "");
             }
         }
     }
@@ -238,13 +245,28 @@ pub enum ProfileError {
         message: String,
     },
     /// Values out of range or an unknown class.
-    #[error("{path}: {}", .problems.join("; "))]
+    #[error("{path}: {}", listed(.problems))]
     Invalid {
         /// The file.
         path: String,
-        /// Every problem found.
-        problems: Vec<String>,
+        /// Every problem found, at its path inside the file.
+        problems: Issues,
     },
+}
+
+/// Problems as `path message` (the message alone for the file as a whole), joined by `; `.
+fn listed(problems: &Issues) -> String {
+    let each: Vec<String> = problems
+        .iter()
+        .map(|i| {
+            if i.path.is_root() {
+                i.message.clone()
+            } else {
+                format!("{} {}", i.path, i.message)
+            }
+        })
+        .collect();
+    each.join("; ")
 }
 
 impl Profile {
@@ -389,57 +411,77 @@ impl Profile {
         Some(self.decode.at(batch)?.value / self.peaks.bytes_per_s)
     }
 
-    /// Every problem: an unknown class, peaks not positive, curves out of order or with
-    /// rates not positive, a measured profile without device, date or points.
-    pub fn problems(&self) -> Vec<String> {
-        let mut out = Vec::new();
+    /// Records every problem under `at` (the top of the profile file): an unknown class,
+    /// peaks not positive, curves out of order or with rates not positive, a measured
+    /// profile without device, date or points. Returns whether there was none.
+    pub fn validate(&self, at: &YamlPath, issues: &mut Issues) -> bool {
+        let before = issues.len();
         if self.class != "cpu" && find_class(&self.class).is_none() {
-            out.push(format!(
-                "class `{}` is not a GPU class (use cpu or one of: {})",
-                self.class,
-                GPU_CLASSES
-                    .iter()
-                    .map(|c| c.id)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            issues.push(
+                &at.key("class"),
+                format!(
+                    "`{}` is not a GPU class (use cpu or one of: {})",
+                    self.class,
+                    GPU_CLASSES
+                        .iter()
+                        .map(|c| c.id)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                "",
+            );
         }
+        let pp = at.key("peaks");
         for (name, v) in [
-            ("peaks.flops", self.peaks.flops),
-            ("peaks.bytes_per_s", self.peaks.bytes_per_s),
+            ("flops", self.peaks.flops),
+            ("bytes_per_s", self.peaks.bytes_per_s),
         ] {
             if !(v.is_finite() && v > 0.0) {
-                out.push(format!("{name} must be a positive rate, got {v}"));
+                issues.push(
+                    &pp.key(name),
+                    format!("must be a positive rate, got {v}"),
+                    "",
+                );
             }
         }
         for (name, c, _) in self.curves() {
-            c.check(name, &mut out);
+            c.validate(&at.key(name), issues);
         }
+        self.validate_provenance(at, issues);
+        issues.len() == before
+    }
+
+    /// What a measured or derived profile must say about where it comes from. These
+    /// problems concern the profile as a whole, so they are recorded at `at` itself.
+    fn validate_provenance(&self, at: &YamlPath, issues: &mut Issues) {
         if self.source == Source::Measured {
             if self.provenance.device.is_empty() || self.provenance.date.is_none() {
-                out.push("a measured profile needs provenance.device and provenance.date".into());
+                issues.push(
+                    at,
+                    "a measured profile needs provenance.device and provenance.date",
+                    "",
+                );
             }
             if self.copy.0.is_empty() && self.matmul.0.is_empty() {
-                out.push("a measured profile needs measured points".into());
+                issues.push(at, "a measured profile needs measured points", "");
             }
         }
         if self.source == Source::Derived && self.provenance.derived_from.is_none() {
-            out.push("a derived profile needs provenance.derived_from".into());
+            issues.push(at, "a derived profile needs provenance.derived_from", "");
         }
-        out
     }
 
     /// Parses and checks a profile from YAML text; `path` names it in errors.
     ///
     /// # Errors
-    /// A parse error with its line, or every problem of [`Profile::problems`].
+    /// A parse error with its line, or every problem [`Profile::validate`] finds.
     pub fn from_yaml(text: &str, path: &str) -> Result<Self, ProfileError> {
         let p: Self = serde_saphyr::from_str(text).map_err(|e| ProfileError::Parse {
             path: path.to_string(),
             message: e.to_string(),
         })?;
-        let problems = p.problems();
-        if problems.is_empty() {
+        let mut problems = Issues::default();
+        if p.validate(&YamlPath::root(), &mut problems) {
             Ok(p)
         } else {
             Err(ProfileError::Invalid {
@@ -604,6 +646,13 @@ impl Profile {
 mod tests {
     use super::*;
 
+    /// Every problem [`Profile::validate`] finds in `p`, at its path in the file.
+    pub(crate) fn problems(p: &Profile) -> Issues {
+        let mut issues = Issues::default();
+        p.validate(&YamlPath::root(), &mut issues);
+        issues
+    }
+
     #[test]
     fn rates_read_a_profile_at_the_token_budget_and_by_batch() {
         let mut p = Profile::datasheet(find_class("h100_sxm").unwrap());
@@ -726,7 +775,7 @@ mod tests {
     fn datasheet_profiles_round_trip_and_carry_their_citation() {
         for class in GPU_CLASSES {
             let p = Profile::datasheet(class);
-            assert!(p.problems().is_empty(), "{}: {:?}", class.id, p.problems());
+            assert!(problems(&p).is_empty(), "{}: {:?}", class.id, problems(&p));
             let back = Profile::from_yaml(&p.to_yaml(), "x").expect("round trip");
             assert_eq!(back, p);
             assert!(
@@ -758,7 +807,7 @@ mod tests {
         m.decode = curve(&[(1.0, 2.8e12), (64.0, 2.5e12)]);
         let pcie = find_class("h100_pcie").unwrap();
         let d = m.derive(pcie, "h100.yaml");
-        assert!(d.problems().is_empty(), "{:?}", d.problems());
+        assert!(problems(&d).is_empty(), "{:?}", problems(&d));
         assert_eq!(d.source, Source::Derived);
         assert!(
             d.provenance

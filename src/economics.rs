@@ -1,10 +1,12 @@
 //! The token economy: emission schedules ([`emission`]), the market price of the token
 //! ([`price`]), what the network mints, burns and pays each token epoch ([`ledger`]), and
-//! what settling payments and verifying computation on a chain costs ([`onchain`]), and what
-//! GPUs cost their providers and when providers join or leave ([`provider`]).
+//! what settling payments and verifying computation on a chain costs ([`onchain`]), what
+//! GPUs cost their providers and when providers join or leave ([`provider`]), and how users'
+//! prices are set ([`pricing`]).
 
 pub mod emission;
 pub mod ledger;
 pub mod onchain;
 pub mod price;
+pub mod pricing;
 pub mod provider;

@@ -326,6 +326,7 @@ fn civil(days: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::calibration::tests::problems;
 
     #[test]
     fn dates_from_days() {
@@ -344,7 +345,7 @@ mod tests {
             reps: 2,
         };
         let p = calibrate(&grid, 7).expect("kernels pass their checks");
-        assert!(p.problems().is_empty(), "{:?}", p.problems());
+        assert!(problems(&p).is_empty(), "{:?}", problems(&p));
         assert_eq!(p.source, Source::Measured);
         assert_eq!(
             (p.copy.0.len(), p.decode.0.len(), p.matmul.0.len()),

@@ -3,6 +3,8 @@
 use std::process::ExitCode;
 
 use depinsim::cli::OnchainArgs;
+use depinsim::core::diagnostics::Issues;
+use depinsim::core::path::YamlPath;
 use depinsim::economics::onchain::{EvmVerification, matmul};
 
 /// Prints the cost table, or every bad flag (exit 2).
@@ -13,10 +15,10 @@ pub(super) fn onchain(a: OnchainArgs) -> ExitCode {
         block_gas_limit: a.block_gas_limit,
         ..EvmVerification::default()
     };
-    let problems = v.validate();
-    if !problems.is_empty() {
-        for (field, why) in problems {
-            err!("--{}: {why}", field.replace('_', "-"));
+    let mut problems = Issues::default();
+    if !v.validate(&YamlPath::root(), &mut problems) {
+        for i in problems.iter() {
+            err!("--{}: {}", i.path.to_string().replace('_', "-"), i.message);
         }
         return ExitCode::from(2);
     }

@@ -64,6 +64,11 @@ impl Issues {
         self.list.len()
     }
 
+    /// The problems, in the order they were found.
+    pub fn iter(&self) -> std::slice::Iter<'_, Issue> {
+        self.list.iter()
+    }
+
     /// Checks `value > 0` and finite, recording an issue otherwise. Returns whether it passed.
     pub fn positive(&mut self, path: &YamlPath, value: f64, fix: &str) -> bool {
         let ok = value.is_finite() && value > 0.0;
@@ -78,6 +83,15 @@ impl Issues {
         let ok = value.is_finite() && value >= 0.0;
         if !ok {
             self.push(path, format!("must be zero or more, got {value}"), fix);
+        }
+        ok
+    }
+
+    /// Checks that a count is at least 1.
+    pub fn at_least_one(&mut self, path: &YamlPath, value: u32, fix: &str) -> bool {
+        let ok = value >= 1;
+        if !ok {
+            self.push(path, "must be at least 1", fix);
         }
         ok
     }

@@ -18,15 +18,14 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::core::diagnostics::Issues;
+use crate::core::path::YamlPath;
+
 /// Hours in a Julian year (365.25 days).
 pub const HOURS_PER_YEAR: f64 = 8766.0;
 
 /// Hours in a month of one-twelfth of a Julian year: 8766 / 12 = 730.5 (30.4375 days).
 pub const HOURS_PER_MONTH: f64 = HOURS_PER_YEAR / 12.0;
-
-/// A problem found by [`Emission::validate`]: the field path relative to the token section
-/// (such as `schedule.table.rows[1].from_h`), what is wrong, and how to fix it.
-pub type EmissionIssue = (String, String, String);
 
 /// A token emission schedule: tokens minted per epoch as a step function of time.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -188,98 +187,101 @@ impl Schedule {
         total
     }
 
-    /// Checks the schedule's parameters, pushing problems with paths under `schedule.`.
-    fn validate_into(&self, issues: &mut Vec<EmissionIssue>) {
-        let amount = |issues: &mut Vec<EmissionIssue>, path: &str, v: f64| {
-            if !(v.is_finite() && v >= 0.0) {
-                issues.push((
-                    path.to_string(),
-                    format!("amount {v} must be a finite number >= 0 tokens per epoch"),
-                    "give a non-negative number of tokens per epoch".to_string(),
-                ));
-            }
-        };
-        let period = |issues: &mut Vec<EmissionIssue>, path: &str, v: f64| {
-            if !(v.is_finite() && v > 0.0) {
-                issues.push((
-                    path.to_string(),
-                    format!("period {v} h must be a finite number > 0"),
-                    "give a positive number of hours".to_string(),
-                ));
-            }
-        };
+    /// Checks the schedule's parameters, recording problems under `at` (the schedule's path).
+    fn validate(&self, at: &YamlPath, issues: &mut Issues) {
         match self {
             Schedule::Constant { per_epoch } => {
-                amount(issues, "schedule.constant.per_epoch", *per_epoch);
+                amount(issues, &at.key("constant").key("per_epoch"), *per_epoch);
             }
             Schedule::ExponentialDecay {
                 initial_per_epoch,
                 decay,
                 period_h,
             } => {
-                amount(
-                    issues,
-                    "schedule.exponential_decay.initial_per_epoch",
-                    *initial_per_epoch,
-                );
+                let p = at.key("exponential_decay");
+                amount(issues, &p.key("initial_per_epoch"), *initial_per_epoch);
                 if !(0.0..1.0).contains(decay) {
-                    issues.push((
-                        "schedule.exponential_decay.decay".to_string(),
+                    issues.push(
+                        &p.key("decay"),
                         format!("decay {decay} must lie in [0, 1)"),
-                        "give the fraction removed at each step, e.g. 0.0102 for 1.02%".to_string(),
-                    ));
+                        "give the fraction removed at each step, e.g. 0.0102 for 1.02%",
+                    );
                 }
-                period(issues, "schedule.exponential_decay.period_h", *period_h);
+                period(issues, &p.key("period_h"), *period_h);
             }
             Schedule::Halving {
                 initial_per_epoch,
                 every_h,
             } => {
-                amount(
-                    issues,
-                    "schedule.halving.initial_per_epoch",
-                    *initial_per_epoch,
-                );
-                period(issues, "schedule.halving.every_h", *every_h);
+                let p = at.key("halving");
+                amount(issues, &p.key("initial_per_epoch"), *initial_per_epoch);
+                period(issues, &p.key("every_h"), *every_h);
             }
-            Schedule::Table { rows } => {
-                if rows.is_empty() {
-                    issues.push((
-                        "schedule.table.rows".to_string(),
-                        "the table has no rows".to_string(),
-                        "add a row {from_h: 0, per_epoch: ...}".to_string(),
-                    ));
-                }
-                for (i, row) in rows.iter().enumerate() {
-                    let path = format!("schedule.table.rows[{i}]");
-                    amount(issues, &format!("{path}.per_epoch"), row.per_epoch);
-                    if !(row.from_h.is_finite() && row.from_h >= 0.0) {
-                        issues.push((
-                            format!("{path}.from_h"),
-                            format!("from_h {} must be a finite number >= 0", row.from_h),
-                            "give the hour from which the row applies".to_string(),
-                        ));
-                    } else if i == 0 && row.from_h != 0.0 {
-                        issues.push((
-                            format!("{path}.from_h"),
-                            format!("the first row starts at {} h, not at 0", row.from_h),
-                            "start the first row at from_h: 0".to_string(),
-                        ));
-                    } else if i > 0 && row.from_h <= rows[i - 1].from_h {
-                        issues.push((
-                            format!("{path}.from_h"),
-                            format!(
-                                "rows are not sorted: from_h {} does not exceed the previous \
-                                 row's {}",
-                                row.from_h,
-                                rows[i - 1].from_h
-                            ),
-                            "sort the rows by strictly increasing from_h".to_string(),
-                        ));
-                    }
-                }
+            Schedule::Table { rows } => Self::validate_table(rows, &at.key("table"), issues),
+        }
+    }
+
+    /// Checks a table's rows: amounts, and hours from 0 strictly increasing.
+    fn validate_table(rows: &[TableRow], at: &YamlPath, issues: &mut Issues) {
+        let rp = at.key("rows");
+        if rows.is_empty() {
+            issues.push(
+                &rp,
+                "the table has no rows",
+                "add a row {from_h: 0, per_epoch: ...}",
+            );
+        }
+        for (i, row) in rows.iter().enumerate() {
+            let path = rp.index(i);
+            amount(issues, &path.key("per_epoch"), row.per_epoch);
+            let fp = path.key("from_h");
+            if !(row.from_h.is_finite() && row.from_h >= 0.0) {
+                issues.push(
+                    &fp,
+                    format!("from_h {} must be a finite number >= 0", row.from_h),
+                    "give the hour from which the row applies",
+                );
+            } else if i == 0 && row.from_h != 0.0 {
+                issues.push(
+                    &fp,
+                    format!("the first row starts at {} h, not at 0", row.from_h),
+                    "start the first row at from_h: 0",
+                );
+            } else if i > 0 && row.from_h <= rows[i - 1].from_h {
+                issues.push(
+                    &fp,
+                    format!(
+                        "rows are not sorted: from_h {} does not exceed the previous \
+                         row's {}",
+                        row.from_h,
+                        rows[i - 1].from_h
+                    ),
+                    "sort the rows by strictly increasing from_h",
+                );
             }
         }
+    }
+}
+
+/// Records a problem unless `v` tokens per epoch is finite and not negative.
+fn amount(issues: &mut Issues, path: &YamlPath, v: f64) {
+    if !(v.is_finite() && v >= 0.0) {
+        issues.push(
+            path,
+            format!("amount {v} must be a finite number >= 0 tokens per epoch"),
+            "give a non-negative number of tokens per epoch",
+        );
+    }
+}
+
+/// Records a problem unless a period of `v` hours is finite and positive.
+fn period(issues: &mut Issues, path: &YamlPath, v: f64) {
+    if !(v.is_finite() && v > 0.0) {
+        issues.push(
+            path,
+            format!("period {v} h must be a finite number > 0"),
+            "give a positive number of hours",
+        );
     }
 }
 
@@ -383,84 +385,90 @@ impl Emission {
     }
 
     /// Checks the parameters and that the schedule fits under the maximum supply over
-    /// `horizon_h` hours. Each problem is `(field path relative to the token section,
-    /// message, fix)`.
+    /// `horizon_h` hours, recording every problem under `at` (the emission's path). Returns
+    /// whether there was none.
     ///
     /// A schedule that would mint more than `max_supply - initial_supply` within the horizon
     /// is an error, not silently cut: the cap in [`Emission::minted`] guards against
     /// rounding, not against a schedule inconsistent with its own maximum supply. Sums
     /// within a relative 1e-9 of the room are accepted as rounding.
-    pub fn validate(&self, horizon_h: f64) -> Result<(), Vec<EmissionIssue>> {
-        let mut issues = Vec::new();
-        self.schedule.validate_into(&mut issues);
+    pub fn validate(&self, horizon_h: f64, at: &YamlPath, issues: &mut Issues) -> bool {
+        let before = issues.len();
+        self.schedule.validate(&at.key("schedule"), issues);
         if !(self.epoch_h.is_finite() && self.epoch_h > 0.0) {
-            issues.push((
-                "epoch_h".to_string(),
+            issues.push(
+                &at.key("epoch_h"),
                 format!(
                     "epoch length {} h must be a finite number > 0",
                     self.epoch_h
                 ),
-                "give the epoch length in hours, e.g. 1 for hourly emission".to_string(),
-            ));
+                "give the epoch length in hours, e.g. 1 for hourly emission",
+            );
         }
+        self.validate_supply(at, issues);
+        if horizon_h.is_nan() || horizon_h < 0.0 {
+            issues.push(
+                at,
+                format!("horizon {horizon_h} h must be >= 0"),
+                "check the simulation horizon",
+            );
+        }
+        if issues.len() == before
+            && let Some(max) = self.max_supply
+        {
+            self.validate_cap(horizon_h, max, &at.key("schedule"), issues);
+        }
+        issues.len() == before
+    }
+
+    /// Checks the initial supply, and the maximum supply and that it is above the initial.
+    fn validate_supply(&self, at: &YamlPath, issues: &mut Issues) {
+        let ip = at.key("initial_supply");
         if !(self.initial_supply.is_finite() && self.initial_supply >= 0.0) {
-            issues.push((
-                "initial_supply".to_string(),
+            issues.push(
+                &ip,
                 format!(
                     "initial supply {} must be a finite number >= 0",
                     self.initial_supply
                 ),
-                "give the number of tokens in existence at time 0".to_string(),
-            ));
+                "give the number of tokens in existence at time 0",
+            );
         }
         if let Some(max) = self.max_supply {
             if !(max.is_finite() && max > 0.0) {
-                issues.push((
-                    "max_supply".to_string(),
+                issues.push(
+                    &at.key("max_supply"),
                     format!("maximum supply {max} must be a finite number > 0"),
-                    "give the cap in tokens, or leave max_supply out for no cap".to_string(),
-                ));
+                    "give the cap in tokens, or leave max_supply out for no cap",
+                );
             } else if self.initial_supply > max {
-                issues.push((
-                    "initial_supply".to_string(),
+                issues.push(
+                    &ip,
                     format!(
                         "initial supply {} exceeds the maximum supply {max}",
                         self.initial_supply
                     ),
-                    "lower initial_supply or raise max_supply".to_string(),
-                ));
+                    "lower initial_supply or raise max_supply",
+                );
             }
         }
-        if horizon_h.is_nan() || horizon_h < 0.0 {
-            issues.push((
-                String::new(),
-                format!("horizon {horizon_h} h must be >= 0"),
-                "check the simulation horizon".to_string(),
-            ));
-        }
-        if issues.is_empty()
-            && let Some(max) = self.max_supply
-        {
-            let room = self.room();
-            let total = self.scheduled_over(horizon_h);
-            if total > room * (1.0 + 1e-9) {
-                issues.push((
-                    "schedule".to_string(),
-                    format!(
-                        "the schedule mints {total:.6e} tokens in {horizon_h} h, more than the \
-                         {room:.6e} left between the initial supply {} and the maximum \
-                         supply {max}",
-                        self.initial_supply
-                    ),
-                    "lower the schedule's amounts, shorten the horizon or raise max_supply"
-                        .to_string(),
-                ));
-            }
-        }
-        if issues.is_empty() {
-            Ok(())
-        } else {
-            Err(issues)
+    }
+
+    /// Checks that the schedule mints no more than the room under `max` within the horizon.
+    fn validate_cap(&self, horizon_h: f64, max: f64, at: &YamlPath, issues: &mut Issues) {
+        let room = self.room();
+        let total = self.scheduled_over(horizon_h);
+        if total > room * (1.0 + 1e-9) {
+            issues.push(
+                at,
+                format!(
+                    "the schedule mints {total:.6e} tokens in {horizon_h} h, more than the \
+                     {room:.6e} left between the initial supply {} and the maximum \
+                     supply {max}",
+                    self.initial_supply
+                ),
+                "lower the schedule's amounts, shorten the horizon or raise max_supply",
+            );
         }
     }
 }
@@ -547,7 +555,18 @@ pub fn render() -> Emission {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::diagnostics::Issue;
     use proptest::prelude::*;
+
+    /// [`Emission::validate`] at the top level, as a `Result` of every problem.
+    fn validate(e: &Emission, horizon_h: f64) -> Result<(), Vec<Issue>> {
+        let mut issues = Issues::default();
+        if e.validate(horizon_h, &YamlPath::root(), &mut issues) {
+            Ok(())
+        } else {
+            Err(issues.iter().cloned().collect())
+        }
+    }
 
     #[test]
     fn render_first_month_and_first_two_years() {
@@ -556,7 +575,7 @@ mod tests {
         assert!(rel_close(e.total_over(HOURS_PER_YEAR), 9.13e6, 1e-12));
         let year2 = e.total_over(2.0 * HOURS_PER_YEAR) - e.total_over(HOURS_PER_YEAR);
         assert!(rel_close(year2, 5.9e6, 1e-12));
-        assert!(e.validate(3.0 * HOURS_PER_YEAR).is_ok());
+        assert!(validate(&e, 3.0 * HOURS_PER_YEAR).is_ok());
     }
 
     fn rel_close(a: f64, b: f64, tol: f64) -> bool {
@@ -596,7 +615,7 @@ mod tests {
         let (minted, supply) = run_epochs(&e, hours);
         assert!(rel_close(minted, total, 1e-9));
         assert!(supply <= 800.0e6);
-        assert!(e.validate(hours).is_ok());
+        assert!(validate(&e, hours).is_ok());
         // Beyond 20 years the schedule keeps decaying but the cap still holds.
         let (_, supply) = run_epochs(&e, 40.0 * HOURS_PER_YEAR);
         assert!(supply <= 800.0e6);
@@ -647,7 +666,7 @@ mod tests {
         assert!(forever <= 240.0e6);
         let century = e.total_over(100.0 * HOURS_PER_YEAR);
         assert!(rel_close(century, 240.0e6, 1e-3));
-        assert!(e.validate(1000.0 * HOURS_PER_YEAR).is_ok());
+        assert!(validate(&e, 1000.0 * HOURS_PER_YEAR).is_ok());
     }
 
     #[test]
@@ -681,11 +700,11 @@ mod tests {
     }
 
     fn paths(e: &Emission, horizon_h: f64) -> Vec<String> {
-        e.validate(horizon_h)
+        validate(e, horizon_h)
             .err()
             .unwrap_or_default()
             .into_iter()
-            .map(|(p, _, _)| p)
+            .map(|i| i.path.to_string())
             .collect()
     }
 
@@ -761,11 +780,11 @@ mod tests {
             max_supply: Some(1000.0),
             initial_supply: 500.0,
         };
-        assert!(e.validate(50.0).is_ok());
-        let issues = e.validate(100.0).unwrap_err();
+        assert!(validate(&e, 50.0).is_ok());
+        let issues = validate(&e, 100.0).unwrap_err();
         assert_eq!(issues.len(), 1);
-        assert_eq!(issues[0].0, "schedule");
-        assert!(issues[0].1.contains("more than"));
+        assert_eq!(issues[0].path.to_string(), "schedule");
+        assert!(issues[0].message.contains("more than"));
         // The decay that io.net publishes, 1.02%, fits; a slower one does not.
         let mut published = io_net();
         published.schedule = Schedule::ExponentialDecay {
@@ -773,14 +792,14 @@ mod tests {
             decay: 0.0102,
             period_h: HOURS_PER_MONTH,
         };
-        assert!(published.validate(20.0 * HOURS_PER_YEAR).is_ok());
+        assert!(validate(&published, 20.0 * HOURS_PER_YEAR).is_ok());
         let mut slow = io_net();
         slow.schedule = Schedule::ExponentialDecay {
             initial_per_epoch: 40.0e6 / 8760.0,
             decay: 0.0101,
             period_h: HOURS_PER_MONTH,
         };
-        assert!(slow.validate(20.0 * HOURS_PER_YEAR).is_err());
+        assert!(validate(&slow, 20.0 * HOURS_PER_YEAR).is_err());
     }
 
     #[test]
@@ -853,7 +872,7 @@ mod tests {
             cap_fraction in 0.0..1.5f64,
         ) {
             let uncapped = Emission { schedule, epoch_h, max_supply: None, initial_supply };
-            prop_assert!(uncapped.validate(hours).is_ok());
+            prop_assert!(validate(&uncapped, hours).is_ok());
             let raw = uncapped.total_over(hours);
             let (minted, supply) = run_epochs(&uncapped, hours);
             prop_assert!(rel_close(minted, raw, 1e-9), "{} vs {}", minted, raw);
@@ -868,9 +887,9 @@ mod tests {
             let room = capped.room();
             if raw > room * (1.0 + 1e-9) {
                 prop_assert_eq!(supply, max);
-                prop_assert!(capped.validate(hours).is_err());
+                prop_assert!(validate(&capped, hours).is_err());
             } else if raw <= room {
-                prop_assert!(capped.validate(hours).is_ok());
+                prop_assert!(validate(&capped, hours).is_ok());
             }
         }
     }

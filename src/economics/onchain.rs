@@ -23,6 +23,9 @@ use std::fmt::Write as _;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::core::diagnostics::Issues;
+use crate::core::path::YamlPath;
+
 /// Gas of the EVM `ADD` opcode (G_verylow; Yellow Paper, Appendix G).
 pub const GAS_ADD: f64 = 3.0;
 /// Gas of the EVM `MUL` opcode (G_low; Yellow Paper, Appendix G).
@@ -160,10 +163,11 @@ impl EvmVerification {
         (self.gas() / tx_gas_cap).ceil() as u64
     }
 
-    /// Problems with the inputs, as (field, problem and fix). Empty when every input is
-    /// finite and positive.
-    pub fn validate(&self) -> Vec<(String, String)> {
-        let mut issues = Vec::new();
+    /// Records a problem at `at.key(field)` for every input that is not finite and
+    /// positive (the `onchain` command turns the field into its flag). Returns whether
+    /// there was none.
+    pub fn validate(&self, at: &YamlPath, issues: &mut Issues) -> bool {
+        let before = issues.len();
         for (field, value) in [
             ("multiply_adds", self.multiply_adds),
             ("gas_per_multiply_add", self.gas_per_multiply_add),
@@ -172,9 +176,11 @@ impl EvmVerification {
             ("block_gas_limit", self.block_gas_limit),
             ("block_time_s", self.block_time_s),
         ] {
-            check_positive(&mut issues, field, value);
+            if let Some(problem) = not_positive(value) {
+                issues.push(&at.key(field), problem, "");
+            }
         }
-        issues
+        issues.len() == before
     }
 
     /// A plain-text table of gas, dollar cost and days of full blocks for this computation
@@ -314,21 +320,27 @@ impl Chain {
             + payments as f64 * self.fee_per_payment_usd
     }
 
-    /// Problems with the fees, as (field, problem and fix): the fee per transaction must be
-    /// finite and positive, the fee per payment finite and not negative.
-    pub fn validate(&self) -> Vec<(String, String)> {
-        let mut issues = Vec::new();
-        check_positive(&mut issues, "fee_per_tx_usd", self.fee_per_tx_usd);
+    /// Records a problem at `at` (where the chain is given) unless the fee per transaction
+    /// is finite and positive and the fee per payment finite and not negative; the message
+    /// names the fee, which the chain's own fields determine. Returns whether there was
+    /// no problem.
+    pub fn validate(&self, at: &YamlPath, issues: &mut Issues) -> bool {
+        let before = issues.len();
+        let fix = "give positive prices for the chain's fee (gas price, coin price, or fee per transaction)";
+        if let Some(problem) = not_positive(self.fee_per_tx_usd) {
+            issues.push(at, format!("fee_per_tx_usd {problem}"), fix);
+        }
         if !self.fee_per_payment_usd.is_finite() || self.fee_per_payment_usd < 0.0 {
-            issues.push((
-                "fee_per_payment_usd".into(),
+            issues.push(
+                at,
                 format!(
-                    "is {}; it must be a finite number, 0 or more (0 for no per-payment cost)",
+                    "fee_per_payment_usd is {}; it must be a finite number, 0 or more (0 for no per-payment cost)",
                     self.fee_per_payment_usd
                 ),
-            ));
+                fix,
+            );
         }
-        issues
+        issues.len() == before
     }
 }
 
@@ -338,13 +350,10 @@ pub fn calldata_gas(nonzero_bytes: u64, zero_bytes: u64) -> f64 {
     nonzero_bytes as f64 * GAS_CALLDATA_NONZERO_BYTE + zero_bytes as f64 * GAS_CALLDATA_ZERO_BYTE
 }
 
-fn check_positive(issues: &mut Vec<(String, String)>, field: &str, value: f64) {
-    if !value.is_finite() || value <= 0.0 {
-        issues.push((
-            field.into(),
-            format!("is {value}; it must be a finite number greater than 0"),
-        ));
-    }
+/// What is wrong with `value` unless it is finite and positive.
+fn not_positive(value: f64) -> Option<String> {
+    (!value.is_finite() || value <= 0.0)
+        .then(|| format!("is {value}; it must be a finite number greater than 0"))
 }
 
 fn format_usd(usd: f64) -> String {
@@ -498,19 +507,32 @@ mod tests {
 
     #[test]
     fn validate_flags_non_positive_and_non_finite() {
-        assert!(EvmVerification::default().validate().is_empty());
+        let fields = |check: &dyn Fn(&mut Issues) -> bool| -> Vec<String> {
+            let mut issues = Issues::default();
+            assert_eq!(check(&mut issues), issues.is_empty());
+            issues.iter().map(|i| i.path.to_string()).collect()
+        };
+        let at = YamlPath::root();
+        assert!(fields(&|i| EvmVerification::default().validate(&at, i)).is_empty());
         let bad = EvmVerification {
             gas_price_gwei: 0.0,
             eth_usd: f64::NAN,
             block_gas_limit: -1.0,
             ..EvmVerification::default()
         };
-        let fields: Vec<String> = bad.validate().into_iter().map(|(f, _)| f).collect();
-        assert_eq!(fields, ["gas_price_gwei", "eth_usd", "block_gas_limit"]);
-        assert!(Chain::l2_assumed(0.01).validate().is_empty());
+        let found = fields(&|i| bad.validate(&at, i));
+        assert_eq!(found, ["gas_price_gwei", "eth_usd", "block_gas_limit"]);
+        let chain_at = at.key("chain");
+        assert!(fields(&|i| Chain::l2_assumed(0.01).validate(&chain_at, i)).is_empty());
         let chain = Chain::l2_assumed(f64::INFINITY).with_fee_per_payment_usd(-1.0);
-        let fields: Vec<String> = chain.validate().into_iter().map(|(f, _)| f).collect();
-        assert_eq!(fields, ["fee_per_tx_usd", "fee_per_payment_usd"]);
+        let mut issues = Issues::default();
+        chain.validate(&chain_at, &mut issues);
+        let found: Vec<&str> = issues
+            .iter()
+            .map(|i| i.message.split(' ').next().unwrap_or(""))
+            .collect();
+        assert_eq!(found, ["fee_per_tx_usd", "fee_per_payment_usd"]);
+        assert!(issues.iter().all(|i| i.path == chain_at));
     }
 
     #[test]

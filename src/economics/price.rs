@@ -14,6 +14,9 @@ use rand_distr::{Distribution, StandardNormal};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::core::diagnostics::Issues;
+use crate::core::path::YamlPath;
+
 /// Hours in a year (365.25 days of 24 hours), the unit of GBM drift and volatility.
 pub const HOURS_PER_YEAR: f64 = 8766.0;
 
@@ -24,8 +27,24 @@ pub const MIN_PRICE_USD: f64 = 1e-12;
 /// Uniswap v2's swap fee: 0.3% of the input.
 pub const DEFAULT_FEE: f64 = 0.003;
 
+/// What to do about any problem of a price path (a scenario's `token.price`).
+const PRICE_FIX: &str =
+    "give a positive price, a non-negative volatility, or a CSV file of `hour,usd` lines";
+
 /// The smallest reserve a pool keeps: the smallest positive normal `f64`.
 const MIN_RESERVE: f64 = f64::MIN_POSITIVE;
+
+/// What is wrong with a pool of `token` tokens and `usd` dollars charging `fee`: each
+/// reserve must be positive and finite, and the fee in [0, 1).
+fn pool_problems(token: f64, usd: f64, fee: f64) -> [Option<String>; 3] {
+    [
+        (!(token.is_finite() && token > 0.0))
+            .then(|| format!("token reserve must be positive and finite, got {token}")),
+        (!(usd.is_finite() && usd > 0.0))
+            .then(|| format!("USD reserve must be positive and finite, got {usd}")),
+        (!(0.0..1.0).contains(&fee)).then(|| format!("fee must be in [0, 1), got {fee}")),
+    ]
+}
 
 /// A constant-product pool of the token against USD, as in Uniswap v2 (Adams, Zinsmeister and
 /// Robinson, "Uniswap v2 Core", 2020): reserves `x` (tokens) and `y` (USD) trade along
@@ -50,20 +69,10 @@ impl Amm {
     /// # Errors
     /// If a reserve is not positive and finite, or `fee` is not in [0, 1).
     pub fn new(token: f64, usd: f64, fee: f64) -> Result<Self, String> {
-        if !(token.is_finite() && token > 0.0) {
-            return Err(format!(
-                "token reserve must be positive and finite, got {token}"
-            ));
+        match pool_problems(token, usd, fee).into_iter().flatten().next() {
+            Some(problem) => Err(problem),
+            None => Ok(Self { token, usd, fee }),
         }
-        if !(usd.is_finite() && usd > 0.0) {
-            return Err(format!(
-                "USD reserve must be positive and finite, got {usd}"
-            ));
-        }
-        if !(0.0..1.0).contains(&fee) {
-            return Err(format!("fee must be in [0, 1), got {fee}"));
-        }
-        Ok(Self { token, usd, fee })
     }
 
     /// The token reserve `x`.
@@ -263,25 +272,27 @@ fn default_amm_fee() -> f64 {
 }
 
 impl AmmSpec {
-    /// Checks the parameters.
-    ///
-    /// # Errors
-    /// A message naming the first parameter out of range.
-    pub fn validate(&self) -> Result<(), String> {
-        Amm::new(self.token_reserve, self.usd_reserve, self.fee).map_err(|e| format!("amm {e}"))?;
-        if !(0.0..=1.0).contains(&self.provider_sell_share) {
-            return Err(format!(
-                "amm provider_sell_share must be a share between 0 and 1, got {}",
-                self.provider_sell_share
-            ));
+    /// Checks the parameters, recording every problem at `at` (the price path's place).
+    /// Returns whether there was none.
+    pub fn validate(&self, at: &YamlPath, issues: &mut Issues) -> bool {
+        let (share, speculation) = (self.provider_sell_share, self.speculation_usd_per_day);
+        let others = [
+            (!(0.0..=1.0).contains(&share)).then(|| {
+                format!("provider_sell_share must be a share between 0 and 1, got {share}")
+            }),
+            (!(speculation.is_finite() && speculation >= 0.0))
+                .then(|| format!("speculation_usd_per_day must be 0 or more, got {speculation}")),
+        ];
+        let mut ok = true;
+        for problem in pool_problems(self.token_reserve, self.usd_reserve, self.fee)
+            .into_iter()
+            .chain(others)
+            .flatten()
+        {
+            ok = false;
+            issues.push(at, format!("amm {problem}"), PRICE_FIX);
         }
-        if !(self.speculation_usd_per_day.is_finite() && self.speculation_usd_per_day >= 0.0) {
-            return Err(format!(
-                "amm speculation_usd_per_day must be 0 or more, got {}",
-                self.speculation_usd_per_day
-            ));
-        }
-        Ok(())
+        ok
     }
 
     /// The pool at hour 0.
@@ -296,15 +307,15 @@ impl AmmSpec {
 }
 
 impl PricePathSpec {
-    /// The resolved path, reading a CSV file's text with `read` (given the path as written).
-    ///
-    /// # Errors
-    /// If a parameter is out of range, `read` fails, or the CSV does not parse; the message
-    /// names the file.
+    /// The resolved path, reading a CSV file's text with `read` (given the path as
+    /// written); None after recording every problem at `at`: a parameter out of range,
+    /// `read` failing, or the CSV not parsing (the message names the file).
     pub fn resolve(
         &self,
         read: impl FnOnce(&str) -> Result<String, String>,
-    ) -> Result<PricePath, String> {
+        at: &YamlPath,
+        issues: &mut Issues,
+    ) -> Option<PricePath> {
         let path = match self {
             Self::Constant { usd } => PricePath::Constant { usd: *usd },
             Self::Gbm {
@@ -316,24 +327,26 @@ impl PricePathSpec {
                 drift_per_year: *drift_per_year,
                 volatility_per_year: *volatility_per_year,
             },
-            Self::Csv { path } => {
-                let text = read(path).map_err(|e| format!("{path}: {e}"))?;
-                let points = parse_csv(&text).map_err(|e| format!("{path}: {e}"))?;
-                PricePath::Csv { points }
-            }
+            Self::Csv { path } => match read(path).and_then(|text| parse_csv(&text)) {
+                Ok(points) => PricePath::Csv { points },
+                Err(e) => {
+                    issues.push(at, format!("{path}: {e}"), PRICE_FIX);
+                    return None;
+                }
+            },
             Self::Amm(a) => PricePath::Amm(a.clone()),
         };
-        path.validate()?;
-        Ok(path)
+        path.validate(at, issues).then_some(path)
     }
 
     /// [`PricePathSpec::resolve`], reading a CSV file relative to the directory `dir` (usually
     /// the scenario file's).
-    ///
-    /// # Errors
-    /// As [`PricePathSpec::resolve`].
-    pub fn resolve_in(&self, dir: &Path) -> Result<PricePath, String> {
-        self.resolve(|p| std::fs::read_to_string(dir.join(p)).map_err(|e| e.to_string()))
+    pub fn resolve_in(&self, dir: &Path, at: &YamlPath, issues: &mut Issues) -> Option<PricePath> {
+        self.resolve(
+            |p| std::fs::read_to_string(dir.join(p)).map_err(|e| e.to_string()),
+            at,
+            issues,
+        )
     }
 }
 
@@ -365,55 +378,57 @@ pub enum PricePath {
 
 impl PricePath {
     /// Checks the parameters: a constant or initial price positive and finite, drift finite,
-    /// volatility non-negative and finite, CSV points as [`parse_csv`] accepts them.
-    ///
-    /// # Errors
-    /// A message naming the first parameter out of range.
-    pub fn validate(&self) -> Result<(), String> {
+    /// volatility non-negative and finite, CSV points as [`parse_csv`] accepts them. Records
+    /// every problem at `at` (the price path's place) and returns whether there was none.
+    pub fn validate(&self, at: &YamlPath, issues: &mut Issues) -> bool {
+        let before = issues.len();
+        let mut problem = |message: String| issues.push(at, message, PRICE_FIX);
         match self {
-            Self::Constant { usd } => positive("constant usd", *usd),
+            Self::Constant { usd } => positive("constant usd", *usd, &mut problem),
             Self::Gbm {
                 initial_usd,
                 drift_per_year,
                 volatility_per_year,
             } => {
-                positive("gbm initial_usd", *initial_usd)?;
+                positive("gbm initial_usd", *initial_usd, &mut problem);
                 if !drift_per_year.is_finite() {
-                    return Err(format!(
+                    problem(format!(
                         "gbm drift_per_year must be finite, got {drift_per_year}"
                     ));
                 }
                 if !(volatility_per_year.is_finite() && *volatility_per_year >= 0.0) {
-                    return Err(format!(
+                    problem(format!(
                         "gbm volatility_per_year must be non-negative and finite, got {volatility_per_year}"
                     ));
                 }
-                Ok(())
             }
-            Self::Csv { points } => {
-                if points.is_empty() {
-                    return Err("csv price path has no points".into());
-                }
-                for (i, &(h, usd)) in points.iter().enumerate() {
-                    if !(h.is_finite() && usd.is_finite() && usd >= 0.0) {
-                        return Err(format!("csv point {i}: invalid ({h}, {usd})"));
-                    }
-                    if i > 0 && h <= points[i - 1].0 {
-                        return Err(format!("csv point {i}: hours not increasing"));
-                    }
-                }
-                Ok(())
+            Self::Csv { points } => csv_problems(points, &mut problem),
+            Self::Amm(a) => {
+                a.validate(at, issues);
             }
-            Self::Amm(a) => a.validate(),
+        }
+        issues.len() == before
+    }
+}
+
+/// Calls `problem` for an empty table, and for each point with a negative or non-finite
+/// value or an hour not above the previous one.
+fn csv_problems(points: &[(f64, f64)], problem: &mut impl FnMut(String)) {
+    if points.is_empty() {
+        problem("csv price path has no points".into());
+    }
+    for (i, &(h, usd)) in points.iter().enumerate() {
+        if !(h.is_finite() && usd.is_finite() && usd >= 0.0) {
+            problem(format!("csv point {i}: invalid ({h}, {usd})"));
+        } else if i > 0 && h <= points[i - 1].0 {
+            problem(format!("csv point {i}: hours not increasing"));
         }
     }
 }
 
-fn positive(what: &str, v: f64) -> Result<(), String> {
-    if v.is_finite() && v > 0.0 {
-        Ok(())
-    } else {
-        Err(format!("{what} must be positive and finite, got {v}"))
+fn positive(what: &str, v: f64, problem: &mut impl FnMut(String)) {
+    if !(v.is_finite() && v > 0.0) {
+        problem(format!("{what} must be positive and finite, got {v}"));
     }
 }
 
@@ -453,9 +468,12 @@ impl PriceProcess {
     /// A process at hour 0.
     ///
     /// # Errors
-    /// If `path` fails [`PricePath::validate`].
-    pub fn new(path: PricePath) -> Result<Self, String> {
-        path.validate()?;
+    /// Every problem [`PricePath::validate`] finds in `path`.
+    pub fn new(path: PricePath) -> Result<Self, Issues> {
+        let mut issues = Issues::default();
+        if !path.validate(&YamlPath::root(), &mut issues) {
+            return Err(issues);
+        }
         let mut process = Self {
             ln_price: 0.0,
             price: 0.0,
@@ -628,8 +646,32 @@ fn number(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::diagnostics::Issue;
     use crate::core::dist::unit;
     use crate::core::rng::Streams;
+
+    /// Every problem's message, joined.
+    fn messages(issues: &Issues) -> String {
+        let all: Vec<&str> = issues.iter().map(|i| i.message.as_str()).collect();
+        all.join("; ")
+    }
+
+    /// [`PricePathSpec::resolve`] at the top level, as a `Result`.
+    fn resolve(
+        spec: &PricePathSpec,
+        read: impl FnOnce(&str) -> Result<String, String>,
+    ) -> Result<PricePath, String> {
+        let mut issues = Issues::default();
+        spec.resolve(read, &YamlPath::root(), &mut issues)
+            .ok_or_else(|| messages(&issues))
+    }
+
+    /// [`PricePathSpec::resolve_in`] at the top level, as a `Result`.
+    fn resolve_in(spec: &PricePathSpec, dir: &Path) -> Result<PricePath, String> {
+        let mut issues = Issues::default();
+        spec.resolve_in(dir, &YamlPath::root(), &mut issues)
+            .ok_or_else(|| messages(&issues))
+    }
 
     fn rel(a: f64, b: f64) -> f64 {
         ((a - b) / b).abs()
@@ -963,7 +1005,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            spec.resolve(|_| unreachable!()).unwrap(),
+            resolve(&spec, |_| unreachable!()).unwrap(),
             PricePath::Gbm {
                 initial_usd: 1.0,
                 drift_per_year: 0.0,
@@ -973,28 +1015,79 @@ mod tests {
         let spec: PricePathSpec = serde_saphyr::from_str("{constant: {usd: 2}}").unwrap();
         assert_eq!(spec, PricePathSpec::Constant { usd: 2.0 });
         let spec: PricePathSpec = serde_saphyr::from_str("{csv: {path: prices.csv}}").unwrap();
-        let resolved = spec
-            .resolve(|p| {
-                assert_eq!(p, "prices.csv");
-                Ok("hour,usd\n0,1\n10,3\n".into())
-            })
-            .unwrap();
+        let resolved = resolve(&spec, |p| {
+            assert_eq!(p, "prices.csv");
+            Ok("hour,usd\n0,1\n10,3\n".into())
+        })
+        .unwrap();
         assert_eq!(
             resolved,
             PricePath::Csv {
                 points: vec![(0.0, 1.0), (10.0, 3.0)]
             }
         );
-        let err = spec.resolve(|_| Ok("0,1\n0,2\n".into())).unwrap_err();
+        let err = resolve(&spec, |_| Ok("0,1\n0,2\n".into())).unwrap_err();
         assert!(err.starts_with("prices.csv: line 2"), "{err}");
-        let err = spec.resolve(|_| Err("no such file".into())).unwrap_err();
+        let err = resolve(&spec, |_| Err("no such file".into())).unwrap_err();
         assert_eq!(err, "prices.csv: no such file");
         let bad = PricePathSpec::Gbm {
             initial_usd: 1.0,
             drift_per_year: 0.0,
             volatility_per_year: -0.1,
         };
-        assert!(bad.resolve(|_| unreachable!()).is_err());
+        assert!(resolve(&bad, |_| unreachable!()).is_err());
+    }
+
+    #[test]
+    fn every_problem_of_a_path_is_reported_at_its_place() {
+        let at = YamlPath::root().key("token").key("price");
+        let cases: [(PricePath, &[&str]); 3] = [
+            (
+                PricePath::Gbm {
+                    initial_usd: -1.0,
+                    drift_per_year: f64::NAN,
+                    volatility_per_year: -0.1,
+                },
+                &[
+                    "gbm initial_usd",
+                    "gbm drift_per_year",
+                    "gbm volatility_per_year",
+                ],
+            ),
+            (
+                PricePath::Amm(AmmSpec {
+                    token_reserve: 0.0,
+                    usd_reserve: f64::INFINITY,
+                    fee: 1.0,
+                    provider_sell_share: 2.0,
+                    speculation_usd_per_day: -1.0,
+                }),
+                &[
+                    "amm token reserve",
+                    "amm USD reserve",
+                    "amm fee",
+                    "amm provider_sell_share",
+                    "amm speculation_usd_per_day",
+                ],
+            ),
+            (
+                PricePath::Csv {
+                    points: vec![(0.0, 1.0), (0.0, 2.0), (1.0, -1.0)],
+                },
+                &["csv point 1: hours", "csv point 2: invalid"],
+            ),
+        ];
+        for (path, want) in cases {
+            let mut issues = Issues::default();
+            assert!(!path.validate(&at, &mut issues));
+            let got: Vec<&Issue> = issues.iter().collect();
+            assert_eq!(got.len(), want.len(), "{path:?}: {issues:?}");
+            for (issue, start) in got.iter().zip(want) {
+                assert_eq!(issue.path, at);
+                assert!(issue.message.starts_with(start), "{}", issue.message);
+                assert_eq!(issue.fix, PRICE_FIX);
+            }
+        }
     }
 
     #[test]
@@ -1005,7 +1098,7 @@ mod tests {
             path: "p.csv".into(),
         };
         assert_eq!(
-            spec.resolve_in(dir.path()).unwrap(),
+            resolve_in(&spec, dir.path()).unwrap(),
             PricePath::Csv {
                 points: vec![(0.0, 1.0), (1.0, 2.0)]
             }
@@ -1014,8 +1107,7 @@ mod tests {
             path: "missing.csv".into(),
         };
         assert!(
-            missing
-                .resolve_in(dir.path())
+            resolve_in(&missing, dir.path())
                 .unwrap_err()
                 .starts_with("missing.csv: ")
         );

@@ -13,6 +13,49 @@ use rand::Rng;
 
 use crate::core::dist::Dist;
 
+/// Bytes per gradient value exchanged: BF16.
+pub const GRADIENT_BYTES_PER_PARAM: f64 = 2.0;
+
+/// Full training or parameter-efficient fine-tuning: what a token of the job costs, what its
+/// workers exchange, and what they hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobKind {
+    /// Every weight trained, all gradients exchanged.
+    Training,
+    /// LoRA-style adapters on frozen weights.
+    FineTuning,
+}
+
+impl JobKind {
+    /// FLOPs per parameter per token: 6 for training (forward 2N, backward 4N; Kaplan et al.
+    /// 2020), about 4 for fine-tuning (frozen weights need no weight gradients).
+    pub fn flops_per_param_token(self) -> f64 {
+        match self {
+            JobKind::Training => 6.0,
+            JobKind::FineTuning => 4.0,
+        }
+    }
+
+    /// Share of the parameters trained, whose gradients are exchanged: all of them for
+    /// training, the adapters' 1% for fine-tuning (Hu et al. 2021).
+    pub fn trained_share(self) -> f64 {
+        match self {
+            JobKind::Training => 1.0,
+            JobKind::FineTuning => 0.01,
+        }
+    }
+
+    /// Bytes of model state per parameter under sharded data parallelism: 16 for training
+    /// (BF16 weights and gradients, FP32 master weights and two Adam moments), 2 for
+    /// fine-tuning's frozen BF16 weights.
+    pub fn state_bytes_per_param(self) -> f64 {
+        match self {
+            JobKind::Training => 16.0,
+            JobKind::FineTuning => 2.0,
+        }
+    }
+}
+
 /// Ring all-reduce of `bytes` over `n` workers on links of `bandwidth` bytes/s and `latency`
 /// seconds: 2(n-1) steps, each moving bytes/n and paying the latency once.
 pub fn ring_allreduce_s(n: u32, bytes: f64, bandwidth: f64, latency: f64) -> f64 {

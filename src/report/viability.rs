@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use crate::metrics::MetricSummary;
 use crate::metrics::names;
+use crate::physics::training::JobKind;
 use crate::scenario::Scenario;
-use crate::scenario::raw::JobKind;
 
 /// The verdict on one workload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -5,10 +5,10 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::Scenario;
 use super::lines::LineIndex;
 use super::overrides::{Override, apply};
 use super::raw::RawScenario;
+use super::spec::Scenario;
 use super::validate::validate;
 use crate::core::diagnostics::{Issue, Issues};
 use crate::core::path::{Seg, YamlPath};

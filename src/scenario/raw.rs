@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::defaults;
 use crate::core::dist::DistSpec;
 use crate::economics::emission::Emission;
 use crate::economics::ledger::Payment;
@@ -115,7 +116,7 @@ pub struct RawToken {
 }
 
 fn default_symbol() -> String {
-    "TOKEN".into()
+    defaults::TOKEN_SYMBOL.into()
 }
 
 /// The analyst's criteria for calling a workload viable on the network.
@@ -135,8 +136,8 @@ pub struct RawViability {
 impl Default for RawViability {
     fn default() -> Self {
         Self {
-            max_cost_ratio: 1.0,
-            min_slo_attainment: 0.95,
+            max_cost_ratio: defaults::MAX_COST_RATIO,
+            min_slo_attainment: defaults::MIN_SLO_ATTAINMENT,
         }
     }
 }
@@ -162,11 +163,11 @@ pub struct RawSimulation {
 impl Default for RawSimulation {
     fn default() -> Self {
         Self {
-            horizon_h: 24.0,
-            warmup_h: 1.0,
-            epoch_h: 1.0,
-            replications: 8,
-            seed: 1,
+            horizon_h: defaults::HORIZON_H,
+            warmup_h: defaults::WARMUP_H,
+            epoch_h: defaults::EPOCH_H,
+            replications: defaults::REPLICATIONS,
+            seed: defaults::SEED,
         }
     }
 }
@@ -192,11 +193,11 @@ pub struct RawRegion {
 }
 
 fn default_bandwidth() -> f64 {
-    1000.0
+    defaults::BANDWIDTH_MBPS
 }
 
 fn default_electricity() -> f64 {
-    0.13
+    defaults::ELECTRICITY_USD_PER_KWH
 }
 
 /// The network between regions.
@@ -219,9 +220,9 @@ pub struct RawNetwork {
 impl Default for RawNetwork {
     fn default() -> Self {
         Self {
-            intra_region_rtt_ms: 1.0,
+            intra_region_rtt_ms: defaults::INTRA_REGION_RTT_MS,
             rtt_ms: BTreeMap::new(),
-            bytes_per_token: 4.0,
+            bytes_per_token: defaults::BYTES_PER_TOKEN,
         }
     }
 }
@@ -353,27 +354,27 @@ pub struct RawInference {
 }
 
 fn default_slo_tpot() -> f64 {
-    0.05
+    defaults::SLO_TPOT_S
 }
 
 fn default_slo_ttft() -> f64 {
-    0.5
+    defaults::SLO_TTFT_S
 }
 
 fn default_prompt() -> DistSpec {
     DistSpec::Lognormal {
-        median: 1020.0,
-        sigma: 1.0,
+        median: defaults::PROMPT_MEDIAN_TOKENS,
+        sigma: defaults::TOKENS_SIGMA,
     }
 }
 fn default_output() -> DistSpec {
     DistSpec::Lognormal {
-        median: 129.0,
-        sigma: 1.0,
+        median: defaults::OUTPUT_MEDIAN_TOKENS,
+        sigma: defaults::TOKENS_SIGMA,
     }
 }
 fn default_queue() -> Option<u32> {
-    Some(64)
+    Some(defaults::MAX_QUEUE_PER_GPU)
 }
 
 /// The model being served: a catalogue entry by name (`depinsim schema` lists them), with any
@@ -406,7 +407,7 @@ pub struct RawModel {
 impl Default for RawModel {
     fn default() -> Self {
         Self {
-            name: "llama-3-8b".into(),
+            name: defaults::MODEL.into(),
             params_b: None,
             bytes_per_param: None,
             context_tokens: None,
@@ -437,9 +438,9 @@ pub struct RawBatching {
 impl Default for RawBatching {
     fn default() -> Self {
         Self {
-            max_batch: 256,
-            max_batched_tokens: 2048,
-            memory_utilisation: 0.9,
+            max_batch: defaults::MAX_BATCH,
+            max_batched_tokens: defaults::MAX_BATCHED_TOKENS,
+            memory_utilisation: defaults::MEMORY_UTILISATION,
         }
     }
 }
@@ -472,7 +473,7 @@ pub struct RawDailyCycle {
 }
 
 fn default_peak() -> f64 {
-    20.0
+    defaults::PEAK_LOCAL_H
 }
 
 /// How a request chooses among the GPU pools that can serve its model.
@@ -532,10 +533,10 @@ pub struct RawCalibration {
 impl Default for RawCalibration {
     fn default() -> Self {
         Self {
-            compute_efficiency: 0.80,
-            memory_efficiency: 0.90,
+            compute_efficiency: defaults::COMPUTE_EFFICIENCY,
+            memory_efficiency: defaults::MEMORY_EFFICIENCY,
             profiles: BTreeMap::new(),
-            bundled_profiles: true,
+            bundled_profiles: defaults::BUNDLED_PROFILES,
         }
     }
 }
@@ -579,13 +580,13 @@ pub struct RawJobClass {
 }
 
 fn default_batch() -> f64 {
-    4.0
+    defaults::TOKENS_PER_STEP_M
 }
 fn default_checkpoint() -> f64 {
-    120.0
+    defaults::CHECKPOINT_S
 }
 fn default_restart() -> f64 {
-    600.0
+    defaults::RESTART_S
 }
 
 /// Full training or parameter-efficient fine-tuning.
@@ -637,12 +638,12 @@ pub struct RawCloud {
 impl Default for RawCloud {
     fn default() -> Self {
         Self {
-            gpu: "h100_sxm".into(),
-            price_usd_per_gpu_hour: 6.88,
-            interconnect_gbps: 400.0,
-            latency_us: 5.0,
-            mtbf_h: 50_700.0,
-            gpus_per_node: 8,
+            gpu: defaults::CLOUD_GPU.into(),
+            price_usd_per_gpu_hour: defaults::CLOUD_PRICE_USD_PER_GPU_HOUR,
+            interconnect_gbps: defaults::CLOUD_INTERCONNECT_GBPS,
+            latency_us: defaults::CLOUD_LATENCY_US,
+            mtbf_h: defaults::CLOUD_MTBF_H,
+            gpus_per_node: defaults::CLOUD_GPUS_PER_NODE,
         }
     }
 }

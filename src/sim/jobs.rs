@@ -20,8 +20,7 @@ use crate::core::engine::{EventQueue, SimTime, from_secs, to_secs};
 use crate::core::rng::{StreamRng, Streams};
 use crate::metrics::Metrics;
 use crate::metrics::names;
-use crate::scenario::raw::Placement;
-use crate::scenario::{JobClass, Scenario};
+use crate::scenario::{JobClass, Placement, Scenario};
 
 use super::event::Event;
 use super::pool::PoolState;

@@ -7,9 +7,9 @@
 
 use crate::core::engine::{EventQueue, Model, SimTime, from_secs};
 use crate::core::rng::Streams;
+use crate::economics::pricing::Pricing;
 use crate::metrics::{EpochRow, Metrics};
 use crate::scenario::Scenario;
-use crate::scenario::raw::PricingPolicy;
 
 use super::event::Event;
 use super::inference::Inference;
@@ -119,14 +119,10 @@ impl<'s> World<'s> {
         };
         let token = self.tokens.as_ref().map(Tokens::state);
         let utilisation = self.series.close(now, &self.gpus, requests, token);
-        let pricing = self.s.pricing();
-        if pricing.policy == PricingPolicy::Utilisation {
+        if let Pricing::Utilisation(rule) = self.s.pricing() {
             for (p, u) in self.gpus.iter_mut().zip(utilisation) {
                 if let Some(u) = u {
-                    let mult = (u / pricing.target)
-                        .powf(pricing.elasticity)
-                        .clamp(pricing.min_multiplier, pricing.max_multiplier);
-                    p.set_price_mult(now, mult);
+                    p.set_price_mult(now, rule.multiplier(u));
                 }
             }
         }

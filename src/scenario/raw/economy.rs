@@ -4,6 +4,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::scenario::defaults;
+
 /// A provider group's costs, item by item. Every item is per GPU.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
@@ -67,10 +69,10 @@ impl Default for RawPricing {
     fn default() -> Self {
         Self {
             policy: PricingPolicy::Fixed,
-            target: 0.7,
-            elasticity: 1.0,
-            min_multiplier: 0.5,
-            max_multiplier: 2.0,
+            target: defaults::PRICING_TARGET,
+            elasticity: defaults::PRICING_ELASTICITY,
+            min_multiplier: defaults::PRICING_MIN_MULTIPLIER,
+            max_multiplier: defaults::PRICING_MAX_MULTIPLIER,
         }
     }
 }
@@ -111,7 +113,7 @@ pub struct RawStaking {
 }
 
 fn default_unbonding() -> f64 {
-    504.0
+    defaults::UNBONDING_H
 }
 
 /// Reward lock-up: a share of every reward is locked and released linearly.
@@ -135,12 +137,12 @@ pub struct RawSettlement {
     pub chain: RawChain,
     /// Payments (one per request answered, one per job) carried by one transaction.
     /// Default 1: every payment its own transaction.
-    #[serde(default = "one_u32")]
+    #[serde(default = "default_settlement_batch")]
     pub batch: u32,
 }
 
-fn one_u32() -> u32 {
-    1
+fn default_settlement_batch() -> u32 {
+    defaults::SETTLEMENT_BATCH
 }
 
 /// A chain's fee model.
@@ -192,8 +194,8 @@ pub struct RawVerification {
 impl Default for RawVerification {
     fn default() -> Self {
         Self {
-            redundancy: 1,
-            spot_check_rate: 0.0,
+            redundancy: defaults::REDUNDANCY,
+            spot_check_rate: defaults::SPOT_CHECK_RATE,
         }
     }
 }

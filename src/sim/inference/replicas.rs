@@ -6,7 +6,7 @@
 //! (`next_at`), and an event at any other time is stale and ignored.
 
 use crate::core::engine::{EventQueue, SimTime, from_secs};
-use crate::scenario::raw::Dispatch;
+use crate::scenario::Dispatch;
 use crate::sim::event::Event;
 use crate::sim::pool::PoolState;
 use crate::sim::replica::{Settled, Work, delay_ns};

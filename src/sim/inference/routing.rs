@@ -3,7 +3,8 @@
 //! with `pricing: asking`, the cheapest asking price first.
 
 use crate::core::engine::to_secs;
-use crate::scenario::raw::{PricingPolicy, Routing};
+use crate::economics::pricing::Pricing;
+use crate::scenario::Routing;
 use crate::sim::pool::PoolState;
 
 use super::requests::Request;
@@ -48,7 +49,7 @@ impl Inference<'_> {
         let s = self.s;
         let cands = &self.users[u].candidates;
         let reserve = self.reserve(req);
-        if s.pricing().policy == PricingPolicy::Asking {
+        if *s.pricing() == Pricing::Asking {
             // Cheapest first among the pools that start it at once, then among those that
             // queue it; candidates are in order of distance, so ties go to the nearest.
             let price = |c: &Candidate| s.pools()[c.pool].price_usd_per_gpu_hour;

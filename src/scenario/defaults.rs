@@ -1,0 +1,316 @@
+//! Every default a scenario gets for a value it leaves out, and the limits validation holds
+//! values to, each with where its figure comes from. The serde mirror (`raw.rs`) fills the
+//! defaults that do not depend on anything else, so they appear in the JSON Schema;
+//! validation fills those that depend on a provider group's GPU class or region. A figure
+//! marked "assumed" is a modelling choice, not a measurement: set it from your own data.
+
+// Simulation.
+
+/// Simulated hours: one day (assumed).
+pub const HORIZON_H: f64 = 24.0;
+/// Warm-up hours discarded from every statistic (assumed).
+pub const WARMUP_H: f64 = 1.0;
+/// Hours per row of the time series (assumed).
+pub const EPOCH_H: f64 = 1.0;
+/// Replications (assumed; confidence intervals need at least 2).
+pub const REPLICATIONS: u32 = 8;
+/// The master seed.
+pub const SEED: u64 = 1;
+
+// Regions and the network.
+
+/// Access bandwidth of a region's hosts, Mbit/s: consumer GPU hosts on marketplaces such as
+/// Vast.ai list about 1 Gbit/s.
+pub const BANDWIDTH_MBPS: f64 = 1000.0;
+/// Electricity price, USD per kWh: the US average retail price across sectors in 2024 (EIA,
+/// Electric Power Monthly).
+pub const ELECTRICITY_USD_PER_KWH: f64 = 0.13;
+/// Round trip inside one region, ms: inside one availability zone or between zones, round
+/// trips are 0.25-3.4 ms (AWS and IBM Cloud published latencies).
+pub const INTRA_REGION_RTT_MS: f64 = 1.0;
+/// Bytes on the wire per token of prompt or output: about 4 characters of UTF-8 text per
+/// token (OpenAI's tokenizer rule of thumb).
+pub const BYTES_PER_TOKEN: f64 = 4.0;
+
+// Provider groups: datacenter GPU classes, and consumer cards.
+
+/// Mean time between failures of a datacenter GPU, hours: Llama 3's 419 unexpected
+/// interruptions over 16,384 H100s in 54 days (16,384 x 54 x 24 / 419 = 50,676 h).
+pub const DATACENTER_MTBF_H: f64 = 50_700.0;
+/// Mean time between failures of a consumer card, hours (assumed: hosts that owners reboot,
+/// game on and switch off).
+pub const CONSUMER_MTBF_H: f64 = 500.0;
+/// Hours a failed datacenter GPU stays offline (assumed: a node swap by on-site staff).
+pub const DATACENTER_REPAIR_H: f64 = 4.0;
+/// Hours a failed consumer card stays offline (assumed: a host restarted by its owner).
+pub const CONSUMER_REPAIR_H: f64 = 1.0;
+/// Weibull shape of the time between failures: 1, exponential, as a failure rate alone
+/// implies. HPC systems fit 0.7-0.8 (Schroeder and Gibson, DSN 2006).
+pub const FAILURE_SHAPE: f64 = 1.0;
+/// Probability that a failure is a departure for good (assumed: every failure is repaired).
+pub const DEPARTURE_PROBABILITY: f64 = 0.0;
+/// Bandwidth between a datacenter group's GPUs, Gbit/s per GPU: InfiniBand per GPU in Llama
+/// 3's cluster. Consumer cards get their region's bandwidth (no NVLink; traffic leaves
+/// through the host's network).
+pub const DATACENTER_INTERCONNECT_GBPS: f64 = 400.0;
+/// GPUs per datacenter host: HGX/DGX and cloud 8-GPU nodes.
+pub const DATACENTER_GPUS_PER_HOST: u32 = 8;
+/// GPUs per consumer host: one card per gaming PC.
+pub const CONSUMER_GPUS_PER_HOST: u32 = 1;
+
+// Provider costs, item by item.
+
+/// What a sharing provider paid for hardware it already owned: nothing to write off.
+pub const SHARING_HARDWARE_USD: f64 = 0.0;
+/// Years to write hardware off over (assumed: cloud operators depreciate servers over 5-6
+/// years in their annual reports).
+pub const LIFETIME_YEARS: f64 = 5.0;
+/// Idle power as a share of the class's board power (assumed).
+pub const IDLE_POWER_SHARE: f64 = 0.1;
+/// Facility power per watt of IT power in a datacenter: Uptime Institute's global average
+/// power usage effectiveness, 2024 survey.
+pub const DATACENTER_PUE: f64 = 1.56;
+/// Facility power per watt of IT power at home: a home PC has no facility.
+pub const SHARING_PUE: f64 = 1.0;
+
+// Inference.
+
+/// The served model: a catalogue entry.
+pub const MODEL: &str = "llama-3-8b";
+/// Bytes per weight: BF16.
+pub const BYTES_PER_PARAM: f64 = 2.0;
+/// Median prompt tokens: the conversation trace of Azure's LLM inference service (Patel et
+/// al., Splitwise, ISCA 2024).
+pub const PROMPT_MEDIAN_TOKENS: f64 = 1020.0;
+/// Median output tokens, from the same trace.
+pub const OUTPUT_MEDIAN_TOKENS: f64 = 129.0;
+/// Standard deviation of the log of prompt and output lengths (assumed).
+pub const TOKENS_SIGMA: f64 = 1.0;
+/// Requests that may wait per GPU before new ones are turned away (assumed: admission
+/// control is a design choice of the network, not a measured figure).
+pub const MAX_QUEUE_PER_GPU: u32 = 64;
+/// Time-to-first-token objective, s: the upper end of the 200-500 ms objectives common for
+/// chat at p95/p99.
+pub const SLO_TTFT_S: f64 = 0.5;
+/// Time-per-output-token objective, s: the upper end of the 25-50 ms common for chat
+/// (MLPerf's Llama 2 70B interactive objective is 40 ms).
+pub const SLO_TPOT_S: f64 = 0.05;
+/// Most requests in one replica at once: vLLM's max_num_seqs.
+pub const MAX_BATCH: u32 = 256;
+/// Most tokens one engine step processes: vLLM's max_num_batched_tokens with chunked
+/// prefill in its OpenAI-compatible server.
+pub const MAX_BATCHED_TOKENS: u32 = 2048;
+/// Share of GPU memory for weights and KV cache: vLLM's gpu_memory_utilization.
+pub const MEMORY_UTILISATION: f64 = 0.9;
+/// Local hour of the daily demand peak (assumed: an evening peak of consumer chat traffic).
+pub const PEAK_LOCAL_H: f64 = 20.0;
+
+// Calibration.
+
+/// Achieved share of the datasheet BF16 FLOP/s: a BF16 8192^3 matrix product reached ~798 of
+/// the datasheet's 989 TFLOP/s on an H100 SXM 80GB (measured with PyTorch).
+pub const COMPUTE_EFFICIENCY: f64 = 0.80;
+/// Achieved share of the datasheet memory bandwidth: a device-to-device copy reached ~3.0 of
+/// the datasheet's 3.35 TB/s on an H100 SXM 80GB (measured with PyTorch).
+pub const MEMORY_EFFICIENCY: f64 = 0.90;
+/// Whether a class without a profile of the scenario's uses one bundled with depinsim: a
+/// measurement beats the efficiency factors.
+pub const BUNDLED_PROFILES: bool = true;
+
+// Training and fine-tuning jobs.
+
+/// Global batch, million tokens per step: Llama 3's initial batch.
+pub const TOKENS_PER_STEP_M: f64 = 4.0;
+/// Seconds to write a checkpoint: a common figure for large jobs (Young/Daly's example of a
+/// 120 s save with a 6 h MTBF).
+pub const CHECKPOINT_S: f64 = 120.0;
+/// Seconds from a failure to training again: detect, re-place, reload (assumed).
+pub const RESTART_S: f64 = 600.0;
+
+// The cloud reference.
+
+/// GPU class of the cloud cluster.
+pub const CLOUD_GPU: &str = "h100_sxm";
+/// Cloud price per GPU-hour, USD: AWS p5 (8 H100) on demand after the June 2025 price cut,
+/// per GPU.
+pub const CLOUD_PRICE_USD_PER_GPU_HOUR: f64 = 6.88;
+/// Cloud bandwidth per GPU, Gbit/s: 3,200 Gbit/s per 8-GPU p5 node.
+pub const CLOUD_INTERCONNECT_GBPS: f64 = 400.0;
+/// One-way latency between cloud GPUs, microseconds (assumed: an InfiniBand-class fabric).
+pub const CLOUD_LATENCY_US: f64 = 5.0;
+/// Mean time between failures of a cloud GPU, hours: Llama 3's, as for datacenter groups.
+pub const CLOUD_MTBF_H: f64 = DATACENTER_MTBF_H;
+/// GPUs per cloud node: a p5.
+pub const CLOUD_GPUS_PER_NODE: u32 = 8;
+
+// Viability.
+
+/// Highest cost on the network per unit of work, relative to the cloud: no dearer.
+pub const MAX_COST_RATIO: f64 = 1.0;
+/// Lowest share of requests within the TTFT objective: objectives are usually set at the
+/// 95th percentile.
+pub const MIN_SLO_ATTAINMENT: f64 = 0.95;
+
+// The token and the economy.
+
+/// The token's ticker in reports.
+pub const TOKEN_SYMBOL: &str = "TOKEN";
+/// Utilisation at which a group's price is its own (assumed).
+pub const PRICING_TARGET: f64 = 0.7;
+/// How strongly the price follows utilisation (assumed).
+pub const PRICING_ELASTICITY: f64 = 1.0;
+/// Lowest price multiplier (assumed).
+pub const PRICING_MIN_MULTIPLIER: f64 = 0.5;
+/// Highest price multiplier (assumed).
+pub const PRICING_MAX_MULTIPLIER: f64 = 2.0;
+/// Hours a stake stays locked after its GPU leaves: 21 days, the Cosmos SDK's unbonding
+/// period, which Akash uses.
+pub const UNBONDING_H: f64 = 504.0;
+/// Payments per settlement transaction: every payment its own.
+pub const SETTLEMENT_BATCH: u32 = 1;
+/// Times each request is executed: once, no redundancy.
+pub const REDUNDANCY: u32 = 1;
+/// Share of requests executed again as a spot check: none.
+pub const SPOT_CHECK_RATE: f64 = 0.0;
+
+// Limits that keep a run within what one machine can hold and compute.
+
+/// One second, in hours: the shortest horizon, epoch and review period.
+pub const ONE_SECOND_H: f64 = 1.0 / 3600.0;
+/// The longest horizon, hours: a century, well inside the 584 years a u64 of nanoseconds
+/// holds.
+pub const MAX_HORIZON_H: f64 = 876_600.0;
+/// Most time-series rows (epochs x replications), kept in memory until written: 2 million
+/// rows are about 200 MB.
+pub const MAX_ROWS: f64 = 2_000_000.0;
+/// Most replications per run.
+pub const MAX_REPLICATIONS: u32 = 100_000;
+/// Highest request rate of one user group: one per nanosecond of simulated time.
+pub const MAX_RATE_PER_S: f64 = 1e9;
+/// Most requests one run may simulate (about 5 hours at 5 million per second).
+pub const MAX_REQUESTS: f64 = 1e11;
+/// Most training or fine-tuning jobs of one class per day.
+pub const MAX_ARRIVALS_PER_DAY: f64 = 1e6;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    #[test]
+    fn the_schema_shows_each_default_stated_here() {
+        let schema = super::super::load::schema_value();
+        let cases: [(&str, Value); 45] = [
+            ("Simulation/properties/horizon_h", json!(HORIZON_H)),
+            ("Simulation/properties/warmup_h", json!(WARMUP_H)),
+            ("Simulation/properties/epoch_h", json!(EPOCH_H)),
+            ("Simulation/properties/replications", json!(REPLICATIONS)),
+            ("Simulation/properties/seed", json!(SEED)),
+            ("Region/properties/bandwidth_mbps", json!(BANDWIDTH_MBPS)),
+            (
+                "Region/properties/electricity_usd_per_kwh",
+                json!(ELECTRICITY_USD_PER_KWH),
+            ),
+            (
+                "Network/properties/intra_region_rtt_ms",
+                json!(INTRA_REGION_RTT_MS),
+            ),
+            ("Network/properties/bytes_per_token", json!(BYTES_PER_TOKEN)),
+            ("Model/properties/name", json!(MODEL)),
+            ("Inference/properties/model", json!({ "name": MODEL })),
+            (
+                "Inference/properties/prompt_tokens",
+                json!({"lognormal": {"median": PROMPT_MEDIAN_TOKENS, "sigma": TOKENS_SIGMA}}),
+            ),
+            (
+                "Inference/properties/output_tokens",
+                json!({"lognormal": {"median": OUTPUT_MEDIAN_TOKENS, "sigma": TOKENS_SIGMA}}),
+            ),
+            (
+                "Inference/properties/max_queue_per_gpu",
+                json!(MAX_QUEUE_PER_GPU),
+            ),
+            ("Inference/properties/slo_ttft_s", json!(SLO_TTFT_S)),
+            ("Inference/properties/slo_tpot_s", json!(SLO_TPOT_S)),
+            ("Batching/properties/max_batch", json!(MAX_BATCH)),
+            (
+                "Batching/properties/max_batched_tokens",
+                json!(MAX_BATCHED_TOKENS),
+            ),
+            (
+                "Batching/properties/memory_utilisation",
+                json!(MEMORY_UTILISATION),
+            ),
+            (
+                "Inference/properties/batching",
+                json!({
+                    "max_batch": MAX_BATCH,
+                    "max_batched_tokens": MAX_BATCHED_TOKENS,
+                    "memory_utilisation": MEMORY_UTILISATION
+                }),
+            ),
+            ("DailyCycle/properties/peak_local_h", json!(PEAK_LOCAL_H)),
+            (
+                "Calibration/properties/compute_efficiency",
+                json!(COMPUTE_EFFICIENCY),
+            ),
+            (
+                "Calibration/properties/memory_efficiency",
+                json!(MEMORY_EFFICIENCY),
+            ),
+            (
+                "Calibration/properties/bundled_profiles",
+                json!(BUNDLED_PROFILES),
+            ),
+            (
+                "JobClass/properties/tokens_per_step_m",
+                json!(TOKENS_PER_STEP_M),
+            ),
+            ("JobClass/properties/checkpoint_s", json!(CHECKPOINT_S)),
+            ("JobClass/properties/restart_s", json!(RESTART_S)),
+            ("Cloud/properties/gpu", json!(CLOUD_GPU)),
+            (
+                "Cloud/properties/price_usd_per_gpu_hour",
+                json!(CLOUD_PRICE_USD_PER_GPU_HOUR),
+            ),
+            (
+                "Cloud/properties/interconnect_gbps",
+                json!(CLOUD_INTERCONNECT_GBPS),
+            ),
+            ("Cloud/properties/latency_us", json!(CLOUD_LATENCY_US)),
+            ("Cloud/properties/mtbf_h", json!(CLOUD_MTBF_H)),
+            ("Cloud/properties/gpus_per_node", json!(CLOUD_GPUS_PER_NODE)),
+            ("Viability/properties/max_cost_ratio", json!(MAX_COST_RATIO)),
+            (
+                "Viability/properties/min_slo_attainment",
+                json!(MIN_SLO_ATTAINMENT),
+            ),
+            ("Token/properties/symbol", json!(TOKEN_SYMBOL)),
+            ("Pricing/properties/target", json!(PRICING_TARGET)),
+            ("Pricing/properties/elasticity", json!(PRICING_ELASTICITY)),
+            (
+                "Pricing/properties/min_multiplier",
+                json!(PRICING_MIN_MULTIPLIER),
+            ),
+            (
+                "Pricing/properties/max_multiplier",
+                json!(PRICING_MAX_MULTIPLIER),
+            ),
+            ("Staking/properties/unbonding_h", json!(UNBONDING_H)),
+            ("Settlement/properties/batch", json!(SETTLEMENT_BATCH)),
+            ("Verification/properties/redundancy", json!(REDUNDANCY)),
+            (
+                "Verification/properties/spot_check_rate",
+                json!(SPOT_CHECK_RATE),
+            ),
+            (
+                "Token/properties/verification",
+                json!({"redundancy": REDUNDANCY, "spot_check_rate": SPOT_CHECK_RATE}),
+            ),
+        ];
+        for (at, want) in cases {
+            let got = schema.pointer(&format!("/$defs/{at}/default"));
+            assert_eq!(got, Some(&want), "{at}");
+        }
+    }
+}

@@ -1,0 +1,378 @@
+//! The validated scenario: every value checked, every default filled, in types that know
+//! nothing of the file's format. Validation builds them from the serde mirror.
+
+use crate::core::dist::Dist;
+use crate::core::engine::SimTime;
+use crate::economics::emission::Emission;
+use crate::economics::ledger::Design;
+use crate::economics::price::{AmmSpec, PricePath};
+use crate::economics::pricing::Pricing;
+use crate::economics::provider::{CostModel, ProviderKind, SupplyRule};
+use crate::physics::gpu::GpuClass;
+use crate::physics::roofline::Roofline;
+use crate::physics::serving::{ServedModel, Serving, Unfit};
+use crate::physics::training::{GRADIENT_BYTES_PER_PARAM, JobKind};
+
+/// A region, validated.
+#[derive(Clone, Debug)]
+pub struct Region {
+    /// Unique name.
+    pub name: String,
+    /// Offset of local time from UTC, hours.
+    pub utc_offset_h: f64,
+    /// Access bandwidth, bit/s.
+    pub bandwidth_bps: f64,
+}
+
+/// A pool of identical GPUs in one region (a provider group), validated.
+#[derive(Clone, Debug)]
+pub struct Pool {
+    /// Unique name.
+    pub name: String,
+    /// Index into [`Scenario::regions`].
+    pub region: usize,
+    /// GPU class from the datasheet table.
+    pub class: &'static GpuClass,
+    /// Most GPUs the group can have (its GPUs at the start without a supply section).
+    pub count: u32,
+    /// GPUs in the group at the start.
+    pub initial: u32,
+    /// Sharing-economy or datacenter provider.
+    pub kind: ProviderKind,
+    /// What a GPU costs its provider.
+    pub cost: CostModel,
+    /// Users' price per busy GPU-hour, USD.
+    pub price_usd_per_gpu_hour: f64,
+    /// Achievable rates for the served model.
+    pub roofline: Roofline,
+    /// What one GPU achieves, and where that comes from.
+    pub rates: crate::physics::rates::Rates,
+    /// How the group serves the model, or why it cannot.
+    pub serving: Result<Serving, Unfit>,
+    /// Mean time between failures of one GPU, seconds.
+    pub mtbf_s: f64,
+    /// Mean time to repair a failed GPU, seconds.
+    pub repair_s: f64,
+    /// Weibull shape of the time between failures (1: exponential).
+    pub failure_shape: f64,
+    /// Probability that a failure is a departure for good.
+    pub departure_p: f64,
+    /// Local hours `(from, to)` when the GPUs are lent; None: always.
+    pub online_local_h: Option<(f64, f64)>,
+    /// Bandwidth between the group's own GPUs, bytes/s per GPU.
+    pub interconnect_bytes_per_s: f64,
+}
+
+/// How a request chooses among the GPU pools that can serve it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Routing {
+    /// The nearest pool that starts the request at once, else the nearest queue with room.
+    NearestFree,
+    /// The pool with the lowest expected latency: RTT, transfer, queueing and service.
+    LeastLatency,
+}
+
+/// Which replica of a pool a request joins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dispatch {
+    /// A new replica when a host has idle GPUs for one, else the least loaded with room.
+    Spread,
+    /// The fullest replica with room, a new one only when none has room.
+    Pack,
+}
+
+/// Where a job's GPUs may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// All in one provider group.
+    OneProvider,
+    /// All in one region.
+    OneRegion,
+    /// Anywhere: gradients cross the wide-area network.
+    Anywhere,
+}
+
+/// The analyst's criteria for calling a workload viable on the network.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Viability {
+    /// Highest acceptable cost per unit of work on the network / on the cloud.
+    pub max_cost_ratio: f64,
+    /// Lowest acceptable share of inference requests that meet the TTFT objective.
+    pub min_slo_attainment: f64,
+}
+
+/// A class of training or fine-tuning jobs, validated.
+#[derive(Clone, Debug)]
+pub struct JobClass {
+    /// Unique name.
+    pub name: String,
+    /// Training or fine-tuning.
+    pub kind: JobKind,
+    /// Arrivals per second.
+    pub rate_per_s: f64,
+    /// Model parameters.
+    pub params: f64,
+    /// Tokens to process.
+    pub tokens: f64,
+    /// GPUs wanted.
+    pub gpus: u32,
+    /// Tokens per step.
+    pub tokens_per_step: f64,
+    /// Where the GPUs may be.
+    pub placement: Placement,
+    /// Checkpoint write time, s.
+    pub checkpoint_s: f64,
+    /// Restart time, s.
+    pub restart_s: f64,
+    /// Work between checkpoints, s (None: Young/Daly for the placement).
+    pub interval_s: Option<f64>,
+}
+
+impl JobClass {
+    /// FLOPs per parameter per token: 6 for training, 4 for fine-tuning.
+    pub fn flops_per_param_token(&self) -> f64 {
+        self.kind.flops_per_param_token()
+    }
+
+    /// Gradient bytes exchanged per step (BF16 gradients of the trained parameters).
+    pub fn gradient_bytes(&self) -> f64 {
+        self.params * self.kind.trained_share() * GRADIENT_BYTES_PER_PARAM
+    }
+
+    /// Memory per GPU for model states under sharded data parallelism, bytes: the kind's
+    /// state bytes per parameter, split over the GPUs.
+    pub fn state_bytes_per_gpu(&self) -> f64 {
+        self.params * self.kind.state_bytes_per_param() / f64::from(self.gpus)
+    }
+
+    /// Total model FLOPs of the job.
+    pub fn total_flops(&self) -> f64 {
+        self.flops_per_param_token() * self.params * self.tokens
+    }
+}
+
+/// The centralized cloud reference, validated.
+#[derive(Clone, Debug)]
+pub struct Cloud {
+    /// GPU class.
+    pub class: &'static GpuClass,
+    /// Achievable FLOP/s of one GPU.
+    pub flops: f64,
+    /// Price per GPU-hour, USD.
+    pub price_usd_per_gpu_hour: f64,
+    /// Bandwidth per GPU, bytes/s.
+    pub bandwidth_bytes_per_s: f64,
+    /// One-way latency, s.
+    pub latency_s: f64,
+    /// Mean time between failures of one GPU, s.
+    pub mtbf_s: f64,
+    /// How the cloud serves the scenario's model.
+    pub serving: CloudServing,
+}
+
+/// How the cloud reference serves the scenario's inference.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum CloudServing {
+    /// Replicas on one cloud node, batched like the network's.
+    Batched(Serving),
+    /// One request at a time per GPU for the mean drawn service time, s.
+    Drawn(f64),
+    /// The model does not fit a cloud node.
+    Unfit,
+}
+
+impl Cloud {
+    /// USD per million output tokens of requests with these mean prompt and output lengths
+    /// on the cloud, with its replicas at mean batch `batch` (the batch the network's
+    /// replicas ran at, so both sides are compared at the same concurrency).
+    pub fn usd_per_million_tokens(&self, prompt: f64, output: f64, batch: f64) -> Option<f64> {
+        let gpu_s = match self.serving {
+            CloudServing::Batched(s) => {
+                let b = batch.clamp(1.0, s.batch_limit(prompt + output));
+                s.gpu_seconds_per_request(prompt, output, b)
+            }
+            CloudServing::Drawn(mean) => mean,
+            CloudServing::Unfit => return None,
+        };
+        Some(self.price_usd_per_gpu_hour * gpu_s / 3600.0 / output.max(1.0) * 1e6)
+    }
+}
+
+/// The token economy, validated.
+#[derive(Clone, Debug)]
+pub struct TokenSpec {
+    /// Ticker.
+    pub symbol: String,
+    /// Emission schedule, epochs, supply.
+    pub emission: Emission,
+    /// Epoch length.
+    pub epoch: SimTime,
+    /// Market price: exogenous, or a pool's.
+    pub price: PricePath,
+    /// Work share, payment design, take rate, staking, lock-up and settlement.
+    pub design: Design,
+}
+
+impl TokenSpec {
+    /// The market pool, when the price is endogenous.
+    pub fn pool(&self) -> Option<&AmmSpec> {
+        match &self.price {
+            PricePath::Amm(a) => Some(a),
+            _ => None,
+        }
+    }
+}
+
+/// Users in one region, validated.
+#[derive(Clone, Debug)]
+pub struct UserGroup {
+    /// Index into [`Scenario::regions`].
+    pub region: usize,
+    /// Mean request rate, per second.
+    pub rate_per_s: f64,
+    /// Daily cycle (amplitude, local peak hour).
+    pub cycle: Option<(f64, f64)>,
+}
+
+/// A validated scenario: every value checked, every default filled.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub(crate) name: String,
+    pub(crate) horizon: SimTime,
+    pub(crate) warmup: SimTime,
+    pub(crate) epoch: SimTime,
+    pub(crate) replications: u32,
+    pub(crate) seed: u64,
+    pub(crate) regions: Vec<Region>,
+    /// Round-trip times in seconds, row-major `regions x regions`.
+    pub(crate) rtt_s: Vec<f64>,
+    pub(crate) bytes_per_token: f64,
+    pub(crate) pools: Vec<Pool>,
+    pub(crate) users: Vec<UserGroup>,
+    pub(crate) prompt: Dist,
+    pub(crate) output: Dist,
+    pub(crate) service: Option<Dist>,
+    pub(crate) routing: Routing,
+    pub(crate) dispatch: Dispatch,
+    pub(crate) max_queue_per_gpu: Option<u32>,
+    pub(crate) max_rtt_s: Option<f64>,
+    pub(crate) jobs: Vec<JobClass>,
+    pub(crate) slo_ttft: SimTime,
+    pub(crate) slo_tpot: SimTime,
+    pub(crate) model: ServedModel,
+    pub(crate) cloud: Cloud,
+    pub(crate) token: Option<TokenSpec>,
+    pub(crate) pricing: Pricing,
+    pub(crate) supply: Option<SupplyRule>,
+    /// Executions per request (redundancy) and the spot-check rate.
+    pub(crate) verification: (u32, f64),
+    pub(crate) viability: Viability,
+    /// The scenario file with every default filled in, written once validation is done.
+    pub(crate) resolved_yaml: String,
+}
+
+impl Scenario {
+    /// The scenario's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Master seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    /// Number of replications.
+    pub fn replications(&self) -> u32 {
+        self.replications
+    }
+    /// Simulated horizon.
+    pub fn horizon(&self) -> SimTime {
+        self.horizon
+    }
+    /// Warm-up excluded from statistics.
+    pub fn warmup(&self) -> SimTime {
+        self.warmup
+    }
+    /// Regions.
+    pub fn regions(&self) -> &[Region] {
+        &self.regions
+    }
+    /// GPU pools.
+    pub fn pools(&self) -> &[Pool] {
+        &self.pools
+    }
+    /// User groups.
+    pub fn users(&self) -> &[UserGroup] {
+        &self.users
+    }
+    /// Training and fine-tuning job classes.
+    pub fn jobs(&self) -> &[JobClass] {
+        &self.jobs
+    }
+    /// The inference time-to-first-token objective.
+    pub fn slo_ttft(&self) -> SimTime {
+        self.slo_ttft
+    }
+    /// The inference time-per-output-token objective.
+    pub fn slo_tpot(&self) -> SimTime {
+        self.slo_tpot
+    }
+    /// The served model.
+    pub fn model(&self) -> &ServedModel {
+        &self.model
+    }
+    /// The viability criteria.
+    pub fn viability(&self) -> &Viability {
+        &self.viability
+    }
+    /// The token economy, if the scenario has one.
+    pub fn token(&self) -> Option<&TokenSpec> {
+        self.token.as_ref()
+    }
+    /// How users' prices are set.
+    pub fn pricing(&self) -> &Pricing {
+        &self.pricing
+    }
+    /// How providers join and leave, if they do.
+    pub fn supply(&self) -> Option<&SupplyRule> {
+        self.supply.as_ref()
+    }
+    /// Executions per request and the spot-check rate.
+    pub fn verification(&self) -> (u32, f64) {
+        self.verification
+    }
+    /// The cloud reference.
+    pub fn cloud(&self) -> &Cloud {
+        &self.cloud
+    }
+    /// The service-time override, if any.
+    pub fn service_override(&self) -> Option<&Dist> {
+        self.service.as_ref()
+    }
+    /// Round-trip time between two regions, seconds.
+    pub fn rtt_s(&self, a: usize, b: usize) -> f64 {
+        self.rtt_s[a * self.regions.len() + b]
+    }
+    /// The scenario as resolved YAML: every default filled in, so a run can be repeated.
+    pub fn resolved_yaml(&self) -> &str {
+        &self.resolved_yaml
+    }
+
+    /// Pools that can serve users in `region`, nearest first (ties by order in the file).
+    pub fn candidate_pools(&self, region: usize) -> Vec<usize> {
+        let mut list: Vec<usize> = (0..self.pools.len())
+            .filter(|&p| self.pools[p].serving.is_ok())
+            .filter(|&p| {
+                self.max_rtt_s
+                    .is_none_or(|m| self.rtt_s(region, self.pools[p].region) <= m)
+            })
+            .collect();
+        list.sort_by(|&a, &b| {
+            let (ra, rb) = (
+                self.rtt_s(region, self.pools[a].region),
+                self.rtt_s(region, self.pools[b].region),
+            );
+            ra.total_cmp(&rb).then(a.cmp(&b))
+        });
+        list
+    }
+}

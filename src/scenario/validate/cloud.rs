@@ -1,0 +1,132 @@
+//! The `cloud` section: the centralized reference every workload is compared with, and how
+//! it serves the scenario's model once that is known.
+
+use super::calibration::{Profiles, class_rates};
+use super::names::gpu_class;
+use crate::core::diagnostics::Issues;
+use crate::core::dist::Dist;
+use crate::core::path::YamlPath;
+use crate::physics::serving::{BatchPolicy, ServedModel, Serving};
+use crate::scenario::raw::{RawCalibration, RawCloud};
+use crate::scenario::spec::{Cloud, CloudServing};
+
+/// The cloud at `at`, to be completed by [`serve`]; None when its GPU class is unknown.
+pub(super) fn validate(c: &RawCloud, at: &YamlPath, issues: &mut Issues) -> Option<Cloud> {
+    let class = gpu_class(&c.gpu, &at.key("gpu"), issues);
+    issues.non_negative(
+        &at.key("price_usd_per_gpu_hour"),
+        c.price_usd_per_gpu_hour,
+        "give the cloud price per GPU-hour, USD",
+    );
+    issues.positive(
+        &at.key("interconnect_gbps"),
+        c.interconnect_gbps,
+        "give the bandwidth per GPU, Gbit/s",
+    );
+    issues.non_negative(
+        &at.key("latency_us"),
+        c.latency_us,
+        "give the one-way latency, microseconds",
+    );
+    issues.positive(
+        &at.key("mtbf_h"),
+        c.mtbf_h,
+        "give the mean time between failures of one GPU, hours",
+    );
+    let fix = "give the GPUs of one cloud node, e.g. 8";
+    issues.at_least_one(&at.key("gpus_per_node"), c.gpus_per_node, fix);
+    Some(Cloud {
+        class: class?,
+        // The class's rates, profile or datasheet: set by `serve` once the model and the
+        // batching policy are known.
+        flops: f64::NAN,
+        price_usd_per_gpu_hour: c.price_usd_per_gpu_hour,
+        bandwidth_bytes_per_s: c.interconnect_gbps * 1e9 / 8.0,
+        latency_s: c.latency_us / 1e6,
+        mtbf_s: c.mtbf_h * 3600.0,
+        serving: CloudServing::Unfit,
+    })
+}
+
+/// What the cloud needs to serve the scenario's model, all of it valid.
+pub(super) struct Served<'a> {
+    pub(super) model: &'a ServedModel,
+    pub(super) policy: &'a BatchPolicy,
+    /// The drawn service time, if requests are not batched on the roofline.
+    pub(super) service: Option<&'a Dist>,
+    pub(super) profiles: &'a Profiles,
+    pub(super) calibration: &'a RawCalibration,
+    /// GPUs of one cloud node.
+    pub(super) gpus_per_node: u32,
+}
+
+/// The cloud's FLOP/s and serving plan. Its GPUs run at the rates the network's GPUs of the
+/// same class run at.
+pub(super) fn serve(cloud: &mut Cloud, s: &Served) {
+    let rates = class_rates(
+        cloud.class,
+        s.profiles,
+        f64::from(s.policy.token_budget),
+        f64::from(s.model.context_tokens),
+        s.calibration,
+    );
+    cloud.flops = rates.training_flops;
+    cloud.serving = match s.service {
+        Some(d) => CloudServing::Drawn(d.mean()),
+        None => {
+            let node = s.gpus_per_node;
+            Serving::plan(cloud.class, node, node, s.model, s.policy, &rates)
+                .map_or(CloudServing::Unfit, CloudServing::Batched)
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check, load};
+    use crate::scenario::defaults;
+    use crate::scenario::spec::CloudServing;
+
+    #[test]
+    fn every_cloud_setting_is_checked_at_once() {
+        check(
+            "cloud: {gpu: nope, price_usd_per_gpu_hour: -1, interconnect_gbps: 0, latency_us: -1, mtbf_h: 0, gpus_per_node: 0}",
+            &[
+                ("cloud.gpu", "unknown GPU class `nope`"),
+                ("cloud.price_usd_per_gpu_hour", "must be zero or more"),
+                ("cloud.interconnect_gbps", "must be a positive number"),
+                ("cloud.latency_us", "must be zero or more"),
+                ("cloud.mtbf_h", "must be a positive number"),
+                ("cloud.gpus_per_node", "must be at least 1"),
+            ],
+        );
+    }
+
+    #[test]
+    fn the_cloud_is_an_h100_cluster_serving_like_the_network() {
+        let s = load("").expect("valid");
+        let c = s.cloud();
+        assert_eq!(c.class.id, defaults::CLOUD_GPU);
+        assert_eq!(
+            c.price_usd_per_gpu_hour,
+            defaults::CLOUD_PRICE_USD_PER_GPU_HOUR
+        );
+        assert_eq!(c.bandwidth_bytes_per_s, 400e9 / 8.0);
+        assert_eq!(c.latency_s, 5e-6);
+        assert_eq!(c.mtbf_s, defaults::CLOUD_MTBF_H * 3600.0);
+        assert_eq!(
+            c.flops,
+            s.pools()[0].rates.training_flops,
+            "the same class, the same rates"
+        );
+        let CloudServing::Batched(plan) = c.serving else {
+            panic!("an 8B model fits a p5 node: {:?}", c.serving);
+        };
+        assert_eq!(plan.tp * plan.replicas, defaults::CLOUD_GPUS_PER_NODE);
+        let drawn = load(
+            "inference: {users: [{region: us-east, rate_per_s: 2}], service_time_s: {constant: 0.5}}",
+        )
+        .expect("valid");
+        assert_eq!(drawn.cloud().serving, CloudServing::Drawn(0.5));
+    }
+}

@@ -1,0 +1,412 @@
+//! The `inference` section, but for its users (`users.rs`): the served model, continuous
+//! batching, whether any provider group holds the model, request sizes and service times,
+//! the latency objectives, and how requests pick a pool and a replica.
+
+use crate::core::diagnostics::Issues;
+use crate::core::dist::Dist;
+use crate::core::engine::{SimTime, from_secs};
+use crate::core::path::YamlPath;
+use crate::physics::catalogue::{ModelSpec, find_model, model_ids};
+use crate::physics::serving::{BatchPolicy, ServedModel};
+use crate::scenario::defaults;
+use crate::scenario::raw::{self, RawBatching, RawInference, RawModel};
+use crate::scenario::spec::{Dispatch, Pool, Routing};
+
+/// The served model at `at`, from the catalogue and the scenario's overrides. Every field is
+/// written back so that scenario.resolved.yaml shows it.
+pub(super) fn served_model(
+    m: &mut RawModel,
+    at: &YamlPath,
+    issues: &mut Issues,
+) -> Option<ServedModel> {
+    let spec = find_model(&m.name);
+    if spec.is_none() && !given_in_full(m, at, issues) {
+        return None;
+    }
+    let params_b = *m.params_b.get_or_insert(spec.map_or(0.0, |s| s.params_b));
+    let bytes = *m.bytes_per_param.get_or_insert(defaults::BYTES_PER_PARAM);
+    let context = *m
+        .context_tokens
+        .get_or_insert(spec.map_or(0, |s| s.context_tokens));
+    let kv = *m
+        .kv_bytes_per_token
+        .get_or_insert(spec.map_or(0.0, |s| s.kv_bytes_per_token()));
+    let ok = issues.positive(
+        &at.key("params_b"),
+        params_b,
+        "give the parameter count in billions, e.g. 8",
+    ) & issues.positive(&at.key("bytes_per_param"), bytes, "2 for BF16, 1 for FP8")
+        & issues.positive(
+            &at.key("kv_bytes_per_token"),
+            kv,
+            "2 x layers x KV heads x head dimension x 2 bytes, e.g. 131072 for Llama 3 8B",
+        );
+    let context_ok = context_fits(context, spec, &at.key("context_tokens"), issues);
+    (ok && context_ok).then_some(ServedModel {
+        params: params_b * 1e9,
+        bytes_per_param: bytes,
+        kv_bytes_per_token: kv,
+        context_tokens: context,
+    })
+}
+
+/// Whether a model outside the catalogue gives the fields the catalogue would; records at
+/// `at` which it lacks.
+fn given_in_full(m: &RawModel, at: &YamlPath, issues: &mut Issues) -> bool {
+    let missing: Vec<&str> = [
+        ("params_b", m.params_b.is_none()),
+        ("context_tokens", m.context_tokens.is_none()),
+        ("kv_bytes_per_token", m.kv_bytes_per_token.is_none()),
+    ]
+    .iter()
+    .filter(|f| f.1)
+    .map(|f| f.0)
+    .collect();
+    if !missing.is_empty() {
+        issues.push(
+            &at.key("name"),
+            format!(
+                "`{}` is not in the model catalogue, and {} not given",
+                m.name,
+                missing.join(", ")
+            ),
+            format!(
+                "use one of: {}; or give params_b, context_tokens and kv_bytes_per_token",
+                model_ids()
+            ),
+        );
+    }
+    missing.is_empty()
+}
+
+/// Whether `context` tokens (at `at`) hold a prompt and an output token, and no more than
+/// the catalogue's model supports.
+fn context_fits(
+    context: u32,
+    spec: Option<&ModelSpec>,
+    at: &YamlPath,
+    issues: &mut Issues,
+) -> bool {
+    if context < 2 {
+        issues.push(
+            at,
+            "must be at least 2 (a prompt token and an output token)",
+            "give the longest prompt + output served, e.g. 8192",
+        );
+        return false;
+    }
+    if let Some(s) = spec.filter(|s| context > s.context_tokens) {
+        issues.push(
+            at,
+            format!("{} supports at most {} tokens", s.id, s.context_tokens),
+            format!("give at most {}", s.context_tokens),
+        );
+        return false;
+    }
+    true
+}
+
+/// Continuous batching at `at`: a memory share in (0, 1], a batch of at least 1, and a token
+/// budget that lets a full batch take a step.
+pub(super) fn batch_policy(
+    b: &RawBatching,
+    at: &YamlPath,
+    issues: &mut Issues,
+) -> Option<BatchPolicy> {
+    let mut ok = issues.within(
+        &at.key("memory_utilisation"),
+        b.memory_utilisation,
+        1e-6,
+        1.0,
+        "a share of GPU memory between 0 and 1, e.g. 0.9",
+    );
+    let fix = "e.g. 256 (1 serves one request at a time)";
+    if !issues.at_least_one(&at.key("max_batch"), b.max_batch, fix) {
+        ok = false;
+    } else if b.max_batched_tokens < b.max_batch {
+        ok = false;
+        issues.push(
+            &at.key("max_batched_tokens"),
+            format!(
+                "{} is below max_batch ({}): a full batch could not take a step",
+                b.max_batched_tokens, b.max_batch
+            ),
+            format!("give at least {}, e.g. 2048", b.max_batch),
+        );
+    }
+    ok.then_some(BatchPolicy {
+        max_batch: b.max_batch,
+        token_budget: b.max_batched_tokens,
+        memory_utilisation: b.memory_utilisation,
+    })
+}
+
+/// When a valid model fits no provider group, records at `at` (the model) how far the
+/// group nearest to holding it falls short.
+pub(super) fn model_fits(
+    pools: &[Pool],
+    model: Option<&ServedModel>,
+    at: &YamlPath,
+    issues: &mut Issues,
+) {
+    if model.is_none() || pools.is_empty() || pools.iter().any(|q| q.serving.is_ok()) {
+        return;
+    }
+    let worst = pools
+        .iter()
+        .filter_map(|q| q.serving.as_ref().err())
+        .max_by(|a, b| a.have_gb.total_cmp(&b.have_gb));
+    if let Some(u) = worst {
+        issues.push(
+            at,
+            format!(
+                "the model needs {:.1} GB (weights and one full-context KV cache), more than any provider group can give one replica ({:.1} GB usable on {} GPU(s) of a host)",
+                u.need_gb, u.have_gb, u.gpus
+            ),
+            "serve a smaller or more quantised model (bytes_per_param), a shorter context_tokens, or add GPUs with more memory (or more per host)",
+        );
+    }
+}
+
+/// Request sizes and service times, each None after a problem; `service` is None when
+/// requests are served on the roofline, Some(None) when its distribution is unusable.
+pub(super) struct Requests {
+    pub(super) prompt: Option<Dist>,
+    pub(super) output: Option<Dist>,
+    pub(super) service: Option<Option<Dist>>,
+}
+
+/// The request sizes, the service-time override and the RTT limit of the section at `at`.
+pub(super) fn requests(inf: &RawInference, at: &YamlPath, issues: &mut Issues) -> Requests {
+    let prompt = inf.prompt_tokens.validate(&at.key("prompt_tokens"), issues);
+    let output = inf.output_tokens.validate(&at.key("output_tokens"), issues);
+    let service = inf
+        .service_time_s
+        .as_ref()
+        .map(|d| d.validate(&at.key("service_time_s"), issues));
+    if let Some(m) = inf.max_rtt_ms {
+        issues.non_negative(
+            &at.key("max_rtt_ms"),
+            m,
+            "give a round trip in ms, or null for no limit",
+        );
+    }
+    Requests {
+        prompt,
+        output,
+        service,
+    }
+}
+
+/// The time-to-first-token and time-per-output-token objectives of the section at `at`.
+pub(super) fn objectives(
+    inf: &RawInference,
+    at: &YamlPath,
+    issues: &mut Issues,
+) -> (SimTime, SimTime) {
+    issues.positive(
+        &at.key("slo_ttft_s"),
+        inf.slo_ttft_s,
+        "give the time-to-first-token objective in seconds, e.g. 0.5",
+    );
+    issues.positive(
+        &at.key("slo_tpot_s"),
+        inf.slo_tpot_s,
+        "give the time-per-output-token objective in seconds, e.g. 0.05",
+    );
+    (from_secs(inf.slo_ttft_s), from_secs(inf.slo_tpot_s))
+}
+
+/// How a request picks a pool.
+pub(super) fn routing(r: raw::Routing) -> Routing {
+    match r {
+        raw::Routing::NearestFree => Routing::NearestFree,
+        raw::Routing::LeastLatency => Routing::LeastLatency,
+    }
+}
+
+/// Which replica of a pool a request joins.
+pub(super) fn dispatch(d: raw::Dispatch) -> Dispatch {
+    match d {
+        raw::Dispatch::Spread => Dispatch::Spread,
+        raw::Dispatch::Pack => Dispatch::Pack,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check, load, only_issue};
+    use super::*;
+    use crate::scenario::spec::{Dispatch, Routing};
+
+    /// An inference section with the base's users and `rest`.
+    fn inference(rest: &str) -> String {
+        format!("inference: {{users: [{{region: us-east, rate_per_s: 2}}], {rest}}}")
+    }
+
+    #[test]
+    fn the_model_comes_from_the_catalogue_or_in_full() {
+        let cases: [(&str, &[(&str, &str)]); 5] = [
+            (
+                "model: {name: mine}",
+                &[(
+                    "inference.model.name",
+                    "`mine` is not in the model catalogue, and params_b, context_tokens, kv_bytes_per_token not given",
+                )],
+            ),
+            (
+                "model: {name: mine, params_b: 1, context_tokens: 2048}",
+                &[("inference.model.name", "kv_bytes_per_token not given")],
+            ),
+            (
+                "model: {name: mine, params_b: -1, bytes_per_param: 0, context_tokens: 1, kv_bytes_per_token: 0}",
+                &[
+                    (
+                        "inference.model.params_b",
+                        "must be a positive number, got -1",
+                    ),
+                    (
+                        "inference.model.bytes_per_param",
+                        "must be a positive number, got 0",
+                    ),
+                    (
+                        "inference.model.kv_bytes_per_token",
+                        "must be a positive number, got 0",
+                    ),
+                    ("inference.model.context_tokens", "must be at least 2"),
+                ],
+            ),
+            (
+                "model: {name: llama-3-8b, context_tokens: 100000}",
+                &[(
+                    "inference.model.context_tokens",
+                    "llama-3-8b supports at most 8192 tokens",
+                )],
+            ),
+            (
+                // 405B in BF16 (810 GB) and a 128k-token KV cache against 4 H100s (288 GB).
+                "model: {name: llama-3.1-405b}",
+                &[("inference.model", "the model needs 877.6 GB")],
+            ),
+        ];
+        for (rest, want) in cases {
+            check(&inference(rest), want);
+        }
+        assert_eq!(
+            only_issue(&inference(
+                "model: {name: llama-3-8b, context_tokens: 100000}"
+            ))
+            .fix,
+            "give at most 8192"
+        );
+    }
+
+    #[test]
+    fn a_catalogue_model_fills_every_field() {
+        let s = load("").expect("valid");
+        let (m, spec) = (
+            s.model(),
+            find_model("llama-3-8b").expect("in the catalogue"),
+        );
+        assert_eq!(
+            (
+                m.params,
+                m.bytes_per_param,
+                m.context_tokens,
+                m.kv_bytes_per_token
+            ),
+            (spec.params_b * 1e9, 2.0, 8192, 131_072.0)
+        );
+        let yaml = s.resolved_yaml();
+        for filled in [
+            "params_b: 8.03",
+            "bytes_per_param: 2.0",
+            "context_tokens: 8192",
+            "kv_bytes_per_token: 131072.0",
+        ] {
+            assert!(yaml.contains(filled), "`{filled}` in\n{yaml}");
+        }
+        let s = load(&inference("model: {name: llama-3-8b, bytes_per_param: 1}")).expect("valid");
+        assert_eq!(s.model().bytes_per_param, 1.0);
+    }
+
+    #[test]
+    fn a_batch_must_be_able_to_take_a_step() {
+        let at = YamlPath::root().key("inference").key("batching");
+        let cases = [
+            ((256, 2048, 0.9), vec![]),
+            ((0, 2048, 2.0), vec!["memory_utilisation", "max_batch"]),
+            ((256, 16, 0.9), vec!["max_batched_tokens"]),
+        ];
+        for ((max_batch, max_batched_tokens, memory_utilisation), want) in cases {
+            let b = RawBatching {
+                max_batch,
+                max_batched_tokens,
+                memory_utilisation,
+            };
+            let mut issues = Issues::default();
+            let policy = batch_policy(&b, &at, &mut issues);
+            let found: Vec<String> = issues.iter().map(|i| i.path.to_string()).collect();
+            let want: Vec<String> = want.iter().map(|k| at.key(*k).to_string()).collect();
+            assert_eq!(found, want);
+            assert_eq!(policy.is_some(), want.is_empty());
+        }
+        let mut issues = Issues::default();
+        let b = RawBatching {
+            max_batched_tokens: 16,
+            ..RawBatching::default()
+        };
+        batch_policy(&b, &at, &mut issues);
+        let only = issues.iter().next().expect("one problem");
+        assert_eq!(
+            only.message,
+            "16 is below max_batch (256): a full batch could not take a step"
+        );
+        assert_eq!(only.fix, "give at least 256, e.g. 2048");
+    }
+
+    #[test]
+    fn request_sizes_service_times_and_objectives_are_checked_together() {
+        check(
+            &inference(
+                "prompt_tokens: {lognormal: {median: -1, sigma: 1}}, output_tokens: {constant: -2},
+                 service_time_s: {exponential: {mean: 0}}, max_rtt_ms: -4, slo_ttft_s: 0, slo_tpot_s: -1",
+            ),
+            &[
+                ("inference.prompt_tokens.lognormal.median", "must be a positive number"),
+                ("inference.output_tokens.constant", "must be zero or more"),
+                ("inference.service_time_s.exponential.mean", "must be a positive number"),
+                ("inference.max_rtt_ms", "must be zero or more"),
+                ("inference.slo_ttft_s", "must be a positive number"),
+                ("inference.slo_tpot_s", "must be a positive number"),
+            ],
+        );
+    }
+
+    #[test]
+    fn routing_dispatch_and_objectives_reach_the_scenario() {
+        let s = load("").expect("valid");
+        assert_eq!(
+            (s.routing, s.dispatch),
+            (Routing::NearestFree, Dispatch::Spread)
+        );
+        assert_eq!(
+            (s.slo_ttft(), s.slo_tpot()),
+            (from_secs(0.5), from_secs(0.05))
+        );
+        assert_eq!(
+            s.max_queue_per_gpu,
+            Some(crate::scenario::defaults::MAX_QUEUE_PER_GPU)
+        );
+        let s = load(&inference(
+            "routing: least_latency, dispatch: pack, slo_ttft_s: 2, max_queue_per_gpu: null, max_rtt_ms: 100",
+        ))
+        .expect("valid");
+        assert_eq!(
+            (s.routing, s.dispatch),
+            (Routing::LeastLatency, Dispatch::Pack)
+        );
+        assert_eq!(s.slo_ttft(), from_secs(2.0));
+        assert_eq!((s.max_queue_per_gpu, s.max_rtt_s), (None, Some(0.1)));
+    }
+}

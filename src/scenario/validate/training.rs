@@ -1,0 +1,271 @@
+//! The `training` section: classes of training and fine-tuning jobs, each of which must fit
+//! somewhere in the network under its placement rule.
+
+use std::collections::HashMap;
+
+use super::names::Names;
+use crate::core::diagnostics::Issues;
+use crate::core::path::YamlPath;
+use crate::physics::training::JobKind;
+use crate::scenario::defaults::MAX_ARRIVALS_PER_DAY;
+use crate::scenario::raw::{self, RawJobClass};
+use crate::scenario::spec::{JobClass, Placement, Pool};
+
+/// The job classes at `at`; a class without GPUs gives none.
+pub(super) fn validate(
+    classes: &[RawJobClass],
+    pools: &[Pool],
+    at: &YamlPath,
+    issues: &mut Issues,
+) -> Vec<JobClass> {
+    let mut names = Names::new("training");
+    let mut out = Vec::new();
+    for (i, j) in classes.iter().enumerate() {
+        let jp = at.index(i);
+        names.check(&jp, &j.name, i, issues);
+        let sized = sizes(j, &jp, issues);
+        let fix = "give the number of data-parallel GPUs";
+        if !issues.at_least_one(&jp.key("gpus"), j.gpus, fix) {
+            continue;
+        }
+        let class = job_class(j);
+        if sized {
+            placeable(&class, pools, &jp, issues);
+        }
+        out.push(class);
+    }
+    out
+}
+
+/// The class's rate, size and recovery times at `at`. Returns whether its model, tokens and
+/// batch are usable, which placing it needs.
+fn sizes(j: &RawJobClass, at: &YamlPath, issues: &mut Issues) -> bool {
+    issues.within(
+        &at.key("arrivals_per_day"),
+        j.arrivals_per_day,
+        0.0,
+        MAX_ARRIVALS_PER_DAY,
+        "give the mean number of jobs per day",
+    );
+    let ok = issues.positive(
+        &at.key("params_b"),
+        j.params_b,
+        "give the parameter count in billions, e.g. 8",
+    ) & issues.positive(
+        &at.key("tokens_b"),
+        j.tokens_b,
+        "give the tokens to process in billions",
+    ) & issues.positive(
+        &at.key("tokens_per_step_m"),
+        j.tokens_per_step_m,
+        "give the global batch in million tokens, e.g. 4",
+    );
+    issues.non_negative(
+        &at.key("checkpoint_s"),
+        j.checkpoint_s,
+        "give the checkpoint write time in seconds",
+    );
+    issues.non_negative(
+        &at.key("restart_s"),
+        j.restart_s,
+        "give the restart time in seconds",
+    );
+    if let Some(m) = j.checkpoint_interval_min {
+        issues.positive(
+            &at.key("checkpoint_interval_min"),
+            m,
+            "give minutes of work between checkpoints, or null for Young/Daly",
+        );
+    }
+    ok
+}
+
+/// The class in the simulation's units.
+fn job_class(j: &RawJobClass) -> JobClass {
+    JobClass {
+        name: j.name.clone(),
+        kind: match j.kind {
+            raw::JobKind::Training => JobKind::Training,
+            raw::JobKind::FineTuning => JobKind::FineTuning,
+        },
+        rate_per_s: j.arrivals_per_day / 86_400.0,
+        params: j.params_b * 1e9,
+        tokens: j.tokens_b * 1e9,
+        gpus: j.gpus,
+        tokens_per_step: j.tokens_per_step_m * 1e6,
+        placement: match j.placement {
+            raw::Placement::OneProvider => Placement::OneProvider,
+            raw::Placement::OneRegion => Placement::OneRegion,
+            raw::Placement::Anywhere => Placement::Anywhere,
+        },
+        checkpoint_s: j.checkpoint_s,
+        restart_s: j.restart_s,
+        interval_s: j.checkpoint_interval_min.map(|m| m * 60.0),
+    }
+}
+
+/// A job class must fit somewhere: enough GPUs with enough memory for its share of the model
+/// states, under its placement rule.
+fn placeable(j: &JobClass, pools: &[Pool], at: &YamlPath, issues: &mut Issues) {
+    let need = j.state_bytes_per_gpu() / 1e9;
+    let fit: Vec<&Pool> = pools
+        .iter()
+        .filter(|q| q.class.vram_gb >= need && q.online_local_h.is_none())
+        .collect();
+    if fit.is_empty() {
+        issues.push(
+            &at.key("gpus"),
+            format!("each GPU would hold {need:.1} GB of model states, more than any provider GPU"),
+            "use more GPUs (states are sharded across them) or a smaller model",
+        );
+        return;
+    }
+    let available = match j.placement {
+        Placement::OneProvider => fit.iter().map(|q| q.count).max().unwrap_or(0),
+        Placement::OneRegion => {
+            let mut by_region: HashMap<usize, u32> = HashMap::new();
+            for q in &fit {
+                *by_region.entry(q.region).or_default() += q.count;
+            }
+            by_region.values().copied().max().unwrap_or(0)
+        }
+        Placement::Anywhere => fit.iter().map(|q| q.count).sum(),
+    };
+    if j.gpus > available {
+        issues.push(&at.key("gpus"), format!("wants {} GPUs, but at most {available} with enough memory exist under placement {:?}", j.gpus, j.placement), "ask for fewer GPUs, relax the placement, or add providers");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{check, load};
+    use super::*;
+    use crate::scenario::defaults;
+
+    /// A training section of one class: a fine-tuning job of 8B parameters on 4 GPUs, with
+    /// the fields `over` gives in place of its own or beside them.
+    fn job(over: &[(&str, &str)]) -> String {
+        let mut fields = vec![
+            ("name", "ft"),
+            ("kind", "fine_tuning"),
+            ("arrivals_per_day", "2"),
+            ("params_b", "8"),
+            ("tokens_b", "0.1"),
+            ("gpus", "4"),
+        ];
+        for &(k, v) in over {
+            match fields.iter_mut().find(|f| f.0 == k) {
+                Some(f) => f.1 = v,
+                None => fields.push((k, v)),
+            }
+        }
+        let inside: Vec<String> = fields.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        format!("training: [{{{}}}]", inside.join(", "))
+    }
+
+    #[test]
+    fn a_job_class_is_checked_field_by_field() {
+        let cases: [(String, &[(&str, &str)]); 4] = [
+            (job(&[]), &[]),
+            (
+                job(&[("gpus", "0"), ("params_b", "-1")]),
+                &[
+                    ("training[0].gpus", "must be at least 1"),
+                    ("training[0].params_b", "must be a positive number"),
+                ],
+            ),
+            (
+                job(&[
+                    ("arrivals_per_day", "2e6"),
+                    ("tokens_b", "0"),
+                    ("tokens_per_step_m", "0"),
+                    ("checkpoint_s", "-1"),
+                    ("restart_s", "-1"),
+                    ("checkpoint_interval_min", "0"),
+                ]),
+                &[
+                    ("training[0].arrivals_per_day", "must be between 0 and 1000000"),
+                    ("training[0].tokens_b", "must be a positive number"),
+                    ("training[0].tokens_per_step_m", "must be a positive number"),
+                    ("training[0].checkpoint_s", "must be zero or more"),
+                    ("training[0].restart_s", "must be zero or more"),
+                    ("training[0].checkpoint_interval_min", "must be a positive number"),
+                ],
+            ),
+            (
+                "training: [{name: a, kind: training, arrivals_per_day: 1, params_b: 1, tokens_b: 1, gpus: 1},
+                            {name: a, kind: training, arrivals_per_day: 1, params_b: 1, tokens_b: 1, gpus: 1}]"
+                    .into(),
+                &[("training[1].name", "`a` is also the name of training[0]")],
+            ),
+        ];
+        for (fragment, want) in cases {
+            check(&fragment, want);
+        }
+    }
+
+    #[test]
+    fn a_job_class_must_fit_somewhere() {
+        let cases: [(String, &[(&str, &str)]); 3] = [
+            (
+                // 405B x 16 bytes over 2 GPUs: 3,240 GB each, against 80 GB H100s.
+                "training: [{name: big, kind: training, arrivals_per_day: 1, params_b: 405, tokens_b: 1, gpus: 2}]".into(),
+                &[("training[0].gpus", "each GPU would hold 3240.0 GB of model states")],
+            ),
+            (
+                job(&[("gpus", "100"), ("placement", "one_provider")]),
+                &[(
+                    "training[0].gpus",
+                    "wants 100 GPUs, but at most 4 with enough memory exist under placement OneProvider",
+                )],
+            ),
+            (
+                "providers:
+  - {name: a, region: us-east, gpu: h100_sxm, count: 4, hourly_cost_usd: 1}
+  - {name: b, region: us-east, gpu: h100_sxm, count: 4, hourly_cost_usd: 1}
+  - {name: c, region: eu-west, gpu: h100_sxm, count: 4, hourly_cost_usd: 1}
+  - {name: d, region: eu-west, gpu: h100_sxm, count: 4, hourly_cost_usd: 1, online_local_h: [18, 23]}
+training: [{name: ft, kind: fine_tuning, arrivals_per_day: 2, params_b: 8, tokens_b: 0.1, gpus: 9, placement: one_region}]"
+                    .into(),
+                &[(
+                    "training[0].gpus",
+                    "wants 9 GPUs, but at most 8 with enough memory exist under placement OneRegion",
+                )],
+            ),
+        ];
+        for (fragment, want) in cases {
+            check(&fragment, want);
+        }
+        check(
+            &job(&[("gpus", "12")]),
+            &[("training[0].gpus", "at most 4")],
+        );
+    }
+
+    #[test]
+    fn a_job_class_is_in_the_simulation_units_with_its_defaults() {
+        let s = load(&job(&[])).expect("valid");
+        let j = &s.jobs()[0];
+        assert_eq!(
+            (j.kind, j.placement),
+            (JobKind::FineTuning, Placement::Anywhere)
+        );
+        assert_eq!(j.rate_per_s, 2.0 / 86_400.0);
+        assert_eq!((j.params, j.tokens, j.gpus), (8e9, 0.1e9, 4));
+        assert_eq!(j.tokens_per_step, defaults::TOKENS_PER_STEP_M * 1e6);
+        assert_eq!(
+            (j.checkpoint_s, j.restart_s),
+            (defaults::CHECKPOINT_S, defaults::RESTART_S)
+        );
+        assert_eq!(j.interval_s, None);
+        let s = load(&job(&[
+            ("kind", "training"),
+            ("checkpoint_interval_min", "30"),
+        ]))
+        .expect("valid");
+        assert_eq!(
+            (s.jobs()[0].kind, s.jobs()[0].interval_s),
+            (JobKind::Training, Some(1800.0))
+        );
+    }
+}
