@@ -166,7 +166,8 @@ fn supply_side(
         drawn: raw.inference.service_time_s.is_some(),
     };
     let pools = providers::validate(&mut raw.providers, &cx, &pp, issues);
-    inference::model_fits(&pools, model.as_ref(), &ip.key("model"), issues);
+    let serving = providers::serving(&pools);
+    inference::model_fits(&pools, model.as_ref(), serving, &ip.key("model"), issues);
     (pools, model, policy)
 }
 

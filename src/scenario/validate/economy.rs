@@ -201,10 +201,11 @@ pub(super) fn pricing(r: &RawPricing, at: &YamlPath, issues: &mut Issues) -> Pri
 }
 
 /// Executions per request and the spot-check rate of the token's verification at `at`;
-/// `groups` provider groups can serve, and each extra execution needs another.
+/// `groups` provider groups can serve (None: unknown, after another problem), and each extra
+/// execution needs another.
 pub(super) fn verification(
     t: Option<&RawToken>,
-    groups: usize,
+    groups: Option<usize>,
     at: &YamlPath,
     issues: &mut Issues,
 ) -> (u32, f64) {
@@ -222,6 +223,7 @@ pub(super) fn verification(
     let extra = v.redundancy.saturating_sub(1) + u32::from(v.spot_check_rate > 0.0);
     let fix = "1 runs each request once; 2 runs it twice on different groups";
     if issues.at_least_one(&at.key("redundancy"), v.redundancy, fix)
+        && let Some(groups) = groups
         && extra as usize >= groups.max(1)
     {
         issues.push(

@@ -142,14 +142,16 @@ pub(super) fn batch_policy(
 }
 
 /// When a valid model fits no provider group, records at `at` (the model) how far the
-/// group nearest to holding it falls short.
+/// group nearest to holding it falls short; nothing when no group could be planned
+/// (`serving` is None: the batching policy or the efficiencies had a problem).
 pub(super) fn model_fits(
     pools: &[Pool],
     model: Option<&ServedModel>,
+    serving: Option<usize>,
     at: &YamlPath,
     issues: &mut Issues,
 ) {
-    if model.is_none() || pools.is_empty() || pools.iter().any(|q| q.serving.is_ok()) {
+    if model.is_none() || pools.is_empty() || serving != Some(0) {
         return;
     }
     let worst = pools
@@ -328,6 +330,26 @@ mod tests {
         }
         let s = load(&inference("model: {name: llama-3-8b, bytes_per_param: 1}")).expect("valid");
         assert_eq!(s.model().bytes_per_param, 1.0);
+    }
+
+    /// A batching policy or an efficiency factor with a problem of its own leaves no group a
+    /// serving plan; that is not a second problem of the model (Llama 3 8B, ~17.1 GB with a
+    /// full-context KV cache, fits an H100's 72 GB usable) nor of verification.
+    #[test]
+    fn a_bad_batching_policy_is_not_reported_as_a_model_that_fits_nowhere() {
+        check(
+            "inference: {users: [{region: us-east, rate_per_s: 2}], batching: {max_batch: 0}}",
+            &[("inference.batching.max_batch", "must be at least 1")],
+        );
+        check(
+            "calibration: {memory_efficiency: 0}
+token:
+  emission: {schedule: {constant: {per_epoch: 1}}, epoch_h: 1, initial_supply: 1000}
+  work_share: 0.5
+  price: {constant: {usd: 1}}
+  verification: {redundancy: 2}",
+            &[("calibration.memory_efficiency", "must be between")],
+        );
     }
 
     #[test]

@@ -349,9 +349,13 @@ fn pool(g: Checked, cx: &Context) -> Pool {
     }
 }
 
-/// The groups that can serve the model.
-pub(super) fn serving(pools: &[Pool]) -> usize {
-    pools.iter().filter(|q| q.serving.is_ok()).count()
+/// The groups that can serve the model; None when no group could be planned at all (the
+/// model, the batching policy or the efficiency factors had a problem of their own).
+pub(super) fn serving(pools: &[Pool]) -> Option<usize> {
+    let planned = pools
+        .iter()
+        .all(|q| q.serving.as_ref().err() != Some(&NO_PLAN));
+    planned.then(|| pools.iter().filter(|q| q.serving.is_ok()).count())
 }
 
 #[cfg(test)]
