@@ -7,5 +7,5 @@ pub const NANOS_PER_HOUR: f64 = 3.6e12;
 pub const SECONDS_PER_HOUR: f64 = 3600.0;
 /// Hours in a year: 365.25 days, the Julian year that emission schedules and write-offs use.
 pub const HOURS_PER_YEAR: f64 = 8766.0;
-/// Hours in a month: a twelfth of [`HOURS_PER_YEAR`].
+/// Hours in a month: a twelfth of [`HOURS_PER_YEAR`], 730.5 (30.4375 days).
 pub const HOURS_PER_MONTH: f64 = HOURS_PER_YEAR / 12.0;

@@ -21,11 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::core::diagnostics::Issues;
 use crate::core::path::YamlPath;
 
-/// Hours in a Julian year (365.25 days).
-pub const HOURS_PER_YEAR: f64 = 8766.0;
-
-/// Hours in a month of one-twelfth of a Julian year: 8766 / 12 = 730.5 (30.4375 days).
-pub const HOURS_PER_MONTH: f64 = HOURS_PER_YEAR / 12.0;
+use crate::core::units::{HOURS_PER_MONTH, HOURS_PER_YEAR};
 
 /// A token emission schedule: tokens minted per epoch as a step function of time.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use crate::core::diagnostics::Issues;
 use crate::core::path::YamlPath;
 
-/// Hours in a year (365.25 days of 24 hours), the unit of GBM drift and volatility.
-pub const HOURS_PER_YEAR: f64 = 8766.0;
+// GBM drift and volatility are per year.
+use crate::core::units::HOURS_PER_YEAR;
 
 /// The smallest price a [`PriceProcess`] returns: a path that reaches zero (or underflows
 /// below this) is held here and flagged by [`PriceProcess::hit_zero`].

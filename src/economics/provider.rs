@@ -18,8 +18,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// Hours in a Julian year.
-const HOURS_PER_YEAR: f64 = 8766.0;
+use crate::core::units::HOURS_PER_YEAR;
 
 /// What kind of provider a group is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Hash)]

@@ -242,7 +242,7 @@ pub(super) fn verification(
 mod tests {
     use super::super::testing::{check, load};
     use super::*;
-    use crate::economics::emission::HOURS_PER_YEAR;
+    use crate::core::units::HOURS_PER_YEAR;
 
     /// A providers section of one group in us-east with `rest` inside its mapping.
     fn group(rest: &str) -> String {

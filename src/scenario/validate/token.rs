@@ -6,6 +6,7 @@ use super::files::Files;
 use crate::core::diagnostics::Issues;
 use crate::core::engine::{SimTime, from_secs};
 use crate::core::path::YamlPath;
+use crate::core::units::NANOS_PER_HOUR;
 use crate::economics::ledger::{Design, Lockup, Settlement, StakeRule};
 use crate::economics::onchain::Chain;
 use crate::economics::price::PricePathSpec;
@@ -23,7 +24,9 @@ pub(super) fn validate(
     issues: &mut Issues,
 ) -> Option<TokenSpec> {
     let ep = at.key("emission");
-    let mut ok = t.emission.validate(horizon as f64 / 3.6e12, &ep, issues);
+    let mut ok = t
+        .emission
+        .validate(horizon as f64 / NANOS_PER_HOUR, &ep, issues);
     let price = t
         .price
         .resolve(|file| files.text(file), &at.key("price"), issues);
