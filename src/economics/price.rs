@@ -7,8 +7,6 @@
 //! `{gbm: {initial_usd: 1, drift_per_year: 0, volatility_per_year: 0.8}}`, or
 //! `{csv: {path: "prices.csv"}}`, where the file holds lines `hour,usd` (see [`parse_csv`]).
 
-use std::path::Path;
-
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use schemars::JsonSchema;
@@ -338,16 +336,6 @@ impl PricePathSpec {
         };
         path.validate(at, issues).then_some(path)
     }
-
-    /// [`PricePathSpec::resolve`], reading a CSV file relative to the directory `dir` (usually
-    /// the scenario file's).
-    pub fn resolve_in(&self, dir: &Path, at: &YamlPath, issues: &mut Issues) -> Option<PricePath> {
-        self.resolve(
-            |p| std::fs::read_to_string(dir.join(p)).map_err(|e| e.to_string()),
-            at,
-            issues,
-        )
-    }
 }
 
 /// A validated exogenous price path (a CSV file replaced by its points).
@@ -663,13 +651,6 @@ mod tests {
     ) -> Result<PricePath, String> {
         let mut issues = Issues::default();
         spec.resolve(read, &YamlPath::root(), &mut issues)
-            .ok_or_else(|| messages(&issues))
-    }
-
-    /// [`PricePathSpec::resolve_in`] at the top level, as a `Result`.
-    fn resolve_in(spec: &PricePathSpec, dir: &Path) -> Result<PricePath, String> {
-        let mut issues = Issues::default();
-        spec.resolve_in(dir, &YamlPath::root(), &mut issues)
             .ok_or_else(|| messages(&issues))
     }
 
@@ -1091,14 +1072,16 @@ mod tests {
     }
 
     #[test]
-    fn spec_resolves_csv_relative_to_a_directory() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("p.csv"), "0,1\n1,2\n").unwrap();
+    fn a_csv_spec_is_resolved_through_its_reader() {
         let spec = PricePathSpec::Csv {
             path: "p.csv".into(),
         };
+        let read = |p: &str| match p {
+            "p.csv" => Ok("0,1\n1,2\n".to_string()),
+            _ => Err("no such file".to_string()),
+        };
         assert_eq!(
-            resolve_in(&spec, dir.path()).unwrap(),
+            resolve(&spec, read).unwrap(),
             PricePath::Csv {
                 points: vec![(0.0, 1.0), (1.0, 2.0)]
             }
@@ -1107,7 +1090,7 @@ mod tests {
             path: "missing.csv".into(),
         };
         assert!(
-            resolve_in(&missing, dir.path())
+            resolve(&missing, read)
                 .unwrap_err()
                 .starts_with("missing.csv: ")
         );
