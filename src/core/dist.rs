@@ -200,9 +200,19 @@ impl DistSpec {
 }
 
 impl Dist {
-    /// Draws one value.
-    #[inline]
+    /// Draws one value. A constant (the usual token counts of a queueing check) is read at
+    /// the call site; the others are drawn out of line, so that how the compiler happens to
+    /// partition the crate does not change what a constant costs.
+    #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match self {
+            Dist::Constant(v) => *v,
+            _ => self.draw(rng),
+        }
+    }
+
+    /// Draws one value of a distribution that is not a constant.
+    fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
             Dist::Constant(v) => *v,
             Dist::Exponential(d, _) => d.sample(rng),
