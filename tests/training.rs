@@ -55,6 +55,36 @@ fn without_failures_a_job_takes_its_steps_and_checkpoints_exactly() {
     assert!((m[&names::job("ft", names::job::COST_VS_CLOUD)] - 0.5).abs() < 1e-9);
 }
 
+/// See issue 12 (item 3): a job inside one datacenter group crosses its fabric, not the
+/// region's network. With the cloud's bandwidth (400 Gbit/s per GPU), no failures and the
+/// default 1 ms intra-region round trip, this 64-H100 job paid 0.5 ms per hop of its ring
+/// (126 hops a step) against the cloud's 5 us and took 1.014 times as long; on the same
+/// fabric both take the same time, so the cost ratio is the price ratio, 2.40 / 6.88.
+#[test]
+fn jobs_on_one_datacenter_group_get_the_fabric_latency_not_the_region_rtt() {
+    let s = load_str(
+        "
+simulation: {horizon_h: 48, warmup_h: 0, epoch_h: 12, replications: 1, seed: 4}
+regions: [{name: lab}]
+providers:
+  - {name: dc, region: lab, gpu: h100_sxm, count: 64, hourly_cost_usd: 1.0, mtbf_h: 1.0e12}
+inference: {users: [{region: lab, rate_per_s: 0.001}]}
+cloud: {mtbf_h: 1.0e12}
+training:
+  - {name: pretrain, kind: training, arrivals_per_day: 4, params_b: 8, tokens_b: 10, gpus: 64, tokens_per_step_m: 4, placement: one_provider}
+",
+        "fabric",
+        "fabric",
+        &[],
+    )
+    .expect("valid");
+    let m = run_replication(&s, 0).metrics;
+    let time = m[&names::job("pretrain", names::job::TIME_VS_CLOUD)];
+    let cost = m[&names::job("pretrain", names::job::COST_VS_CLOUD)];
+    assert!((time - 1.0).abs() < 1e-9, "time ratio {time}");
+    assert!((cost - 2.40 / 6.88).abs() < 1e-9, "cost ratio {cost}");
+}
+
 #[test]
 fn every_job_is_placed_waiting_or_was_never_measured() {
     // Two slots of 8 GPUs for a job every hour: jobs queue, and all are accounted for.

@@ -53,6 +53,10 @@ pub const DEPARTURE_PROBABILITY: f64 = 0.0;
 /// 3's cluster. Consumer cards get their region's bandwidth (no NVLink; traffic leaves
 /// through the host's network).
 pub const DATACENTER_INTERCONNECT_GBPS: f64 = 400.0;
+/// One-way latency between a datacenter group's GPUs, microseconds: the same
+/// InfiniBand-class fabric as the cloud reference ([`CLOUD_LATENCY_US`], assumed). Consumer
+/// cards get half their region's own round trip.
+pub const DATACENTER_INTERCONNECT_LATENCY_US: f64 = CLOUD_LATENCY_US;
 /// GPUs per datacenter host: HGX/DGX and cloud 8-GPU nodes.
 pub const DATACENTER_GPUS_PER_HOST: u32 = 8;
 /// GPUs per consumer host: one card per gaming PC.

@@ -295,6 +295,12 @@ pub struct RawProviderGroup {
     /// region's bandwidth (no NVLink; traffic leaves through the host's network).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interconnect_gbps: Option<f64>,
+    /// One-way latency between the group's own GPUs for gradient exchange, microseconds.
+    /// Default: datacenter classes 5 (an InfiniBand-class fabric, as the cloud reference's
+    /// `latency_us`); consumer cards half their region's own round trip (traffic leaves
+    /// through the host's network).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interconnect_latency_us: Option<f64>,
     /// GPUs per host: a model replica spans GPUs of one host only (tensor parallel). Default:
     /// datacenter classes 8 (HGX/DGX and cloud 8-GPU nodes), consumer cards 1 (one card per
     /// gaming PC).

@@ -61,6 +61,8 @@ pub struct Pool {
     pub online_local_h: Option<(f64, f64)>,
     /// Bandwidth between the group's own GPUs, bytes/s per GPU.
     pub interconnect_bytes_per_s: f64,
+    /// One-way latency between the group's own GPUs, s.
+    pub interconnect_latency_s: f64,
 }
 
 /// How a request chooses among the GPU pools that can serve it.

@@ -95,7 +95,7 @@ fn check(raw: &mut RawScenario, files: &Files, issues: &mut Issues) -> Checked {
     let rtt_s = regions::rtt_matrix(&raw.network, &regions, &np, issues);
     let cp = root.key("calibration");
     let profiles = calibration::profiles(&raw.calibration, files, &cp, issues);
-    let (pools, model, policy) = supply_side(raw, &regions, &profiles, issues);
+    let (pools, model, policy) = supply_side(raw, &regions, &rtt_s, &profiles, issues);
     let users = users::validate(
         &raw.inference.users,
         &regions,
@@ -145,6 +145,7 @@ fn check(raw: &mut RawScenario, files: &Files, issues: &mut Issues) -> Checked {
 fn supply_side(
     raw: &mut RawScenario,
     regions: &Regions,
+    rtt_s: &[f64],
     profiles: &Profiles,
     issues: &mut Issues,
 ) -> (Vec<Pool>, Option<ServedModel>, Option<BatchPolicy>) {
@@ -155,9 +156,12 @@ fn supply_side(
         calibration::efficiencies(&raw.calibration, &root.key("calibration"), issues);
     let model = inference::served_model(&mut raw.inference.model, &ip.key("model"), issues);
     let policy = inference::batch_policy(&raw.inference.batching, &ip.key("batching"), issues);
+    let n = raw.regions.len();
+    let intra_rtt_s: Vec<f64> = (0..n).map(|i| rtt_s[i * n + i]).collect();
     let cx = providers::Context {
         regions,
         raw_regions: &raw.regions,
+        intra_rtt_s: &intra_rtt_s,
         profiles,
         calibration: &raw.calibration,
         efficiencies_ok,

@@ -313,7 +313,7 @@ fn network_step(s: &Scenario, j: &JobClass, gpus: &[(usize, u32)]) -> (StepModel
     let (bandwidth, latency) = match gpus {
         [(p, _)] => (
             pools[*p].interconnect_bytes_per_s,
-            s.rtt_s(pools[*p].region, pools[*p].region) / 2.0,
+            pools[*p].interconnect_latency_s,
         ),
         _ => {
             let bw = gpus

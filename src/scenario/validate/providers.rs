@@ -36,6 +36,8 @@ pub(super) struct Context<'a> {
     pub(super) regions: &'a Regions,
     /// The regions as written, for their electricity prices and bandwidths.
     pub(super) raw_regions: &'a [RawRegion],
+    /// Each region's own round trip, s.
+    pub(super) intra_rtt_s: &'a [f64],
     /// Calibration profiles by class.
     pub(super) profiles: &'a Profiles,
     /// The efficiency factors, and whether they are valid.
@@ -96,7 +98,8 @@ fn group(
     let region_mbps = region.map_or(defaults::BANDWIDTH_MBPS, |r| {
         cx.raw_regions[r].bandwidth_mbps
     });
-    let hosts = hosts(g, dc, region_mbps, at, issues);
+    let intra_rtt_s = region.map_or(0.0, |r| cx.intra_rtt_s[r]);
+    let hosts = hosts(g, dc, (region_mbps, intra_rtt_s), at, issues);
     let checked = Checked {
         name: g.name.clone(),
         region: region?,
@@ -254,15 +257,17 @@ fn lending_window((from, to): (f64, f64), at: &YamlPath, issues: &mut Issues) {
     }
 }
 
-/// The bandwidth between the group's GPUs, Gbit/s, and its GPUs per host, filled by kind of
-/// GPU class (`dc`: datacenter; consumer cards get the region's bandwidth, `region_mbps`).
+/// The bandwidth (Gbit/s) and one-way latency (s) between the group's GPUs, and its GPUs per
+/// host, filled by kind of GPU class (`dc`: datacenter; consumer cards get their region's
+/// bandwidth and half its own round trip, `region`: Mbit/s and s).
 fn hosts(
     g: &mut RawProviderGroup,
     dc: bool,
-    region_mbps: f64,
+    region: (f64, f64),
     at: &YamlPath,
     issues: &mut Issues,
-) -> (f64, u32) {
+) -> Hosts {
+    let (region_mbps, region_rtt_s) = region;
     let ic = by_kind(
         &mut g.interconnect_gbps,
         dc,
@@ -274,6 +279,17 @@ fn hosts(
         ic,
         "give the bandwidth between the group's GPUs, Gbit/s",
     );
+    let latency_us = by_kind(
+        &mut g.interconnect_latency_us,
+        dc,
+        defaults::DATACENTER_INTERCONNECT_LATENCY_US,
+        region_rtt_s / 2.0 * 1e6,
+    );
+    issues.non_negative(
+        &at.key("interconnect_latency_us"),
+        latency_us,
+        "give the one-way latency between the group's GPUs, microseconds, e.g. 5",
+    );
     let host = by_kind(
         &mut g.gpus_per_host,
         dc,
@@ -282,7 +298,19 @@ fn hosts(
     );
     let fix = "give the number of GPUs in one host, e.g. 8";
     issues.at_least_one(&at.key("gpus_per_host"), host, fix);
-    (ic, host)
+    Hosts {
+        interconnect_gbps: ic,
+        latency_s: latency_us / 1e6,
+        per_host: host,
+    }
+}
+
+/// What links a group's GPUs.
+#[derive(Clone, Copy)]
+struct Hosts {
+    interconnect_gbps: f64,
+    latency_s: f64,
+    per_host: u32,
 }
 
 /// The value of `slot`, filled when left out with the default for datacenter GPU classes
@@ -302,7 +330,7 @@ struct Checked {
     cost: CostModel,
     price: f64,
     availability: Availability,
-    hosts: (f64, u32),
+    hosts: Hosts,
 }
 
 /// The group as a pool: its GPUs' rates and roofline for the served model, and its plan for
@@ -315,7 +343,11 @@ fn pool(g: Checked, cx: &Context) -> Pool {
         .model
         .map_or(STAND_IN_TOKENS, |m| f64::from(m.context_tokens));
     let rates = class_rates(g.class, cx.profiles, budget, context, cx.calibration);
-    let (interconnect_gbps, host) = g.hosts;
+    let Hosts {
+        interconnect_gbps,
+        latency_s,
+        per_host: host,
+    } = g.hosts;
     let serving = match (cx.model, cx.policy) {
         _ if cx.drawn => Ok(Serving::single_server(g.count)),
         (Some(m), Some(pol)) if cx.efficiencies_ok => {
@@ -346,6 +378,7 @@ fn pool(g: Checked, cx: &Context) -> Pool {
         departure_p: a.depart,
         online_local_h: a.window,
         interconnect_bytes_per_s: interconnect_gbps * 1e9 / 8.0,
+        interconnect_latency_s: latency_s,
     }
 }
 
