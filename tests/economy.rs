@@ -155,6 +155,62 @@ token:
     assert!(m[names::token::POOL_USD_RESERVE] > 0.0);
 }
 
+/// See issue 12 (item 10): with providers selling a share s of the emission E into the pool,
+/// the pool is in balance when burns buy back what providers sell: burns settle at s x E
+/// tokens an epoch (not E), the price at what burns spend / (s x E), and supply grows by
+/// (1 - s) x E an epoch.
+#[test]
+fn burn_and_mint_with_a_pool_balances_burns_against_providers_sales() {
+    for s in [1.0, 0.5] {
+        let text = format!(
+            "simulation: {{horizon_h: 3000, warmup_h: 1, epoch_h: 24, replications: 1, seed: 8}}
+regions: [{{name: a}}]
+providers:
+  - {{name: dc, region: a, gpu: h100_sxm, count: 8, hourly_cost_usd: 1, mtbf_h: 1.0e12}}
+inference:
+  service_time_s: {{exponential: {{mean: 1}}}}
+  users: [{{region: a, rate_per_s: 1}}]
+token:
+  emission: {{schedule: {{constant: {{per_epoch: 2.4}}}}, epoch_h: 1, initial_supply: 100000}}
+  price: {{amm: {{token_reserve: 300, usd_reserve: 1200, provider_sell_share: {s}}}}}
+  work_share: 1
+  payment: burn_and_mint
+"
+        );
+        let sc = load_str(&text, "t", "t", &[]).unwrap_or_else(|e| panic!("{e}"));
+        let out = run_replication(&sc, 0);
+        let m = &out.metrics;
+        conserved(m);
+        let (e, rows) = (2.4, &out.rows);
+        let (mid, last) = (&rows[rows.len() / 2], &rows[rows.len() - 2]);
+        let hours = last.start_h - mid.start_h;
+        let burned = last.token_burned.unwrap() - mid.token_burned.unwrap();
+        assert!(
+            (burned / (s * e * hours) - 1.0).abs() < 0.03,
+            "s {s}: burned {burned} against s x E = {}",
+            s * e * hours
+        );
+        let grown = (last.token_circulating.unwrap()
+            + last.token_staked.unwrap()
+            + last.token_locked.unwrap())
+            - (mid.token_circulating.unwrap()
+                + mid.token_staked.unwrap()
+                + mid.token_locked.unwrap());
+        assert!(
+            (grown - (1.0 - s) * e * hours).abs() < 0.03 * e * hours,
+            "s {s}: supply grew {grown} against (1 - s) x E = {}",
+            (1.0 - s) * e * hours
+        );
+        let burn_usd_per_epoch = m[names::token::BURN_USD] / m[names::token::EPOCHS];
+        let price = m[names::token::PRICE_USD];
+        let want = burn_usd_per_epoch / (s * e);
+        assert!(
+            (price / want - 1.0).abs() < 0.05,
+            "s {s}: price {price} against burns / (s x E) = {want}"
+        );
+    }
+}
+
 const STAKED: &str =
     "simulation: {horizon_h: 480, warmup_h: 24, epoch_h: 24, replications: 1, seed: 3}
 regions: [{name: a}]

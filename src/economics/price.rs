@@ -196,6 +196,10 @@ fn keep_k(k: f64, new_in: f64, mut new_out: f64) -> f64 {
 /// to pay an epoch's fees, `usd_burned_per_epoch / price`, equal the tokens minted as rewards in
 /// that epoch, i.e. `usd_burned_per_epoch / tokens_minted_per_epoch`.
 ///
+/// With a market pool, the tokens that meet the burns are those providers sell: a share s of
+/// each emission E. The pool is in balance at `usd_burned_per_epoch / (s x E)`, so pass the
+/// tokens sold, s x E; the unsold (1 - s) x E keeps adding to supply.
+///
 /// Burn-and-mint equilibrium was described by Kyle Samani (Multicoin Capital, "New Models for
 /// Utility Tokens", 2018) following Factom, in the line of Multicoin's token-velocity analysis;
 /// Helium (Data Credits burned from HNT) and the Render Network (RNP-001) use it. Above this
