@@ -33,7 +33,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use super::price::Amm;
+use super::price::{Amm, MIN_PRICE_USD};
 
 /// How users' fees reach the providers.
 #[derive(
@@ -194,6 +194,9 @@ pub struct Ledger {
     pub treasury_usd: f64,
     /// USD spent on tokens to burn.
     pub burn_usd: f64,
+    /// The tokens bought to burn, each at the price it was bought at, USD: what
+    /// [`Ledger::burn_usd`] must equal (an independent check of the burns' booking).
+    pub burn_value_usd: f64,
     /// USD paid to the settlement chain.
     pub chain_fees_usd: f64,
     /// Payments settled.
@@ -486,31 +489,41 @@ impl Ledger {
         }
     }
 
-    /// Spends `usd` on tokens at the market and burns them (never more than circulate).
+    /// Spends up to `usd` on tokens at the market and burns them: never more tokens than
+    /// circulate, and none at a floored price (a path that reached zero is not a market
+    /// anyone can buy from). What cannot be spent stays with the treasury.
     fn burn(&mut self, usd: f64, m: &mut Market<'_>) {
         if usd <= 0.0 {
             return;
         }
-        let tokens = match m {
+        let (tokens, spent, value) = match m {
+            Market::Price(p) if *p <= MIN_PRICE_USD => (0.0, 0.0, 0.0),
             Market::Price(p) => {
-                if *p <= 0.0 {
-                    return;
+                let wanted = usd / *p;
+                let circulating = self.circulating.max(0.0);
+                if wanted <= circulating {
+                    (wanted, usd, wanted * *p)
+                } else {
+                    // Every circulating token, at its price; the rest is not spent.
+                    let spent = circulating * *p;
+                    (circulating, spent, spent)
                 }
-                (usd / *p).min(self.circulating.max(0.0))
             }
             Market::Pool(a) => match a.buy_tokens_with_usd(usd) {
                 Ok(t) => {
                     self.pool_flows[1].1 += usd;
                     self.pool_flows[2].0 += t;
-                    t
+                    (t, usd, usd)
                 }
-                Err(_) => return,
+                Err(_) => (0.0, 0.0, 0.0),
             },
         };
         self.burned += tokens;
         self.supply -= tokens;
         self.circulating -= tokens;
-        self.burn_usd += usd;
+        self.burn_usd += spent;
+        self.burn_value_usd += value;
+        self.treasury_usd += usd - spent;
     }
 
     /// Relative error of the conservation laws, (tokens, USD), from running totals (in
@@ -526,6 +539,7 @@ impl Ledger {
         let received =
             self.provider_usd_total + self.treasury_usd + self.burn_usd + self.chain_fees_usd;
         let mut usd = (self.users_paid_usd - received).abs() / self.users_paid_usd.max(1.0);
+        usd = usd.max((self.burn_usd - self.burn_value_usd).abs() / self.burn_usd.max(1.0));
         if let Some(a) = pool {
             let [(t0, u0), (tin, uin), (tout, uout)] = self.pool_flows;
             tokens = tokens.max((t0 + tin - tout - a.token_reserve()).abs() / scale);
@@ -651,6 +665,49 @@ mod tests {
             assert!(t < 1e-12 && u < 1e-12, "{t} {u}");
             assert_eq!(l.subsidy_ratio(), Some(25.0 / 100.0));
         }
+    }
+
+    /// See issue 12 (item 11): 13.6 USD of fees at a floored or tiny outside price bought
+    /// every circulating token and left the supply at 0, while both sides of the USD check
+    /// carried the same overstated burn. Tokens are bought at their price, never at the
+    /// floor, and what cannot be spent stays with the treasury.
+    #[test]
+    fn a_floored_or_tiny_price_does_not_burn_the_supply_for_a_few_dollars() {
+        let fees = [17.0]; // 13.6 USD after the 20% take
+        let epoch = |price: f64| EpochInput {
+            minted: 400.0,
+            price_usd: price,
+            fees_usd: &fees,
+            work: &[1.0],
+            online: &[1.0],
+            ..EpochInput::default()
+        };
+        // At the floor: nothing is bought; the treasury keeps the take and the 13.6 USD.
+        let mut floored = Ledger::new(1, 1_000_000.0);
+        settle(
+            &mut floored,
+            &design(Payment::BurnAndMint),
+            &epoch(MIN_PRICE_USD),
+        );
+        assert_eq!((floored.burned, floored.burn_usd), (0.0, 0.0));
+        assert_eq!(floored.supply, 1_000_400.0);
+        assert!((floored.treasury_usd - 17.0).abs() < 1e-12);
+        // At 1e-9 USD, 13.6 USD would buy 1.36e10 tokens: it buys the 1,000,400 that
+        // circulate, at 1e-9 each, and the rest is not spent.
+        let mut tiny = Ledger::new(1, 1_000_000.0);
+        settle(&mut tiny, &design(Payment::BurnAndMint), &epoch(1e-9));
+        assert_eq!(tiny.burned, 1_000_400.0);
+        assert!((tiny.burn_usd - 1_000_400.0 * 1e-9).abs() < 1e-18);
+        assert!((tiny.treasury_usd - (17.0 - tiny.burn_usd)).abs() < 1e-12);
+        for l in [&floored, &tiny] {
+            let (t, u) = l.conservation_error_by_group(1_000_000.0, None);
+            assert!(t < 1e-12 && u < 1e-12, "{t} {u}");
+        }
+        // The check that would have caught it: burns booked at more than the tokens' worth.
+        let mut wrong = tiny.clone();
+        wrong.burn_usd += 13.6;
+        wrong.treasury_usd -= 13.6;
+        assert!(wrong.conservation_error(1_000_000.0, None).1 > 0.5);
     }
 
     #[test]
