@@ -20,24 +20,25 @@ bin=target/release/depinsim
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-# scenario file, then the overrides that keep it short (seeds are the files' own).
+# label, scenario file, then the overrides that keep it short (seeds are the files' own). The
+# last case covers a path no shipped scenario takes: utilisation pricing with a token.
 cases=(
-  "quickstart.yaml|"
-  "mmc-validation.yaml|--set simulation.horizon_h=10"
-  "training-vs-inference.yaml|--set simulation.horizon_h=48 --replications 4"
-  "oversupply.yaml|--set simulation.horizon_h=720 --replications 2"
-  "token-designs.yaml|--set simulation.horizon_h=240 --replications 2"
-  "token-helium.yaml|"
-  "token-render.yaml|"
-  "bench-year.yaml|--set simulation.horizon_h=200"
+  "quickstart|quickstart.yaml|"
+  "mmc-validation|mmc-validation.yaml|--set simulation.horizon_h=10"
+  "training-vs-inference|training-vs-inference.yaml|--set simulation.horizon_h=48 --replications 4"
+  "oversupply|oversupply.yaml|--set simulation.horizon_h=720 --replications 2"
+  "token-designs|token-designs.yaml|--set simulation.horizon_h=240 --replications 2"
+  "token-helium|token-helium.yaml|"
+  "token-render|token-render.yaml|"
+  "bench-year|bench-year.yaml|--set simulation.horizon_h=200"
+  "utilisation-pricing|token-designs.yaml|--set simulation.horizon_h=240 --replications 2 --set pricing.policy=utilisation"
 )
 {
   printf '%s  schema\n' "$("$bin" schema | sha256sum | cut -d' ' -f1)"
   for c in "${cases[@]}"; do
-    file=${c%%|*}
+    IFS='|' read -r name file rest <<< "$c"
     # shellcheck disable=SC2206
-    args=(${c#*|})
-    name=${file%.yaml}
+    args=($rest)
     "$bin" viability "scenarios/$file" "${args[@]}" --threads 2 --quiet --out "$out/$name" >/dev/null
     for f in summary.json scenario.resolved.yaml viability.json; do
       printf '%s  %s/%s\n' "$(sha256sum < "$out/$name/$f" | cut -d' ' -f1)" "$name" "$f"

@@ -128,6 +128,9 @@ impl Tokens {
             .iter_mut()
             .zip(x.online.iter_mut().zip(x.fees.iter_mut()));
         for ((p, last), (work, (online, fee))) in pools.iter().zip(self.last.iter_mut()).zip(out) {
+            // The mark's fees are what the ledger settled of the group's fees so far, so that
+            // a changed price settles what users paid less exactly that.
+            let settled = last.fees;
             let d = p.roll(last, now);
             *work = hours(d.busy);
             *fee = if d.price_changed {
@@ -136,6 +139,7 @@ impl Tokens {
                 // The price did not change during the epoch.
                 *work * p.price() * p.price_mult()
             };
+            last.fees = settled + *fee;
             *online = f64::from(d.max_gpus) * dt_h - hours(d.offline);
         }
         if stakes || settles {
