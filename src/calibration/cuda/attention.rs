@@ -8,8 +8,8 @@ use half::bf16;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::check::{FP32_TOL, all_written, random_bf16, random_f32, sample, within};
+use super::common::{CudaError, Grid, drv};
 use super::device::Device;
-use super::{CudaError, Grid, drv};
 use crate::calibration::kernels::{ATTENTION_WARPS, HEAD_DIM};
 use crate::calibration::{Point, Profile};
 

@@ -5,7 +5,7 @@ use half::bf16;
 use rand::RngExt;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use super::CudaError;
+use super::common::CudaError;
 
 /// ||got - want|| / ||want||; NaN if any output is NaN (never written).
 fn rel_error(got: &[f32], want: &[f64]) -> f64 {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use cudarc::nvrtc::result as nvrtc;
 
-use super::{CudaError, contained, drv, nvrtc_present};
+use super::common::{CudaError, contained, drv, nvrtc_present};
 use crate::calibration::kernels::{KERNELS, Resources, parse_ptxas_log, source_hash};
 
 /// Folders that may hold the toolkit's headers (mma.h, cuda_bf16.h), which NVRTC needs for

@@ -6,8 +6,8 @@ use cudarc::driver::{CudaFunction, CudaSlice, LaunchConfig, PushKernelArg};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::check::random_f32;
+use super::common::{CudaError, Grid, drv};
 use super::device::{Device, point};
-use super::{CudaError, Grid, drv};
 use crate::calibration::{Point, Profile};
 
 /// The three copy curves at every size of the grid, each size on the same random data.

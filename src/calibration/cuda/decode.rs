@@ -8,8 +8,8 @@ use half::bf16;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::check::{BF16_TOL, FP32_TOL, all_written, random_bf16, random_f32, sample, within};
+use super::common::{CudaError, Grid, drv};
 use super::device::{Device, bf16_gemm};
-use super::{CudaError, Grid, drv};
 use crate::calibration::kernels::{DECODE_BATCHES, decode_function};
 use crate::calibration::{Point, Profile};
 

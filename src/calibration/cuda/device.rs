@@ -11,8 +11,8 @@ use cudarc::driver::{
 use cudarc::nvrtc::Ptx;
 use half::bf16;
 
+use super::common::{CudaError, drv};
 use super::compiler::Compiled;
-use super::{CudaError, drv};
 use crate::calibration::Point;
 
 /// The device with the kernels loaded, and how many repetitions each point is timed.

@@ -8,8 +8,8 @@ use rand::RngExt;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::check::{BF16_TOL, FP32_TOL, all_written, random_bf16, within};
+use super::common::{CudaError, Grid, drv};
 use super::device::{Device, bf16_gemm};
-use super::{CudaError, Grid, drv};
 use crate::calibration::{Point, Profile};
 
 /// One product C = A B (row-major) on the device, with the entries of C checked and their
