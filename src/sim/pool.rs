@@ -21,15 +21,16 @@ pub fn fast_f64(x: u128) -> f64 {
     ((x >> 64) as u64 as f64) * 18_446_744_073_709_551_616.0 + (x as u64 as f64)
 }
 
-/// Run-time state of a provider group's GPUs. The fields a token epoch reads for every group
-/// come first, in declaration order (`repr(C)`), so that they fill the first two cache
-/// lines: with 10,000 groups each epoch's pass over them is bound by memory traffic.
+/// Run-time state of a provider group's GPUs, in three cache lines (`repr(C, align(64))`,
+/// 192 bytes): a token epoch reads every group's window (the integrals, counts, price and
+/// fees that [`PoolState::mark`] reads come first, in declaration order), and with 10,000
+/// groups that pass is bound by memory traffic.
 ///
-/// GPUs in the network = `max_gpus - outside`; of them, `serving + reserved` are busy,
-/// `offline - outside` await repair, and the rest are idle (none while the owners have the
-/// GPUs back). Outside the network: those not joined yet, those that left by choice and those
-/// that left for good after a failure, `outside = (max_gpus - initial) - joined + left +
-/// failed_out`.
+/// GPUs in the network = `max_gpus` - those outside it; of them, `serving + reserved` are
+/// busy, `offline` - outside await repair, and the rest are idle (none while the owners have
+/// the GPUs back). Outside the network, each counted apart: GPUs not joined yet, GPUs that
+/// left by choice, and GPUs that left for good after a failure; a GPU that joins takes the
+/// place of one not joined yet, then of one that left, then of one that failed out.
 #[derive(Clone, Debug)]
 #[repr(C, align(64))]
 pub struct PoolState {
@@ -37,12 +38,20 @@ pub struct PoolState {
     busy_area: u128,
     /// Integral of offline GPUs (every GPU while the owners have them back).
     offline_area: u128,
+    /// Integral of GPUs in active replicas.
+    serving_area: u128,
+    /// Integral of GPUs outside the network.
+    outside_area: u128,
+    /// Busy area when the multiplier last changed.
+    fee_mark: u128,
     /// Time the integrals were last brought up to date.
     last: SimTime,
     /// What users pay per busy GPU-hour before the multiplier, USD.
     price: f64,
     /// Multiplier on the group's price now.
     price_mult: f64,
+    /// Users' fees up to the busy area `fee_mark`, USD.
+    fees_acc: f64,
     /// The most GPUs the group can have (the scenario's `max_count`).
     max_gpus: u32,
     /// GPUs in active replicas.
@@ -53,29 +62,25 @@ pub struct PoolState {
     offline: u32,
     /// Times the multiplier changed.
     price_changes: u32,
+    /// GPUs outside the network that have not joined yet.
+    not_joined: u32,
+    /// GPUs outside the network that left by choice.
+    gone: u32,
+    /// GPUs outside the network that left for good after a failure.
+    lost: u32,
     /// The owners have taken the GPUs back for now.
     away: bool,
-    /// Busy area when the multiplier last changed.
-    fee_mark: u128,
-    /// Users' fees up to the busy area `fee_mark`, USD.
-    fees_acc: f64,
     /// GPU failures so far.
     failures: u64,
     /// Requests answered outside the latency objectives so far.
     slo_misses: u64,
     /// Payments so far: requests answered, verification runs, jobs' groups.
     payments: u64,
-    /// Integral of GPUs in active replicas.
-    serving_area: u128,
-    /// Integral of GPUs outside the network.
-    outside_area: u128,
-    /// GPUs outside the network now (counted in `offline`).
-    outside: u32,
-    /// GPUs that joined after the start.
+    /// GPUs that joined after the start, so far.
     joined: u32,
-    /// GPUs that left by choice.
+    /// GPUs that left by choice, so far.
     left: u32,
-    /// GPUs that left for good after a failure.
+    /// GPUs that left for good after a failure, so far.
     failed_out: u32,
 }
 
@@ -150,31 +155,39 @@ impl PoolState {
     /// A pool of at most `max_gpus` GPUs, `initial` of them in the network, users paying
     /// `price` per busy GPU-hour.
     pub fn new(max_gpus: u32, initial: u32, price: f64) -> Self {
-        let outside = max_gpus - initial.min(max_gpus);
+        let not_joined = max_gpus - initial.min(max_gpus);
         Self {
             busy_area: 0,
             offline_area: 0,
+            serving_area: 0,
+            outside_area: 0,
+            fee_mark: 0,
             last: 0,
             price,
             price_mult: 1.0,
+            fees_acc: 0.0,
             max_gpus,
             serving: 0,
             reserved: 0,
-            offline: outside,
+            offline: not_joined,
             price_changes: 0,
+            not_joined,
+            gone: 0,
+            lost: 0,
             away: false,
-            fee_mark: 0,
-            fees_acc: 0.0,
             failures: 0,
             slo_misses: 0,
             payments: 0,
-            serving_area: 0,
-            outside_area: 0,
-            outside,
             joined: 0,
             left: 0,
             failed_out: 0,
         }
+    }
+
+    /// GPUs outside the network now.
+    #[inline]
+    fn outside(&self) -> u32 {
+        self.not_joined + self.gone + self.lost
     }
 
     /// Brings the integrals up to `now`.
@@ -187,7 +200,7 @@ impl PoolState {
         self.busy_area += u128::from(self.serving + self.reserved) * dt;
         self.serving_area += u128::from(self.serving) * dt;
         self.offline_area += u128::from(self.offline_now()) * dt;
-        self.outside_area += u128::from(self.outside) * dt;
+        self.outside_area += u128::from(self.outside()) * dt;
         self.last = now;
     }
 
@@ -210,7 +223,7 @@ impl PoolState {
     /// GPUs in the network (online, offline for repair, busy or idle).
     #[inline]
     pub fn members(&self) -> u32 {
-        self.max_gpus - self.outside
+        self.max_gpus - self.outside()
     }
 
     /// GPUs neither serving, reserved nor offline (none while the owners have them).
@@ -281,7 +294,7 @@ impl PoolState {
         self.offline += 1;
         self.failures += 1;
         if departs {
-            self.outside += 1;
+            self.lost += 1;
             self.failed_out += 1;
         }
     }
@@ -304,11 +317,18 @@ impl PoolState {
         self.away = true;
     }
 
-    /// `n` GPUs join (at most those outside the network); returns how many did.
+    /// `n` GPUs join (at most those outside the network); returns how many did. They take
+    /// the places of GPUs not joined yet first, then of those that left, then of those that
+    /// failed out.
     pub fn join(&mut self, now: SimTime, n: u32) -> u32 {
         self.advance(now);
-        let k = n.min(self.outside);
-        self.outside -= k;
+        let mut left = n;
+        for bucket in [&mut self.not_joined, &mut self.gone, &mut self.lost] {
+            let k = left.min(*bucket);
+            *bucket -= k;
+            left -= k;
+        }
+        let k = n - left;
         self.offline -= k;
         self.joined += k;
         k
@@ -318,7 +338,7 @@ impl PoolState {
     pub fn leave(&mut self, now: SimTime, n: u32) -> u32 {
         self.advance(now);
         let k = n.min(self.idle());
-        self.outside += k;
+        self.gone += k;
         self.offline += k;
         self.left += k;
         k
@@ -367,6 +387,11 @@ impl PoolState {
         self.failed_out
     }
 
+    /// GPUs outside the network now, by why: (not joined yet, left by choice, failed out).
+    pub fn outside_by_kind(&self) -> (u32, u32, u32) {
+        (self.not_joined, self.gone, self.lost)
+    }
+
     /// What users pay per busy GPU-hour before the multiplier, USD.
     #[inline]
     pub fn price(&self) -> f64 {
@@ -413,17 +438,12 @@ impl PoolState {
 
     /// GPU-time outside the network up to `now`, GPU-nanoseconds.
     pub fn outside_area_at(&self, now: SimTime) -> u128 {
-        self.outside_area + u128::from(self.outside) * u128::from(now - self.last)
+        self.outside_area + u128::from(self.outside()) * u128::from(now - self.last)
     }
 
     /// GPU-time in active replicas up to `now`, GPU-nanoseconds.
     pub fn serving_area_at(&self, now: SimTime) -> u128 {
         self.serving_area + u128::from(self.serving) * u128::from(now - self.last)
-    }
-
-    /// GPU-time in the network up to `now`, GPU-nanoseconds.
-    pub fn member_area_at(&self, now: SimTime) -> u128 {
-        u128::from(self.max_gpus) * u128::from(now) - self.outside_area_at(now)
     }
 
     /// The pool's state at `now`, without changing it.
@@ -472,19 +492,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn what_a_token_epoch_reads_fits_in_two_cache_lines() {
+    fn a_pool_is_three_cache_lines_with_its_window_first() {
         use std::mem::offset_of;
-        assert_eq!(offset_of!(PoolState, busy_area), 0);
-        for end in [
+        assert_eq!(std::mem::align_of::<PoolState>(), 64);
+        assert_eq!(std::mem::size_of::<PoolState>(), 192);
+        // What `mark` reads, and the counts a window's integrals need, before the counters
+        // only staking, settlement and metrics read.
+        let window_end = [
+            offset_of!(PoolState, busy_area) + 16,
             offset_of!(PoolState, offline_area) + 16,
+            offset_of!(PoolState, serving_area) + 16,
+            offset_of!(PoolState, outside_area) + 16,
+            offset_of!(PoolState, fee_mark) + 16,
+            offset_of!(PoolState, fees_acc) + 8,
             offset_of!(PoolState, price_mult) + 8,
             offset_of!(PoolState, price_changes) + 4,
+            offset_of!(PoolState, lost) + 4,
             offset_of!(PoolState, away) + 1,
-            offset_of!(PoolState, failures) + 8,
-        ] {
-            assert!(end <= 128, "{end}");
-        }
-        assert_eq!(std::mem::align_of::<PoolState>(), 64);
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(0);
+        assert!(
+            window_end <= offset_of!(PoolState, failures),
+            "{window_end}"
+        );
     }
 
     /// Pins the integrals: 2 of 4 GPUs serve from 10 to 30 ns, a job reserves 1 from 20 to
