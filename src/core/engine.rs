@@ -26,11 +26,19 @@
 
 use std::collections::HashSet;
 
+use super::units::SECONDS_PER_HOUR;
+
 /// Simulated time in nanoseconds since the start of the run (584 years fit in a `u64`).
 pub type SimTime = u64;
 
 /// Nanoseconds in one simulated second.
 pub const NANOS_PER_SEC: u64 = 1_000_000_000;
+
+/// Converts hours to [`SimTime`] (through seconds, as [`from_secs`] rounds them).
+#[inline]
+pub fn from_hours(hours: f64) -> SimTime {
+    from_secs(hours * SECONDS_PER_HOUR)
+}
 
 /// Converts seconds to [`SimTime`], rounding to the nearest nanosecond (halves away from
 /// zero) and saturating at the ends of the range (negative or NaN inputs give 0).

@@ -18,6 +18,7 @@ use rand_distr::{Distribution, Exp1};
 use crate::core::dist::Dist;
 use crate::core::engine::{EventQueue, SimTime, from_secs, to_secs};
 use crate::core::rng::{StreamRng, Streams};
+use crate::core::units::SECONDS_PER_HOUR;
 use crate::metrics::Metrics;
 use crate::metrics::names;
 use crate::scenario::{JobClass, Placement, Scenario};
@@ -241,13 +242,14 @@ impl Jobs {
                         .iter()
                         .map(|&(p, n)| f64::from(n) * s.pools()[p].price_usd_per_gpu_hour)
                         .sum();
-                    x.cost_usd += price * t.wall_s() / 3600.0;
+                    x.cost_usd += price * t.wall_s() / SECONDS_PER_HOUR;
                     if let Some(ct) = cl {
                         x.cloud_wall_s += ct.wall_s();
                         let peak = f64::from(j.gpus) * cloud.class.bf16_tflops * 1e12;
                         x.cloud_mfu += j.total_flops() / (peak * ct.wall_s());
                         x.cloud_cost_usd +=
-                            f64::from(j.gpus) * cloud.price_usd_per_gpu_hour * ct.wall_s() / 3600.0;
+                            f64::from(j.gpus) * cloud.price_usd_per_gpu_hour * ct.wall_s()
+                                / SECONDS_PER_HOUR;
                     }
                 }
                 None => x.abandoned += 1,
@@ -274,21 +276,27 @@ impl Jobs {
             );
             let ran = (x.placed - x.abandoned) as f64;
             if x.placed > 0 {
-                m.insert(key(names::job::WAIT_H), x.wait_s / x.placed as f64 / 3600.0);
+                m.insert(
+                    key(names::job::WAIT_H),
+                    x.wait_s / x.placed as f64 / SECONDS_PER_HOUR,
+                );
             }
             if ran > 0.0 {
-                m.insert(key(names::job::WALL_H), x.wall_s / ran / 3600.0);
+                m.insert(key(names::job::WALL_H), x.wall_s / ran / SECONDS_PER_HOUR);
                 m.insert(key(names::job::GOODPUT), x.useful_s / x.wall_s);
                 m.insert(key(names::job::COMPUTE_SHARE), x.compute_share / ran);
                 m.insert(key(names::job::MFU), x.mfu / ran);
                 m.insert(key(names::job::CLOUD_MFU), x.cloud_mfu / ran);
                 m.insert(key(names::job::FAILURES), x.failures as f64 / ran);
-                m.insert(key(names::job::LOST_H), x.lost_s / ran / 3600.0);
+                m.insert(key(names::job::LOST_H), x.lost_s / ran / SECONDS_PER_HOUR);
                 m.insert(
                     key(names::job::USD_PER_PFLOP),
                     x.cost_usd / (x.flops / 1e15),
                 );
-                m.insert(key(names::job::CLOUD_WALL_H), x.cloud_wall_s / ran / 3600.0);
+                m.insert(
+                    key(names::job::CLOUD_WALL_H),
+                    x.cloud_wall_s / ran / SECONDS_PER_HOUR,
+                );
                 m.insert(
                     key(names::job::CLOUD_USD_PER_PFLOP),
                     x.cloud_cost_usd / (x.flops / 1e15),

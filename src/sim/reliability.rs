@@ -13,7 +13,7 @@
 use rand_distr::{Distribution, Exp1, Gamma};
 
 use crate::core::dist::unit;
-use crate::core::engine::{EventQueue, NANOS_PER_SEC, SimTime, from_secs, to_secs};
+use crate::core::engine::{EventQueue, NANOS_PER_SEC, SimTime, from_hours, from_secs, to_secs};
 use crate::core::rng::{StreamRng, Streams};
 use crate::scenario::Scenario;
 
@@ -95,7 +95,7 @@ impl Reliability {
             // Local hour h falls at UTC hour h - offset; the first of each is the next one
             // at or after time 0.
             let offset = s.regions()[p.region].utc_offset_h;
-            let at = |h: f64| from_secs((h - offset).rem_euclid(24.0) * 3600.0);
+            let at = |h: f64| from_hours((h - offset).rem_euclid(24.0));
             q.schedule_at(at(from), Event::Lend(pool as u32));
             q.schedule_at(at(to), Event::Withdraw(pool as u32));
             let now_local = offset.rem_euclid(24.0);

@@ -7,7 +7,7 @@
 //! Reviews are their own events without a token; with one, they follow the token epochs
 //! that pay the income they judge, every ceil(review / epoch) epochs.
 
-use crate::core::engine::{EventQueue, SimTime, from_secs};
+use crate::core::engine::{EventQueue, SimTime, from_hours};
 use crate::economics::provider::{Decision, Review, SupplyRule};
 use crate::scenario::Scenario;
 
@@ -57,7 +57,7 @@ impl Supply {
     /// epochs.
     pub fn start(&self, s: &Scenario, q: &mut EventQueue<Event>) {
         if let (Some(rule), None) = (s.supply(), s.token()) {
-            let at = from_secs(rule.review_h * 3600.0);
+            let at = from_hours(rule.review_h);
             if at <= s.horizon() {
                 q.schedule_at(at, Event::Review);
             }
@@ -67,7 +67,7 @@ impl Supply {
     /// A `Review` event at `now`: schedules the next one.
     pub fn next_review(&self, s: &Scenario, now: SimTime, q: &mut EventQueue<Event>) {
         if let Some(rule) = s.supply() {
-            let next = now.saturating_add(from_secs(rule.review_h * 3600.0));
+            let next = now.saturating_add(from_hours(rule.review_h));
             if next <= s.horizon() {
                 q.schedule_at(next, Event::Review);
             }

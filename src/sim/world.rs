@@ -5,7 +5,7 @@
 //! change means for another (a failed serving GPU stops its replica; GPUs that come back
 //! take waiting requests).
 
-use crate::core::engine::{EventQueue, Model, SimTime, from_secs};
+use crate::core::engine::{EventQueue, Model, SimTime, from_hours};
 use crate::core::rng::Streams;
 use crate::economics::pricing::Pricing;
 use crate::metrics::{EpochRow, Metrics};
@@ -140,7 +140,7 @@ impl<'s> World<'s> {
         for (g, k) in decided.leaves {
             self.reliability.left(s, g, k);
         }
-        let delay = from_secs(rule.onboarding_h * 3600.0);
+        let delay = from_hours(rule.onboarding_h);
         for (g, n) in decided.joins {
             q.schedule_in(delay, Event::Join(g as u32, n));
         }

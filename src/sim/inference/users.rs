@@ -7,6 +7,7 @@ use rand_distr::{Distribution, Exp1};
 use crate::core::dist::unit;
 use crate::core::engine::{SimTime, from_secs};
 use crate::core::rng::{StreamRng, Streams};
+use crate::core::units::SECONDS_PER_HOUR;
 use crate::scenario::{Scenario, UserGroup};
 
 /// A pool a user group may use, with the network costs precomputed.
@@ -90,7 +91,7 @@ impl Users {
             let Some((amp, peak, offset)) = self.cycle else {
                 break;
             };
-            let local_h = (self.clock_s / 3600.0 + offset).rem_euclid(24.0);
+            let local_h = (self.clock_s / SECONDS_PER_HOUR + offset).rem_euclid(24.0);
             let rate =
                 self.rate * (1.0 + amp * (std::f64::consts::TAU * (local_h - peak) / 24.0).cos());
             if unit(&mut self.arrivals) * self.rate_max < rate {
