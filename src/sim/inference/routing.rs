@@ -209,6 +209,38 @@ inference:
         assert_eq!(routed(&s, &inf, &g).as_deref(), Some("far"));
     }
 
+    /// Near has 2 GPUs, one lent to a job and one busy: a request waits for the 1 request per
+    /// second the free half of its capacity (2 replicas at 1 s each) answers, 1 s, then is
+    /// served for 1 s: 2.001 s. Far, idle, 40 ms away: 1.04 s; 1.5 s away: 2.5 s.
+    #[test]
+    fn least_latency_sends_a_request_where_round_trip_wait_and_service_are_least() {
+        for (rtt_ms, want) in [(40, "far"), (1500, "near")] {
+            let s = load_str(
+                &format!(
+                    "regions: [{{name: a}}, {{name: b}}]
+network: {{rtt_ms: {{a: {{b: {rtt_ms}}}}}}}
+providers:
+  - {{name: far, region: b, gpu: h100_sxm, count: 1, hourly_cost_usd: 1}}
+  - {{name: near, region: a, gpu: h100_sxm, count: 2, hourly_cost_usd: 1}}
+inference:
+  users: [{{region: a, rate_per_s: 1}}]
+  service_time_s: {{constant: 1.0}}
+  routing: least_latency
+"
+                ),
+                "t",
+                "t",
+                &[],
+            )
+            .expect("valid scenario");
+            let inf = Inference::new(&s, &Streams::new(1, 0));
+            let mut g = gpus(&s);
+            g[1].reserve(0, 1);
+            g[1].occupy(0, 1);
+            assert_eq!(routed(&s, &inf, &g).as_deref(), Some(want), "{rtt_ms} ms");
+        }
+    }
+
     #[test]
     fn nothing_with_room_drops_the_request() {
         let s = scenario("  max_queue_per_gpu: 0\n");
