@@ -13,6 +13,8 @@
 //! The subsystem owns the users, the requests, the replicas and each group's queue; it is
 //! handed the groups' GPUs ([`PoolState`]) and the event queue.
 
+mod batched;
+mod drawn;
 mod metrics;
 mod replicas;
 mod requests;

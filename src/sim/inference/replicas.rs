@@ -1,43 +1,20 @@
-//! Requests on replicas: opening and stopping replicas, admitting requests (to a batching
-//! replica, or for a drawn time to a one-request one), the replicas' events, and taking
-//! requests out when a GPU fails or the owners take their GPUs back.
+//! Requests on replicas, whatever the service mode: opening and stopping replicas, admitting
+//! the queue's head when a replica frees room, and taking requests out when a GPU fails or the
+//! owners take their GPUs back. The modes' own paths are in `batched.rs` (continuously
+//! batching replicas) and `drawn.rs` (one request per GPU for a drawn time); this file
+//! dispatches to them.
 //!
 //! Events name replicas, not requests: a replica keeps the time of its one pending event
 //! (`next_at`), and an event at any other time is stale and ignored.
 
-use crate::core::engine::{EventQueue, SimTime, from_secs};
+use crate::core::engine::{EventQueue, SimTime};
 use crate::scenario::Dispatch;
 use crate::sim::event::Event;
 use crate::sim::pool::PoolState;
-use crate::sim::replica::{Settled, Work, delay_ns};
 
 use super::{Inference, Mode};
 
 impl Inference<'_> {
-    /// The work of the request in `slot` on a replica.
-    #[inline]
-    fn work(&self, slot: u32) -> Work {
-        let r = &self.reqs[slot];
-        if matches!(self.mode, Mode::Drawn { .. }) {
-            Work {
-                slot,
-                prompt: 0.0,
-                decode: r.service_s,
-                load: 0.0,
-                reserve: 0,
-            }
-        } else {
-            let (p, o) = (f64::from(r.prompt), f64::from(r.output_tokens));
-            Work {
-                slot,
-                prompt: p,
-                decode: o - 1.0,
-                load: p + o / 2.0,
-                reserve: self.reserve(r),
-            }
-        }
-    }
-
     /// A replica of `pool` to admit a request reserving `reserve` KV tokens, by the
     /// scenario's dispatch rule; a new replica is opened at `now`.
     pub(super) fn pick_replica(
@@ -89,7 +66,7 @@ impl Inference<'_> {
     }
 
     /// Stops replica `r` (it holds no request) at `now`.
-    fn deactivate(&mut self, r: u32, now: SimTime, gpus: &mut [PoolState]) {
+    pub(super) fn deactivate(&mut self, r: u32, now: SimTime, gpus: &mut [PoolState]) {
         let rep = &mut self.replicas[r as usize];
         rep.next_at = None;
         let (pool, pos) = (rep.pool as usize, rep.pos);
@@ -100,90 +77,13 @@ impl Inference<'_> {
         gpus[pool].vacate(now, st.tp());
     }
 
-    /// Brings replica `r` up to `now` and records what happened in it: first tokens and
-    /// completed requests.
-    fn sync(&mut self, r: u32, now: SimTime, gpus: &mut [PoolState]) {
-        let Mode::Batched { settled, .. } = &mut self.mode else {
-            return;
-        };
-        let mut out = std::mem::take(settled);
-        out.clear();
-        let rep = &mut self.replicas[r as usize];
-        let before = rep.running() as u32;
-        rep.advance(now, &mut out);
-        let after = rep.running() as u32;
-        self.record(r, out, before, after, now, gpus);
-    }
-
-    /// Records what replica `r` reported at `now` (its batch went from `before` to `after`
-    /// requests decoding): first tokens and completed requests. Always inlined into its two
-    /// callers: as a call it costs 2% of a batching run's instructions (callgrind).
-    #[inline(always)]
-    fn record(
-        &mut self,
-        r: u32,
-        out: Settled,
-        before: u32,
-        after: u32,
-        now: SimTime,
-        gpus: &mut [PoolState],
-    ) {
-        let st = &mut self.stations[self.replicas[r as usize].pool as usize];
-        st.running_changed(now, before, after);
-        st.removed(now, out.done.len() as u32);
-        for &slot in &out.first {
-            self.reqs[slot].first = now;
-        }
-        for &slot in &out.done {
-            self.complete(slot, now, gpus);
-        }
-        if let Mode::Batched { settled, .. } = &mut self.mode {
-            *settled = out;
-        }
-    }
-
-    /// Replica `r` serves the request in `slot` for its drawn time from `now`: its first
-    /// token and end are fixed now.
-    fn serve_drawn(&mut self, r: u32, slot: u32, now: SimTime) {
-        let Mode::Drawn { solo, pending } = &mut self.mode else {
-            return;
-        };
-        let req = &mut self.reqs[slot];
-        req.admitted = now;
-        req.first = now;
-        let done = now.saturating_add(from_secs(req.service_s));
-        self.replicas[r as usize].next_at = Some(done);
-        solo[r as usize] = slot;
-        pending.push((done, r));
-    }
-
     /// Admits the request in `slot` to replica `r` at `now`.
+    #[inline]
     pub(super) fn place(&mut self, r: u32, slot: u32, now: SimTime, gpus: &mut [PoolState]) {
-        if matches!(self.mode, Mode::Drawn { .. }) {
-            let pool = self.replicas[r as usize].pool as usize;
-            self.stations[pool].started(now);
-            self.serve_drawn(r, slot, now);
-            return;
+        match self.mode {
+            Mode::Drawn { .. } => self.place_drawn(r, slot, now),
+            Mode::Batched { .. } => self.place_batched(r, slot, now, gpus),
         }
-        self.sync(r, now, gpus);
-        let w = self.work(slot);
-        self.reqs[slot].admitted = now;
-        let Mode::Batched { settled, dirty } = &mut self.mode else {
-            return;
-        };
-        let mut out = std::mem::take(settled);
-        out.clear();
-        let rep = &mut self.replicas[r as usize];
-        let before = rep.running() as u32;
-        rep.admit(w, &mut out);
-        let after = rep.running() as u32;
-        if !dirty.contains(&r) {
-            dirty.push(r);
-        }
-        self.stations[rep.pool as usize].admitted(now);
-        // Admitting reports only first tokens of requests with nothing to prefill and
-        // completions of one-token answers, both at `now`.
-        self.record(r, out, before, after, now, gpus);
     }
 
     /// Admits waiting requests of `pool` in arrival order while a replica takes the first.
@@ -209,27 +109,11 @@ impl Inference<'_> {
     }
 
     /// Plans the next event of every replica touched since the last flush.
+    #[inline]
     pub fn flush(&mut self, now: SimTime, q: &mut EventQueue<Event>) {
-        match &mut self.mode {
-            Mode::Drawn { pending, .. } => {
-                for (at, r) in pending.drain(..) {
-                    q.schedule_at(at, Event::Step(r));
-                }
-            }
-            Mode::Batched { dirty, .. } => {
-                while let Some(r) = dirty.pop() {
-                    let rep = &mut self.replicas[r as usize];
-                    let st = &self.stations[rep.pool as usize];
-                    if st.active().get(rep.pos as usize) != Some(&r) {
-                        continue; // stopped since
-                    }
-                    rep.next_at = rep.plan_next(&st.plan).map(|dt| {
-                        let at = now.saturating_add(delay_ns(dt));
-                        q.schedule_at(at, Event::Step(r));
-                        at
-                    });
-                }
-            }
+        match self.mode {
+            Mode::Drawn { .. } => self.flush_drawn(q),
+            Mode::Batched { .. } => self.flush_batched(now, q),
         }
     }
 
@@ -241,55 +125,21 @@ impl Inference<'_> {
         gpus: &mut [PoolState],
         q: &mut EventQueue<Event>,
     ) {
-        let rep = &self.replicas[r as usize];
-        if rep.next_at != Some(now) {
+        if self.replicas[r as usize].next_at != Some(now) {
             return; // superseded by a later plan
         }
-        let pool = rep.pool as usize;
-        if let Mode::Drawn { solo, .. } = &mut self.mode {
-            let slot = std::mem::replace(&mut solo[r as usize], u32::MAX);
-            self.complete(slot, now, gpus);
-            // The GPU takes the next waiting request (one in, one out of the replica), if
-            // any.
-            match self.stations[pool].pop_head(now) {
-                Some(next) => self.serve_drawn(r, next, now),
-                None => {
-                    self.stations[pool].finished(now);
-                    self.deactivate(r, now, gpus);
-                }
-            }
-            self.flush(now, q);
-            return;
+        match self.mode {
+            Mode::Drawn { .. } => self.step_drawn(r, now, gpus, q),
+            Mode::Batched { .. } => self.step_batched(r, now, gpus, q),
         }
-        self.sync(r, now, gpus);
-        if self.replicas[r as usize].is_empty() {
-            self.deactivate(r, now, gpus);
-        } else if let Mode::Batched { dirty, .. } = &mut self.mode {
-            dirty.push(r);
-        }
-        self.refill(pool, now, gpus);
-        self.flush(now, q);
     }
 
     /// Takes every request out of replica `r` into `out` and stops it.
     fn evict(&mut self, r: u32, now: SimTime, gpus: &mut [PoolState], out: &mut Vec<u32>) {
-        let pool = self.replicas[r as usize].pool as usize;
-        if let Mode::Drawn { solo, .. } = &mut self.mode {
-            let slot = std::mem::replace(&mut solo[r as usize], u32::MAX);
-            self.stations[pool].finished(now);
-            out.push(slot);
-            self.deactivate(r, now, gpus);
-            return;
+        match self.mode {
+            Mode::Drawn { .. } => self.evict_drawn(r, now, gpus, out),
+            Mode::Batched { .. } => self.evict_batched(r, now, gpus, out),
         }
-        self.sync(r, now, gpus);
-        let rep = &mut self.replicas[r as usize];
-        let running = rep.running() as u32;
-        let start = out.len();
-        rep.drain(out);
-        let st = &mut self.stations[pool];
-        st.running_changed(now, running, 0);
-        st.removed(now, (out.len() - start) as u32);
-        self.deactivate(r, now, gpus);
     }
 
     /// GPU `gpu` of `pool` (counting the GPUs of its active replicas in order) failed while
