@@ -211,6 +211,36 @@ token:
     }
 }
 
+/// See issue 12 (item 12): owners' hours. Ten cards lent 18:00-24:00 local, at an
+/// opportunity cost of 0.10 USD per GPU-hour and no other cost, over two days: they cost
+/// 10 x 2 x 6 h x 0.10 = 12 USD (48 USD was charged for every hour of the day), their
+/// availability is over the hours they are lent, and losing cards leave even when the
+/// reviews fall in their owners' hours.
+#[test]
+fn owners_hours_are_neither_charged_nor_unavailable_and_do_not_stop_cards_leaving() {
+    let text = "simulation: {horizon_h: 48, warmup_h: 0, epoch_h: 24, replications: 1, seed: 2}
+regions: [{name: a, utc_offset_h: 0, electricity_usd_per_kwh: 0}]
+providers:
+  - {name: home, region: a, gpu: rtx_4090, count: 10, mtbf_h: 1.0e12, online_local_h: [18, 24],
+     costs: {busy_power_w: 0, idle_power_w: 0, opportunity_usd_per_hour: 0.10}}
+inference:
+  service_time_s: {exponential: {mean: 1}}
+  users: [{region: a, rate_per_s: 0.0001}]
+";
+    let m = run(text);
+    let cost = m[&names::pool("home", names::pool::COST_USD)];
+    assert!((cost - 12.0).abs() < 1e-9, "cost {cost}");
+    assert!((m[&names::pool("home", names::pool::AVAILABLE)] - 1.0).abs() < 1e-12);
+    // Losing cards lent 08:00-16:00 with reviews at 00:00 (their owners have them): a
+    // quarter leaves at each review from the first on.
+    let leaving = text.replace("[18, 24]", "[8, 16]").replace(
+        "users: [{region: a, rate_per_s: 0.0001}]\n",
+        "users: [{region: a, rate_per_s: 0.0001}]\nsupply: {review_h: 24, exit_after_reviews: 1}\n",
+    );
+    let m = run(&leaving);
+    assert_eq!(m[&names::pool("home", names::pool::LEFT_GPUS)], 3.0 + 2.0);
+}
+
 const STAKED: &str =
     "simulation: {horizon_h: 480, warmup_h: 24, epoch_h: 24, replications: 1, seed: 3}
 regions: [{name: a}]

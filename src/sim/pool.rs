@@ -21,8 +21,8 @@ pub fn fast_f64(x: u128) -> f64 {
     ((x >> 64) as u64 as f64) * 18_446_744_073_709_551_616.0 + (x as u64 as f64)
 }
 
-/// Run-time state of a provider group's GPUs, in three cache lines (`repr(C, align(64))`,
-/// 192 bytes): a token epoch reads every group's window (the integrals, counts, price and
+/// Run-time state of a provider group's GPUs, in four cache lines (`repr(C, align(64))`,
+/// 256 bytes): a token epoch reads every group's window (the integrals, counts, price and
 /// fees that [`PoolState::mark`] reads come first, in declaration order), and with 10,000
 /// groups that pass is bound by memory traffic.
 ///
@@ -42,6 +42,8 @@ pub struct PoolState {
     serving_area: u128,
     /// Integral of GPUs outside the network.
     outside_area: u128,
+    /// Integral of GPUs in the network while their owners have them back.
+    away_area: u128,
     /// Busy area when the multiplier last changed.
     fee_mark: u128,
     /// Time the integrals were last brought up to date.
@@ -97,6 +99,8 @@ pub struct PoolMark {
     pub offline: u128,
     /// GPU-time outside the network so far.
     pub outside: u128,
+    /// GPU-time in the network while the owners had the GPUs back, so far.
+    pub away: u128,
     /// Users' fees so far, USD.
     pub fees: f64,
     /// Price changes so far.
@@ -118,6 +122,8 @@ pub struct PoolDelta {
     pub offline: u128,
     /// GPU-time outside the network.
     pub outside: u128,
+    /// GPU-time in the network while the owners had the GPUs back.
+    pub away: u128,
     /// Users' fees, USD.
     pub fees: f64,
     /// Whether the price multiplier changed in the window.
@@ -143,11 +149,23 @@ impl PoolDelta {
         self.busy as f64 / NANOS_PER_HOUR
     }
 
-    /// GPU-time in the network that was not online (awaiting repair, or with the owners),
-    /// GPU-nanoseconds.
+    /// GPU-time in the network that its owners lent (all of it for a group without
+    /// owners' hours), GPU-nanoseconds: what a provider pays for and answers for.
+    #[inline]
+    pub fn lent_ns(&self) -> f64 {
+        self.member_ns() - self.away as f64
+    }
+
+    /// The same in GPU-hours.
+    #[inline]
+    pub fn lent_h(&self) -> f64 {
+        self.lent_ns() / NANOS_PER_HOUR
+    }
+
+    /// Lent GPU-time that was not online (awaiting repair), GPU-nanoseconds.
     #[inline]
     pub fn unavailable_ns(&self) -> f64 {
-        self.offline as f64 - self.outside as f64
+        self.offline as f64 - self.outside as f64 - self.away as f64
     }
 }
 
@@ -161,6 +179,7 @@ impl PoolState {
             offline_area: 0,
             serving_area: 0,
             outside_area: 0,
+            away_area: 0,
             fee_mark: 0,
             last: 0,
             price,
@@ -201,6 +220,9 @@ impl PoolState {
         self.serving_area += u128::from(self.serving) * dt;
         self.offline_area += u128::from(self.offline_now()) * dt;
         self.outside_area += u128::from(self.outside()) * dt;
+        if self.away {
+            self.away_area += u128::from(self.members()) * dt;
+        }
         self.last = now;
     }
 
@@ -334,10 +356,11 @@ impl PoolState {
         k
     }
 
-    /// Up to `n` idle GPUs leave the network by choice; returns how many did.
+    /// Up to `n` GPUs that are neither busy nor under repair leave the network by choice
+    /// (their owners may have them at the time); returns how many did.
     pub fn leave(&mut self, now: SimTime, n: u32) -> u32 {
         self.advance(now);
-        let k = n.min(self.idle());
+        let k = n.min(self.max_gpus - self.serving - self.reserved - self.offline);
         self.gone += k;
         self.offline += k;
         self.left += k;
@@ -441,6 +464,12 @@ impl PoolState {
         self.outside_area + u128::from(self.outside()) * u128::from(now - self.last)
     }
 
+    /// GPU-time in the network while the owners have the GPUs back, up to `now`.
+    pub fn away_area_at(&self, now: SimTime) -> u128 {
+        let away = if self.away { self.members() } else { 0 };
+        self.away_area + u128::from(away) * u128::from(now - self.last)
+    }
+
     /// GPU-time in active replicas up to `now`, GPU-nanoseconds.
     pub fn serving_area_at(&self, now: SimTime) -> u128 {
         self.serving_area + u128::from(self.serving) * u128::from(now - self.last)
@@ -454,6 +483,7 @@ impl PoolState {
             serving: self.serving_area_at(now),
             offline: self.offline_area_at(now),
             outside: self.outside_area_at(now),
+            away: self.away_area_at(now),
             fees: self.fees_at(now),
             price_changes: self.price_changes,
         }
@@ -482,6 +512,7 @@ fn delta(a: &PoolMark, b: &PoolMark, max_gpus: u32) -> PoolDelta {
         serving: b.serving - a.serving,
         offline: b.offline - a.offline,
         outside: b.outside - a.outside,
+        away: b.away - a.away,
         fees: b.fees - a.fees,
         price_changed: b.price_changes != a.price_changes,
     }
@@ -492,10 +523,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_pool_is_three_cache_lines_with_its_window_first() {
+    fn a_pool_is_four_cache_lines_with_its_window_first() {
         use std::mem::offset_of;
         assert_eq!(std::mem::align_of::<PoolState>(), 64);
-        assert_eq!(std::mem::size_of::<PoolState>(), 192);
+        assert_eq!(std::mem::size_of::<PoolState>(), 256);
         // What `mark` reads, and the counts a window's integrals need, before the counters
         // only staking, settlement and metrics read.
         let window_end = [
@@ -503,6 +534,7 @@ mod tests {
             offset_of!(PoolState, offline_area) + 16,
             offset_of!(PoolState, serving_area) + 16,
             offset_of!(PoolState, outside_area) + 16,
+            offset_of!(PoolState, away_area) + 16,
             offset_of!(PoolState, fee_mark) + 16,
             offset_of!(PoolState, fees_acc) + 8,
             offset_of!(PoolState, price_mult) + 8,

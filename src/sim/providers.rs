@@ -1,7 +1,9 @@
 //! Providers' metrics over the measurement window [warm-up, horizon]: each group's
 //! utilisation, availability, GPUs, revenue, costs and returns, and the network's totals.
 //! Income is users' fees, or with a token the fees received and token rewards at the price
-//! when earned, less slashed stakes; costs are full costs of the GPU-time in the network.
+//! when earned, less slashed stakes; costs are full costs of the GPU-time in the network that
+//! the owners lent (a card with owners' hours costs nothing while they have it back), and
+//! availability is the share of that lent time online.
 
 use crate::economics::provider::ProviderKind;
 use crate::metrics::Metrics;
@@ -28,12 +30,16 @@ pub fn metrics(
         let window_ns = d.dt as f64;
         let b = d.busy as f64;
         let member_ns = d.member_ns();
-        // Providers pay for their GPUs while they are in the network.
-        let pool_cost = p.cost.full(d.member_h(), d.busy_h());
+        // Providers pay for their GPUs while they are in the network and lent: not for the
+        // hours their owners have them back.
+        let pool_cost = p.cost.full(d.lent_h(), d.busy_h());
         let key = |quantity: &str| names::pool(&p.name, quantity);
         if member_ns > 0.0 {
             m.insert(key(q::UTILISATION), b / member_ns);
-            m.insert(key(q::AVAILABLE), 1.0 - d.unavailable_ns() / member_ns);
+            let lent = d.lent_ns();
+            if lent > 0.0 {
+                m.insert(key(q::AVAILABLE), 1.0 - d.unavailable_ns() / lent);
+            }
         }
         m.insert(key(q::DEPARTED_GPUS), f64::from(st.failed_out()));
         m.insert(key(q::FAILURES), st.failures() as f64);
@@ -94,7 +100,7 @@ fn returns(
             None => d.fees,
         };
         let key = |quantity: &str| names::pool(&p.name, quantity);
-        let member_h = d.member_h();
+        let member_h = d.lent_h();
         if tokens.is_some() {
             m.insert(key(q::INCOME_WITH_REWARDS_USD), income);
         }

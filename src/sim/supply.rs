@@ -111,7 +111,7 @@ impl Supply {
         let (mut all_member, mut all_busy, mut all_income) = (0.0, 0.0, 0.0);
         for ((p, mark), &inc) in pools.iter().zip(&mut self.marks).zip(income) {
             let d = p.roll(&mut mark.pool, now);
-            let d = (d.member_h(), d.busy_h(), inc - mark.income);
+            let d = (d.lent_h(), d.busy_h(), inc - mark.income);
             mark.income = inc;
             all_member += d.0;
             all_busy += d.1;
