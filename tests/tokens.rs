@@ -199,3 +199,41 @@ fn rewards_raise_providers_returns_by_their_value() {
             > base[&names::provider_kind("sharing", names::provider::ROI)]
     );
 }
+
+/// See issue 12 (item 13): returns set income and cost over the same span. One card earns
+/// 48 tokens at 1 USD a day (2 USD an hour) and costs 1 USD an hour; with a 12 h warm-up, a
+/// 48 h horizon and daily epochs, income counted the whole first epoch (96 USD against 36 h
+/// of cost: ROI 1.67). Now the epoch that straddles the warm-up counts its half after it
+/// (24 + 48 = 72 USD) against the 36 h of cost to the last settled epoch: ROI 1.
+#[test]
+fn returns_set_income_and_cost_over_the_same_span() {
+    let text = "simulation: {horizon_h: 48, warmup_h: 12, epoch_h: 24, replications: 1, seed: 1}
+regions: [{name: a}]
+providers:
+  - {name: home, region: a, gpu: rtx_4090, count: 1, hourly_cost_usd: 1, price_usd_per_gpu_hour: 0, mtbf_h: 1.0e12}
+inference: {users: [{region: a, rate_per_s: 0.0001}], model: {name: llama-3.1-8b, context_tokens: 8192}}
+token:
+  emission: {schedule: {constant: {per_epoch: 48}}, epoch_h: 24, initial_supply: 1000}
+  price: {constant: {usd: 1}}
+  work_share: 0
+  payment: direct
+";
+    let s = load_str(text, "t", "t", &[]).unwrap_or_else(|e| panic!("{e}"));
+    let m = run_replication(&s, 0).metrics;
+    let income = m[&names::pool("home", names::pool::INCOME_WITH_REWARDS_USD)];
+    assert!((income - 72.0).abs() < 1e-9, "income {income}");
+    let roi = m[&names::pool("home", names::pool::ROI)];
+    assert!((roi - 1.0).abs() < 1e-9, "ROI {roi}");
+    // The settled span ends at the last epoch: a 60 h horizon adds 12 h of cost but no
+    // settled income, and changes nothing.
+    let longer = load_str(
+        &text.replace("horizon_h: 48", "horizon_h: 60"),
+        "t",
+        "t",
+        &[],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let m = run_replication(&longer, 0).metrics;
+    let roi = m[&names::pool("home", names::pool::ROI)];
+    assert!((roi - 1.0).abs() < 1e-9, "ROI at 60 h {roi}");
+}

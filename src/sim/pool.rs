@@ -494,6 +494,11 @@ impl PoolState {
         delta(mark, &self.mark(now), self.max_gpus)
     }
 
+    /// What happened from mark `a` to the later mark `b` of this pool.
+    pub fn between(&self, a: &PoolMark, b: &PoolMark) -> PoolDelta {
+        delta(a, b, self.max_gpus)
+    }
+
     /// What happened from `mark` to `now`, moving `mark` to `now`.
     pub fn roll(&self, mark: &mut PoolMark, now: SimTime) -> PoolDelta {
         let m = self.mark(now);

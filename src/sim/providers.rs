@@ -13,18 +13,20 @@ use crate::scenario::Scenario;
 use super::pool::{PoolDelta, PoolState};
 use super::tokens::Tokens;
 
-/// Adds the providers' metrics; `windows` are the groups' windows since the warm-up and
-/// `capacity_rps` what each group answers per second with full batches.
+/// Adds the providers' metrics; `windows` are the groups' windows from the warm-up to the
+/// horizon, `settled` those over which income is measured (with a token, from the warm-up to
+/// the end of the last settled epoch; else the same windows), and `capacity_rps` what each
+/// group answers per second with full batches.
 pub fn metrics(
     s: &Scenario,
     pools: &[PoolState],
     windows: &[PoolDelta],
+    settled: &[PoolDelta],
     capacity_rps: &[f64],
     tokens: Option<&Tokens>,
     m: &mut Metrics,
 ) {
     let (mut busy, mut member, mut revenue, mut cost) = (0.0, 0.0, 0.0, 0.0);
-    let mut costs = Vec::with_capacity(pools.len());
     let (mut capacity, mut gpus_final) = (0.0, 0u64);
     for (((p, st), d), &rps) in s.pools().iter().zip(pools).zip(windows).zip(capacity_rps) {
         let window_ns = d.dt as f64;
@@ -50,7 +52,6 @@ pub fn metrics(
         m.insert(key(q::REVENUE_USD), d.fees);
         m.insert(key(q::COST_USD), pool_cost);
         m.insert(key(q::PROFIT_USD), d.fees - pool_cost);
-        costs.push(pool_cost);
         busy += b;
         member += member_ns;
         revenue += d.fees;
@@ -74,24 +75,18 @@ pub fn metrics(
     m.insert(n::REVENUE_USD.into(), revenue);
     m.insert(n::COST_USD.into(), cost);
     m.insert(n::PROFIT_USD.into(), revenue - cost);
-    returns(s, windows, tokens, &costs, m);
+    returns(s, settled, tokens, m);
 }
 
 /// Providers' returns: per group and per kind of provider (sharing economy, datacenter),
-/// income over the measurement window against full costs, and the years until hardware is
-/// paid back.
-fn returns(
-    s: &Scenario,
-    windows: &[PoolDelta],
-    tokens: Option<&Tokens>,
-    costs: &[f64],
-    m: &mut Metrics,
-) {
+/// income against full costs over the same `windows`, and the years until hardware is paid
+/// back.
+fn returns(s: &Scenario, windows: &[PoolDelta], tokens: Option<&Tokens>, m: &mut Metrics) {
     // (income, cost) per kind; each group's ROI with its GPU-hours, for percentiles.
     let mut kinds = [(0.0, 0.0); 2];
     let mut rois: [Vec<(f64, f64)>; 2] = [Vec::new(), Vec::new()];
     for (i, (p, d)) in s.pools().iter().zip(windows).enumerate() {
-        let cost = costs[i];
+        let cost = p.cost.full(d.lent_h(), d.busy_h());
         let income = match tokens {
             Some(t) => {
                 let (rewards, received) = t.window_income(i);

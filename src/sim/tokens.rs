@@ -196,8 +196,19 @@ impl Tokens {
         debug_assert!(err.0 < 1e-9 && err.1 < 1e-9, "conservation broken: {err:?}");
         self.worst = (self.worst.0.max(err.0), self.worst.1.max(err.1));
         self.epoch += 1;
+        let warmup = s.warmup();
+        if self.last_time < warmup && now > warmup {
+            // The epoch straddles the end of the warm-up: only its share after it is measured.
+            let before = (warmup - self.last_time) as f64 / (now - self.last_time) as f64;
+            let l = &self.ledger;
+            for (i, w) in self.warm.iter_mut().enumerate() {
+                w.0 += before * (l.provider_tokens_usd[i] - w.0);
+                w.1 += before * (l.provider_usd[i] - w.1);
+                w.2 += before * (l.slashed_usd[i] - w.2);
+            }
+        }
         self.last_time = now;
-        if now <= s.warmup() {
+        if now <= warmup {
             // An epoch that ends by the end of the warm-up is not measured.
             self.mark_warmup();
         }
@@ -206,6 +217,12 @@ impl Tokens {
     /// Epochs settled.
     pub fn epochs(&self) -> u64 {
         self.epoch
+    }
+
+    /// When the last settled epoch ended, and each group then: the span income is measured
+    /// over ends here.
+    pub fn settled(&self) -> (SimTime, &[PoolMark]) {
+        (self.last_time, &self.last)
     }
 
     /// The state at the end of the last epoch.
@@ -316,7 +333,7 @@ impl Tokens {
     }
 
     /// Group `i`'s token rewards (USD when earned) and fees received in the epochs settled
-    /// after the warm-up.
+    /// after the warm-up (the share after it of an epoch that straddles it).
     pub fn window_income(&self, i: usize) -> (f64, f64) {
         let l = &self.ledger;
         (

@@ -158,6 +158,26 @@ impl<'s> World<'s> {
             .zip(&self.warm)
             .map(|(p, w)| p.since(w, horizon))
             .collect();
+        // Token income is measured over whole epochs settled after the warm-up (the straddling
+        // one pro-rated): returns set it against the costs of that span, not to the horizon.
+        let settled: Vec<PoolDelta> = match &self.tokens {
+            Some(t) => {
+                let (until, marks) = t.settled();
+                self.gpus
+                    .iter()
+                    .zip(&self.warm)
+                    .zip(marks)
+                    .map(|((p, w), m)| {
+                        if until > w.at {
+                            p.between(w, m)
+                        } else {
+                            p.between(w, w)
+                        }
+                    })
+                    .collect()
+            }
+            None => windows.clone(),
+        };
         let mut metrics = Metrics::new();
         self.inference.metrics(horizon, &windows, &mut metrics);
         let capacity: Vec<f64> = (0..self.gpus.len())
@@ -167,6 +187,7 @@ impl<'s> World<'s> {
             s,
             &self.gpus,
             &windows,
+            &settled,
             &capacity,
             self.tokens.as_ref(),
             &mut metrics,
