@@ -466,3 +466,34 @@ mod tests { use crate::cli::Cli; }
     ]);
     assert!(find_circle(&edges).is_some());
 }
+
+/// The most lines a file of `src/` may have before its first `#[cfg(test)]` (or in all, if it
+/// has none): a file longer than this holds more than one job.
+const MAX_LINES: usize = 650;
+
+/// Lines of `text` before its first `#[cfg(test)]` attribute.
+fn lines_before_tests(text: &str) -> usize {
+    text.lines()
+        .take_while(|l| l.trim() != "#[cfg(test)]")
+        .count()
+}
+
+#[test]
+fn no_file_is_longer_than_its_job_before_its_tests() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&root, &mut files);
+    assert!(files.len() > 50, "found only {} files", files.len());
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let text = std::fs::read_to_string(f).expect("readable source");
+            let n = lines_before_tests(&text);
+            (n > MAX_LINES).then(|| format!("{}: {n} lines", f.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "files above {MAX_LINES} lines before their tests: {long:?}");
+    // The count stops at the tests and only there.
+    assert_eq!(lines_before_tests("a\nb\n#[cfg(test)]\nmod tests {}\n"), 2);
+    assert_eq!(lines_before_tests("a\n// #[cfg(test)] in a comment\nb\n"), 3);
+}

@@ -1,0 +1,207 @@
+//! The inference section as written: the model served, batching, users, routing and dispatch.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::core::dist::DistSpec;
+use crate::scenario::defaults;
+
+/// Inference demand and how it is served.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Inference")]
+pub struct RawInference {
+    /// The model served.
+    #[serde(default)]
+    pub model: RawModel,
+    /// Groups of users issuing requests (at least one).
+    pub users: Vec<RawUserGroup>,
+    /// Prompt length, tokens. Default lognormal with median 1020: the conversation trace of
+    /// Azure's LLM inference service (Patel et al., Splitwise, ISCA 2024); sigma 1.0 assumed.
+    #[serde(default = "default_prompt")]
+    pub prompt_tokens: DistSpec,
+    /// Output length, tokens (at least 1 is generated). Default lognormal with median 129
+    /// (same trace); sigma 1.0 assumed.
+    #[serde(default = "default_output")]
+    pub output_tokens: DistSpec,
+    /// If set, each GPU serves one request at a time for a time in seconds drawn from this
+    /// distribution, instead of batched replicas on the roofline (for checks against
+    /// queueing theory, or measured latencies); time to first token is then the whole answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_time_s: Option<DistSpec>,
+    /// How a request picks a GPU pool.
+    #[serde(default)]
+    pub routing: Routing,
+    /// Which replica of the pool a request joins.
+    #[serde(default)]
+    pub dispatch: Dispatch,
+    /// Requests that may wait per GPU of a pool before new ones are turned away (admission
+    /// control, a design choice of the network rather than a measured figure). Default 64;
+    /// 0 makes a loss system; `null` for no limit (memory then grows with an overloaded queue).
+    #[serde(default = "default_queue")]
+    pub max_queue_per_gpu: Option<u32>,
+    /// Pools farther than this round trip are never used, ms (`null`: no limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_rtt_ms: Option<f64>,
+    /// Time-to-first-token objective, s: a request meets it when its TTFT is at most this.
+    /// Default 0.5, the upper end of the 200-500 ms objectives common for chat at p95/p99.
+    #[serde(default = "default_slo_ttft")]
+    pub slo_ttft_s: f64,
+    /// Time-per-output-token objective, s: a request meets it when its mean time between
+    /// output tokens after the first is at most this. Default 0.05, the upper end of the
+    /// 25-50 ms common for chat (MLPerf's Llama 2 70B interactive objective is 40 ms).
+    #[serde(default = "default_slo_tpot")]
+    pub slo_tpot_s: f64,
+    /// Continuous batching of each replica.
+    #[serde(default)]
+    pub batching: RawBatching,
+}
+
+fn default_slo_tpot() -> f64 {
+    defaults::SLO_TPOT_S
+}
+
+fn default_slo_ttft() -> f64 {
+    defaults::SLO_TTFT_S
+}
+
+fn default_prompt() -> DistSpec {
+    DistSpec::Lognormal {
+        median: defaults::PROMPT_MEDIAN_TOKENS,
+        sigma: defaults::TOKENS_SIGMA,
+    }
+}
+fn default_output() -> DistSpec {
+    DistSpec::Lognormal {
+        median: defaults::OUTPUT_MEDIAN_TOKENS,
+        sigma: defaults::TOKENS_SIGMA,
+    }
+}
+fn default_queue() -> Option<u32> {
+    Some(defaults::MAX_QUEUE_PER_GPU)
+}
+
+/// The model being served: a catalogue entry by name (`depinsim schema` lists them), with any
+/// field overridden, or a model of your own with every field given.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Model")]
+pub struct RawModel {
+    /// Catalogue name (llama-3-8b, llama-3.1-8b, llama-3-70b, llama-3.1-70b, llama-3.1-405b,
+    /// mistral-7b, qwen2.5-7b, qwen2.5-72b; figures from each model's config.json and model
+    /// card), or any name for a model whose fields are all given. Default llama-3-8b.
+    pub name: String,
+    /// Parameters, billions. Default: the catalogue's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub params_b: Option<f64>,
+    /// Bytes per weight: 2 for BF16/FP16, 1 for FP8/INT8, 0.5 for 4-bit. Default 2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bytes_per_param: Option<f64>,
+    /// Longest request served, prompt + output tokens (vLLM's max_model_len): longer prompts
+    /// are refused and outputs are cut at it. Default: the catalogue's context length.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context_tokens: Option<u32>,
+    /// KV-cache bytes per token: 2 x layers x KV heads x head dimension x 2 bytes in BF16.
+    /// Default: the catalogue's (131,072 for Llama 3 8B).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kv_bytes_per_token: Option<f64>,
+}
+
+impl Default for RawModel {
+    fn default() -> Self {
+        Self {
+            name: defaults::MODEL.into(),
+            params_b: None,
+            bytes_per_param: None,
+            context_tokens: None,
+            kv_bytes_per_token: None,
+        }
+    }
+}
+
+/// How each replica batches requests (continuous batching with chunked prefill). Defaults
+/// are vLLM's: max_num_seqs 256, max_num_batched_tokens 2048 (its OpenAI-compatible server
+/// with chunked prefill), gpu_memory_utilization 0.9.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Batching")]
+pub struct RawBatching {
+    /// Most requests in one replica at once (prefilling or decoding). 1 serves one request at
+    /// a time.
+    pub max_batch: u32,
+    /// Most tokens one engine step processes: one per decoding request plus a chunk of
+    /// waiting prompts. At least max_batch.
+    pub max_batched_tokens: u32,
+    /// Share of GPU memory for weights and KV cache, 0 to 1; the rest is activations and
+    /// the runtime.
+    pub memory_utilisation: f64,
+}
+
+impl Default for RawBatching {
+    fn default() -> Self {
+        Self {
+            max_batch: defaults::MAX_BATCH,
+            max_batched_tokens: defaults::MAX_BATCHED_TOKENS,
+            memory_utilisation: defaults::MEMORY_UTILISATION,
+        }
+    }
+}
+
+/// Users in one region.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "UserGroup")]
+pub struct RawUserGroup {
+    /// Region the users are in.
+    pub region: String,
+    /// Mean request rate, requests per second (Poisson).
+    pub rate_per_s: f64,
+    /// Optional daily cycle of the rate, by the region's local time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daily_cycle: Option<RawDailyCycle>,
+}
+
+/// rate(t) = rate_per_s x (1 + amplitude x cos(2 pi (local hour - peak_local_h) / 24)).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "DailyCycle")]
+pub struct RawDailyCycle {
+    /// Relative swing of the rate, 0 to 1 (0: flat; 1: zero at the trough).
+    pub amplitude: f64,
+    /// Local hour of the peak, 0 to 24. Default 20: an evening peak, assumed for consumer chat
+    /// traffic; set it from your own traffic data.
+    #[serde(default = "default_peak")]
+    pub peak_local_h: f64,
+}
+
+fn default_peak() -> f64 {
+    defaults::PEAK_LOCAL_H
+}
+
+/// How a request chooses among the GPU pools that can serve its model.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Routing {
+    /// The nearest region (lowest RTT) whose pool starts the request at once; if none does,
+    /// the nearest queue with room.
+    #[default]
+    NearestFree,
+    /// The pool with the lowest expected latency: RTT + transfer + expected queueing wait +
+    /// the request's time alone on a replica of that pool.
+    LeastLatency,
+}
+
+/// Which replica of a pool a request joins.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Dispatch {
+    /// A new replica if a host has idle GPUs for one, else the active replica with room that
+    /// holds the fewest requests (a least-loaded balancer: lowest latency, most GPUs busy).
+    #[default]
+    Spread,
+    /// The active replica with room that holds the most requests, a new replica only when
+    /// none has room (bigger batches: fewer busy GPU-hours per token, slower tokens).
+    Pack,
+}

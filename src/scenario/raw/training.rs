@@ -1,0 +1,113 @@
+//! Training and fine-tuning job classes, and the cloud reference they are compared with.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::scenario::defaults;
+
+/// A class of training or fine-tuning jobs.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "JobClass")]
+#[schemars(deny_unknown_fields)]
+pub struct RawJobClass {
+    /// Unique name (letters, digits, '-' and '_').
+    pub name: String,
+    /// `training` (all weights trained: 6N FLOPs per token, full gradients exchanged) or
+    /// `fine_tuning` (LoRA-style adapters: 4N FLOPs per token, 1% of the gradients).
+    pub kind: JobKind,
+    /// Mean arrivals per day (Poisson).
+    pub arrivals_per_day: f64,
+    /// Model parameters, billions.
+    pub params_b: f64,
+    /// Tokens to process, billions.
+    pub tokens_b: f64,
+    /// Data-parallel GPUs wanted.
+    pub gpus: u32,
+    /// Global batch, million tokens per step. Default 4 (Llama 3's initial batch).
+    #[serde(default = "default_batch")]
+    pub tokens_per_step_m: f64,
+    /// Where the GPUs may be.
+    #[serde(default)]
+    pub placement: Placement,
+    /// Time to write one checkpoint, s. Default 120 (a common figure for large jobs; Young/Daly
+    /// example of 120 s save with 6 h MTBF).
+    #[serde(default = "default_checkpoint")]
+    pub checkpoint_s: f64,
+    /// Time from a failure to training again (detect, re-place, reload), s. Default 600
+    /// (assumed).
+    #[serde(default = "default_restart")]
+    pub restart_s: f64,
+    /// Work between checkpoints, minutes; `null` uses the Young/Daly interval
+    /// sqrt(2 x checkpoint x MTBF) for the placement the job gets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint_interval_min: Option<f64>,
+}
+
+fn default_batch() -> f64 {
+    defaults::TOKENS_PER_STEP_M
+}
+fn default_checkpoint() -> f64 {
+    defaults::CHECKPOINT_S
+}
+fn default_restart() -> f64 {
+    defaults::RESTART_S
+}
+
+/// Full training or parameter-efficient fine-tuning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    /// Every weight trained: 6N FLOPs per token (Kaplan et al. 2020), all gradients exchanged.
+    Training,
+    /// LoRA-style: frozen weights need no weight gradients (about 4N FLOPs per token) and only
+    /// the adapters' gradients (about 1% of the parameters, Hu et al. 2021) are exchanged.
+    FineTuning,
+}
+
+/// Where a job's GPUs may be.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Placement {
+    /// All in one provider group.
+    OneProvider,
+    /// All in one region.
+    OneRegion,
+    /// Anywhere: gradients cross the wide-area network.
+    #[default]
+    Anywhere,
+}
+
+/// The centralized cloud reference: the same job on a co-located cluster.
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+#[schemars(rename = "Cloud")]
+#[schemars(deny_unknown_fields)]
+pub struct RawCloud {
+    /// GPU class of the cloud cluster. Default h100_sxm.
+    pub gpu: String,
+    /// Price per GPU-hour, USD. Default 6.88: AWS p5 (8 H100) on demand after the June 2025
+    /// price cut, per GPU.
+    pub price_usd_per_gpu_hour: f64,
+    /// Bandwidth per GPU for gradient exchange, Gbit/s. Default 400: 3,200 Gbit/s per
+    /// 8-GPU p5 node.
+    pub interconnect_gbps: f64,
+    /// One-way latency between GPUs, microseconds. Default 5 (InfiniBand-class fabric, assumed).
+    pub latency_us: f64,
+    /// Mean time between failures of one GPU, hours. Default 50,700 (Llama 3).
+    pub mtbf_h: f64,
+    /// GPUs per cloud node; an inference replica uses GPUs of one node. Default 8 (p5).
+    pub gpus_per_node: u32,
+}
+
+impl Default for RawCloud {
+    fn default() -> Self {
+        Self {
+            gpu: defaults::CLOUD_GPU.into(),
+            price_usd_per_gpu_hour: defaults::CLOUD_PRICE_USD_PER_GPU_HOUR,
+            interconnect_gbps: defaults::CLOUD_INTERCONNECT_GBPS,
+            latency_us: defaults::CLOUD_LATENCY_US,
+            mtbf_h: defaults::CLOUD_MTBF_H,
+            gpus_per_node: defaults::CLOUD_GPUS_PER_NODE,
+        }
+    }
+}
