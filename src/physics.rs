@@ -1,6 +1,7 @@
 //! What hardware and queues do, free of the simulation: GPU classes ([`gpu`]), the roofline
 //! ([`roofline`]), what one GPU achieves ([`rates`]), the model catalogue ([`catalogue`]), the
-//! replica plan and step cost of serving ([`serving`]), the training time model
+//! replica plan and step cost of serving ([`serving`]), the fewest servers that meet latency
+//! objectives for a demand ([`sizing`]), the training time model
 //! ([`training`]), and exact queueing results ([`queueing`]) that the tests compare with.
 
 pub mod catalogue;
@@ -9,4 +10,5 @@ pub mod queueing;
 pub mod rates;
 pub mod roofline;
 pub mod serving;
+pub mod sizing;
 pub mod training;

@@ -138,6 +138,8 @@ fn viability_prints_the_table_and_writes_it() {
         "pretrain-70b",
         "finetune-8b",
         "inference",
+        "right_sized",
+        "matched_batch",
         "not viable",
         "[95% CI]",
     ] {
@@ -146,7 +148,11 @@ fn viability_prints_the_table_and_writes_it() {
     let rows: serde_json::Value =
         serde_json::from_slice(&fs::read(out.join("viability.json")).expect("viability.json"))
             .expect("json");
-    assert_eq!(rows.as_array().map(Vec::len), Some(3));
+    // Inference under both cloud sizings, the scenario's own first, then each job class.
+    assert_eq!(rows.as_array().map(Vec::len), Some(4));
+    assert_eq!(rows[0]["cloud_sizing"], "right_sized");
+    assert_eq!(rows[1]["cloud_sizing"], "matched_batch");
+    assert!(rows[2]["cloud_sizing"].is_null());
     assert!(
         out.join("summary.json").exists(),
         "viability writes the run's outputs too"

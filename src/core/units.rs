@@ -3,6 +3,8 @@
 
 /// Nanoseconds in an hour, as a float (GPU-time integrals are in GPU-nanoseconds).
 pub const NANOS_PER_HOUR: f64 = 3.6e12;
+/// Nanoseconds in an hour, as simulated time.
+pub const HOUR_NS: u64 = 3_600_000_000_000;
 /// Seconds in an hour.
 pub const SECONDS_PER_HOUR: f64 = 3600.0;
 /// Hours in a year: 365.25 days, the Julian year that emission schedules and write-offs use.

@@ -119,12 +119,35 @@ pub mod inference {
     pub const BATCH_MEAN: &str = "inference.batch_mean.mean";
     /// Verification runs that found no other group with room.
     pub const VERIFICATION_SKIPPED: &str = "inference.verification_skipped.count";
-    /// The same requests on the cloud reference, USD per million output tokens.
+    /// Prompt tokens of the measured requests answered, as served.
+    pub const PROMPT_TOKENS: &str = "inference.prompt_tokens.count";
+    /// The same demand on the cloud reference, sized as `cloud.sizing` says, USD per million
+    /// output tokens.
     pub const CLOUD_USD_PER_MILLION_TOKENS: &str = "inference.cloud_usd_per_million_tokens.mean";
+    /// The same demand on the fewest cloud GPUs that meet the objectives, USD per million
+    /// output tokens (provisioned GPU-hours).
+    pub const CLOUD_RIGHT_SIZED_USD_PER_MILLION_TOKENS: &str =
+        "inference.cloud_right_sized_usd_per_million_tokens.mean";
+    /// The same requests on cloud replicas at the network's mean batch, USD per million output
+    /// tokens (busy GPU-hours).
+    pub const CLOUD_MATCHED_BATCH_USD_PER_MILLION_TOKENS: &str =
+        "inference.cloud_matched_batch_usd_per_million_tokens.mean";
+    /// Right-sized cloud GPUs provisioned, averaged over the measurement window.
+    pub const CLOUD_GPUS: &str = "inference.cloud_gpus.mean";
+    /// The batch right-sized cloud replicas run at: the largest that meets the objectives.
+    pub const CLOUD_BATCH: &str = "inference.cloud_batch.mean";
+    /// 1 when a right-sized cloud replica meets both objectives at all (0: even a lone
+    /// request misses one, and the cloud is sized at batch 1 regardless).
+    pub const CLOUD_MEETS_OBJECTIVES: &str = "inference.cloud_meets_objectives_ratio.mean";
     /// What users paid for serving, USD per million output tokens.
     pub const PRICE_USD_PER_MILLION_TOKENS: &str = "inference.price_usd_per_million_tokens.mean";
-    /// Network price / cloud cost per output token.
+    /// Network price / cloud cost per output token, the cloud sized as `cloud.sizing` says.
     pub const COST_VS_CLOUD: &str = "inference.cost_vs_cloud_ratio.mean";
+    /// Network price / right-sized cloud cost per output token.
+    pub const COST_VS_CLOUD_RIGHT_SIZED: &str = "inference.cost_vs_cloud_right_sized_ratio.mean";
+    /// Network price / matched-batch cloud cost per output token.
+    pub const COST_VS_CLOUD_MATCHED_BATCH: &str =
+        "inference.cost_vs_cloud_matched_batch_ratio.mean";
 }
 
 /// GPUs of the whole network.

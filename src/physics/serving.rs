@@ -216,6 +216,18 @@ impl Serving {
     /// decodes a token of every request and prefills the prompts that replace those that
     /// finish, within the token budget (which caps completions when prompts are long).
     pub fn replica_rps(&self, prompt: f64, output: f64, b: f64) -> f64 {
+        let (per_step, step) = self.steady(prompt, output, b);
+        per_step / step
+    }
+
+    /// A replica's step at batch `b` in steady state, s: the time per output token its
+    /// decoding requests see.
+    pub fn steady_step_s(&self, prompt: f64, output: f64, b: f64) -> f64 {
+        self.steady(prompt, output, b).1
+    }
+
+    /// Requests completed per step, and the step's time, at batch `b` in steady state.
+    fn steady(&self, prompt: f64, output: f64, b: f64) -> (f64, f64) {
         let decode = (output - 1.0).max(1.0);
         let by_decode = b / decode;
         let per_step = if prompt > 0.0 {
@@ -224,8 +236,10 @@ impl Serving {
             by_decode
         };
         let tokens = b + per_step * prompt;
-        let step = self.cost.step_s_at(b, b * (prompt + output / 2.0), tokens);
-        per_step / step
+        (
+            per_step,
+            self.cost.step_s_at(b, b * (prompt + output / 2.0), tokens),
+        )
     }
 
     /// Requests per second the whole group completes with full batches.

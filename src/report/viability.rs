@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::metrics::MetricSummary;
 use crate::metrics::names;
 use crate::physics::training::JobKind;
-use crate::scenario::Scenario;
+use crate::scenario::{CloudSizing, Scenario};
 
 /// The verdict on one workload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -47,6 +47,9 @@ pub struct Row {
     pub workload: String,
     /// `inference`, `training` or `fine_tuning`.
     pub kind: &'static str,
+    /// How the cloud reference is sized (`right_sized` or `matched_batch`, inference only:
+    /// a job's cloud reference is a co-located cluster of the job's size).
+    pub cloud_sizing: Option<&'static str>,
     /// Unit of work the costs are per.
     pub unit: &'static str,
     /// Useful work / wall time (jobs).
@@ -69,24 +72,46 @@ pub struct Row {
 pub fn table(s: &Scenario, m: &BTreeMap<String, MetricSummary>) -> Vec<Row> {
     let get = |k: &str| m.get(k).cloned();
     let v = s.viability();
-    let cost_ratio = get(names::inference::COST_VS_CLOUD);
     let slo = get(names::inference::SLO_ATTAINMENT);
-    let mut rows = vec![Row {
-        workload: "inference".into(),
-        kind: "inference",
-        unit: "million output tokens",
-        goodput: None,
-        verdict: verdict(
-            cost_ratio.as_ref(),
-            v.max_cost_ratio,
-            slo.as_ref().map(|x| (x, v.min_slo_attainment)),
+    let mut sizings = [
+        (
+            CloudSizing::RightSized,
+            "right_sized",
+            names::inference::CLOUD_RIGHT_SIZED_USD_PER_MILLION_TOKENS,
+            names::inference::COST_VS_CLOUD_RIGHT_SIZED,
         ),
-        slo_attainment: slo,
-        network_cost_usd: get(names::inference::PRICE_USD_PER_MILLION_TOKENS),
-        cloud_cost_usd: get(names::inference::CLOUD_USD_PER_MILLION_TOKENS),
-        cost_ratio,
-        time_ratio: None,
-    }];
+        (
+            CloudSizing::MatchedBatch,
+            "matched_batch",
+            names::inference::CLOUD_MATCHED_BATCH_USD_PER_MILLION_TOKENS,
+            names::inference::COST_VS_CLOUD_MATCHED_BATCH,
+        ),
+    ];
+    // The scenario's own sizing first: it is the headline.
+    sizings.sort_by_key(|(sizing, ..)| *sizing != s.cloud().sizing);
+    let mut rows: Vec<Row> = sizings
+        .iter()
+        .map(|&(_, label, cloud, ratio)| {
+            let cost_ratio = get(ratio);
+            Row {
+                workload: "inference".into(),
+                kind: "inference",
+                cloud_sizing: Some(label),
+                unit: "million output tokens",
+                goodput: None,
+                verdict: verdict(
+                    cost_ratio.as_ref(),
+                    v.max_cost_ratio,
+                    slo.as_ref().map(|x| (x, v.min_slo_attainment)),
+                ),
+                slo_attainment: slo.clone(),
+                network_cost_usd: get(names::inference::PRICE_USD_PER_MILLION_TOKENS),
+                cloud_cost_usd: get(cloud),
+                cost_ratio,
+                time_ratio: None,
+            }
+        })
+        .collect();
     for j in s.jobs() {
         let key = |q: &str| get(&names::job(&j.name, q));
         let cost_ratio = key(names::job::COST_VS_CLOUD);
@@ -96,6 +121,7 @@ pub fn table(s: &Scenario, m: &BTreeMap<String, MetricSummary>) -> Vec<Row> {
                 JobKind::Training => "training",
                 JobKind::FineTuning => "fine_tuning",
             },
+            cloud_sizing: None,
             unit: "PFLOP of model work",
             goodput: key(names::job::GOODPUT),
             slo_attainment: None,
@@ -152,6 +178,7 @@ pub fn render(rows: &[Row]) -> String {
     let header = [
         "workload",
         "kind",
+        "cloud sized",
         "goodput",
         "SLO attainment",
         "network USD/unit",
@@ -160,12 +187,13 @@ pub fn render(rows: &[Row]) -> String {
         "time ratio",
         "verdict",
     ];
-    let body: Vec<[String; 9]> = rows
+    let body: Vec<[String; 10]> = rows
         .iter()
         .map(|r| {
             [
                 r.workload.clone(),
                 r.kind.to_string(),
+                r.cloud_sizing.unwrap_or("-").to_string(),
                 cell(&r.goodput),
                 cell(&r.slo_attainment),
                 cell(&r.network_cost_usd),
@@ -176,7 +204,7 @@ pub fn render(rows: &[Row]) -> String {
             ]
         })
         .collect();
-    let widths: Vec<usize> = (0..9)
+    let widths: Vec<usize> = (0..header.len())
         .map(|i| {
             body.iter()
                 .map(|b| b[i].len())
@@ -201,10 +229,13 @@ pub fn render(rows: &[Row]) -> String {
             line(&b.iter().map(String::as_str).collect::<Vec<_>>())
         );
     }
-    let units: Vec<String> = rows
-        .iter()
-        .map(|r| format!("{}: {}", r.workload, r.unit))
-        .collect();
+    let mut units: Vec<String> = Vec::new();
+    for r in rows {
+        let u = format!("{}: {}", r.workload, r.unit);
+        if !units.contains(&u) {
+            units.push(u);
+        }
+    }
     let _ = writeln!(
         out,
         "units: {}; ratios are network / cloud; [95% CI]",

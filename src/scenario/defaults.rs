@@ -146,6 +146,19 @@ pub const CLOUD_LATENCY_US: f64 = 5.0;
 pub const CLOUD_MTBF_H: f64 = DATACENTER_MTBF_H;
 /// GPUs per cloud node: a p5.
 pub const CLOUD_GPUS_PER_NODE: u32 = 8;
+/// How the cloud reference is sized for inference: `right_sized`, the fewest GPUs that meet
+/// the network's objectives for the same demand, as a buyer renting cloud GPUs would size a
+/// deployment (vLLM's and cloud providers' capacity-planning guides size replicas by the
+/// throughput at the latency objective).
+pub const CLOUD_SIZING: &str = "right_sized";
+/// When right-sized cloud GPUs are provisioned: `hourly`, each hour of the day to that
+/// hour's demand (on-demand instances are billed per second on AWS, Google Cloud and Azure,
+/// and autoscalers add and remove replicas within minutes).
+pub const CLOUD_PROVISIONED: &str = "hourly";
+/// The smallest share of requests a right-sized cloud may let miss the objectives when the
+/// network missed fewer (or none): one in ten thousand, below what a run of fewer than
+/// 10,000 requests resolves (assumed).
+pub const CLOUD_MIN_MISS: f64 = 1e-4;
 
 // Viability.
 
@@ -204,7 +217,7 @@ mod tests {
     #[test]
     fn the_schema_shows_each_default_stated_here() {
         let schema = super::super::load::schema_value();
-        let cases: [(&str, Value); 45] = [
+        let cases: [(&str, Value); 47] = [
             ("Simulation/properties/horizon_h", json!(HORIZON_H)),
             ("Simulation/properties/warmup_h", json!(WARMUP_H)),
             ("Simulation/properties/epoch_h", json!(EPOCH_H)),
@@ -284,6 +297,8 @@ mod tests {
             ("Cloud/properties/latency_us", json!(CLOUD_LATENCY_US)),
             ("Cloud/properties/mtbf_h", json!(CLOUD_MTBF_H)),
             ("Cloud/properties/gpus_per_node", json!(CLOUD_GPUS_PER_NODE)),
+            ("Cloud/properties/sizing", json!(CLOUD_SIZING)),
+            ("Cloud/properties/provisioned", json!(CLOUD_PROVISIONED)),
             ("Viability/properties/max_cost_ratio", json!(MAX_COST_RATIO)),
             (
                 "Viability/properties/min_slo_attainment",

@@ -26,7 +26,7 @@ pub use economy::{
 pub use inference::{
     Dispatch, RawBatching, RawDailyCycle, RawInference, RawModel, RawUserGroup, Routing,
 };
-pub use training::{JobKind, Placement, RawCloud, RawJobClass};
+pub use training::{CloudSizing, JobKind, Placement, Provisioned, RawCloud, RawJobClass};
 
 /// A depinsim scenario: regions and their network, GPU providers, and the demand they serve.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]

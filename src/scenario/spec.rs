@@ -170,6 +170,31 @@ pub struct Cloud {
     pub mtbf_s: f64,
     /// How the cloud serves the scenario's model.
     pub serving: CloudServing,
+    /// How the cloud is sized for inference (the headline cost; both are reported).
+    pub sizing: CloudSizing,
+    /// When right-sized GPUs are provisioned.
+    pub provisioned: Provisioned,
+    /// Share of requests the right-sized cloud must answer within the objectives (None: the
+    /// network's own).
+    pub attainment: Option<f64>,
+}
+
+/// How the cloud reference is sized for inference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloudSizing {
+    /// The fewest GPUs that meet the objectives for the demand, per provisioned GPU-hour.
+    RightSized,
+    /// The network's requests at the network's mean batch, per busy GPU-hour.
+    MatchedBatch,
+}
+
+/// When right-sized cloud GPUs are provisioned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Provisioned {
+    /// Each hour of the day, to that hour's demand.
+    Hourly,
+    /// For the busiest hour of the day, all day.
+    Peak,
 }
 
 /// How the cloud reference serves the scenario's inference.

@@ -14,6 +14,7 @@
 //! handed the groups' GPUs ([`PoolState`]) and the event queue.
 
 mod batched;
+mod cloud;
 mod drawn;
 mod metrics;
 mod replicas;
@@ -319,6 +320,8 @@ impl<'s> Inference<'s> {
                 tpot,
                 e2e: answer,
                 output_tokens: r.output_tokens,
+                prompt_tokens: r.prompt,
+                issued: r.issued,
             },
             measured,
         );

@@ -97,6 +97,50 @@ pub struct RawCloud {
     pub mtbf_h: f64,
     /// GPUs per cloud node; an inference replica uses GPUs of one node. Default 8 (p5).
     pub gpus_per_node: u32,
+    /// How the cloud is sized to serve the scenario's inference demand. `right_sized` (the
+    /// default) answers "what would the same demand cost a buyer renting cloud GPUs?": the
+    /// fewest cloud GPUs whose replicas meet the same latency objectives, at the same
+    /// attainment, for the demand the network served, paid per provisioned GPU-hour (idle
+    /// provisioned time counts). Each replica runs at the largest batch whose time per output
+    /// token and prefill meet the objectives; its batch slots are servers of an M/M/c queue,
+    /// and the fleet is the smallest whose share of requests waiting past the time-to-first-
+    /// token objective is at most the network's miss share (at least one request in 10,000).
+    /// The cloud's latency excludes the users' network to it (a cloud region near each user
+    /// group is assumed). `matched_batch` answers "what does the network's way of serving
+    /// cost on cloud GPUs?": the same requests on cloud replicas at the network's own mean
+    /// batch, paid per busy GPU-hour. `depinsim viability` shows the verdict under both.
+    pub sizing: CloudSizing,
+    /// When right-sized GPUs are provisioned: `hourly` (the default: each hour of the day to
+    /// that hour's demand, as autoscaled on-demand instances, billed per second) or `peak`
+    /// (one fleet sized for the busiest hour of the day, all day: reserved capacity).
+    pub provisioned: Provisioned,
+    /// Share of requests the right-sized cloud must answer within both objectives. Default:
+    /// the network's own attainment in the run (the same attainment), with at most one
+    /// request in 10,000 allowed to miss when the network missed fewer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attainment: Option<f64>,
+}
+
+/// How the cloud reference is sized for inference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CloudSizing {
+    /// The fewest GPUs that meet the objectives for the demand, per provisioned GPU-hour.
+    #[default]
+    RightSized,
+    /// The network's requests at the network's mean batch, per busy GPU-hour.
+    MatchedBatch,
+}
+
+/// When right-sized cloud GPUs are provisioned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Provisioned {
+    /// Each hour of the day, to that hour's demand.
+    #[default]
+    Hourly,
+    /// For the busiest hour of the day, all day.
+    Peak,
 }
 
 impl Default for RawCloud {
@@ -108,6 +152,9 @@ impl Default for RawCloud {
             latency_us: defaults::CLOUD_LATENCY_US,
             mtbf_h: defaults::CLOUD_MTBF_H,
             gpus_per_node: defaults::CLOUD_GPUS_PER_NODE,
+            sizing: CloudSizing::default(),
+            provisioned: Provisioned::default(),
+            attainment: None,
         }
     }
 }

@@ -7,8 +7,8 @@ use crate::core::diagnostics::Issues;
 use crate::core::dist::Dist;
 use crate::core::path::YamlPath;
 use crate::physics::serving::{BatchPolicy, ServedModel, Serving};
-use crate::scenario::raw::{RawCalibration, RawCloud};
-use crate::scenario::spec::{Cloud, CloudServing};
+use crate::scenario::raw::{self, RawCalibration, RawCloud};
+use crate::scenario::spec::{Cloud, CloudServing, CloudSizing, Provisioned};
 
 /// The cloud at `at`, to be completed by [`serve`]; None when its GPU class is unknown.
 pub(super) fn validate(c: &RawCloud, at: &YamlPath, issues: &mut Issues) -> Option<Cloud> {
@@ -35,6 +35,16 @@ pub(super) fn validate(c: &RawCloud, at: &YamlPath, issues: &mut Issues) -> Opti
     );
     let fix = "give the GPUs of one cloud node, e.g. 8";
     issues.at_least_one(&at.key("gpus_per_node"), c.gpus_per_node, fix);
+    if let Some(a) = c.attainment
+        && !(a > 0.0 && a < 1.0)
+    {
+        issues.push(
+            &at.key("attainment"),
+            format!("attainment {a} is not a share strictly between 0 and 1"),
+            "give the share of requests to answer within the objectives, e.g. 0.99, or leave \
+             it out for the network's own",
+        );
+    }
     Some(Cloud {
         class: class?,
         // The class's rates, profile or datasheet: set by `serve` once the model and the
@@ -45,6 +55,15 @@ pub(super) fn validate(c: &RawCloud, at: &YamlPath, issues: &mut Issues) -> Opti
         latency_s: c.latency_us / 1e6,
         mtbf_s: c.mtbf_h * 3600.0,
         serving: CloudServing::Unfit,
+        sizing: match c.sizing {
+            raw::CloudSizing::RightSized => CloudSizing::RightSized,
+            raw::CloudSizing::MatchedBatch => CloudSizing::MatchedBatch,
+        },
+        provisioned: match c.provisioned {
+            raw::Provisioned::Hourly => Provisioned::Hourly,
+            raw::Provisioned::Peak => Provisioned::Peak,
+        },
+        attainment: c.attainment,
     })
 }
 
@@ -85,13 +104,14 @@ pub(super) fn serve(cloud: &mut Cloud, s: &Served) {
 mod tests {
     use super::super::testing::{check, load};
     use crate::scenario::defaults;
-    use crate::scenario::spec::CloudServing;
+    use crate::scenario::spec::{CloudServing, CloudSizing, Provisioned};
 
     #[test]
     fn every_cloud_setting_is_checked_at_once() {
         check(
-            "cloud: {gpu: nope, price_usd_per_gpu_hour: -1, interconnect_gbps: 0, latency_us: -1, mtbf_h: 0, gpus_per_node: 0}",
+            "cloud: {gpu: nope, price_usd_per_gpu_hour: -1, interconnect_gbps: 0, latency_us: -1, mtbf_h: 0, gpus_per_node: 0, attainment: 1}",
             &[
+                ("cloud.attainment", "not a share strictly between 0 and 1"),
                 ("cloud.gpu", "unknown GPU class `nope`"),
                 ("cloud.price_usd_per_gpu_hour", "must be zero or more"),
                 ("cloud.interconnect_gbps", "must be a positive number"),
@@ -123,6 +143,18 @@ mod tests {
             panic!("an 8B model fits a p5 node: {:?}", c.serving);
         };
         assert_eq!(plan.tp * plan.replicas, defaults::CLOUD_GPUS_PER_NODE);
+        // Right-sized per hour of the day, to the network's own attainment, by default.
+        assert_eq!(
+            (c.sizing, c.provisioned, c.attainment),
+            (CloudSizing::RightSized, Provisioned::Hourly, None)
+        );
+        let other = load("cloud: {sizing: matched_batch, provisioned: peak, attainment: 0.9}")
+            .expect("valid");
+        let c = other.cloud();
+        assert_eq!(
+            (c.sizing, c.provisioned, c.attainment),
+            (CloudSizing::MatchedBatch, Provisioned::Peak, Some(0.9))
+        );
         let drawn = load(
             "inference: {users: [{region: us-east, rate_per_s: 2}], service_time_s: {constant: 0.5}}",
         )

@@ -2,13 +2,14 @@
 //! region and overall, queueing, batching, and what the window's answers cost users against
 //! the cloud reference.
 
-use crate::core::engine::SimTime;
+use crate::core::engine::{SimTime, to_secs};
 use crate::metrics::names::{self, LATENCY_QUANTILES, users};
 use crate::metrics::recorder::GroupStats;
 use crate::metrics::{LatencyHist, Metrics};
+use crate::scenario::CloudSizing;
 use crate::sim::pool::PoolDelta;
 
-use super::Inference;
+use super::{Inference, cloud};
 
 impl Inference<'_> {
     /// Adds inference's metrics at `horizon`; `gpus` are the groups' windows since the
@@ -86,21 +87,47 @@ impl Inference<'_> {
                 self.verification.skipped as f64,
             );
         }
-        // The same requests on the cloud, its replicas at the network's mean batch.
-        let cloud = s.cloud().usd_per_million_tokens(
-            s.prompt.mean(),
-            s.output.mean().max(1.0),
-            batch.unwrap_or(1.0),
-        );
-        if let Some(cloud) = cloud {
-            m.insert(n::CLOUD_USD_PER_MILLION_TOKENS.into(), cloud);
+        m.insert(n::PROMPT_TOKENS.into(), rec.prompt_tokens as f64);
+        // The same demand on the cloud, sized both ways.
+        let matched = cloud::matched_batch(s.cloud(), rec, batch.unwrap_or(1.0));
+        let slo = (to_secs(s.slo_ttft()), to_secs(s.slo_tpot()));
+        let attainment = all.attainment(all.met_both).unwrap_or(1.0);
+        let right = cloud::right_sized(s.cloud(), rec, (s.warmup(), horizon), slo, attainment);
+        if let Some(r) = right {
+            m.insert(
+                n::CLOUD_RIGHT_SIZED_USD_PER_MILLION_TOKENS.into(),
+                r.usd_per_million_tokens,
+            );
+            m.insert(n::CLOUD_GPUS.into(), r.gpus);
+            m.insert(n::CLOUD_BATCH.into(), f64::from(r.batch));
+            m.insert(
+                n::CLOUD_MEETS_OBJECTIVES.into(),
+                f64::from(u8::from(r.meets)),
+            );
+        }
+        if let Some(c) = matched {
+            m.insert(n::CLOUD_MATCHED_BATCH_USD_PER_MILLION_TOKENS.into(), c);
+        }
+        let right = right.map(|r| r.usd_per_million_tokens);
+        let chosen = match s.cloud().sizing {
+            CloudSizing::RightSized => right,
+            CloudSizing::MatchedBatch => matched,
+        };
+        if let Some(c) = chosen {
+            m.insert(n::CLOUD_USD_PER_MILLION_TOKENS.into(), c);
         }
         // The window's GPU time against the tokens answered in the window.
         if rec.window_tokens > 0 {
             let price = revenue / rec.window_tokens as f64 * 1e6;
             m.insert(n::PRICE_USD_PER_MILLION_TOKENS.into(), price);
-            if let Some(cloud) = cloud.filter(|&c| c > 0.0) {
-                m.insert(n::COST_VS_CLOUD.into(), price / cloud);
+            for (name, cloud) in [
+                (n::COST_VS_CLOUD, chosen),
+                (n::COST_VS_CLOUD_RIGHT_SIZED, right),
+                (n::COST_VS_CLOUD_MATCHED_BATCH, matched),
+            ] {
+                if let Some(c) = cloud.filter(|&c| c > 0.0) {
+                    m.insert(name.into(), price / c);
+                }
             }
         }
     }

@@ -1,0 +1,197 @@
+//! The fewest servers that meet latency objectives for a given demand, as a buyer of cloud
+//! GPUs would size a deployment: each replica runs at the largest batch whose time per output
+//! token and prefill meet the objectives, its batch slots are servers of an M/M/c queue, and
+//! the fleet is the smallest whose share of requests waiting longer than the time-to-first-
+//! token objective leaves is at most the allowed miss share.
+//!
+//! Assumptions (stated where the user reads them, `cloud.sizing` in the schema): requests have
+//! the mean prompt and output of those served; a slot is held for the mean time a request
+//! spends in the replica (Little's law at the chosen batch); holding times are treated as
+//! exponential for the wait's tail, `P(W > t) = C(c, a) exp(-(c - a) t / hold)`, which is
+//! exact for M/M/c and close for the many-slot fleets of batched serving; a prompt is
+//! prefilled in chunks of the token budget left by the batch's decoding tokens.
+
+use super::serving::Serving;
+
+/// A replica at the batch that meets the objectives.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ObjectiveBatch {
+    /// Requests decoding at once.
+    pub batch: u32,
+    /// Time per output token at that batch, s.
+    pub tpot_s: f64,
+    /// Prefill of one prompt at that batch (its first token), s.
+    pub prefill_s: f64,
+    /// Requests per second one replica completes at that batch.
+    pub rps: f64,
+    /// Whether the objectives are met (false: even a lone request misses one, and the batch
+    /// is 1).
+    pub meets: bool,
+}
+
+impl ObjectiveBatch {
+    /// Mean time a request holds a slot, s (Little's law: batch / throughput).
+    pub fn hold_s(&self) -> f64 {
+        f64::from(self.batch) / self.rps
+    }
+}
+
+/// The largest batch of `serving`'s replicas at which requests of `prompt` and `output`
+/// tokens meet a time per output token of `slo_tpot_s` and a prefill within `slo_ttft_s`.
+pub fn objective_batch(
+    serving: &Serving,
+    prompt: f64,
+    output: f64,
+    slo_ttft_s: f64,
+    slo_tpot_s: f64,
+) -> ObjectiveBatch {
+    let at = |b: u32| {
+        let bf = f64::from(b);
+        let step = serving.steady_step_s(prompt, output, bf);
+        let chunk = (serving.token_budget - bf).max(1.0);
+        let prefill = (prompt / chunk).ceil().max(1.0) * step;
+        ObjectiveBatch {
+            batch: b,
+            tpot_s: step,
+            prefill_s: prefill,
+            rps: serving.replica_rps(prompt, output, bf),
+            meets: step <= slo_tpot_s && prefill <= slo_ttft_s,
+        }
+    };
+    let limit = serving.batch_limit(prompt + output) as u32;
+    (1..=limit.max(1))
+        .rev()
+        .map(at)
+        .find(|o| o.meets)
+        .unwrap_or_else(|| at(1))
+}
+
+/// The fewest servers of `slots` slots each such that, with Poisson arrivals at `lambda`
+/// per second and each request holding a slot for `hold_s` on average, the share of requests
+/// that wait longer than `slack_s` for a slot is at most `miss` (0 servers for no demand).
+///
+/// The Erlang B recursion runs once up the slot count, `B(k) = a B(k-1) / (k + a B(k-1))`,
+/// and at each whole server with `c > a` slots Erlang C is `c B / (c - a (1 - B))`: the cost
+/// is linear in the offered load `a = lambda hold_s`.
+pub fn servers_for(lambda: f64, hold_s: f64, slots: u32, slack_s: f64, miss: f64) -> u32 {
+    if lambda <= 0.0 || hold_s <= 0.0 {
+        return 0;
+    }
+    let a = lambda * hold_s;
+    let slots = slots.max(1);
+    let mut b = 1.0;
+    let mut k: u64 = 0;
+    loop {
+        k += 1;
+        let kf = k as f64;
+        b = a * b / (kf + a * b);
+        if k.is_multiple_of(u64::from(slots)) && kf > a {
+            let wait = kf * b / (kf - a * (1.0 - b));
+            let late = wait * (-(kf - a) / hold_s * slack_s.max(0.0)).exp();
+            if late <= miss {
+                return (k / u64::from(slots)).min(u64::from(u32::MAX)) as u32;
+            }
+        }
+    }
+}
+
+/// Seconds of the window `[from_s, to_s)` (seconds from the start) that fall in each hour of
+/// the day (hour 0 is 00:00-01:00 UTC of the simulation clock).
+pub fn seconds_by_hour_of_day(from_s: f64, to_s: f64) -> [f64; 24] {
+    let mut out = [0.0; 24];
+    let mut t = from_s.max(0.0);
+    while t < to_s {
+        let hour_start = (t / 3600.0).floor() * 3600.0;
+        let end = (hour_start + 3600.0).min(to_s);
+        out[((hour_start / 3600.0) as u64 % 24) as usize] += end - t;
+        t = end;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::physics::gpu::find_class;
+    use crate::physics::rates::Rates;
+    use crate::physics::serving::BatchPolicy;
+    use crate::physics::serving::tests::llama8b;
+
+    /// Erlang C from the textbook sum, independently of the recursion.
+    fn erlang_c_series(c: u32, a: f64) -> f64 {
+        let mut term = 1.0;
+        let mut sum = 1.0; // k = 0
+        for k in 1..c {
+            term *= a / f64::from(k);
+            sum += term;
+        }
+        let top = term * a / f64::from(c) * f64::from(c) / (f64::from(c) - a);
+        top / (sum + top)
+    }
+
+    #[test]
+    fn servers_are_the_fewest_whose_late_share_is_within_the_allowed_miss() {
+        // lambda 10/s, hold 0.5 s: a = 5 slots busy on average; 1.5 s of slack.
+        let late = |c: u32| erlang_c_series(c, 5.0) * (-(f64::from(c) - 5.0) / 0.5 * 1.5).exp();
+        // By hand: c = 6 leaves C(6, 5) e^-3, c = 7 C(7, 5) e^-6.
+        assert!(late(6) > 0.01 && late(6) < 0.05, "{}", late(6));
+        assert_eq!(servers_for(10.0, 0.5, 1, 1.5, 0.05), 6);
+        assert_eq!(servers_for(10.0, 0.5, 1, 1.5, late(7) * 1.000_001), 7);
+        // Without slack the criterion is Erlang C itself: the first c with C(c, 5) <= 0.2.
+        let want = (6..40).find(|&c| erlang_c_series(c, 5.0) <= 0.2).unwrap();
+        assert_eq!(servers_for(10.0, 0.5, 1, 0.0, 0.2), want);
+        // Slots come in whole servers: 4 slots a server, the same 7 slots need 2 servers.
+        assert_eq!(servers_for(10.0, 0.5, 4, 1.5, late(7) * 1.000_001), 2);
+        // No demand, no servers; any demand at least one stable server.
+        assert_eq!(servers_for(0.0, 0.5, 1, 1.5, 0.05), 0);
+        assert_eq!(servers_for(0.001, 0.5, 1, 1.5, 1.0), 1);
+    }
+
+    #[test]
+    fn the_objective_batch_is_the_largest_that_meets_both_objectives() {
+        let class = find_class("h100_sxm").unwrap();
+        let policy = BatchPolicy {
+            max_batch: 256,
+            token_budget: 8192,
+            memory_utilisation: 0.9,
+        };
+        let s = Serving::plan(
+            class,
+            8,
+            8,
+            &llama8b(),
+            &policy,
+            &Rates::efficiency(class, 0.8, 0.9),
+        )
+        .unwrap();
+        let (prompt, output) = (1000.0, 200.0);
+        let tpot = |b: f64| s.steady_step_s(prompt, output, b);
+        // An objective between two batches' step times picks the lower batch.
+        let slo = (tpot(40.0) + tpot(41.0)) / 2.0;
+        let o = objective_batch(&s, prompt, output, 10.0, slo);
+        assert!(o.meets);
+        assert_eq!(o.batch, 40);
+        assert_eq!(o.tpot_s, tpot(40.0));
+        // Little's law: the slot is held for the batch over the replica's throughput.
+        assert!((o.hold_s() - 40.0 / s.replica_rps(prompt, output, 40.0)).abs() < 1e-12);
+        // A loose objective allows the KV-cache limit.
+        let loose = objective_batch(&s, prompt, output, 10.0, 1.0);
+        assert_eq!(f64::from(loose.batch), s.batch_limit(prompt + output));
+        // An objective no batch meets: batch 1, marked as missing.
+        let none = objective_batch(&s, prompt, output, 10.0, tpot(1.0) / 2.0);
+        assert_eq!((none.batch, none.meets), (1, false));
+    }
+
+    #[test]
+    fn a_window_splits_into_hours_of_the_day() {
+        // 22:30 on day 0 to 01:15 on day 1, then a whole second day on top.
+        let h = seconds_by_hour_of_day(22.5 * 3600.0, 25.25 * 3600.0);
+        assert_eq!(h[22], 1800.0);
+        assert_eq!(h[23], 3600.0);
+        assert_eq!(h[0], 3600.0);
+        assert_eq!(h[1], 900.0);
+        assert_eq!(h.iter().sum::<f64>(), 2.75 * 3600.0);
+        let two = seconds_by_hour_of_day(0.0, 48.0 * 3600.0);
+        assert!(two.iter().all(|&s| s == 7200.0));
+    }
+}
