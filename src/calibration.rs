@@ -589,6 +589,7 @@ impl Profile {
             },
             origin: origin.to_string(),
             clamped,
+            efficiency: None,
         })
     }
 }

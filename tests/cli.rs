@@ -61,6 +61,12 @@ fn run_writes_the_four_outputs() {
     assert!(run["events"].as_u64().unwrap_or(0) > 0);
     assert!(run["requests_per_s"].as_f64().unwrap_or(0.0) > 0.0);
     assert_eq!(run["gpu_profiles"][0]["kind"], "datasheet");
+    // The efficiency factors were measured on an H100 SXM; on the RTX 4090 they are assumed.
+    assert_eq!(run["gpu_profiles"][0]["gpu"], "h100_sxm");
+    assert_eq!(run["gpu_profiles"][0]["efficiency"]["basis"], "measured");
+    assert_eq!(run["gpu_profiles"][1]["gpu"], "rtx_4090");
+    assert_eq!(run["gpu_profiles"][1]["efficiency"]["basis"], "assumed");
+    assert_eq!(run["gpu_profiles"][1]["efficiency"]["compute"], 0.8);
     // 8 H100s serve Llama 3.1 8B one GPU per replica; a 24 GB RTX 4090 keeps
     // 21.6 - 16.06 GB for 42,266 tokens of KV cache.
     assert_eq!(run["serving"][0]["tensor_parallel"], 1);

@@ -41,6 +41,18 @@ impl<'a> Summary<'a> {
     }
 }
 
+/// The efficiency factors a class's datasheet peaks were scaled by.
+#[derive(Debug, Serialize)]
+pub struct EfficiencyUse {
+    /// Share of the datasheet BF16 FLOP/s.
+    pub compute: f64,
+    /// Share of the datasheet memory bandwidth.
+    pub memory: f64,
+    /// `measured` (on a device of this class), `assumed` (measured on another class and
+    /// carried over) or `scenario` (given in the scenario).
+    pub basis: &'static str,
+}
+
 /// Where a GPU class's figures came from.
 #[derive(Debug, Serialize)]
 pub struct ProfileUse {
@@ -61,6 +73,12 @@ pub struct ProfileUse {
     pub kv_bytes_per_s: Option<f64>,
     /// Lookups outside the profile's measured grid, clamped to its nearest point.
     pub clamped: Vec<String>,
+    /// The efficiency factors, when the figures are datasheet peaks times them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub efficiency: Option<EfficiencyUse>,
+    /// Whether the class is the cloud reference's (and no provider group's).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub cloud_only: bool,
 }
 
 /// The contents of run.json.
@@ -200,19 +218,29 @@ impl RunInfo {
         }
     }
 
-    /// The GPU profiles used by `s`, one per class, in first-use order.
+    /// The GPU profiles used by `s`, one per class, in first-use order: the provider
+    /// groups', then the cloud reference's if no group has its class.
     pub fn profiles(s: &Scenario) -> Vec<ProfileUse> {
         let mut out: Vec<ProfileUse> = Vec::new();
-        for p in s.pools() {
-            if !out.iter().any(|u| u.gpu == p.class.id) {
+        let cloud = s.cloud();
+        let classes = s.pools().iter().map(|p| (p.class.id, &p.rates, false));
+        let cloud = cloud.rates.as_ref().map(|r| (cloud.class.id, r, true));
+        for (gpu, rates, cloud_only) in classes.chain(cloud) {
+            if !out.iter().any(|u| u.gpu == gpu) {
                 out.push(ProfileUse {
-                    gpu: p.class.id,
-                    kind: p.rates.kind,
-                    source: p.rates.origin.clone(),
-                    prefill_flops: p.rates.flops,
-                    decode_bytes_per_s: p.rates.bytes_per_s,
-                    kv_bytes_per_s: p.rates.kv_bytes_per_s,
-                    clamped: p.rates.clamped.clone(),
+                    gpu,
+                    kind: rates.kind,
+                    source: rates.origin.clone(),
+                    prefill_flops: rates.flops,
+                    decode_bytes_per_s: rates.bytes_per_s,
+                    kv_bytes_per_s: rates.kv_bytes_per_s,
+                    clamped: rates.clamped.clone(),
+                    efficiency: rates.efficiency.map(|e| EfficiencyUse {
+                        compute: e.compute,
+                        memory: e.memory,
+                        basis: e.basis.label(),
+                    }),
+                    cloud_only,
                 });
             }
         }

@@ -29,10 +29,47 @@ pub struct Rates {
     pub origin: String,
     /// Lookups outside the profile's grid, clamped to its nearest point.
     pub clamped: Vec<String>,
+    /// The efficiency factors the datasheet peaks were scaled by, and what they rest on
+    /// (None: a profile's rates).
+    pub efficiency: Option<Efficiency>,
+}
+
+/// Efficiency factors (achieved / datasheet peak) and what they rest on.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Efficiency {
+    /// Share of the datasheet BF16 FLOP/s.
+    pub compute: f64,
+    /// Share of the datasheet memory bandwidth.
+    pub memory: f64,
+    /// Where the factors come from for this class.
+    pub basis: FactorBasis,
+}
+
+/// What a class's efficiency factors rest on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FactorBasis {
+    /// Measured on a device of this class.
+    Measured,
+    /// Measured on another class and carried over: an assumption.
+    Assumed,
+    /// Given in the scenario.
+    Scenario,
+}
+
+impl FactorBasis {
+    /// The word run.json and the tables use.
+    pub fn label(self) -> &'static str {
+        match self {
+            FactorBasis::Measured => "measured",
+            FactorBasis::Assumed => "assumed",
+            FactorBasis::Scenario => "scenario",
+        }
+    }
 }
 
 impl Rates {
-    /// Datasheet peaks of `class` times the efficiency factors.
+    /// Datasheet peaks of `class` times the efficiency factors (marked as given in the
+    /// scenario; [`Rates::with_basis`] says otherwise).
     pub fn efficiency(class: &GpuClass, compute: f64, memory: f64) -> Self {
         let flops = class.bf16_tflops * 1e12 * compute;
         Self {
@@ -44,6 +81,19 @@ impl Rates {
             kind: "datasheet",
             origin: class.source.to_string(),
             clamped: Vec::new(),
+            efficiency: Some(Efficiency {
+                compute,
+                memory,
+                basis: FactorBasis::Scenario,
+            }),
         }
+    }
+
+    /// The same rates with their efficiency factors marked as resting on `basis`.
+    pub fn with_basis(mut self, basis: FactorBasis) -> Self {
+        if let Some(e) = &mut self.efficiency {
+            e.basis = basis;
+        }
+        self
     }
 }

@@ -117,6 +117,9 @@ pub const COMPUTE_EFFICIENCY: f64 = 0.80;
 /// Achieved share of the datasheet memory bandwidth: a device-to-device copy reached ~3.0 of
 /// the datasheet's 3.35 TB/s on an H100 SXM 80GB (measured with PyTorch).
 pub const MEMORY_EFFICIENCY: f64 = 0.90;
+/// The class the two efficiency factors were measured on; on every other class they are an
+/// assumption, and run.json's `gpu_profiles` says so.
+pub const EFFICIENCY_MEASURED_ON: &str = "h100_sxm";
 /// Whether a class without a profile of the scenario's uses one bundled with depinsim: a
 /// measurement beats the efficiency factors.
 pub const BUNDLED_PROFILES: bool = true;

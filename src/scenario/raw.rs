@@ -324,6 +324,8 @@ pub struct RawCalibration {
     pub compute_efficiency: f64,
     /// Achieved share of the datasheet memory bandwidth. Default 0.90: a device-to-device copy
     /// reached ~3.0 of the datasheet's 3.35 TB/s on an H100 SXM 80GB (measured with PyTorch).
+    /// Both defaults were measured on that class only: on every other class they are an
+    /// assumption, and run.json's `gpu_profiles` marks them `assumed` there.
     pub memory_efficiency: f64,
     /// Calibration profiles by GPU class, files relative to the scenario:
     /// `{h100_sxm: profiles/h100.yaml}` (`depinsim calibrate` writes them). A class with a

@@ -9,6 +9,7 @@ use crate::economics::price::{AmmSpec, PricePath};
 use crate::economics::pricing::Pricing;
 use crate::economics::provider::{CostModel, ProviderKind, SupplyRule};
 use crate::physics::gpu::GpuClass;
+use crate::physics::rates::Rates;
 use crate::physics::roofline::Roofline;
 use crate::physics::serving::{ServedModel, Serving, Unfit};
 use crate::physics::training::{GRADIENT_BYTES_PER_PARAM, JobKind};
@@ -160,6 +161,9 @@ pub struct Cloud {
     pub class: &'static GpuClass,
     /// Achievable FLOP/s of one GPU.
     pub flops: f64,
+    /// What one GPU achieves, and where the figures come from (None until the model is
+    /// known).
+    pub rates: Option<Rates>,
     /// Price per GPU-hour, USD.
     pub price_usd_per_gpu_hour: f64,
     /// Bandwidth per GPU, bytes/s.

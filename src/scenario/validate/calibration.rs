@@ -10,7 +10,8 @@ use crate::calibration::{Profile, bundled};
 use crate::core::diagnostics::Issues;
 use crate::core::path::YamlPath;
 use crate::physics::gpu::{GPU_CLASSES, GpuClass};
-use crate::physics::rates::Rates;
+use crate::physics::rates::{FactorBasis, Rates};
+use crate::scenario::defaults;
 use crate::scenario::raw::RawCalibration;
 
 /// Calibration profiles by GPU class, each with where it comes from (its file as the
@@ -119,16 +120,30 @@ pub(super) fn class_rates(
         Some((profile, file)) => profile
             .rates(budget, context, file)
             .unwrap_or_else(|_| Rates::efficiency(class, 1.0, 1.0)),
-        None => Rates::efficiency(class, cal.compute_efficiency, cal.memory_efficiency),
+        None => Rates::efficiency(class, cal.compute_efficiency, cal.memory_efficiency)
+            .with_basis(factor_basis(class, cal)),
+    }
+}
+
+/// What the efficiency factors rest on for `class`: the defaults were measured on one class
+/// and are an assumption on every other; factors the scenario gives are its own.
+fn factor_basis(class: &GpuClass, cal: &RawCalibration) -> FactorBasis {
+    let defaults = cal.compute_efficiency == defaults::COMPUTE_EFFICIENCY
+        && cal.memory_efficiency == defaults::MEMORY_EFFICIENCY;
+    match (defaults, class.id == defaults::EFFICIENCY_MEASURED_ON) {
+        (true, true) => FactorBasis::Measured,
+        (true, false) => FactorBasis::Assumed,
+        (false, _) => FactorBasis::Scenario,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{assert_found, load_in};
+    use super::super::testing::{assert_found, load, load_in};
     use super::*;
     use crate::calibration::Curve;
     use crate::physics::gpu::find_class;
+    use crate::scenario::Scenario;
 
     /// A folder holding `h100.yaml` (the H100 SXM's datasheet profile), `l40s.yaml` (the
     /// L40S's), `bare.yaml` (an H100 profile without decode points) and `bad.yaml` (one
@@ -223,6 +238,25 @@ mod tests {
         let s = load_in("", dir.path()).expect("valid");
         assert_eq!(s.pools()[0].rates.kind, "datasheet");
         assert_eq!(s.pools()[0].rates.flops, 989e12 * 0.8);
+    }
+
+    #[test]
+    fn efficiency_factors_measured_on_an_h100_are_marked_assumed_on_other_classes() {
+        let basis = |s: &Scenario, i: usize| s.pools()[i].rates.efficiency.map(|e| e.basis);
+        let two = "providers: [{name: a, region: us-east, gpu: h100_sxm, hourly_cost_usd: 1.5, count: 8}, \
+                   {name: b, region: us-east, gpu: rtx_4090, count: 8, hourly_cost_usd: 0.2}]";
+        let s = load(two).expect("valid");
+        assert_eq!(basis(&s, 0), Some(FactorBasis::Measured));
+        assert_eq!(basis(&s, 1), Some(FactorBasis::Assumed));
+        // The cloud's H100s rest on the same measurement.
+        let cloud = s.cloud().rates.as_ref().and_then(|r| r.efficiency);
+        assert_eq!(cloud.map(|e| e.basis), Some(FactorBasis::Measured));
+        // Factors the scenario sets are its own, on every class.
+        let set = format!("{two}\ncalibration: {{compute_efficiency: 0.7}}");
+        let s = load(&set).expect("valid");
+        assert_eq!(basis(&s, 0), Some(FactorBasis::Scenario));
+        assert_eq!(basis(&s, 1), Some(FactorBasis::Scenario));
+        assert_eq!(s.pools()[1].rates.efficiency.map(|e| e.compute), Some(0.7));
     }
 
     #[test]

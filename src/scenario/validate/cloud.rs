@@ -50,6 +50,7 @@ pub(super) fn validate(c: &RawCloud, at: &YamlPath, issues: &mut Issues) -> Opti
         // The class's rates, profile or datasheet: set by `serve` once the model and the
         // batching policy are known.
         flops: f64::NAN,
+        rates: None,
         price_usd_per_gpu_hour: c.price_usd_per_gpu_hour,
         bandwidth_bytes_per_s: c.interconnect_gbps * 1e9 / 8.0,
         latency_s: c.latency_us / 1e6,
@@ -90,7 +91,7 @@ pub(super) fn serve(cloud: &mut Cloud, s: &Served) {
         s.calibration,
     );
     cloud.flops = rates.training_flops;
-    cloud.serving = match s.service {
+    let plan = match s.service {
         Some(d) => CloudServing::Drawn(d.mean()),
         None => {
             let node = s.gpus_per_node;
@@ -98,6 +99,8 @@ pub(super) fn serve(cloud: &mut Cloud, s: &Served) {
                 .map_or(CloudServing::Unfit, CloudServing::Batched)
         }
     };
+    cloud.serving = plan;
+    cloud.rates = Some(rates);
 }
 
 #[cfg(test)]
