@@ -146,6 +146,7 @@ fn viability_prints_the_table_and_writes_it() {
         "inference",
         "right_sized",
         "matched_batch",
+        "pack",
         "not viable",
         "[95% CI]",
     ] {
@@ -154,11 +155,29 @@ fn viability_prints_the_table_and_writes_it() {
     let rows: serde_json::Value =
         serde_json::from_slice(&fs::read(out.join("viability.json")).expect("viability.json"))
             .expect("json");
-    // Inference under both cloud sizings, the scenario's own first, then each job class.
-    assert_eq!(rows.as_array().map(Vec::len), Some(4));
-    assert_eq!(rows[0]["cloud_sizing"], "right_sized");
-    assert_eq!(rows[1]["cloud_sizing"], "matched_batch");
-    assert!(rows[2]["cloud_sizing"].is_null());
+    // Inference under both cloud sizings, the scenario's own first, as the scenario
+    // dispatches (spread) and again with the network packing its replicas; then each job
+    // class.
+    assert_eq!(rows.as_array().map(Vec::len), Some(6));
+    for (i, (dispatch, sizing)) in [
+        ("spread", "right_sized"),
+        ("spread", "matched_batch"),
+        ("pack", "right_sized"),
+        ("pack", "matched_batch"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        assert_eq!(rows[i]["dispatch"], dispatch, "row {i}");
+        assert_eq!(rows[i]["cloud_sizing"], sizing, "row {i}");
+    }
+    // The same demand: the right-sized cloud costs the same whichever way the network
+    // dispatched; packing lowers the network's own cost.
+    let cost = |i: usize, k: &str| rows[i][k]["mean"].as_f64().expect("a cost");
+    let (spread, pack) = (cost(0, "cloud_cost_usd"), cost(2, "cloud_cost_usd"));
+    assert!((spread / pack - 1.0).abs() < 0.05, "{spread} vs {pack}");
+    assert!(cost(2, "network_cost_usd") < cost(0, "network_cost_usd"));
+    assert!(rows[4]["cloud_sizing"].is_null() && rows[4]["dispatch"].is_null());
     assert!(
         out.join("summary.json").exists(),
         "viability writes the run's outputs too"

@@ -22,6 +22,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 pub(super) fn run(args: RunArgs, viability: bool) -> Result<ExitCode> {
     let ovs = overrides(&args)?;
     let scenario = load_file(&args.scenario, &ovs)?;
+    let ovs_given = ovs.clone();
     let out = args
         .out
         .clone()
@@ -38,7 +39,18 @@ pub(super) fn run(args: RunArgs, viability: bool) -> Result<ExitCode> {
         info: &info,
         rows: &rows,
     })?;
-    let table = viability.then(|| report::viability::table(&scenario, &summary));
+    let mut table = viability.then(|| report::viability::table(&scenario, &summary));
+    if let Some(t) = &mut table
+        && report::viability::wants_packed_run(&scenario)
+    {
+        // The same scenario with the network packing requests into as few replicas as it
+        // can: the network's cost at its best batching, beside the cost as it dispatches.
+        let mut packed_ovs = ovs_given.clone();
+        packed_ovs.push(Override::field(&["inference", "dispatch"], "pack".into()));
+        let packed = load_file(&args.scenario, &packed_ovs)?;
+        let (packed_summary, _, _) = simulate(&packed, args.threads, args.quiet)?;
+        report::viability::add_packed_rows(t, &packed, &packed_summary);
+    }
     if let Some(t) = &table {
         run_dir.write_viability(t)?;
     }

@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::metrics::MetricSummary;
 use crate::metrics::names;
 use crate::physics::training::JobKind;
-use crate::scenario::{CloudSizing, Scenario};
+use crate::scenario::{CloudSizing, Dispatch, Scenario};
 
 /// The verdict on one workload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -47,6 +47,9 @@ pub struct Row {
     pub workload: String,
     /// `inference`, `training` or `fine_tuning`.
     pub kind: &'static str,
+    /// How the network dispatched requests to replicas in the run the row comes from
+    /// (`spread`, or `pack`: inference only).
+    pub dispatch: Option<&'static str>,
     /// How the cloud reference is sized (`right_sized` or `matched_batch`, inference only:
     /// a job's cloud reference is a co-located cluster of the job's size).
     pub cloud_sizing: Option<&'static str>,
@@ -72,6 +75,53 @@ pub struct Row {
 pub fn table(s: &Scenario, m: &BTreeMap<String, MetricSummary>) -> Vec<Row> {
     let get = |k: &str| m.get(k).cloned();
     let v = s.viability();
+    let mut rows = inference_rows(s, m);
+    for j in s.jobs() {
+        let key = |q: &str| get(&names::job(&j.name, q));
+        let cost_ratio = key(names::job::COST_VS_CLOUD);
+        rows.push(Row {
+            workload: j.name.clone(),
+            kind: match j.kind {
+                JobKind::Training => "training",
+                JobKind::FineTuning => "fine_tuning",
+            },
+            dispatch: None,
+            cloud_sizing: None,
+            unit: "PFLOP of model work",
+            goodput: key(names::job::GOODPUT),
+            slo_attainment: None,
+            network_cost_usd: key(names::job::USD_PER_PFLOP),
+            cloud_cost_usd: key(names::job::CLOUD_USD_PER_PFLOP),
+            verdict: verdict(cost_ratio.as_ref(), v.max_cost_ratio, None),
+            cost_ratio,
+            time_ratio: key(names::job::TIME_VS_CLOUD),
+        });
+    }
+    rows
+}
+
+/// Whether a run of `s` with `dispatch: pack` tells something the run of `s` does not: the
+/// scenario spreads requests over batched replicas.
+pub fn wants_packed_run(s: &Scenario) -> bool {
+    s.dispatch() == Dispatch::Spread && s.service_override().is_none() && !s.users().is_empty()
+}
+
+/// Inserts the inference rows of the same scenario run with `dispatch: pack` (`packed`,
+/// its summary `m`) after the table's own inference rows.
+pub fn add_packed_rows(
+    rows: &mut Vec<Row>,
+    packed: &Scenario,
+    m: &BTreeMap<String, MetricSummary>,
+) {
+    let at = rows.iter().take_while(|r| r.kind == "inference").count();
+    let extra = inference_rows(packed, m);
+    rows.splice(at..at, extra);
+}
+
+/// The inference rows of a run: one per cloud sizing, the scenario's own first.
+fn inference_rows(s: &Scenario, m: &BTreeMap<String, MetricSummary>) -> Vec<Row> {
+    let get = |k: &str| m.get(k).cloned();
+    let v = s.viability();
     let slo = get(names::inference::SLO_ATTAINMENT);
     let mut sizings = [
         (
@@ -89,13 +139,18 @@ pub fn table(s: &Scenario, m: &BTreeMap<String, MetricSummary>) -> Vec<Row> {
     ];
     // The scenario's own sizing first: it is the headline.
     sizings.sort_by_key(|(sizing, ..)| *sizing != s.cloud().sizing);
-    let mut rows: Vec<Row> = sizings
+    let dispatch = match s.dispatch() {
+        Dispatch::Spread => "spread",
+        Dispatch::Pack => "pack",
+    };
+    sizings
         .iter()
         .map(|&(_, label, cloud, ratio)| {
             let cost_ratio = get(ratio);
             Row {
                 workload: "inference".into(),
                 kind: "inference",
+                dispatch: Some(dispatch),
                 cloud_sizing: Some(label),
                 unit: "million output tokens",
                 goodput: None,
@@ -111,28 +166,7 @@ pub fn table(s: &Scenario, m: &BTreeMap<String, MetricSummary>) -> Vec<Row> {
                 time_ratio: None,
             }
         })
-        .collect();
-    for j in s.jobs() {
-        let key = |q: &str| get(&names::job(&j.name, q));
-        let cost_ratio = key(names::job::COST_VS_CLOUD);
-        rows.push(Row {
-            workload: j.name.clone(),
-            kind: match j.kind {
-                JobKind::Training => "training",
-                JobKind::FineTuning => "fine_tuning",
-            },
-            cloud_sizing: None,
-            unit: "PFLOP of model work",
-            goodput: key(names::job::GOODPUT),
-            slo_attainment: None,
-            network_cost_usd: key(names::job::USD_PER_PFLOP),
-            cloud_cost_usd: key(names::job::CLOUD_USD_PER_PFLOP),
-            verdict: verdict(cost_ratio.as_ref(), v.max_cost_ratio, None),
-            cost_ratio,
-            time_ratio: key(names::job::TIME_VS_CLOUD),
-        });
-    }
-    rows
+        .collect()
 }
 
 /// Lower and upper ends of a metric's interval (the mean with one replication).
@@ -178,6 +212,7 @@ pub fn render(rows: &[Row]) -> String {
     let header = [
         "workload",
         "kind",
+        "dispatch",
         "cloud sized",
         "goodput",
         "SLO attainment",
@@ -187,12 +222,13 @@ pub fn render(rows: &[Row]) -> String {
         "time ratio",
         "verdict",
     ];
-    let body: Vec<[String; 10]> = rows
+    let body: Vec<[String; 11]> = rows
         .iter()
         .map(|r| {
             [
                 r.workload.clone(),
                 r.kind.to_string(),
+                r.dispatch.unwrap_or("-").to_string(),
                 r.cloud_sizing.unwrap_or("-").to_string(),
                 cell(&r.goodput),
                 cell(&r.slo_attainment),

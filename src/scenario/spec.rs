@@ -375,6 +375,10 @@ impl Scenario {
     pub fn cloud(&self) -> &Cloud {
         &self.cloud
     }
+    /// Which replica of a group a request joins.
+    pub fn dispatch(&self) -> Dispatch {
+        self.dispatch
+    }
     /// The service-time override, if any.
     pub fn service_override(&self) -> Option<&Dist> {
         self.service.as_ref()
