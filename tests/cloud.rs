@@ -99,27 +99,37 @@ fn idle_provisioned_cloud_time_is_paid_for() {
 
 #[test]
 fn drawn_service_is_sized_as_an_mmc_queue_at_the_stated_attainment() {
-    // Ten requests a second, each holding one GPU for an exponential 0.5 s: a = 5 GPUs busy.
-    // A 2 s objective on the answer leaves 1.5 s of queueing; 95% must make it. By hand:
-    // P(W > 1.5) = C(c, 5) exp(-(c - 5) 1.5 / 0.5); the fewest c with at most 5% late.
-    let late = |c: u32| erlang_c(c, 5.0) * (-(f64::from(c) - 5.0) * 3.0).exp();
+    // Ten requests a second, each holding one GPU for an exponential 0.5 s (mu = 2): a = 5
+    // GPUs busy. A 2 s objective on the answer (wait + service); 95% must make it. By hand,
+    // M/M/c: an answer that does not wait is late when its service exceeds 2 s (e^-4); one
+    // that waits (probability C(c, 5)) when an Exp(theta) wait, theta = 2 (c - 5), plus an
+    // Exp(2) service exceed 2 s: (theta e^-4 - 2 e^(-2 theta)) / (theta - 2).
+    let late = |c: u32| {
+        let theta = 2.0 * (f64::from(c) - 5.0);
+        let both = (theta * (-4.0f64).exp() - 2.0 * (-2.0 * theta).exp()) / (theta - 2.0);
+        (1.0 - erlang_c(c, 5.0)) * (-4.0f64).exp() + erlang_c(c, 5.0) * both
+    };
     let want = (6..50).find(|&c| late(c) <= 0.05).unwrap();
-    assert_eq!(want, 6, "C(6, 5) = {}", erlang_c(6, 5.0));
+    assert_eq!(want, 7, "late(6) = {}, late(7) = {}", late(6), late(7));
     let text = scenario(10.0, "cloud: {attainment: 0.95}\n").replace(
         "  max_queue_per_gpu: null",
         "  max_queue_per_gpu: null\n  service_time_s: {exponential: {mean: 0.5}}\n  slo_ttft_s: 2",
     );
     let m = run(&text, &[]);
-    // The measured rate is near 10/s, and the count is robust to its noise: c = 6 leaves
-    // 2.9% late, c = 5 is unstable.
+    // The measured rate is near 10/s, and the count is robust to its noise.
     assert_eq!(m[n::CLOUD_GPUS], f64::from(want));
+    assert_eq!(m[n::CLOUD_MEETS_OBJECTIVES], 1.0);
     let right = m[n::CLOUD_RIGHT_SIZED_USD_PER_MILLION_TOKENS];
     let cost = provisioned_cost(f64::from(want), &m);
     assert!((right - cost).abs() < 1e-9 * cost, "{right} vs {cost}");
-    // A stricter attainment needs more GPUs: 99.9% needs c with late(c) <= 0.001.
-    let strict = run(&text.replace("attainment: 0.95", "attainment: 0.999"), &[]);
-    let want = (6..50).find(|&c| late(c) <= 0.001).unwrap();
+    // A stricter attainment needs more GPUs: 98% needs c with late(c) <= 0.02.
+    let strict = run(&text.replace("attainment: 0.95", "attainment: 0.98"), &[]);
+    let want = (6..50).find(|&c| late(c) <= 0.02).unwrap();
     assert_eq!(strict[n::CLOUD_GPUS], f64::from(want));
+    // 99.9% cannot be met: e^-4 = 1.8% of services alone take longer than 2 s. The cloud
+    // is then sized to keep up and says it misses the objectives.
+    let never = run(&text.replace("attainment: 0.95", "attainment: 0.999"), &[]);
+    assert_eq!(never[n::CLOUD_MEETS_OBJECTIVES], 0.0);
 }
 
 #[test]
@@ -189,4 +199,70 @@ fn the_cloud_is_costed_on_the_requests_as_served_not_as_drawn() {
         served < 1000.0 * 0.5f64.exp() * 0.9,
         "served prompts average {served}"
     );
+}
+
+#[test]
+fn the_cloud_is_placed_in_one_region_or_near_each_whichever_is_cheaper() {
+    // Light demand from two regions. With a 150 ms round trip between them one cloud GPU in
+    // either region answers both within the 0.5 s time-to-first-token objective; with 600 ms
+    // the far users cannot be served from there, and each region gets a GPU of its own.
+    let two = |rtt_ms: u32| {
+        scenario(1.0, "")
+            .replace("regions: [{name: lab}]", "regions: [{name: lab}, {name: far}]")
+            .replace(
+                "network: {intra_region_rtt_ms: 0, bytes_per_token: 0}",
+                &format!(
+                    "network: {{intra_region_rtt_ms: 0, bytes_per_token: 0, rtt_ms: {{lab: {{far: {rtt_ms}}}}}}}"
+                ),
+            )
+            .replace(
+                "    - {region: lab, rate_per_s: 1}",
+                "    - {region: lab, rate_per_s: 1}\n    - {region: far, rate_per_s: 1}",
+            )
+    };
+    let near = run(&two(150), &["inference.slo_ttft_s=0.5"]);
+    assert_eq!((near[n::CLOUD_GPUS], near[n::CLOUD_REGIONS]), (1.0, 1.0));
+    let far = run(&two(600), &["inference.slo_ttft_s=0.5"]);
+    assert_eq!((far[n::CLOUD_GPUS], far[n::CLOUD_REGIONS]), (2.0, 2.0));
+    assert_eq!(far[n::CLOUD_MEETS_OBJECTIVES], 1.0);
+    let want = provisioned_cost(2.0, &far);
+    let right = far[n::CLOUD_RIGHT_SIZED_USD_PER_MILLION_TOKENS];
+    assert!((right - want).abs() < 1e-9 * want, "{right} vs {want}");
+}
+
+#[test]
+fn the_users_round_trip_to_a_cloud_region_counts_against_its_objective() {
+    // Within a region the users' round trip is 300 ms; the prefill of 1,000 tokens takes
+    // ~20 ms. With a 0.3 s time-to-first-token objective the local cloud cannot answer in
+    // time either, and says so.
+    let m = run(
+        &scenario(2.0, ""),
+        &[
+            "network.intra_region_rtt_ms=300",
+            "inference.slo_ttft_s=0.3",
+        ],
+    );
+    assert_eq!(m[n::CLOUD_MEETS_OBJECTIVES], 0.0);
+    let ok = run(
+        &scenario(2.0, ""),
+        &[
+            "network.intra_region_rtt_ms=200",
+            "inference.slo_ttft_s=0.3",
+        ],
+    );
+    assert_eq!(ok[n::CLOUD_MEETS_OBJECTIVES], 1.0);
+}
+
+#[test]
+fn a_token_budget_no_bigger_than_the_batch_does_not_stall_the_sizing() {
+    // Batches that fill the whole token budget with decoding leave no room for prompts and
+    // complete nothing; the sizing once searched for ever for a fleet of them.
+    let text = scenario(20.0, "").replace(
+        "  prompt_tokens: {constant: 1000}",
+        "  prompt_tokens: {constant: 20}",
+    );
+    let m = run(&text, &["inference.batching.max_batched_tokens=256"]);
+    assert_eq!(m[n::CLOUD_MEETS_OBJECTIVES], 1.0);
+    assert!(m[n::CLOUD_BATCH] < 256.0);
+    assert_eq!(m[n::CLOUD_GPUS], 1.0);
 }

@@ -134,8 +134,11 @@ pub mod inference {
         "inference.cloud_matched_batch_usd_per_million_tokens.mean";
     /// Right-sized cloud GPUs provisioned, averaged over the measurement window.
     pub const CLOUD_GPUS: &str = "inference.cloud_gpus.mean";
-    /// The batch right-sized cloud replicas run at: the largest that meets the objectives.
+    /// The batch right-sized cloud replicas run at: the fastest that meets the objectives.
     pub const CLOUD_BATCH: &str = "inference.cloud_batch.mean";
+    /// Regions the right-sized cloud has fleets in: one serving every user region, or one
+    /// near each, whichever costs less while meeting the objectives.
+    pub const CLOUD_REGIONS: &str = "inference.cloud_regions.mean";
     /// 1 when a right-sized cloud replica meets both objectives at all (0: even a lone
     /// request misses one, and the cloud is sized at batch 1 regardless).
     pub const CLOUD_MEETS_OBJECTIVES: &str = "inference.cloud_meets_objectives_ratio.mean";

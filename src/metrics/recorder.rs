@@ -142,9 +142,9 @@ pub struct Recorder {
     pub output_tokens: u64,
     /// Prompt tokens of the measured requests answered, as served.
     pub prompt_tokens: u64,
-    /// Measured requests answered, by the hour of the day (UTC) they were issued in: the
-    /// demand the cloud reference is sized for.
-    pub completed_by_hour: [u64; 24],
+    /// Measured requests answered, by user region and the hour of the day (UTC) they were
+    /// issued in: the demand the cloud reference is sized for.
+    pub completed_by_hour: Vec<[u64; 24]>,
     /// Tokens of every request answered within the measurement window, whenever issued
     /// (what the window's GPU time produced).
     pub window_tokens: u64,
@@ -175,7 +175,7 @@ impl Recorder {
             service_sum_ns: 0,
             output_tokens: 0,
             prompt_tokens: 0,
-            completed_by_hour: [0; 24],
+            completed_by_hour: vec![[0; 24]; regions],
             window_tokens: 0,
             preempted: 0,
             withdrawn: 0,
@@ -242,7 +242,7 @@ impl Recorder {
         self.service_sum_ns += u128::from(c.service);
         self.output_tokens += u64::from(c.output_tokens);
         self.prompt_tokens += u64::from(c.prompt_tokens);
-        self.completed_by_hour[(c.issued / HOUR_NS % 24) as usize] += 1;
+        self.completed_by_hour[c.region][(c.issued / HOUR_NS % 24) as usize] += 1;
     }
 
     /// Counts and latency histograms of all users together.

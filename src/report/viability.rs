@@ -53,6 +53,10 @@ pub struct Row {
     /// How the cloud reference is sized (`right_sized` or `matched_batch`, inference only:
     /// a job's cloud reference is a co-located cluster of the job's size).
     pub cloud_sizing: Option<&'static str>,
+    /// Whether the right-sized cloud meets the objectives at all (false: even a lone
+    /// request misses one, and the cloud is sized only to keep up).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cloud_meets_objectives: Option<bool>,
     /// Unit of work the costs are per.
     pub unit: &'static str,
     /// Useful work / wall time (jobs).
@@ -87,6 +91,7 @@ pub fn table(s: &Scenario, m: &BTreeMap<String, MetricSummary>) -> Vec<Row> {
             },
             dispatch: None,
             cloud_sizing: None,
+            cloud_meets_objectives: None,
             unit: "PFLOP of model work",
             goodput: key(names::job::GOODPUT),
             slo_attainment: None,
@@ -145,13 +150,17 @@ fn inference_rows(s: &Scenario, m: &BTreeMap<String, MetricSummary>) -> Vec<Row>
     };
     sizings
         .iter()
-        .map(|&(_, label, cloud, ratio)| {
+        .map(|&(sizing, label, cloud, ratio)| {
             let cost_ratio = get(ratio);
             Row {
                 workload: "inference".into(),
                 kind: "inference",
                 dispatch: Some(dispatch),
                 cloud_sizing: Some(label),
+                cloud_meets_objectives: (sizing == CloudSizing::RightSized)
+                    .then(|| get(names::inference::CLOUD_MEETS_OBJECTIVES))
+                    .flatten()
+                    .map(|m| m.mean >= 1.0),
                 unit: "million output tokens",
                 goodput: None,
                 verdict: verdict(
@@ -229,7 +238,10 @@ pub fn render(rows: &[Row]) -> String {
                 r.workload.clone(),
                 r.kind.to_string(),
                 r.dispatch.unwrap_or("-").to_string(),
-                r.cloud_sizing.unwrap_or("-").to_string(),
+                match (r.cloud_sizing, r.cloud_meets_objectives) {
+                    (Some(c), Some(false)) => format!("{c} (misses objectives)"),
+                    (c, _) => c.unwrap_or("-").to_string(),
+                },
                 cell(&r.goodput),
                 cell(&r.slo_attainment),
                 cell(&r.network_cost_usd),

@@ -101,14 +101,16 @@ pub struct RawCloud {
     /// default) answers "what would the same demand cost a buyer renting cloud GPUs?": the
     /// fewest cloud GPUs whose replicas meet the same latency objectives, at the same
     /// attainment, for the demand the network served, paid per provisioned GPU-hour (idle
-    /// provisioned time counts). Each replica runs at the largest batch whose time per output
-    /// token and prefill meet the objectives; its batch slots are servers of an M/M/c queue,
-    /// and the fleet is the smallest whose share of requests waiting past the time-to-first-
-    /// token objective is at most the network's miss share (at least one request in 10,000).
-    /// The cloud's latency excludes the users' network to it (a cloud region near each user
-    /// group is assumed). `matched_batch` answers "what does the network's way of serving
-    /// cost on cloud GPUs?": the same requests on cloud replicas at the network's own mean
-    /// batch, paid per busy GPU-hour. `depinsim viability` shows the verdict under both.
+    /// provisioned time counts). Each replica runs at the batch with the most requests per
+    /// second among those whose time per output token and prefill meet the objectives; its
+    /// batch slots are servers of an M/M/c queue, and each hour's fleet is the smallest whose
+    /// share of requests waiting past what the time-to-first-token objective leaves (after
+    /// the prefill and the users' round trip) is at most the network's miss share (at least
+    /// one request in 10,000). The cloud has a fleet in each user region or one fleet in a
+    /// single region for all (the farthest users' round trip counted), whichever is cheaper.
+    /// `matched_batch` answers "what does the network's way of serving cost on cloud GPUs?":
+    /// the same requests on cloud replicas at the network's own mean batch, paid per busy
+    /// GPU-hour. `depinsim viability` shows the verdict under both.
     pub sizing: CloudSizing,
     /// When right-sized GPUs are provisioned: `hourly` (the default: each hour of the day to
     /// that hour's demand, as autoscaled on-demand instances, billed per second) or `peak`

@@ -7,7 +7,9 @@
 use crate::core::engine::{SimTime, to_secs};
 use crate::core::units::SECONDS_PER_HOUR;
 use crate::metrics::Recorder;
-use crate::physics::sizing::{objective_batch, seconds_by_hour_of_day, servers_for};
+use crate::physics::sizing::{
+    objective_batch, seconds_by_hour_of_day, servers_for, servers_for_answer,
+};
 use crate::scenario::defaults::CLOUD_MIN_MISS;
 use crate::scenario::{Cloud, CloudServing, Provisioned};
 
@@ -22,6 +24,8 @@ pub(super) struct RightSized {
     pub(super) batch: u32,
     /// Whether a replica meets both objectives at all.
     pub(super) meets: bool,
+    /// Regions the cloud has fleets in.
+    pub(super) regions: usize,
 }
 
 /// Mean prompt and output tokens of the measured requests answered (None: none answered).
@@ -40,53 +44,142 @@ pub(super) fn matched_batch(cloud: &Cloud, rec: &Recorder, batch: f64) -> Option
 }
 
 /// The right-sized cloud for the measured requests answered in `[warmup, horizon]`, whose
-/// share meeting both objectives was `attainment`; `slo` is (TTFT, TPOT) in seconds.
+/// share meeting both objectives was `attainment`; `slo` is (TTFT, TPOT) in seconds and
+/// `rtt_s(a, b)` the round trip between user regions. The cloud is placed as a buyer would
+/// place it: a fleet in each user region, or one fleet in a single region serving all (its
+/// far users' round trip counted against the objective), whichever costs less while meeting
+/// the objectives.
 pub(super) fn right_sized(
     cloud: &Cloud,
     rec: &Recorder,
     window: (SimTime, SimTime),
     slo: (f64, f64),
+    rtt_s: &dyn Fn(usize, usize) -> f64,
     attainment: f64,
 ) -> Option<RightSized> {
     let (prompt, output) = served_means(rec)?;
     let miss = (1.0 - cloud.attainment.unwrap_or(attainment)).max(CLOUD_MIN_MISS);
     let (slo_ttft, slo_tpot) = slo;
-    // A server: its GPUs, its slots, a slot's mean holding time, the slack its queue may
-    // use under the time-to-first-token objective, and whether it meets the objectives.
-    let (gpus_per_server, slots, hold_s, slack_s, meets) = match cloud.serving {
+    let secs = seconds_by_hour_of_day(to_secs(window.0), to_secs(window.1));
+    // A server's GPUs and slots, and the fewest servers for a demand and a round trip.
+    let (gpus_per_server, slots, batch_meets, fleet): (u32, u32, bool, Fleet) = match cloud.serving
+    {
         CloudServing::Batched(s) => {
             let o = objective_batch(&s, prompt, output, slo_ttft, slo_tpot);
-            (s.tp, o.batch, o.hold_s(), slo_ttft - o.prefill_s, o.meets)
+            let hold = o.hold_s();
+            let fleet: Fleet = Box::new(move |lambda, rtt| {
+                let slack = slo_ttft - o.prefill_s - rtt;
+                if slack < 0.0 {
+                    return None;
+                }
+                servers_for(lambda, hold, o.batch, slack, miss)
+            });
+            (s.tp, o.batch, o.meets, fleet)
         }
         // One request per GPU: the answer is the time to first token.
-        CloudServing::Drawn(mean) => (1, 1, mean, slo_ttft - mean, mean <= slo_ttft),
+        CloudServing::Drawn(mean) => {
+            let fleet: Fleet =
+                Box::new(move |lambda, rtt| servers_for_answer(lambda, mean, slo_ttft - rtt, miss));
+            (1, 1, true, fleet)
+        }
         CloudServing::Unfit => return None,
     };
-    let secs = seconds_by_hour_of_day(to_secs(window.0), to_secs(window.1));
-    let servers: Vec<u32> = secs
-        .iter()
-        .zip(&rec.completed_by_hour)
-        .map(|(&t, &n)| {
-            let lambda = if t > 0.0 { n as f64 / t } else { 0.0 };
-            servers_for(lambda, hold_s, slots, slack_s, miss)
-        })
+    let demand = &rec.completed_by_hour;
+    let regions = demand.len();
+    let active: Vec<usize> = (0..regions)
+        .filter(|&r| demand[r].iter().any(|&n| n > 0))
         .collect();
-    let peak = servers.iter().copied().max().unwrap_or(0);
-    let server_s: f64 = match cloud.provisioned {
-        Provisioned::Hourly => servers
-            .iter()
-            .zip(&secs)
-            .map(|(&n, &t)| f64::from(n) * t)
-            .sum(),
-        Provisioned::Peak => f64::from(peak) * secs.iter().sum::<f64>(),
+    // Server-seconds of a set of fleets, each (demand by hour, round trip); None if one
+    // cannot meet the objectives.
+    let cost = |fleets: &[([u64; 24], f64)]| -> Option<f64> {
+        let mut hourly = 0.0;
+        let mut peaks = 0u32;
+        for (counts, rtt) in fleets {
+            let mut peak = 0;
+            for (&t, &n) in secs.iter().zip(counts) {
+                let lambda = if t > 0.0 { n as f64 / t } else { 0.0 };
+                let servers = fleet(lambda, *rtt)?;
+                peak = peak.max(servers);
+                hourly += f64::from(servers) * t;
+            }
+            peaks += peak;
+        }
+        Some(match cloud.provisioned {
+            Provisioned::Hourly => hourly,
+            Provisioned::Peak => f64::from(peaks) * secs.iter().sum::<f64>(),
+        })
     };
+    let per_region: Vec<([u64; 24], f64)> =
+        active.iter().map(|&r| (demand[r], rtt_s(r, r))).collect();
+    let pooled = (0..regions).map(|at| {
+        let mut counts = [0u64; 24];
+        for &r in &active {
+            for (c, &n) in counts.iter_mut().zip(&demand[r]) {
+                *c += n;
+            }
+        }
+        let rtt = active.iter().map(|&r| rtt_s(r, at)).fold(0.0, f64::max);
+        vec![(counts, rtt)]
+    });
+    let best = std::iter::once(per_region.clone())
+        .chain(pooled)
+        .filter_map(|plan| cost(&plan).map(|c| (c, plan.len())))
+        .min_by(|a, b| a.0.total_cmp(&b.0));
+    let (server_s, meets, fleets) = match best {
+        Some((c, fleets)) => (c, batch_meets, fleets),
+        // No placement meets the objectives: fleets near the users that keep up, and say so.
+        None => {
+            let keeping_up =
+                |lambda: f64| fleet_keeping_up(lambda, slots, prompt, output, &cloud.serving);
+            let mut hourly = 0.0;
+            let mut peaks = 0u32;
+            for (counts, _) in &per_region {
+                let mut peak = 0;
+                for (&t, &n) in secs.iter().zip(counts) {
+                    let servers = keeping_up(if t > 0.0 { n as f64 / t } else { 0.0 });
+                    peak = peak.max(servers);
+                    hourly += f64::from(servers) * t;
+                }
+                peaks += peak;
+            }
+            let s = match cloud.provisioned {
+                Provisioned::Hourly => hourly,
+                Provisioned::Peak => f64::from(peaks) * secs.iter().sum::<f64>(),
+            };
+            (s, false, per_region.len())
+        }
+    };
+    let window_s: f64 = secs.iter().sum();
     let gpu_h = server_s * f64::from(gpus_per_server) / SECONDS_PER_HOUR;
-    let window_h = secs.iter().sum::<f64>() / SECONDS_PER_HOUR;
     let tokens = rec.output_tokens as f64;
-    (tokens > 0.0 && window_h > 0.0).then(|| RightSized {
+    (tokens > 0.0 && window_s > 0.0).then(|| RightSized {
         usd_per_million_tokens: cloud.price_usd_per_gpu_hour * gpu_h / tokens * 1e6,
-        gpus: gpu_h / window_h,
+        gpus: gpu_h / (window_s / SECONDS_PER_HOUR),
         batch: slots,
         meets,
+        regions: fleets,
     })
+}
+
+/// The fewest servers for a demand at a round trip (None: no number meets the objectives).
+type Fleet = Box<dyn Fn(f64, f64) -> Option<u32>>;
+
+/// Servers that keep up with `lambda` at all (the objectives aside).
+fn fleet_keeping_up(
+    lambda: f64,
+    slots: u32,
+    prompt: f64,
+    output: f64,
+    serving: &CloudServing,
+) -> u32 {
+    let per_server = match serving {
+        CloudServing::Batched(s) => s.replica_rps(prompt, output, f64::from(slots)),
+        CloudServing::Drawn(mean) => 1.0 / mean,
+        CloudServing::Unfit => 0.0,
+    };
+    if per_server > 0.0 {
+        (lambda / per_server).ceil() as u32
+    } else {
+        0
+    }
 }

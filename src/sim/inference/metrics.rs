@@ -92,7 +92,9 @@ impl Inference<'_> {
         let matched = cloud::matched_batch(s.cloud(), rec, batch.unwrap_or(1.0));
         let slo = (to_secs(s.slo_ttft()), to_secs(s.slo_tpot()));
         let attainment = all.attainment(all.met_both).unwrap_or(1.0);
-        let right = cloud::right_sized(s.cloud(), rec, (s.warmup(), horizon), slo, attainment);
+        let window = (s.warmup(), horizon);
+        let rtt = |a: usize, b: usize| s.rtt_s(a, b);
+        let right = cloud::right_sized(s.cloud(), rec, window, slo, &rtt, attainment);
         if let Some(r) = right {
             m.insert(
                 n::CLOUD_RIGHT_SIZED_USD_PER_MILLION_TOKENS.into(),
@@ -100,6 +102,7 @@ impl Inference<'_> {
             );
             m.insert(n::CLOUD_GPUS.into(), r.gpus);
             m.insert(n::CLOUD_BATCH.into(), f64::from(r.batch));
+            m.insert(n::CLOUD_REGIONS.into(), r.regions as f64);
             m.insert(
                 n::CLOUD_MEETS_OBJECTIVES.into(),
                 f64::from(u8::from(r.meets)),
