@@ -237,3 +237,36 @@ token:
     let roi = m[&names::pool("home", names::pool::ROI)];
     assert!((roi - 1.0).abs() < 1e-9, "ROI at 60 h {roi}");
 }
+
+/// See issue 12 (item 15): yields quoted on the final market value only swing with where the
+/// price and supply ended. Four daily epochs mint 48 tokens each onto 1,000 at 1 USD, no
+/// staking: the supply after each is 1,048, 1,096, 1,144, 1,192, so the average base is
+/// 1,120 USD against the final 1,192, and the emission yield is 192 USD over 4 days.
+#[test]
+fn yields_are_also_quoted_on_the_average_value_not_only_the_final() {
+    let text = "simulation: {horizon_h: 96, warmup_h: 0, epoch_h: 24, replications: 1, seed: 1}
+regions: [{name: a}]
+providers:
+  - {name: home, region: a, gpu: rtx_4090, count: 1, hourly_cost_usd: 1, price_usd_per_gpu_hour: 0.5, mtbf_h: 1.0e12}
+inference: {users: [{region: a, rate_per_s: 0.5}], model: {name: llama-3.1-8b, context_tokens: 8192}}
+token:
+  emission: {schedule: {constant: {per_epoch: 48}}, epoch_h: 24, initial_supply: 1000}
+  price: {constant: {usd: 1}}
+  work_share: 0
+  payment: direct
+";
+    let s = load_str(text, "t", "t", &[]).unwrap_or_else(|e| panic!("{e}"));
+    let m = run_replication(&s, 0).metrics;
+    let years = 96.0 / 8766.0;
+    let emission_final = m[names::token::EMISSION_YIELD];
+    let emission_mean = m[names::token::EMISSION_YIELD_ON_MEAN];
+    assert!((emission_final - 192.0 / years / 1192.0).abs() < 1e-9 * emission_final);
+    assert!((emission_mean - 192.0 / years / 1120.0).abs() < 1e-9 * emission_mean);
+    // Users' fees over the same two bases.
+    let (real_final, real_mean) = (
+        m[names::token::REAL_YIELD],
+        m[names::token::REAL_YIELD_ON_MEAN],
+    );
+    assert!(real_final > 0.0);
+    assert!((real_mean / real_final - 1192.0 / 1120.0).abs() < 1e-12);
+}

@@ -352,6 +352,11 @@ pub mod token {
     pub const REAL_YIELD: &str = "token.real_yield_ratio.mean";
     /// Emission in USD per year / the same base.
     pub const EMISSION_YIELD: &str = "token.emission_yield_ratio.mean";
+    /// Users' fees per year over the stakes' (or supply's) market value averaged over the
+    /// settled epochs (time-weighted), rather than at the final price.
+    pub const REAL_YIELD_ON_MEAN: &str = "token.real_yield_on_average_value_ratio.mean";
+    /// Emission in USD per year over the same average base.
+    pub const EMISSION_YIELD_ON_MEAN: &str = "token.emission_yield_on_average_value_ratio.mean";
 }
 
 #[cfg(test)]

@@ -72,6 +72,9 @@ pub struct Tokens {
     /// Each group's token rewards (USD), fees received and slashed stakes (USD) at the end
     /// of the warm-up.
     warm: Vec<(f64, f64, f64)>,
+    /// The base yields are quoted on (stakes, else the supply, at the price), integrated
+    /// over the settled epochs: USD-hours, and the hours.
+    yield_base: (f64, f64),
     scratch: Scratch,
 }
 
@@ -101,6 +104,7 @@ impl Tokens {
             last_time: 0,
             worst: (0.0, 0.0),
             warm: vec![(0.0, 0.0, 0.0); n],
+            yield_base: (0.0, 0.0),
             scratch: Scratch::default(),
         })
     }
@@ -195,6 +199,9 @@ impl Tokens {
             .conservation_error(t.emission.initial_supply, self.pool.as_ref());
         debug_assert!(err.0 < 1e-9 && err.1 < 1e-9, "conservation broken: {err:?}");
         self.worst = (self.worst.0.max(err.0), self.worst.1.max(err.1));
+        let base = self.yield_base_now();
+        self.yield_base.0 += base * dt_h;
+        self.yield_base.1 += dt_h;
         self.epoch += 1;
         let warmup = s.warmup();
         if self.last_time < warmup && now > warmup {
@@ -294,11 +301,19 @@ impl Tokens {
         }
         // Yields per year on the stakes (or, without staking, on the market value of the
         // supply): from users' fees (real yield) and from emissions.
+        // The base at the final price, and averaged over the settled epochs (a yield quoted
+        // on the final price alone swings with wherever the price ended).
         let years = l.epochs as f64 * t.emission.epoch_h / HOURS_PER_YEAR;
-        let base = if l.staked > 0.0 { l.staked } else { l.supply } * price;
+        let base = self.yield_base_now();
         if years > 0.0 && base > 0.0 {
             put(n::REAL_YIELD, l.users_paid_usd / years / base);
             put(n::EMISSION_YIELD, l.minted_usd / years / base);
+        }
+        let (usd_h, h) = self.yield_base;
+        if years > 0.0 && usd_h > 0.0 {
+            let mean = usd_h / h;
+            put(n::REAL_YIELD_ON_MEAN, l.users_paid_usd / years / mean);
+            put(n::EMISSION_YIELD_ON_MEAN, l.minted_usd / years / mean);
         }
         let (mut tokens_usd, mut fees) = (0.0, 0.0);
         for (i, p) in s.pools().iter().enumerate() {
@@ -318,6 +333,14 @@ impl Tokens {
         }
         m.insert(names::provider::TOKEN_REWARDS_USD.into(), tokens_usd);
         m.insert(names::provider::FEES_RECEIVED_USD.into(), fees);
+    }
+
+    /// The base yields are quoted on now: the stakes (without staking, the supply) at the
+    /// market price, USD.
+    fn yield_base_now(&self) -> f64 {
+        let l = &self.ledger;
+        let held = if l.staked > 0.0 { l.staked } else { l.supply };
+        held * self.price.price()
     }
 
     /// Marks the end of the warm-up: income from here on is measured.
