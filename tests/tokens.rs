@@ -270,3 +270,39 @@ token:
     assert!(real_final > 0.0);
     assert!((real_mean / real_final - 1192.0 / 1120.0).abs() < 1e-12);
 }
+
+/// See issue 12 (item 15): stakes cost the return their USD forgoes. One card stakes 100
+/// tokens at 1 USD through two daily epochs; at 8.76% a year the stake forgoes
+/// 100 x 0.0876 x 48 / 8766 = 0.048 USD, taken from the income its returns are judged on.
+#[test]
+fn stakes_cost_the_return_their_money_forgoes() {
+    let text = |rate: f64| {
+        format!(
+            "simulation: {{horizon_h: 48, warmup_h: 0, epoch_h: 24, replications: 1, seed: 1}}
+regions: [{{name: a}}]
+providers:
+  - {{name: home, region: a, gpu: rtx_4090, count: 1, hourly_cost_usd: 0.01, price_usd_per_gpu_hour: 0.3, mtbf_h: 1.0e12}}
+inference: {{users: [{{region: a, rate_per_s: 0.2}}], model: {{name: llama-3.1-8b, context_tokens: 8192}}}}
+token:
+  emission: {{schedule: {{constant: {{per_epoch: 48}}}}, epoch_h: 24, initial_supply: 1000}}
+  price: {{constant: {{usd: 1}}}}
+  work_share: 0
+  payment: direct
+  staking: {{per_gpu: 100, cost_of_capital_per_year: {rate}}}
+"
+        )
+    };
+    let load = |rate: f64| {
+        let s = load_str(&text(rate), "t", "t", &[]).unwrap_or_else(|e| panic!("{e}"));
+        run_replication(&s, 0).metrics
+    };
+    let (free, costly) = (load(0.0), load(0.0876));
+    let capital = costly[&names::pool("home", names::pool::STAKE_CAPITAL_COST_USD)];
+    let want = 100.0 * 0.0876 * 48.0 / 8766.0;
+    assert!((capital - want).abs() < 1e-12, "{capital} vs {want}");
+    assert!(!free.contains_key(&names::pool("home", names::pool::STAKE_CAPITAL_COST_USD)));
+    let income = |m: &Metrics| m[&names::pool("home", names::pool::INCOME_WITH_REWARDS_USD)];
+    assert!((income(&free) - income(&costly) - want).abs() < 1e-9);
+    let roi = |m: &Metrics| m[&names::pool("home", names::pool::ROI)];
+    assert!(roi(&costly) < roi(&free));
+}

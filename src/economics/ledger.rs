@@ -88,6 +88,9 @@ pub struct StakeRule {
     pub slash_per_failure: f64,
     /// Tokens burned per request answered outside the objectives.
     pub slash_per_slo_miss: f64,
+    /// Return per year the USD held in stakes forgoes: a cost providers bear on the market
+    /// value of their stakes.
+    pub cost_of_capital_per_year: f64,
 }
 
 /// Reward lock-up, in token epochs.
@@ -742,6 +745,7 @@ mod tests {
             unbonding_epochs: 2,
             slash_per_failure: 0.5,
             slash_per_slo_miss: 1.0,
+            cost_of_capital_per_year: 0.0,
         };
         let d = Design {
             staking: Some(rule),

@@ -190,7 +190,7 @@ pub mod pool {
     pub const COST_USD: &str = "cost_usd.total";
     /// Revenue less cost, USD.
     pub const PROFIT_USD: &str = "profit_usd.total";
-    /// Fees and token rewards less slashed stakes, USD.
+    /// Fees and token rewards less slashed stakes and the stakes' cost of capital, USD.
     pub const INCOME_WITH_REWARDS_USD: &str = "income_with_rewards_usd.total";
     /// (Income - cost) / cost.
     pub const ROI: &str = "roi_ratio.mean";
@@ -206,6 +206,9 @@ pub mod pool {
     pub const STAKE_USD: &str = "stake_usd.total";
     /// Stakes slashed, USD.
     pub const SLASHED_USD: &str = "slashed_usd.total";
+    /// The return the USD in the group's stakes forwent while held, over the measurement
+    /// window (`token.staking.cost_of_capital_per_year`), USD.
+    pub const STAKE_CAPITAL_COST_USD: &str = "stake_capital_cost_usd.total";
 }
 
 /// `provider.<kind>.<quantity>` for a kind of provider (`sharing`, `datacenter`).

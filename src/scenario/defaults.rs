@@ -186,6 +186,9 @@ pub const PRICING_MAX_MULTIPLIER: f64 = 2.0;
 /// Hours a stake stays locked after its GPU leaves: 21 days, the Cosmos SDK's unbonding
 /// period, which Akash uses.
 pub const UNBONDING_H: f64 = 504.0;
+/// Return per year the USD held in stakes forgoes (assumed: about the US one-year Treasury
+/// yield through 2025, ~4-5%, the risk-free return the money could earn instead).
+pub const STAKE_COST_OF_CAPITAL_PER_YEAR: f64 = 0.045;
 /// Payments per settlement transaction: every payment its own.
 pub const SETTLEMENT_BATCH: u32 = 1;
 /// Times each request is executed: once, no redundancy.
@@ -220,7 +223,7 @@ mod tests {
     #[test]
     fn the_schema_shows_each_default_stated_here() {
         let schema = super::super::load::schema_value();
-        let cases: [(&str, Value); 47] = [
+        let cases: [(&str, Value); 48] = [
             ("Simulation/properties/horizon_h", json!(HORIZON_H)),
             ("Simulation/properties/warmup_h", json!(WARMUP_H)),
             ("Simulation/properties/epoch_h", json!(EPOCH_H)),
@@ -319,6 +322,10 @@ mod tests {
                 json!(PRICING_MAX_MULTIPLIER),
             ),
             ("Staking/properties/unbonding_h", json!(UNBONDING_H)),
+            (
+                "Staking/properties/cost_of_capital_per_year",
+                json!(STAKE_COST_OF_CAPITAL_PER_YEAR),
+            ),
             ("Settlement/properties/batch", json!(SETTLEMENT_BATCH)),
             ("Verification/properties/redundancy", json!(REDUNDANCY)),
             (

@@ -1,7 +1,7 @@
 //! Providers' metrics over the measurement window [warm-up, horizon]: each group's
 //! utilisation, availability, GPUs, revenue, costs and returns, and the network's totals.
 //! Income is users' fees, or with a token the fees received and token rewards at the price
-//! when earned, less slashed stakes; costs are full costs of the GPU-time in the network that
+//! when earned, less slashed stakes and the stakes' cost of capital; costs are full costs of the GPU-time in the network that
 //! the owners lent (a card with owners' hours costs nothing while they have it back), and
 //! availability is the share of that lent time online.
 
@@ -87,14 +87,18 @@ fn returns(s: &Scenario, windows: &[PoolDelta], tokens: Option<&Tokens>, m: &mut
     let mut rois: [Vec<(f64, f64)>; 2] = [Vec::new(), Vec::new()];
     for (i, (p, d)) in s.pools().iter().zip(windows).enumerate() {
         let cost = p.cost.full(d.lent_h(), d.busy_h());
+        let key = |quantity: &str| names::pool(&p.name, quantity);
         let income = match tokens {
             Some(t) => {
                 let (rewards, received) = t.window_income(i);
-                rewards + received - t.slashed_usd(i)
+                let capital = t.capital_cost_usd(i);
+                if capital > 0.0 {
+                    m.insert(key(q::STAKE_CAPITAL_COST_USD), capital);
+                }
+                rewards + received - t.slashed_usd(i) - capital
             }
             None => d.fees,
         };
-        let key = |quantity: &str| names::pool(&p.name, quantity);
         let member_h = d.lent_h();
         if tokens.is_some() {
             m.insert(key(q::INCOME_WITH_REWARDS_USD), income);

@@ -71,7 +71,9 @@ pub struct Tokens {
     worst: (f64, f64),
     /// Each group's token rewards (USD), fees received and slashed stakes (USD) at the end
     /// of the warm-up.
-    warm: Vec<(f64, f64, f64)>,
+    warm: Vec<(f64, f64, f64, f64)>,
+    /// The cost of capital of each group's stakes so far, USD.
+    capital: Vec<f64>,
     /// The base yields are quoted on (stakes, else the supply, at the price), integrated
     /// over the settled epochs: USD-hours, and the hours.
     yield_base: (f64, f64),
@@ -103,7 +105,8 @@ impl Tokens {
             last_counts: vec![Counts::default(); n],
             last_time: 0,
             worst: (0.0, 0.0),
-            warm: vec![(0.0, 0.0, 0.0); n],
+            warm: vec![(0.0, 0.0, 0.0, 0.0); n],
+            capital: vec![0.0; n],
             yield_base: (0.0, 0.0),
             scratch: Scratch::default(),
         })
@@ -163,6 +166,17 @@ impl Tokens {
                 };
             }
         }
+        if let Some(r) = t
+            .design
+            .staking
+            .filter(|r| r.cost_of_capital_per_year > 0.0)
+        {
+            // The stakes were held through the epoch at its opening price.
+            let rate = r.cost_of_capital_per_year * dt_h / HOURS_PER_YEAR * self.price.price();
+            for (c, &staked) in self.capital.iter_mut().zip(&self.ledger.group_staked) {
+                *c += staked * rate;
+            }
+        }
         let price = self.price.advance(&mut self.rng, dt_h);
         let speculation = match t.pool() {
             Some(a) if a.speculation_usd_per_day > 0.0 => {
@@ -212,6 +226,7 @@ impl Tokens {
                 w.0 += before * (l.provider_tokens_usd[i] - w.0);
                 w.1 += before * (l.provider_usd[i] - w.1);
                 w.2 += before * (l.slashed_usd[i] - w.2);
+                w.3 += before * (self.capital[i] - w.3);
             }
         }
         self.last_time = now;
@@ -245,10 +260,16 @@ impl Tokens {
     }
 
     /// Group `i`'s income so far: fees received and token rewards at the price when earned,
-    /// less slashed stakes, USD.
+    /// less slashed stakes and the cost of capital of its stakes, USD.
     pub fn income(&self, i: usize) -> f64 {
         let l = &self.ledger;
-        l.provider_usd[i] + l.provider_tokens_usd[i] - l.slashed_usd[i]
+        l.provider_usd[i] + l.provider_tokens_usd[i] - l.slashed_usd[i] - self.capital[i]
+    }
+
+    /// The cost of capital of group `i`'s stakes in the epochs settled after the warm-up,
+    /// USD.
+    pub fn capital_cost_usd(&self, i: usize) -> f64 {
+        self.capital[i] - self.warm[i].3
     }
 
     /// Names the token metrics; `window_h` is the measurement window.
@@ -351,6 +372,7 @@ impl Tokens {
                 l.provider_tokens_usd[i],
                 l.provider_usd[i],
                 l.slashed_usd[i],
+                self.capital[i],
             );
         }
     }

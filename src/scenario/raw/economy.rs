@@ -110,10 +110,21 @@ pub struct RawStaking {
     /// objectives. Default 0.
     #[serde(default)]
     pub slash_per_slo_miss: f64,
+    /// Return per year that the USD held in stakes forgoes, charged on the stakes' market
+    /// value while they are held: a cost in providers' returns and in the supply rule's
+    /// join and leave decisions. Default 0.045 (assumed: about the US one-year Treasury
+    /// yield through 2025, the risk-free return the money could earn instead); 0 treats
+    /// stakes as free.
+    #[serde(default = "default_cost_of_capital")]
+    pub cost_of_capital_per_year: f64,
 }
 
 fn default_unbonding() -> f64 {
     defaults::UNBONDING_H
+}
+
+fn default_cost_of_capital() -> f64 {
+    defaults::STAKE_COST_OF_CAPITAL_PER_YEAR
 }
 
 /// Reward lock-up: a share of every reward is locked and released linearly.

@@ -151,6 +151,13 @@ fn staking(
             &at.key("slash_per_slo_miss"),
             s.slash_per_slo_miss,
             "tokens per request, e.g. 0.1",
+        )
+        & issues.within(
+            &at.key("cost_of_capital_per_year"),
+            s.cost_of_capital_per_year,
+            0.0,
+            1.0,
+            "a return per year, e.g. 0.045",
         );
     let ok = in_range && stakes_within_supply(s, t, stakers, at, issues);
     let rule = StakeRule {
@@ -162,6 +169,7 @@ fn staking(
         },
         slash_per_failure: s.slash_per_failure,
         slash_per_slo_miss: s.slash_per_slo_miss,
+        cost_of_capital_per_year: s.cost_of_capital_per_year,
     };
     (rule, ok)
 }
