@@ -492,8 +492,14 @@ fn no_file_is_longer_than_its_job_before_its_tests() {
             (n > MAX_LINES).then(|| format!("{}: {n} lines", f.display()))
         })
         .collect();
-    assert!(long.is_empty(), "files above {MAX_LINES} lines before their tests: {long:?}");
+    assert!(
+        long.is_empty(),
+        "files above {MAX_LINES} lines before their tests: {long:?}"
+    );
     // The count stops at the tests and only there.
     assert_eq!(lines_before_tests("a\nb\n#[cfg(test)]\nmod tests {}\n"), 2);
-    assert_eq!(lines_before_tests("a\n// #[cfg(test)] in a comment\nb\n"), 3);
+    assert_eq!(
+        lines_before_tests("a\n// #[cfg(test)] in a comment\nb\n"),
+        3
+    );
 }
