@@ -38,6 +38,8 @@ struct ClassStats {
     completed: u64,
     abandoned: u64,
     wait_s: f64,
+    /// Wait + wall time of the jobs that finish (not abandoned).
+    result_s: f64,
     useful_s: f64,
     wall_s: f64,
     lost_s: f64,
@@ -227,6 +229,7 @@ impl Jobs {
             x.wait_s += to_secs(now - arrived);
             match net {
                 Some(t) => {
+                    x.result_s += to_secs(now - arrived) + t.wall_s();
                     x.useful_s += t.useful_s;
                     x.wall_s += t.wall_s();
                     x.lost_s += t.lost_s;
@@ -267,13 +270,15 @@ impl Jobs {
             m.insert(key(names::job::PLACED_JOBS), x.placed as f64);
             m.insert(key(names::job::COMPLETED_JOBS), x.completed as f64);
             m.insert(key(names::job::ABANDONED_JOBS), x.abandoned as f64);
-            m.insert(
-                key(names::job::WAITING_JOBS),
-                self.waiting
-                    .iter()
-                    .filter(|&&(class, arrived)| class == c && arrived >= s.warmup())
-                    .count() as f64,
-            );
+            // Jobs still waiting at the horizon have waited until it (at least).
+            let (waiting, waited_s) = self
+                .waiting
+                .iter()
+                .filter(|&&(class, arrived)| class == c && arrived >= s.warmup())
+                .fold((0u64, 0.0), |(n, w), &(_, arrived)| {
+                    (n + 1, w + to_secs(s.horizon().saturating_sub(arrived)))
+                });
+            m.insert(key(names::job::WAITING_JOBS), waiting as f64);
             let ran = (x.placed - x.abandoned) as f64;
             if x.placed > 0 {
                 m.insert(
@@ -281,7 +286,23 @@ impl Jobs {
                     x.wait_s / x.placed as f64 / SECONDS_PER_HOUR,
                 );
             }
+            let hours = |total_s: f64, n: f64| total_s / n / SECONDS_PER_HOUR;
+            if x.placed + waiting > 0 {
+                let n = (x.placed + waiting) as f64;
+                m.insert(
+                    key(names::job::CENSORED_WAIT_H),
+                    hours(x.wait_s + waited_s, n),
+                );
+            }
+            if ran + waiting as f64 > 0.0 {
+                let n = ran + waiting as f64;
+                m.insert(
+                    key(names::job::CENSORED_TIME_TO_RESULT_H),
+                    hours(x.result_s + waited_s, n),
+                );
+            }
             if ran > 0.0 {
+                m.insert(key(names::job::TIME_TO_RESULT_H), hours(x.result_s, ran));
                 m.insert(key(names::job::WALL_H), x.wall_s / ran / SECONDS_PER_HOUR);
                 m.insert(key(names::job::GOODPUT), x.useful_s / x.wall_s);
                 m.insert(key(names::job::COMPUTE_SHARE), x.compute_share / ran);
