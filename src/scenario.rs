@@ -16,6 +16,6 @@ mod validate;
 
 pub use load::{LoadError, load_file, load_str, load_str_in, schema_json};
 pub use spec::{
-    Cloud, CloudServing, Dispatch, JobClass, Placement, Pool, Region, Routing, Scenario, TokenSpec,
-    UserGroup, Viability,
+    Cloud, CloudServing, Dispatch, JobClass, JobQueue, Placement, Pool, Region, Routing, Scenario,
+    TokenSpec, UserGroup, Viability,
 };

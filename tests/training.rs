@@ -1,6 +1,7 @@
 //! Training and fine-tuning jobs on the network against the cloud reference: exact step and
 //! wall times without failures, conservation of jobs, waits counted up to the horizon, the
-//! article's verdict on the shipped scenario, and refusal of jobs that can never be placed.
+//! queue policies, the article's verdict on the shipped scenario, and refusal of jobs that
+//! can never be placed.
 
 use depinsim::experiment::{run_all, run_replication};
 use std::collections::BTreeMap;
@@ -249,4 +250,74 @@ fn jobs_still_waiting_at_the_horizon_count_their_wait_up_to_it() {
         assert!((got - want).abs() < 1e-9, "{q}: {got} h, want {want} h");
     }
     assert_eq!(job(names::job::TIME_TO_RESULT_H), None, "no job finished");
+}
+
+/// 16 H100s that never fail and three classes of fine-tuning jobs at 20 s a step on 8 GPUs:
+/// `long` takes 8 GPUs for about 4 h (720 steps), `head` all 16 for about 0.5 h (180 steps
+/// of 10 s), `small` 4 for about 10 minutes (15 steps of 40 s). Seed 1031 gives one job of
+/// each in the 24 h horizon: `long` at 9.92 h, `head` at 10.03 h, `small` at 13.19 h.
+const BLOCKING: &str = "
+simulation: {horizon_h: 24, warmup_h: 0, epoch_h: 24, replications: 1, seed: 1031}
+regions: [{name: lab}]
+providers:
+  - {name: dc, region: lab, gpu: h100_sxm, count: 16, hourly_cost_usd: 1.0, mtbf_h: 1.0e12}
+inference: {users: [{region: lab, rate_per_s: 1.0e-6}]}
+training:
+  - {name: long, kind: fine_tuning, arrivals_per_day: 1, params_b: 8, tokens_b: 2.88, gpus: 8, placement: one_provider}
+  - {name: head, kind: fine_tuning, arrivals_per_day: 1, params_b: 8, tokens_b: 0.72, gpus: 16, placement: one_provider}
+  - {name: small, kind: fine_tuning, arrivals_per_day: 1, params_b: 8, tokens_b: 0.06, gpus: 4, placement: one_provider}
+";
+
+/// See issue 12 (item 4): strictly first come, first served, a large job at the head of the
+/// line kept a small job that fits waiting. Backfilled, the small job starts at once, and the
+/// head starts when it did without backfilling: when `long` ends.
+#[test]
+fn a_large_job_at_the_head_of_the_line_no_longer_blocks_a_small_one_that_fits() {
+    let [l, h, sm] = [0, 1, 2].map(|c| arrivals_h(1031, c, 1.0, 24.0));
+    assert!(
+        l.len() == 1 && h.len() == 1 && sm.len() == 1 && l[0] < h[0] && h[0] < sm[0],
+        "seed 1031 no longer gives one long, then one head, then one small job: {l:?} {h:?} {sm:?}"
+    );
+    let run = |policy: &str| {
+        let set = parse_override(&format!("job_queue={policy}")).expect("override");
+        let s = load_str(BLOCKING, "blocking", "blocking", &[set]).expect("valid");
+        run_replication(&s, 0).metrics
+    };
+    let (fcfs, backfill) = (run("fcfs"), run("backfill"));
+    let get = |m: &BTreeMap<String, f64>, class: &str, q: &str| {
+        m.get(&names::job(class, q)).copied().unwrap_or(f64::NAN)
+    };
+    let (long_h, head_h) = (
+        get(&fcfs, "long", names::job::WALL_H),
+        get(&fcfs, "head", names::job::WALL_H),
+    );
+    // 720 steps of compute and the all-reduce of 1% of the gradients (as in
+    // without_failures_a_job_takes_its_steps_and_checkpoints_exactly), no checkpoint: the
+    // Young/Daly interval of GPUs that never fail is longer than the job.
+    let compute = 4.0 * 8e9 * 4e6 / (8.0 * 989e12 * 0.8);
+    let comm = 2.0 * 7.0 / 8.0 * 1.6e8 / 50e9 + 2.0 * 7.0 * 5e-6;
+    let want_long_h = 720.0 * (compute + comm) / 3600.0;
+    assert!(
+        (long_h / want_long_h - 1.0).abs() < 1e-9,
+        "long runs {long_h} h"
+    );
+    assert!(sm[0] + get(&fcfs, "small", names::job::WALL_H) < l[0] + long_h);
+    // The head waits for `long` to end, under either policy.
+    let head_wait = l[0] + long_h - h[0];
+    for (policy, m) in [("fcfs", &fcfs), ("backfill", &backfill)] {
+        let got = get(m, "head", names::job::WAIT_H);
+        assert!(
+            (got - head_wait).abs() < 1e-6,
+            "{policy}: head waited {got} h"
+        );
+    }
+    // In strict order the small job waits for the head to end; backfilled, not at all.
+    let small_fcfs = get(&fcfs, "small", names::job::WAIT_H);
+    let want = l[0] + long_h + head_h - sm[0];
+    assert!(
+        (small_fcfs - want).abs() < 1e-6,
+        "fcfs: {small_fcfs} h, want {want} h"
+    );
+    assert_eq!(get(&backfill, "small", names::job::WAIT_H), 0.0);
+    assert_eq!(get(&backfill, "small", names::job::WAITING_JOBS), 0.0);
 }
