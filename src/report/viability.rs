@@ -258,10 +258,10 @@ pub fn render(rows: &[Row]) -> String {
 }
 
 /// The table's columns with the job columns added (wait, time to result, jobs still waiting
-/// at the horizon) when some row is a job class's.
-fn with_job_times(
+/// at the horizon) when some row is a job class's, after however many `render` has.
+fn with_job_times<const N: usize>(
     header: &[&'static str],
-    body: Vec<[String; 9]>,
+    body: Vec<[String; N]>,
     rows: &[Row],
     cell: &dyn Fn(&Option<MetricSummary>) -> String,
 ) -> (Vec<&'static str>, Vec<Vec<String>>) {
