@@ -1,16 +1,19 @@
 //! Training and fine-tuning jobs on the network against the cloud reference: exact step and
-//! wall times without failures, conservation of jobs, the article's verdict on the shipped
-//! scenario, and refusal of jobs that can never be placed.
+//! wall times without failures, conservation of jobs, waits counted up to the horizon, the
+//! queue policies, the article's verdict on the shipped scenario, and refusal of jobs that
+//! can never be placed.
 
 use depinsim::experiment::{run_all, run_replication};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use depinsim::core::rng::Streams;
 use depinsim::metrics::names;
 use depinsim::metrics::{MetricSummary, aggregate};
 use depinsim::report::viability::{Verdict, table};
 use depinsim::scenario::overrides::parse_override;
 use depinsim::scenario::{Scenario, load_file, load_str};
+use rand_distr::{Distribution, Exp1};
 
 /// One region, one pool of 16 H100s that never fail, and one fine-tuning job class.
 const ONE_JOB: &str = "
@@ -205,4 +208,134 @@ fn jobs_that_can_never_be_placed_are_refused() {
             assert!(e.contains(expect), "{set}: {e}");
         }
     }
+}
+
+/// The arrival times, in hours, of job class `class` in replication 0 of a run with master
+/// seed `seed`: a Poisson process at `per_day`, its exponential gaps drawn from the class's
+/// own stream (`job_arrivals`, numbered by class) as the simulation draws them, up to
+/// `horizon_h`.
+fn arrivals_h(seed: u64, class: u64, per_day: f64, horizon_h: f64) -> Vec<f64> {
+    let mut rng = Streams::new(seed, 0).indexed("job_arrivals", class);
+    let (mut t, mut out) = (0.0, Vec::new());
+    loop {
+        let gap: f64 = Exp1.sample(&mut rng);
+        t += gap / (per_day / 86_400.0);
+        if t >= horizon_h * 3600.0 {
+            return out;
+        }
+        out.push(t / 3600.0);
+    }
+}
+
+/// Eight H100s that never fail, and fine-tuning jobs that each want all eight for 10,000
+/// steps of about 20 s (4 x 8e9 x 4e6 FLOPs / (8 x 989e12 x 0.8)), 56 h: the first job holds
+/// the GPUs past the 48 h horizon. Seed 139 gives arrivals at 5.54 h, inside the 6 h
+/// warm-up, and at 21.01 h.
+const BLOCKED: &str = "
+simulation: {horizon_h: 48, warmup_h: 6, epoch_h: 12, replications: 1, seed: 139}
+regions: [{name: lab}]
+providers:
+  - {name: dc, region: lab, gpu: h100_sxm, count: 8, hourly_cost_usd: 1.0, mtbf_h: 1.0e12}
+inference: {users: [{region: lab, rate_per_s: 1.0e-6}]}
+training:
+  - {name: big, kind: fine_tuning, arrivals_per_day: 2, params_b: 8, tokens_b: 40, gpus: 8, placement: one_provider}
+";
+
+/// See issue 12 (item 4): a job still waiting at the horizon reported no wait at all (the
+/// mean wait counted placed jobs only). It has waited horizon - arrival so far, at least.
+#[test]
+fn jobs_still_waiting_at_the_horizon_count_their_wait_up_to_it() {
+    let s = load_str(BLOCKED, "blocked", "blocked", &[]).expect("valid");
+    let m = run_replication(&s, 0).metrics;
+    let a = arrivals_h(139, 0, 2.0, 48.0);
+    assert!(
+        a.len() == 2 && a[0] < 6.0 && a[1] >= 6.0,
+        "seed 139 no longer gives one job in the warm-up and one after it: {a:?}"
+    );
+    // The first job (in the warm-up, not measured) holds every GPU to past the horizon; the
+    // second, the only one measured, waits from its arrival to the horizon.
+    let job = |q: &str| m.get(&names::job("big", q)).copied();
+    assert_eq!(job(names::job::ARRIVED_JOBS), Some(1.0));
+    assert_eq!(job(names::job::PLACED_JOBS), Some(0.0));
+    assert_eq!(job(names::job::WAITING_JOBS), Some(1.0));
+    assert_eq!(job(names::job::WAIT_H), None, "no placed job to average");
+    let want = 48.0 - a[1];
+    for q in [
+        names::job::CENSORED_WAIT_H,
+        names::job::CENSORED_TIME_TO_RESULT_H,
+    ] {
+        let got = job(q).unwrap_or(f64::NAN);
+        assert!((got - want).abs() < 1e-9, "{q}: {got} h, want {want} h");
+    }
+    assert_eq!(job(names::job::TIME_TO_RESULT_H), None, "no job finished");
+}
+
+/// 16 H100s that never fail and three classes of fine-tuning jobs at 20 s a step on 8 GPUs:
+/// `long` takes 8 GPUs for about 4 h (720 steps), `head` all 16 for about 0.5 h (180 steps
+/// of 10 s), `small` 4 for about 10 minutes (15 steps of 40 s). Seed 1031 gives one job of
+/// each in the 24 h horizon: `long` at 9.92 h, `head` at 10.03 h, `small` at 13.19 h.
+const BLOCKING: &str = "
+simulation: {horizon_h: 24, warmup_h: 0, epoch_h: 24, replications: 1, seed: 1031}
+regions: [{name: lab}]
+providers:
+  - {name: dc, region: lab, gpu: h100_sxm, count: 16, hourly_cost_usd: 1.0, mtbf_h: 1.0e12}
+inference: {users: [{region: lab, rate_per_s: 1.0e-6}]}
+training:
+  - {name: long, kind: fine_tuning, arrivals_per_day: 1, params_b: 8, tokens_b: 2.88, gpus: 8, placement: one_provider}
+  - {name: head, kind: fine_tuning, arrivals_per_day: 1, params_b: 8, tokens_b: 0.72, gpus: 16, placement: one_provider}
+  - {name: small, kind: fine_tuning, arrivals_per_day: 1, params_b: 8, tokens_b: 0.06, gpus: 4, placement: one_provider}
+";
+
+/// See issue 12 (item 4): strictly first come, first served, a large job at the head of the
+/// line kept a small job that fits waiting. Backfilled, the small job starts at once, and the
+/// head starts when it did without backfilling: when `long` ends.
+#[test]
+fn a_large_job_at_the_head_of_the_line_no_longer_blocks_a_small_one_that_fits() {
+    let [l, h, sm] = [0, 1, 2].map(|c| arrivals_h(1031, c, 1.0, 24.0));
+    assert!(
+        l.len() == 1 && h.len() == 1 && sm.len() == 1 && l[0] < h[0] && h[0] < sm[0],
+        "seed 1031 no longer gives one long, then one head, then one small job: {l:?} {h:?} {sm:?}"
+    );
+    let run = |policy: &str| {
+        let set = parse_override(&format!("job_queue={policy}")).expect("override");
+        let s = load_str(BLOCKING, "blocking", "blocking", &[set]).expect("valid");
+        run_replication(&s, 0).metrics
+    };
+    let (fcfs, backfill) = (run("fcfs"), run("backfill"));
+    let get = |m: &BTreeMap<String, f64>, class: &str, q: &str| {
+        m.get(&names::job(class, q)).copied().unwrap_or(f64::NAN)
+    };
+    let (long_h, head_h) = (
+        get(&fcfs, "long", names::job::WALL_H),
+        get(&fcfs, "head", names::job::WALL_H),
+    );
+    // 720 steps of compute and the all-reduce of 1% of the gradients (as in
+    // without_failures_a_job_takes_its_steps_and_checkpoints_exactly), no checkpoint: the
+    // Young/Daly interval of GPUs that never fail is longer than the job.
+    let compute = 4.0 * 8e9 * 4e6 / (8.0 * 989e12 * 0.8);
+    let comm = 2.0 * 7.0 / 8.0 * 1.6e8 / 50e9 + 2.0 * 7.0 * 5e-6;
+    let want_long_h = 720.0 * (compute + comm) / 3600.0;
+    assert!(
+        (long_h / want_long_h - 1.0).abs() < 1e-9,
+        "long runs {long_h} h"
+    );
+    assert!(sm[0] + get(&fcfs, "small", names::job::WALL_H) < l[0] + long_h);
+    // The head waits for `long` to end, under either policy.
+    let head_wait = l[0] + long_h - h[0];
+    for (policy, m) in [("fcfs", &fcfs), ("backfill", &backfill)] {
+        let got = get(m, "head", names::job::WAIT_H);
+        assert!(
+            (got - head_wait).abs() < 1e-6,
+            "{policy}: head waited {got} h"
+        );
+    }
+    // In strict order the small job waits for the head to end; backfilled, not at all.
+    let small_fcfs = get(&fcfs, "small", names::job::WAIT_H);
+    let want = l[0] + long_h + head_h - sm[0];
+    assert!(
+        (small_fcfs - want).abs() < 1e-6,
+        "fcfs: {small_fcfs} h, want {want} h"
+    );
+    assert_eq!(get(&backfill, "small", names::job::WAIT_H), 0.0);
+    assert_eq!(get(&backfill, "small", names::job::WAITING_JOBS), 0.0);
 }

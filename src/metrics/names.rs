@@ -269,8 +269,20 @@ pub mod job {
     pub const ABANDONED_JOBS: &str = "abandoned_jobs.count";
     /// Of them, still waiting at the horizon.
     pub const WAITING_JOBS: &str = "waiting_jobs.count";
-    /// Mean wait of placed jobs, h.
+    /// Mean wait of placed jobs, h: jobs still waiting at the horizon are not in it (see
+    /// [`CENSORED_WAIT_H`]).
     pub const WAIT_H: &str = "wait_h.mean";
+    /// Mean wait of every job that arrived after the warm-up, h, a job still waiting at the
+    /// horizon counted as horizon - arrival: its wait is right-censored there, so the mean is
+    /// a lower bound (equal to [`WAIT_H`] when none is left waiting).
+    pub const CENSORED_WAIT_H: &str = "censored_wait_h.mean";
+    /// Mean time to result of placed jobs that finish (not abandoned), h: wait + wall time,
+    /// the wall time as drawn at placement (it may end past the horizon).
+    pub const TIME_TO_RESULT_H: &str = "time_to_result_h.mean";
+    /// The same over those jobs and the jobs still waiting at the horizon, each of these
+    /// counted as horizon - arrival (censored: its result is at least that far off), h: a
+    /// lower bound. Abandoned jobs give no result and are left out of both.
+    pub const CENSORED_TIME_TO_RESULT_H: &str = "censored_time_to_result_h.mean";
     /// Mean wall time, h.
     pub const WALL_H: &str = "wall_h.mean";
     /// Useful work / wall time.

@@ -3,7 +3,8 @@
 //! reference, their ratio, and a verdict that takes the confidence intervals into account:
 //! viable only when the whole interval is on the good side of every criterion of the
 //! scenario's `viability` section, not viable when the whole interval is on the bad side of
-//! one, uncertain otherwise.
+//! one, uncertain otherwise. Job rows also show waits and time to result (wait + wall time),
+//! marked as lower bounds where jobs were still waiting at the horizon.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -73,6 +74,45 @@ pub struct Row {
     pub time_ratio: Option<MetricSummary>,
     /// The verdict.
     pub verdict: Verdict,
+    /// Waits and time to result (jobs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub times: Option<JobTimes>,
+}
+
+/// How long a job class's jobs waited for GPUs and took to give their result, h.
+#[derive(Clone, Debug, Serialize)]
+pub struct JobTimes {
+    /// Mean wait of placed jobs.
+    pub wait_h: Option<MetricSummary>,
+    /// Mean wait with jobs still waiting at the horizon counted up to it: a lower bound.
+    pub censored_wait_h: Option<MetricSummary>,
+    /// Mean wait + wall time of the jobs that finish.
+    pub time_to_result_h: Option<MetricSummary>,
+    /// The same with jobs still waiting at the horizon counted as waiting up to it: a lower
+    /// bound.
+    pub censored_time_to_result_h: Option<MetricSummary>,
+    /// Jobs still waiting at the horizon, per replication.
+    pub waiting_jobs: Option<MetricSummary>,
+}
+
+impl JobTimes {
+    /// A job class's times from a run's summary.
+    fn of(class: &str, m: &BTreeMap<String, MetricSummary>) -> Self {
+        let get = |q: &str| m.get(&names::job(class, q)).cloned();
+        JobTimes {
+            wait_h: get(names::job::WAIT_H),
+            censored_wait_h: get(names::job::CENSORED_WAIT_H),
+            time_to_result_h: get(names::job::TIME_TO_RESULT_H),
+            censored_time_to_result_h: get(names::job::CENSORED_TIME_TO_RESULT_H),
+            waiting_jobs: get(names::job::WAITING_JOBS),
+        }
+    }
+
+    /// Whether some replication ended with a job still waiting: the waits and times to
+    /// result are then censored at the horizon.
+    fn censored(&self) -> bool {
+        self.waiting_jobs.as_ref().is_some_and(|w| w.mean > 0.0)
+    }
 }
 
 /// Builds the table from a run's summary.
@@ -100,6 +140,7 @@ pub fn table(s: &Scenario, m: &BTreeMap<String, MetricSummary>) -> Vec<Row> {
             verdict: verdict(cost_ratio.as_ref(), v.max_cost_ratio, None),
             cost_ratio,
             time_ratio: key(names::job::TIME_VS_CLOUD),
+            times: Some(JobTimes::of(&j.name, m)),
         });
     }
     rows
@@ -173,6 +214,7 @@ fn inference_rows(s: &Scenario, m: &BTreeMap<String, MetricSummary>) -> Vec<Row>
                 cloud_cost_usd: get(cloud),
                 cost_ratio,
                 time_ratio: None,
+                times: None,
             }
         })
         .collect()
@@ -252,6 +294,7 @@ pub fn render(rows: &[Row]) -> String {
             ]
         })
         .collect();
+    let (header, body) = with_job_times(&header, body, rows, &cell);
     let widths: Vec<usize> = (0..header.len())
         .map(|i| {
             body.iter()
@@ -289,7 +332,69 @@ pub fn render(rows: &[Row]) -> String {
         "units: {}; ratios are network / cloud; [95% CI]",
         units.join(", ")
     );
+    out.push_str(&job_times_note(rows));
     out
+}
+
+/// The table's columns with the job columns added (wait, time to result, jobs still waiting
+/// at the horizon) when some row is a job class's, after however many `render` has.
+fn with_job_times<const N: usize>(
+    header: &[&'static str],
+    body: Vec<[String; N]>,
+    rows: &[Row],
+    cell: &dyn Fn(&Option<MetricSummary>) -> String,
+) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let mut header = header.to_vec();
+    let jobs = rows.iter().any(|r| r.times.is_some());
+    if jobs {
+        header.extend(["wait h", "time to result h", "waiting at end"]);
+    }
+    let body = body
+        .into_iter()
+        .zip(rows)
+        .map(|(b, r)| {
+            let mut b = b.to_vec();
+            if jobs {
+                b.extend(match &r.times {
+                    Some(t) => job_cells(t, cell),
+                    None => ["-".into(), "-".into(), "-".into()],
+                });
+            }
+            b
+        })
+        .collect();
+    (header, body)
+}
+
+/// A job class's wait, time to result and jobs waiting at the horizon: with jobs left
+/// waiting, the censored means, marked `>=` (lower bounds).
+fn job_cells(t: &JobTimes, cell: &dyn Fn(&Option<MetricSummary>) -> String) -> [String; 3] {
+    let bound = |plain: &Option<MetricSummary>, censored: &Option<MetricSummary>| {
+        if t.censored() && censored.is_some() {
+            format!(">= {}", cell(censored))
+        } else {
+            cell(plain)
+        }
+    };
+    [
+        bound(&t.wait_h, &t.censored_wait_h),
+        bound(&t.time_to_result_h, &t.censored_time_to_result_h),
+        cell(&t.waiting_jobs),
+    ]
+}
+
+/// What `>=` means, when a job row shows it.
+fn job_times_note(rows: &[Row]) -> String {
+    if !rows
+        .iter()
+        .any(|r| r.times.as_ref().is_some_and(JobTimes::censored))
+    {
+        return String::new();
+    }
+    "jobs: wait and time to result (wait + wall time) in hours; `>=`: jobs were still \
+     waiting at the horizon, counted as waiting up to it (censored), so the mean is a lower \
+     bound\n"
+        .to_string()
 }
 
 /// Four decimals, or scientific notation for very small or very large values.
@@ -355,6 +460,78 @@ mod tests {
                 Some((&m(0.95, 0.94, 0.96), 0.95))
             ),
             Verdict::Uncertain
+        );
+    }
+
+    /// A row of `kind` with no figures but `times`.
+    fn row(kind: &'static str, times: Option<JobTimes>) -> Row {
+        Row {
+            workload: kind.into(),
+            kind,
+            dispatch: None,
+            cloud_sizing: None,
+            cloud_meets_objectives: None,
+            unit: "unit",
+            goodput: None,
+            slo_attainment: None,
+            network_cost_usd: None,
+            cloud_cost_usd: None,
+            cost_ratio: None,
+            time_ratio: None,
+            verdict: Verdict::NoData,
+            times,
+        }
+    }
+
+    /// Times with the given mean waiting jobs at the horizon: 2 h of wait for placed jobs and
+    /// 10 h of time to result, 5 and 13 h with the waiting ones counted.
+    fn times(waiting: f64) -> JobTimes {
+        JobTimes {
+            wait_h: Some(m(2.0, 1.0, 3.0)),
+            censored_wait_h: Some(m(5.0, 4.0, 6.0)),
+            time_to_result_h: Some(m(10.0, 9.0, 11.0)),
+            censored_time_to_result_h: Some(m(13.0, 12.0, 14.0)),
+            waiting_jobs: Some(m(waiting, 0.0, 2.0 * waiting)),
+        }
+    }
+
+    #[test]
+    fn job_rows_show_waits_and_time_to_result_marked_when_censored() {
+        let text = render(&[row("inference", None), row("training", Some(times(1.5)))]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].contains("verdict  wait h "), "{text}");
+        assert!(
+            lines[0].contains("time to result h  waiting at end"),
+            "{text}"
+        );
+        assert!(
+            lines[1]
+                .trim_end()
+                .ends_with("no data  -            -                 -"),
+            "{text}"
+        );
+        assert!(
+            lines[2].contains(">= 5 [4, 6]  >= 13 [12, 14]    1.5 [0, 3]"),
+            "{text}"
+        );
+        assert!(text.contains("lower bound"), "{text}");
+        // Nothing left waiting: the plain means, unmarked.
+        let text = render(&[row("training", Some(times(0.0)))]);
+        assert!(text.contains("2 [1, 3]  10 [9, 11]"), "{text}");
+        assert!(
+            !text.contains(">=") && !text.contains("lower bound"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_table_without_jobs_has_no_job_columns() {
+        let text = render(&[row("inference", None)]);
+        assert!(!text.contains("wait h"), "{text}");
+        let header = text.lines().next().map(str::trim_end);
+        assert!(
+            header.is_some_and(|h| h.ends_with("time ratio  verdict")),
+            "{text}"
         );
     }
 

@@ -4,6 +4,8 @@
 //! validation fills those that depend on a provider group's GPU class or region. A figure
 //! marked "assumed" is a modelling choice, not a measurement: set it from your own data.
 
+use super::spec::JobQueue;
+
 // Simulation.
 
 /// Simulated hours: one day (assumed).
@@ -133,6 +135,12 @@ pub const TOKENS_PER_STEP_M: f64 = 4.0;
 pub const CHECKPOINT_S: f64 = 120.0;
 /// Seconds from a failure to training again: detect, re-place, reload (assumed).
 pub const RESTART_S: f64 = 600.0;
+
+/// How waiting jobs start: EASY backfilling, as Slurm's default scheduler plugin does
+/// (`SchedulerType=sched/backfill`, slurm.conf), which is how shared GPU clusters run their
+/// queues; strict first come, first served (`sched/builtin`) leaves GPUs idle behind a large
+/// job at the head of the line.
+pub const JOB_QUEUE: JobQueue = JobQueue::Backfill;
 
 // The cloud reference.
 
@@ -341,5 +349,18 @@ mod tests {
             let got = schema.pointer(&format!("/$defs/{at}/default"));
             assert_eq!(got, Some(&want), "{at}");
         }
+    }
+
+    #[test]
+    fn the_schema_shows_the_job_queue_default() {
+        let schema = super::super::load::schema_value();
+        let want = match JOB_QUEUE {
+            JobQueue::Fcfs => "fcfs",
+            JobQueue::Backfill => "backfill",
+        };
+        assert_eq!(
+            schema.pointer("/properties/job_queue/default"),
+            Some(&json!(want))
+        );
     }
 }

@@ -26,7 +26,8 @@ pub use economy::{
 pub use inference::{
     Dispatch, RawBatching, RawDailyCycle, RawInference, RawModel, RawUserGroup, Routing,
 };
-pub use training::{CloudSizing, JobKind, Placement, Provisioned, RawCloud, RawJobClass};
+pub(crate) use training::default_job_queue;
+pub use training::{CloudSizing, JobKind, JobQueue, Placement, Provisioned, RawCloud, RawJobClass};
 
 /// A depinsim scenario: regions and their network, GPU providers, and the demand they serve.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -57,6 +58,13 @@ pub struct RawScenario {
     /// Training and fine-tuning job classes (none by default).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub training: Vec<RawJobClass>,
+    /// How waiting training and fine-tuning jobs start when GPUs free up: `fcfs` (strictly
+    /// in arrival order) or `backfill` (a later job may start first when that does not delay
+    /// the head of the line). Default backfill, Slurm's default scheduler plugin
+    /// (`sched/backfill`); filled in only when the scenario has job classes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(default = "training::default_job_queue")]
+    pub job_queue: Option<JobQueue>,
     /// The centralized cloud that every workload is compared with.
     #[serde(default)]
     pub cloud: RawCloud,

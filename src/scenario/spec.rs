@@ -95,6 +95,16 @@ pub enum Placement {
     Anywhere,
 }
 
+/// How waiting jobs start (the scenario's `job_queue`; the schema states the rule).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobQueue {
+    /// Strictly in arrival order: a job that does not fit blocks every job behind it.
+    Fcfs,
+    /// EASY backfilling: a later job may start first when that does not delay the head of
+    /// the line's estimated start (its shadow time).
+    Backfill,
+}
+
 /// The analyst's criteria for calling a workload viable on the network.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Viability {
@@ -288,6 +298,7 @@ pub struct Scenario {
     pub(crate) max_queue_per_gpu: Option<u32>,
     pub(crate) max_rtt_s: Option<f64>,
     pub(crate) jobs: Vec<JobClass>,
+    pub(crate) job_queue: JobQueue,
     pub(crate) slo_ttft: SimTime,
     pub(crate) slo_tpot: SimTime,
     pub(crate) model: ServedModel,
@@ -338,6 +349,10 @@ impl Scenario {
     /// Training and fine-tuning job classes.
     pub fn jobs(&self) -> &[JobClass] {
         &self.jobs
+    }
+    /// How waiting jobs start.
+    pub fn job_queue(&self) -> JobQueue {
+        self.job_queue
     }
     /// The inference time-to-first-token objective.
     pub fn slo_ttft(&self) -> SimTime {

@@ -29,7 +29,7 @@ use self::inference::Requests;
 use self::regions::Regions;
 use self::simulation::Times;
 use super::raw::RawScenario;
-use super::spec::{Cloud, JobClass, Pool, Scenario, TokenSpec, UserGroup, Viability};
+use super::spec::{Cloud, JobClass, JobQueue, Pool, Scenario, TokenSpec, UserGroup, Viability};
 use crate::core::diagnostics::Issues;
 use crate::core::engine::SimTime;
 use crate::core::path::YamlPath;
@@ -72,6 +72,7 @@ struct Checked {
     pools: Vec<Pool>,
     users: Vec<UserGroup>,
     jobs: Vec<JobClass>,
+    job_queue: JobQueue,
     cloud: Option<Cloud>,
     requests: Requests,
     slo: (SimTime, SimTime),
@@ -104,6 +105,7 @@ fn check(raw: &mut RawScenario, files: &Files, issues: &mut Issues) -> Checked {
         issues,
     );
     let jobs = training::validate(&raw.training, &pools, &root.key("training"), issues);
+    let job_queue = training::queue(&mut raw.job_queue, !raw.training.is_empty());
     let cloud = cloud::validate(&raw.cloud, &root.key("cloud"), issues);
     let requests = inference::requests(&raw.inference, &ip, issues);
     regions::payload(&raw.network, &np, issues);
@@ -129,6 +131,7 @@ fn check(raw: &mut RawScenario, files: &Files, issues: &mut Issues) -> Checked {
         pools,
         users,
         jobs,
+        job_queue,
         cloud,
         requests,
         slo,
@@ -216,6 +219,7 @@ fn assemble(name: String, c: Checked, raw: &RawScenario) -> Option<Scenario> {
         max_queue_per_gpu: inf.max_queue_per_gpu,
         max_rtt_s: inf.max_rtt_ms.map(|ms| ms / 1e3),
         jobs: c.jobs,
+        job_queue: c.job_queue,
         slo_ttft: c.slo.0,
         slo_tpot: c.slo.1,
         model,

@@ -4,7 +4,9 @@
 //!
 //! A job's whole course (steps, checkpoints, failures, rollbacks) is drawn when it is placed,
 //! per checkpoint segment ([`run_job`]); the engine only sees its arrival and its end, when
-//! its GPUs return to the pools and waiting jobs are placed, first come first served.
+//! its GPUs return to the pools and waiting jobs are placed: the head of the line whenever it
+//! fits, and under `job_queue: backfill` later jobs that do not delay it
+//! ([`super::job_queue`]).
 //! A job placed `anywhere` takes GPUs from the groups with the most idle GPUs first, so it
 //! spans as few groups as it can. Gradients of a job inside one provider group cross that
 //! group's interconnect; a job spread
@@ -21,9 +23,10 @@ use crate::core::rng::{StreamRng, Streams};
 use crate::core::units::SECONDS_PER_HOUR;
 use crate::metrics::Metrics;
 use crate::metrics::names;
-use crate::scenario::{JobClass, Placement, Scenario};
+use crate::scenario::{JobClass, JobQueue, Placement, Scenario};
 
 use super::event::Event;
+use super::job_queue::Reservation;
 use super::pool::PoolState;
 use crate::physics::training::{JobTime, Recovery, StepModel, run_job, young_daly_interval_s};
 
@@ -38,6 +41,8 @@ struct ClassStats {
     completed: u64,
     abandoned: u64,
     wait_s: f64,
+    /// Wait + wall time of the jobs that finish (not abandoned).
+    result_s: f64,
     useful_s: f64,
     wall_s: f64,
     lost_s: f64,
@@ -60,11 +65,30 @@ struct ClassState {
     stats: ClassStats,
 }
 
-/// A placed job: its class, its GPUs and whether it counts in the statistics.
+/// A placed job: its class, its GPUs, its planned end and whether it counts in the
+/// statistics.
 struct Placed {
     class: usize,
     gpus: Vec<(usize, u32)>,
+    end: SimTime,
     measured: bool,
+}
+
+/// A job's course on the GPUs it would get, drawn from a copy of its class's failure stream
+/// that replaces the class's own only if the job starts (so a backfilling candidate that is
+/// turned down leaves no trace).
+struct Course {
+    gpus: Vec<(usize, u32)>,
+    step: StepModel,
+    net: Option<JobTime>,
+    failures: StreamRng,
+}
+
+impl Course {
+    /// Seconds until the job finishes or is abandoned (never, for the engine).
+    fn wall_s(&self) -> f64 {
+        self.net.map_or(f64::INFINITY, |t| t.wall_s())
+    }
 }
 
 /// The jobs of one replication.
@@ -152,7 +176,8 @@ impl Jobs {
         self.place_waiting(s, now, pools, q);
     }
 
-    /// Places waiting jobs in arrival order while the first one fits.
+    /// Places waiting jobs: the head of the line while it fits, then, under backfilling,
+    /// later jobs that fit and do not delay the head.
     pub fn place_waiting(
         &mut self,
         s: &Scenario,
@@ -161,50 +186,116 @@ impl Jobs {
         q: &mut EventQueue<Event>,
     ) {
         while let Some(&(c, arrived)) = self.waiting.front() {
-            let Some(gpus) = placement(s, &s.jobs()[c], pools) else {
+            let Some(gpus) = placement(s, &s.jobs()[c], &idle(pools)) else {
                 break;
             };
             self.waiting.pop_front();
-            for &(p, n) in &gpus {
-                pools[p].reserve(now, n);
-            }
-            let measured = arrived >= s.warmup();
-            let wall = self.run(s, c, &gpus, now, arrived, measured);
-            let slot = self
-                .running
-                .iter()
-                .position(Option::is_none)
-                .unwrap_or(self.running.len());
-            let job = Placed {
-                class: c,
-                gpus,
-                measured,
-            };
-            if slot == self.running.len() {
-                self.running.push(Some(job));
-            } else {
-                self.running[slot] = Some(job);
-            }
-            q.schedule_at(
-                now.saturating_add(from_secs(wall)),
-                Event::JobDone(slot as u32),
-            );
+            let course = self.draw(s, c, gpus);
+            self.launch(s, (c, arrived), course, now, pools, q);
+        }
+        if s.job_queue() == JobQueue::Backfill && self.waiting.len() > 1 {
+            self.backfill(s, now, pools, q);
         }
     }
 
-    /// Draws the job's course on its GPUs and on the cloud, records it, and returns its wall
-    /// time in seconds (until it finishes or is abandoned).
-    fn run(
+    /// EASY backfilling: the head of the line (which does not fit) gets a reservation, and
+    /// each later job that fits now, in arrival order, starts if the reservation admits it.
+    fn backfill(
         &mut self,
         s: &Scenario,
-        c: usize,
-        gpus: &[(usize, u32)],
         now: SimTime,
-        arrived: SimTime,
-        measured: bool,
-    ) -> f64 {
+        pools: &mut [PoolState],
+        q: &mut EventQueue<Event>,
+    ) {
+        let head = &s.jobs()[self.waiting[0].0];
+        let mut reservation = Reservation::new(
+            &idle(pools),
+            self.running
+                .iter()
+                .flatten()
+                .map(|j| (j.end, j.gpus.as_slice())),
+            |avail| placement(s, head, avail),
+            |p| usable(s, head, p),
+        );
+        let mut i = 1;
+        while i < self.waiting.len() {
+            let (c, arrived) = self.waiting[i];
+            let free = idle(pools);
+            if free.iter().all(|&n| n == 0) {
+                break;
+            }
+            if let Some(gpus) = placement(s, &s.jobs()[c], &free) {
+                let course = self.draw(s, c, gpus);
+                let end = now.saturating_add(from_secs(course.wall_s()));
+                if reservation.admit(end, &course.gpus) {
+                    self.waiting.remove(i);
+                    self.launch(s, (c, arrived), course, now, pools, q);
+                    continue;
+                }
+            }
+            i += 1;
+        }
+    }
+
+    /// The course a job of class `c` would have on `gpus`.
+    fn draw(&self, s: &Scenario, c: usize, gpus: Vec<(usize, u32)>) -> Course {
         let j = &s.jobs()[c];
-        let (step, failure_rate) = network_step(s, j, gpus);
+        let (step, failure_rate) = network_step(s, j, &gpus);
+        let mut failures = self.classes[c].failures.clone();
+        let net = course_of(j, &step, 1.0 / failure_rate, &mut failures);
+        Course {
+            gpus,
+            step,
+            net,
+            failures,
+        }
+    }
+
+    /// Starts the job of class `c` that arrived at `arrived` (`job`) on its drawn `course`:
+    /// reserves its GPUs, records it and schedules its end.
+    fn launch(
+        &mut self,
+        s: &Scenario,
+        job: (usize, SimTime),
+        course: Course,
+        now: SimTime,
+        pools: &mut [PoolState],
+        q: &mut EventQueue<Event>,
+    ) {
+        let (c, arrived) = job;
+        for &(p, n) in &course.gpus {
+            pools[p].reserve(now, n);
+        }
+        let measured = arrived >= s.warmup();
+        let wall = course.wall_s();
+        self.record(s, c, &course, now - arrived, measured);
+        let Course { gpus, failures, .. } = course;
+        self.classes[c].failures = failures;
+        let end = now.saturating_add(from_secs(wall));
+        let slot = self
+            .running
+            .iter()
+            .position(Option::is_none)
+            .unwrap_or(self.running.len());
+        let job = Placed {
+            class: c,
+            gpus,
+            end,
+            measured,
+        };
+        if slot == self.running.len() {
+            self.running.push(Some(job));
+        } else {
+            self.running[slot] = Some(job);
+        }
+        q.schedule_at(end, Event::JobDone(slot as u32));
+    }
+
+    /// Draws the job's course on the cloud and records both courses, after a wait of
+    /// `waited`.
+    fn record(&mut self, s: &Scenario, c: usize, course: &Course, waited: SimTime, measured: bool) {
+        let j = &s.jobs()[c];
+        let (step, gpus) = (course.step, &course.gpus);
         let cloud = s.cloud();
         let cloud_step = StepModel {
             worker_flops: cloud.flops,
@@ -213,20 +304,19 @@ impl Jobs {
             ..step
         };
         let st = &mut self.classes[c];
-        let net = course(j, &step, 1.0 / failure_rate, &mut st.failures);
-        let cl = course(
+        let cl = course_of(
             j,
             &cloud_step,
             cloud.mtbf_s / f64::from(j.gpus),
             &mut st.cloud,
         );
-        let wall = net.map_or(f64::INFINITY, |t| t.wall_s());
         if measured {
             let x = &mut st.stats;
             x.placed += 1;
-            x.wait_s += to_secs(now - arrived);
-            match net {
+            x.wait_s += to_secs(waited);
+            match course.net {
                 Some(t) => {
+                    x.result_s += to_secs(waited) + t.wall_s();
                     x.useful_s += t.useful_s;
                     x.wall_s += t.wall_s();
                     x.lost_s += t.lost_s;
@@ -255,7 +345,6 @@ impl Jobs {
                 None => x.abandoned += 1,
             }
         }
-        wall
     }
 
     /// Adds the job metrics, `job.<class>.<quantity>_<unit>.<statistic>`.
@@ -267,13 +356,15 @@ impl Jobs {
             m.insert(key(names::job::PLACED_JOBS), x.placed as f64);
             m.insert(key(names::job::COMPLETED_JOBS), x.completed as f64);
             m.insert(key(names::job::ABANDONED_JOBS), x.abandoned as f64);
-            m.insert(
-                key(names::job::WAITING_JOBS),
-                self.waiting
-                    .iter()
-                    .filter(|&&(class, arrived)| class == c && arrived >= s.warmup())
-                    .count() as f64,
-            );
+            // Jobs still waiting at the horizon have waited until it (at least).
+            let (waiting, waited_s) = self
+                .waiting
+                .iter()
+                .filter(|&&(class, arrived)| class == c && arrived >= s.warmup())
+                .fold((0u64, 0.0), |(n, w), &(_, arrived)| {
+                    (n + 1, w + to_secs(s.horizon().saturating_sub(arrived)))
+                });
+            m.insert(key(names::job::WAITING_JOBS), waiting as f64);
             let ran = (x.placed - x.abandoned) as f64;
             if x.placed > 0 {
                 m.insert(
@@ -281,7 +372,23 @@ impl Jobs {
                     x.wait_s / x.placed as f64 / SECONDS_PER_HOUR,
                 );
             }
+            let hours = |total_s: f64, n: f64| total_s / n / SECONDS_PER_HOUR;
+            if x.placed + waiting > 0 {
+                let n = (x.placed + waiting) as f64;
+                m.insert(
+                    key(names::job::CENSORED_WAIT_H),
+                    hours(x.wait_s + waited_s, n),
+                );
+            }
+            if ran + waiting as f64 > 0.0 {
+                let n = ran + waiting as f64;
+                m.insert(
+                    key(names::job::CENSORED_TIME_TO_RESULT_H),
+                    hours(x.result_s + waited_s, n),
+                );
+            }
             if ran > 0.0 {
+                m.insert(key(names::job::TIME_TO_RESULT_H), hours(x.result_s, ran));
                 m.insert(key(names::job::WALL_H), x.wall_s / ran / SECONDS_PER_HOUR);
                 m.insert(key(names::job::GOODPUT), x.useful_s / x.wall_s);
                 m.insert(key(names::job::COMPUTE_SHARE), x.compute_share / ran);
@@ -354,7 +461,7 @@ fn network_step(s: &Scenario, j: &JobClass, gpus: &[(usize, u32)]) -> (StepModel
 }
 
 /// The job's course with exponential failures of mean `mtbf_s` (the whole job's).
-fn course(j: &JobClass, step: &StepModel, mtbf_s: f64, rng: &mut StreamRng) -> Option<JobTime> {
+fn course_of(j: &JobClass, step: &StepModel, mtbf_s: f64, rng: &mut StreamRng) -> Option<JobTime> {
     let work = (j.tokens / j.tokens_per_step).ceil() * step.step_s();
     let recovery = Recovery {
         interval_s: j
@@ -368,18 +475,27 @@ fn course(j: &JobClass, step: &StepModel, mtbf_s: f64, rng: &mut StreamRng) -> O
     run_job(work, &recovery, &failures, MAX_FAILURES, rng)
 }
 
-/// Idle GPUs for job `j` under its placement rule, or None if they are not there now.
-fn placement(s: &Scenario, j: &JobClass, pools: &[PoolState]) -> Option<Vec<(usize, u32)>> {
-    let need_gb = j.state_bytes_per_gpu() / 1e9;
-    let fits = |p: usize| {
-        let spec = &s.pools()[p];
-        spec.class.vram_gb >= need_gb && spec.online_local_h.is_none() && pools[p].idle() > 0
-    };
+/// Idle GPUs of each group.
+fn idle(pools: &[PoolState]) -> Vec<u32> {
+    pools.iter().map(PoolState::idle).collect()
+}
+
+/// Whether job `j` may ever use group `p`: enough memory for its share of the model states,
+/// and no owners' hours.
+fn usable(s: &Scenario, j: &JobClass, p: usize) -> bool {
+    let spec = &s.pools()[p];
+    spec.class.vram_gb >= j.state_bytes_per_gpu() / 1e9 && spec.online_local_h.is_none()
+}
+
+/// GPUs for job `j` under its placement rule with `idle[p]` idle GPUs in group `p`, or None
+/// if they are not there.
+fn placement(s: &Scenario, j: &JobClass, idle: &[u32]) -> Option<Vec<(usize, u32)>> {
+    let fits = |p: usize| usable(s, j, p) && idle[p] > 0;
     let take = |candidates: &mut dyn Iterator<Item = usize>| {
         let mut left = j.gpus;
         let mut out = Vec::new();
         for p in candidates {
-            let n = pools[p].idle().min(left);
+            let n = idle[p].min(left);
             out.push((p, n));
             left -= n;
             if left == 0 {
@@ -388,18 +504,161 @@ fn placement(s: &Scenario, j: &JobClass, pools: &[PoolState]) -> Option<Vec<(usi
         }
         None
     };
-    let n = pools.len();
+    let n = idle.len();
     match j.placement {
         Placement::OneProvider => (0..n)
-            .find(|&p| fits(p) && pools[p].idle() >= j.gpus)
+            .find(|&p| fits(p) && idle[p] >= j.gpus)
             .map(|p| vec![(p, j.gpus)]),
         Placement::OneRegion => (0..s.regions().len())
             .find_map(|r| take(&mut (0..n).filter(|&p| fits(p) && s.pools()[p].region == r))),
         Placement::Anywhere => {
             // Fewest pools: the groups with the most idle GPUs first (ties in file order).
             let mut order: Vec<usize> = (0..n).filter(|&p| fits(p)).collect();
-            order.sort_by_key(|&p| (std::cmp::Reverse(pools[p].idle()), p));
+            order.sort_by_key(|&p| (std::cmp::Reverse(idle[p]), p));
             take(&mut order.into_iter())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::engine::from_hours;
+    use crate::scenario::load_str;
+    use crate::scenario::overrides::parse_override;
+
+    /// One group of 16 H100s that never fail, and four classes of 8B fine-tuning jobs that
+    /// arrive only when a test says so, at 128 PFLOP a step: `long` (8 GPUs, 40 steps, about
+    /// 0.22 h), `head` (16 GPUs, 4 steps), `small` (4 GPUs, 1 step) and `slow` (4 GPUs, 100
+    /// steps, about 1.1 h).
+    const QUEUE: &str = "
+simulation: {horizon_h: 100, warmup_h: 0, epoch_h: 100, replications: 1}
+regions: [{name: lab}]
+providers:
+  - {name: dc, region: lab, gpu: h100_sxm, count: 16, hourly_cost_usd: 1.0, mtbf_h: 1.0e12}
+inference: {users: [{region: lab, rate_per_s: 0.001}]}
+training:
+  - {name: long, kind: fine_tuning, arrivals_per_day: 0, params_b: 8, tokens_b: 0.16, gpus: 8, placement: one_provider}
+  - {name: head, kind: fine_tuning, arrivals_per_day: 0, params_b: 8, tokens_b: 0.016, gpus: 16, placement: one_provider}
+  - {name: small, kind: fine_tuning, arrivals_per_day: 0, params_b: 8, tokens_b: 0.004, gpus: 4, placement: one_provider}
+  - {name: slow, kind: fine_tuning, arrivals_per_day: 0, params_b: 8, tokens_b: 0.4, gpus: 4, placement: one_provider}
+";
+
+    /// Jobs of the classes `(index, arrival in hours)` under the settings `sets`, each job's
+    /// end handled as the world does, until the horizon: the job metrics.
+    fn run(sets: &[&str], arrivals: &[(usize, f64)]) -> Metrics {
+        let sets: Vec<_> = sets
+            .iter()
+            .map(|o| parse_override(o).expect("set"))
+            .collect();
+        let s = load_str(QUEUE, "queue", "queue", &sets).expect("valid");
+        let mut pools: Vec<PoolState> = s
+            .pools()
+            .iter()
+            .map(|p| PoolState::new(p.count, p.initial, p.price_usd_per_gpu_hour))
+            .collect();
+        let mut jobs = Jobs::new(&s, &Streams::new(1, 0));
+        let mut q = EventQueue::new();
+        let mut next = arrivals.iter().peekable();
+        loop {
+            let arrival = next.peek().map(|&&(c, h)| (c, from_hours(h)));
+            let end = q.peek_time().filter(|&e| e <= s.horizon());
+            match (arrival, end) {
+                (Some((c, at)), end) if end.is_none_or(|e| at <= e) => {
+                    next.next();
+                    jobs.arrival(&s, c, at, &mut pools, &mut q);
+                }
+                (_, Some(_)) => {
+                    if let Some((now, Event::JobDone(slot))) = q.pop_until(s.horizon()) {
+                        jobs.done(&s, slot as usize, now, &mut pools, &mut q);
+                    }
+                }
+                _ => break,
+            }
+        }
+        let mut m = Metrics::new();
+        jobs.metrics(&s, &mut m);
+        m
+    }
+
+    /// A metric of class `class`.
+    fn get(m: &Metrics, class: &str, quantity: &str) -> f64 {
+        *m.get(&names::job(class, quantity))
+            .unwrap_or_else(|| panic!("no {class} {quantity} in {m:#?}"))
+    }
+
+    #[test]
+    fn backfill_starts_a_short_job_at_once_without_delaying_the_head() {
+        // `long` holds 8 of the 16 GPUs from hour 0; `head` wants all 16 from hour 0.01; the
+        // 4 GPUs `small` wants at hour 0.02 are idle, and it ends long before `long` does.
+        let arrivals = [(0, 0.0), (1, 0.01), (2, 0.02)];
+        let fcfs = run(&["job_queue=fcfs"], &arrivals);
+        let backfill = run(&["job_queue=backfill"], &arrivals);
+        let long_h = get(&fcfs, "long", names::job::WALL_H);
+        let head_h = get(&fcfs, "head", names::job::WALL_H);
+        assert!(get(&fcfs, "small", names::job::WALL_H) < long_h - 0.02);
+        // The head starts when `long` ends, either way.
+        for m in [&fcfs, &backfill] {
+            let wait = get(m, "head", names::job::WAIT_H);
+            assert!(
+                (wait - (long_h - 0.01)).abs() < 1e-9,
+                "head waited {wait} h"
+            );
+        }
+        // Strictly in order, `small` waits behind the head until the head ends; backfilled,
+        // it does not wait at all.
+        let small = get(&fcfs, "small", names::job::WAIT_H);
+        assert!((small - (long_h + head_h - 0.02)).abs() < 1e-9, "{small} h");
+        assert_eq!(get(&backfill, "small", names::job::WAIT_H), 0.0);
+    }
+
+    #[test]
+    fn backfill_holds_back_a_job_that_would_delay_the_head() {
+        // `slow` outlasts `long`, and at `long`'s end the head needs every GPU: it must wait.
+        let arrivals = [(0, 0.0), (1, 0.01), (3, 0.02)];
+        let m = run(&["job_queue=backfill"], &arrivals);
+        let (long_h, head_h) = (
+            get(&m, "long", names::job::WALL_H),
+            get(&m, "head", names::job::WALL_H),
+        );
+        assert!(get(&m, "slow", names::job::WALL_H) > long_h);
+        assert!((get(&m, "head", names::job::WAIT_H) - (long_h - 0.01)).abs() < 1e-9);
+        let slow = get(&m, "slow", names::job::WAIT_H);
+        assert!((slow - (long_h + head_h - 0.02)).abs() < 1e-9, "{slow} h");
+    }
+
+    #[test]
+    fn backfill_lends_a_long_job_the_gpus_the_head_leaves_spare() {
+        // A head of 12 leaves 4 of the 16 GPUs spare at its shadow time: `slow` may hold
+        // them past it, and the head still starts when `long` ends.
+        let arrivals = [(0, 0.0), (1, 0.01), (3, 0.02)];
+        let m = run(&["job_queue=backfill", "training.head.gpus=12"], &arrivals);
+        let long_h = get(&m, "long", names::job::WALL_H);
+        assert!(get(&m, "slow", names::job::WALL_H) > long_h);
+        assert_eq!(get(&m, "slow", names::job::WAIT_H), 0.0);
+        assert!((get(&m, "head", names::job::WAIT_H) - (long_h - 0.01)).abs() < 1e-9);
+        // A second `slow` finds no spare GPU left and waits.
+        let arrivals = [(0, 0.0), (1, 0.01), (3, 0.02), (3, 0.03)];
+        let m = run(&["job_queue=backfill", "training.head.gpus=12"], &arrivals);
+        assert!(get(&m, "slow", names::job::WAIT_H) > 0.0);
+        assert!((get(&m, "head", names::job::WAIT_H) - (long_h - 0.01)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn jobs_waiting_at_the_horizon_count_as_waiting_until_it() {
+        // A head that waits for `long` past a 0.1 h horizon: its censored wait is 0.1 - 0.01
+        // h, `long`'s 0; the placed-only wait (0) hides it.
+        let arrivals = [(0, 0.0), (1, 0.01)];
+        let m = run(&["simulation.horizon_h=0.1"], &arrivals);
+        assert!(get(&m, "long", names::job::WALL_H) > 0.1);
+        assert_eq!(get(&m, "head", names::job::WAITING_JOBS), 1.0);
+        assert!(!m.contains_key(&names::job("head", names::job::WAIT_H)));
+        let censored = get(&m, "head", names::job::CENSORED_WAIT_H);
+        assert!((censored - 0.09).abs() < 1e-9, "{censored} h");
+        let result = get(&m, "head", names::job::CENSORED_TIME_TO_RESULT_H);
+        assert!((result - 0.09).abs() < 1e-9, "{result} h");
+        assert_eq!(get(&m, "long", names::job::CENSORED_WAIT_H), 0.0);
+        let long = get(&m, "long", names::job::TIME_TO_RESULT_H);
+        assert_eq!(long, get(&m, "long", names::job::WALL_H));
     }
 }

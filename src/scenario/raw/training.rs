@@ -77,6 +77,40 @@ pub enum Placement {
     Anywhere,
 }
 
+/// How waiting jobs start. Jobs wait in one line in arrival order and are retried when a job
+/// arrives or ends and at every epoch; under either policy the job at the head of the line
+/// starts as soon as GPUs for it are idle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobQueue {
+    /// Strictly first come, first served: a job that does not fit blocks every job behind
+    /// it, even one that would fit now (Slurm's `sched/builtin`).
+    Fcfs,
+    /// EASY backfilling (Lifka 1995; Slurm's `sched/backfill`). When the head of the line
+    /// does not fit, its shadow time is the earliest planned end of running jobs at which it
+    /// would: a job's whole course is drawn when it is placed, so its end is known exactly
+    /// (a real scheduler uses users' time limits, which are longer, and backfills less). A
+    /// later job that fits now starts at once if it ends by the shadow time, or if it uses
+    /// only GPUs that would still be spare when the head starts then. Guaranteed: the head
+    /// can still start at its shadow time, assuming that the GPUs idle now stay idle until
+    /// then (not that it starts as early as under `fcfs`, had inference freed GPUs sooner).
+    /// Inference may take idle GPUs meanwhile (or leave more idle), and failures, owners'
+    /// hours and supply change what is there, so the shadow time is an estimate, made again
+    /// at every retry. When the head would not fit even after every running job
+    /// ended (inference or offline GPUs hold what it needs), its start cannot be estimated,
+    /// and a later job may start only on GPUs the head can never use (too little memory).
+    /// Only the head is protected: a backfilled job may delay the jobs behind it.
+    Backfill,
+}
+
+/// The default queue policy as it is written in the file.
+pub(crate) fn default_job_queue() -> Option<JobQueue> {
+    Some(match defaults::JOB_QUEUE {
+        crate::scenario::spec::JobQueue::Fcfs => JobQueue::Fcfs,
+        crate::scenario::spec::JobQueue::Backfill => JobQueue::Backfill,
+    })
+}
+
 /// The centralized cloud reference: the same job on a co-located cluster.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]

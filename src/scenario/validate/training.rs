@@ -7,9 +7,9 @@ use super::names::Names;
 use crate::core::diagnostics::Issues;
 use crate::core::path::YamlPath;
 use crate::physics::training::JobKind;
-use crate::scenario::defaults::MAX_ARRIVALS_PER_DAY;
+use crate::scenario::defaults::{self, MAX_ARRIVALS_PER_DAY};
 use crate::scenario::raw::{self, RawJobClass};
-use crate::scenario::spec::{JobClass, Placement, Pool};
+use crate::scenario::spec::{JobClass, JobQueue, Placement, Pool};
 
 /// The job classes at `at`; a class without GPUs gives none.
 pub(super) fn validate(
@@ -35,6 +35,19 @@ pub(super) fn validate(
         out.push(class);
     }
     out
+}
+
+/// The queue policy, its default filled in (for scenario.resolved.yaml) when the scenario
+/// has job classes; without any it is left out, and the policy does nothing.
+pub(super) fn queue(policy: &mut Option<raw::JobQueue>, has_jobs: bool) -> JobQueue {
+    if has_jobs && policy.is_none() {
+        *policy = raw::default_job_queue();
+    }
+    match policy {
+        Some(raw::JobQueue::Fcfs) => JobQueue::Fcfs,
+        Some(raw::JobQueue::Backfill) => JobQueue::Backfill,
+        None => defaults::JOB_QUEUE,
+    }
 }
 
 /// The class's rate, size and recovery times at `at`. Returns whether its model, tokens and
@@ -138,7 +151,7 @@ fn placeable(j: &JobClass, pools: &[Pool], at: &YamlPath, issues: &mut Issues) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{check, load};
+    use super::super::testing::{check, load, only_issue};
     use super::*;
     use crate::scenario::defaults;
 
@@ -240,6 +253,27 @@ training: [{name: ft, kind: fine_tuning, arrivals_per_day: 2, params_b: 8, token
             &job(&[("gpus", "12")]),
             &[("training[0].gpus", "at most 4")],
         );
+    }
+
+    #[test]
+    fn the_job_queue_is_filled_in_with_job_classes_and_a_bad_one_is_refused() {
+        let s = load(&job(&[])).expect("valid");
+        assert_eq!(s.job_queue(), defaults::JOB_QUEUE);
+        assert!(s.resolved_yaml().contains("job_queue: backfill"));
+        // Without job classes the policy does nothing and stays out of the resolved file.
+        assert!(
+            !load("")
+                .expect("valid")
+                .resolved_yaml()
+                .contains("job_queue")
+        );
+        let fcfs = format!("{}\njob_queue: fcfs", job(&[]));
+        assert_eq!(load(&fcfs).expect("valid").job_queue(), JobQueue::Fcfs);
+        let bad = format!("{}\njob_queue: lifo", job(&[]));
+        let issue = only_issue(&bad);
+        assert_eq!(issue.path.to_string(), "job_queue", "{issue:?}");
+        assert!(issue.message.contains("lifo"), "{issue:?}");
+        assert!(issue.fix.contains("backfill"), "{issue:?}");
     }
 
     #[test]
