@@ -42,14 +42,28 @@ const PARAMS: f64 = 8.03e9;
 const KV: f64 = 131_072.0;
 const FLOPS: f64 = 989e12 * 0.8;
 const BW: f64 = 3.35e12 * 0.9;
+/// From its config.json: a vocabulary of 128,256 and a hidden size of 4096, with an input
+/// embedding and an LM head of 128,256 x 4096 each (untied), so 8.03e9 - 2 x 128,256 x 4096
+/// parameters in the transformer blocks; 32 layers of 32 query heads x 128.
+const NON_EMBEDDING: f64 = PARAMS - 2.0 * 128_256.0 * 4096.0;
+const LAYERS: f64 = 32.0;
+const ATTENTION_DIM: f64 = 32.0 * 128.0;
+
+/// A prompt of `p` tokens prefilled while nothing decodes: 2 FLOPs per non-embedding
+/// parameter a token (no LM head: nothing is sampled from a prompt token but the last), and
+/// causal attention, 4 x layers x attention width FLOPs for each of the P (P + 1) / 2
+/// query-key pairs (QK^T and the product with V); compute-bound.
+fn prefill_s(p: f64) -> f64 {
+    (2.0 * NON_EMBEDDING * p + 4.0 * LAYERS * ATTENTION_DIM * p * (p + 1.0) / 2.0) / FLOPS
+}
 
 #[test]
 fn a_request_alone_takes_one_roofline_step_per_token() {
     // Rare requests on eight GPUs: every request has a replica to itself.
     let m = run(&scenario("h100_sxm", 8, 0.05, 1000, 101, ""), &[]);
     assert!(m[names::inference::COMPLETED_REQUESTS] > 200.0);
-    // TTFT: the 1,000-token prompt in one chunk, compute-bound: 2N x 1000 / FLOP/s.
-    let prefill = 2.0 * PARAMS * 1000.0 / FLOPS;
+    // TTFT: the 1,000-token prompt in one chunk, compute-bound.
+    let prefill = prefill_s(1000.0);
     let ttft = m[names::inference::TTFT_MEAN];
     assert!((ttft - prefill).abs() < 2e-9, "TTFT {ttft} vs {prefill}");
     // TPOT: each step reads the weights and the request's KV cache (mean context
@@ -73,6 +87,25 @@ fn a_request_alone_takes_one_roofline_step_per_token() {
     assert_eq!(strict[names::inference::SLO_ATTAINMENT], 0.0);
 }
 
+/// See issue 12 (item 6): a 30,000-token prompt took 2N x P / FLOP/s = 0.609 s, with N all
+/// 8.03e9 parameters and no attention.
+#[test]
+fn a_long_prompt_pays_for_its_attention_in_prefill() {
+    let m = run(&scenario("h100_sxm", 8, 0.05, 30_000, 11, ""), &[]);
+    assert!(m[names::inference::COMPLETED_REQUESTS] > 200.0);
+    // 15 chunks of up to 2,048 tokens, each compute-bound, cost the whole prompt's FLOPs:
+    // 2 x 6.98e9 x 30,000 = 4.19e14 in the blocks and 2 x 32 x 4096 x 30,000 x 30,001 =
+    // 2.36e14 in attention, 0.827 s at 791 TFLOP/s.
+    let want = prefill_s(30_000.0);
+    assert!((want - 0.8275).abs() < 1e-3, "{want}");
+    let ttft = m[names::inference::TTFT_MEAN];
+    assert!((ttft - want).abs() < 2e-9, "TTFT {ttft} vs {want}");
+    // Attention alone is 0.298 s, 49% of the old figure.
+    let old = 2.0 * PARAMS * 30_000.0 / FLOPS;
+    let attention = 2.0 * LAYERS * ATTENTION_DIM * 30_000.0 * 30_001.0 / FLOPS;
+    assert!((old - 0.609).abs() < 1e-3 && (attention / old - 0.49).abs() < 0.01);
+}
+
 #[test]
 fn batching_multiplies_throughput_of_a_saturated_gpu() {
     // 40 requests a second on one H100: far more than it serves one at a time. A short
@@ -82,7 +115,7 @@ fn batching_multiplies_throughput_of_a_saturated_gpu() {
     let one = run(&text, &["inference.batching.max_batch=1"]);
     let many = run(&text, &[]);
     // One at a time, the GPU completes 1 / (prefill + 199 decode steps) a second.
-    let alone = 2.0 * PARAMS * 500.0 / FLOPS + 199.0 * (2.0 * PARAMS + 600.0 * KV) / BW;
+    let alone = prefill_s(500.0) + 199.0 * (2.0 * PARAMS + 600.0 * KV) / BW;
     let rps_one = one[names::inference::THROUGHPUT_RPS];
     assert!(
         (rps_one * alone - 1.0).abs() < 0.02,

@@ -9,15 +9,30 @@
 //! waiting prompts (chunked prefill, as in Sarathi-Serve and vLLM), within a token budget:
 //!
 //! ```text
-//! step = max((weights + KV bytes read) / bandwidth, 2 N x tokens / FLOP/s)
+//! step = max((weights + KV bytes read) / bandwidth,
+//!            (2 N x tokens + 2 H x decoding + 4 L d x query-key pairs) / FLOP/s)
 //! ```
+//!
+//! N is the non-embedding parameter count (the transformer blocks: Kaplan et al. 2020), H the
+//! LM head's (vocabulary x hidden, multiplied only where a token is sampled, so once per
+//! output token), L the layers and d the attention width (query heads x head dimension). A
+//! query attending to one earlier token costs 4 d FLOPs a layer: 2 d for its dot product with
+//! the key and 2 d for adding the value (Hoffmann et al. 2022, "Training compute-optimal
+//! large language models", appendix F, counts the same two products). Under the causal mask
+//! the i-th token of a prompt attends to i tokens, P (P + 1) / 2 pairs over a prompt of P, so
+//! its attention costs `2 L d P (P + 1)` FLOPs, half the unmasked square (FlashAttention-2,
+//! Dao 2023, counts causal attention the same way); a decoding token attends to its whole
+//! context, the same tokens whose KV cache the step reads.
 //!
 //! Between events the batch is constant, so every running request advances at one token per
 //! step and the waiting prompts at `chunk` tokens per step: the replica is a fluid model with
 //! piecewise-constant rates, and only admissions, first tokens and completions are events.
-//! Each request's KV cache (prompt + output) is reserved when it is admitted, so a batch
-//! never outgrows memory and nothing is preempted for space; a running request's KV read
-//! counts its mean context, prompt + output / 2.
+//! That needs a constant cost per prompt token, so a prompt's attention is spread evenly over
+//! its tokens: each costs the prompt's mean, `4 L d (P + 1) / 2` FLOPs. A prompt's total is
+//! exact; only its share between chunks is averaged (in an engine a chunk late in a long
+//! prompt costs more than an early one). Each request's KV cache (prompt + output) is reserved
+//! when it is admitted, so a batch never outgrows memory and nothing is preempted for space; a
+//! running request's KV read (and its attention) counts its mean context, prompt + output / 2.
 
 use super::gpu::GpuClass;
 use super::rates::{BATCH_GRID, Rates};
@@ -29,8 +44,13 @@ pub struct StepCost {
     pub weights_s: f64,
     /// Reading one token's KV cache.
     pub kv_s_per_token: f64,
-    /// Processing one token (2N FLOPs).
+    /// Multiplying one token, prompt or output, by the transformer blocks (2N FLOPs, N the
+    /// non-embedding parameters).
     pub flop_s_per_token: f64,
+    /// The LM head for one output token (2 x vocabulary x hidden FLOPs).
+    pub head_flop_s: f64,
+    /// Attention of one query to one earlier token (4 x layers x attention width FLOPs).
+    pub attention_flop_s: f64,
     /// Memory time at batch 2^i relative to batch 1 (from a calibration profile's decode
     /// bandwidth by batch; 1 everywhere without one).
     pub memory_scale: [f64; BATCH_GRID],
@@ -41,17 +61,12 @@ pub struct StepCost {
 }
 
 impl StepCost {
-    /// One step at batch 1 that reads `kv_tokens` tokens of KV cache and processes `tokens`
-    /// tokens.
+    /// One step in which `batch` requests decode a token each, reading `kv_tokens` tokens of
+    /// KV cache between them (and attending to as many), and `chunk` tokens of prompts of
+    /// `prompt` tokens are prefilled. Memory time is scaled by the bandwidth at that batch
+    /// (linear between the tabulated powers of two, the last one beyond them).
     #[inline]
-    pub fn step_s(&self, kv_tokens: f64, tokens: f64) -> f64 {
-        self.step_s_at(1.0, kv_tokens, tokens)
-    }
-
-    /// The same with `batch` requests decoding: memory time scaled by the bandwidth at that
-    /// batch (linear between the tabulated powers of two, the last one beyond them).
-    #[inline]
-    pub fn step_s_at(&self, batch: f64, kv_tokens: f64, tokens: f64) -> f64 {
+    pub fn step_s_at(&self, batch: f64, kv_tokens: f64, chunk: f64, prompt: f64) -> f64 {
         let scale = self.scale(batch);
         let kv = self.kv_s_per_token * kv_tokens;
         let memory = if self.kv_scales_with_batch {
@@ -59,7 +74,11 @@ impl StepCost {
         } else {
             self.weights_s * scale + kv
         };
-        memory.max(self.flop_s_per_token * tokens)
+        let pairs = kv_tokens + chunk * mean_pairs(prompt);
+        let compute = self.flop_s_per_token * (batch + chunk)
+            + self.head_flop_s * batch
+            + self.attention_flop_s * pairs;
+        memory.max(compute)
     }
 
     #[inline]
@@ -77,11 +96,30 @@ impl StepCost {
     }
 }
 
+/// Query-key pairs per token of a prompt of `prompt` tokens, on average over the prompt: under
+/// the causal mask the i-th token attends to itself and the i - 1 before it, P (P + 1) / 2
+/// pairs in all.
+#[inline]
+pub fn mean_pairs(prompt: f64) -> f64 {
+    (prompt + 1.0) / 2.0
+}
+
 /// The served model, as the planner needs it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ServedModel {
-    /// Parameters.
+    /// Parameters, all of them: what the weights weigh.
     pub params: f64,
+    /// Parameters that multiply every token: the transformer blocks, without the input
+    /// embedding (a lookup) and the LM head.
+    pub non_embedding_params: f64,
+    /// Parameters of the LM head (vocabulary x hidden), multiplied once per output token.
+    pub lm_head_params: f64,
+    /// Transformer layers.
+    pub layers: u32,
+    /// Attention (query) heads: a tensor-parallel degree must divide them.
+    pub attention_heads: u32,
+    /// Dimension of one attention head.
+    pub head_dim: u32,
     /// Bytes per parameter.
     pub bytes_per_param: f64,
     /// KV-cache bytes per token.
@@ -94,6 +132,12 @@ impl ServedModel {
     /// Bytes of weights.
     pub fn weight_bytes(&self) -> f64 {
         self.params * self.bytes_per_param
+    }
+
+    /// FLOPs of one query attending to one earlier token, over all layers: QK^T and the
+    /// product with V, 2 x attention width (heads x head dimension) each.
+    pub fn attention_flops_per_pair(&self) -> f64 {
+        4.0 * f64::from(self.layers) * f64::from(self.attention_heads) * f64::from(self.head_dim)
     }
 }
 
@@ -177,7 +221,9 @@ impl Serving {
                 weights_s: weights / bandwidth,
                 kv_s_per_token: model.kv_bytes_per_token
                     / rates.kv_bytes_per_s.map_or(bandwidth, |kv| tpf * kv),
-                flop_s_per_token: 2.0 * model.params / flops,
+                flop_s_per_token: 2.0 * model.non_embedding_params / flops,
+                head_flop_s: 2.0 * model.lm_head_params / flops,
+                attention_flop_s: model.attention_flops_per_pair() / flops,
                 memory_scale: rates.memory_scale,
                 kv_scales_with_batch: rates.kv_bytes_per_s.is_none(),
             },
@@ -196,6 +242,8 @@ impl Serving {
                 weights_s: 1.0,
                 kv_s_per_token: 0.0,
                 flop_s_per_token: 0.0,
+                head_flop_s: 0.0,
+                attention_flop_s: 0.0,
                 memory_scale: [1.0; BATCH_GRID],
                 kv_scales_with_batch: true,
             },
@@ -214,7 +262,9 @@ impl Serving {
 
     /// Requests per second one replica completes at batch `b` in steady state: each step
     /// decodes a token of every request and prefills the prompts that replace those that
-    /// finish, within the token budget (which caps completions when prompts are long).
+    /// finish, within the token budget (which caps completions when prompts are long). Every
+    /// prompt is taken to be `prompt` tokens long: attention grows with the square of the
+    /// length, so prompts of spread-out lengths with that mean cost somewhat more.
     pub fn replica_rps(&self, prompt: f64, output: f64, b: f64) -> f64 {
         let (per_step, step) = self.steady(prompt, output, b);
         per_step / step
@@ -235,11 +285,9 @@ impl Serving {
         } else {
             by_decode
         };
-        let tokens = b + per_step * prompt;
-        (
-            per_step,
-            self.cost.step_s_at(b, b * (prompt + output / 2.0), tokens),
-        )
+        let chunk = per_step * prompt;
+        let kv = b * (prompt + output / 2.0);
+        (per_step, self.cost.step_s_at(b, kv, chunk, prompt))
     }
 
     /// Requests per second the whole group completes with full batches.
@@ -256,7 +304,8 @@ impl Serving {
     /// Latency of a request served alone: its prefill, then one step per further token.
     pub fn alone_s(&self, prompt: f64, output: f64) -> f64 {
         let load = prompt + output / 2.0;
-        self.cost.step_s(0.0, prompt) + (output - 1.0).max(0.0) * self.cost.step_s(load, 1.0)
+        let prefill = self.cost.step_s_at(0.0, 0.0, prompt, prompt);
+        prefill + (output - 1.0).max(0.0) * self.cost.step_s_at(1.0, load, 0.0, 0.0)
     }
 }
 
@@ -266,10 +315,17 @@ pub(crate) mod tests {
     use crate::physics::catalogue::find_model;
     use crate::physics::gpu::find_class;
 
+    /// An 8B model with Llama 3 8B's shape and round counts: 8e9 parameters, 7e9 of them in
+    /// the transformer blocks and 0.5e9 in the LM head; 32 layers of attention width 4096.
     pub(crate) fn llama8b() -> ServedModel {
         let m = find_model("llama-3-8b").expect("catalogued");
         ServedModel {
             params: 8e9,
+            non_embedding_params: 7e9,
+            lm_head_params: 0.5e9,
+            layers: m.layers,
+            attention_heads: m.heads,
+            head_dim: m.head_dim,
             bytes_per_param: 2.0,
             kv_bytes_per_token: m.kv_bytes_per_token(),
             context_tokens: m.context_tokens,
@@ -375,9 +431,9 @@ pub(crate) mod tests {
         assert!(!attn.kv_scales_with_batch && decode.kv_scales_with_batch);
         // At batch 4 (scale 1.5) with 10,000 cached tokens, by hand.
         let (w, kv) = (attn.weights_s, attn.kv_s_per_token * 1e4);
-        assert!((attn.step_s_at(4.0, 1e4, 4.0) - (1.5 * w + kv)).abs() < 1e-15);
+        assert!((attn.step_s_at(4.0, 1e4, 0.0, 0.0) - (1.5 * w + kv)).abs() < 1e-15);
         let (w, kv) = (decode.weights_s, decode.kv_s_per_token * 1e4);
-        assert!((decode.step_s_at(4.0, 1e4, 4.0) - 1.5 * (w + kv)).abs() < 1e-15);
+        assert!((decode.step_s_at(4.0, 1e4, 0.0, 0.0) - 1.5 * (w + kv)).abs() < 1e-15);
     }
 
     fn plan_with(class: &GpuClass, model: &ServedModel, rates: &Rates) -> Serving {
@@ -386,9 +442,19 @@ pub(crate) mod tests {
 
     #[test]
     fn memory_time_follows_the_profile_by_batch_between_powers_of_two() {
-        let mut cost = plan("h100_sxm", 1, 1, &llama8b()).expect("fits").cost;
-        cost.memory_scale = [1.0, 1.0, 1.5, 2.0, 2.0, 2.0, 2.0, 2.0, 4.0];
-        let mem = |b: f64| cost.step_s_at(b, 0.0, 1.0) / cost.weights_s;
+        let flat = plan("h100_sxm", 1, 1, &llama8b()).expect("fits").cost;
+        let cost = StepCost {
+            memory_scale: [1.0, 1.0, 1.5, 2.0, 2.0, 2.0, 2.0, 2.0, 4.0],
+            ..flat
+        };
+        // Memory alone: the same step without its FLOPs.
+        let memory = StepCost {
+            flop_s_per_token: 0.0,
+            head_flop_s: 0.0,
+            attention_flop_s: 0.0,
+            ..cost
+        };
+        let mem = |b: f64| memory.step_s_at(b, 0.0, 0.0, 0.0) / cost.weights_s;
         assert_eq!(mem(1.0), 1.0);
         assert_eq!(mem(4.0), 1.5);
         // Linear between 4 and 8: halfway at 6.
@@ -397,8 +463,8 @@ pub(crate) mod tests {
         assert_eq!(mem(256.0), 4.0);
         assert_eq!(mem(1000.0), 4.0);
         // Compute-bound steps do not change.
-        let chunk = cost.step_s_at(1.0, 0.0, 2048.0);
-        assert_eq!(cost.step_s_at(4.0, 0.0, 2048.0), chunk);
+        let chunk = flat.step_s_at(4.0, 0.0, 2044.0, 2044.0);
+        assert_eq!(cost.step_s_at(4.0, 0.0, 2044.0, 2044.0), chunk);
     }
 
     #[test]
@@ -408,9 +474,35 @@ pub(crate) mod tests {
         let flops = 989e12 * 0.8;
         // Decode at batch 1 with a 1,000-token context: memory-bound.
         let want = (16e9 + 1000.0 * 131_072.0) / bw;
-        assert!((s.cost.step_s(1000.0, 1.0) - want).abs() < 1e-15);
-        // A 2,048-token prefill chunk: compute-bound.
-        assert!((s.cost.step_s(0.0, 2048.0) - 2.0 * 8e9 * 2048.0 / flops).abs() < 1e-15);
+        assert!((s.cost.step_s_at(1.0, 1000.0, 0.0, 0.0) - want).abs() < 1e-15);
+        // A 2,048-token prompt in one chunk: compute-bound, 2N a token for the 7e9
+        // non-embedding parameters (no LM head: no token is sampled from a prompt token) and
+        // the causal attention, 4 x 32 layers x 4096 FLOPs for each of 2048 x 2049 / 2 pairs.
+        let prefill = 2.0 * 7e9 * 2048.0 + 4.0 * 32.0 * 4096.0 * 2048.0 * 2049.0 / 2.0;
+        let got = s.cost.step_s_at(0.0, 0.0, 2048.0, 2048.0);
+        assert!((got / (prefill / flops) - 1.0).abs() < 1e-12, "{got}");
+    }
+
+    #[test]
+    fn a_decode_step_counts_the_lm_head_and_attention_over_the_context() {
+        let s = plan("h100_sxm", 1, 1, &llama8b()).expect("fits");
+        let flops = 989e12 * 0.8;
+        // The compute side alone (no memory time): 256 requests decoding over 300,000 cached
+        // tokens and a 500-token chunk of a 1,000-token prompt.
+        let compute = StepCost {
+            weights_s: 0.0,
+            kv_s_per_token: 0.0,
+            ..s.cost
+        };
+        let want = 2.0 * 7e9 * (256.0 + 500.0)
+            + 2.0 * 0.5e9 * 256.0
+            + 4.0 * 32.0 * 4096.0 * (300_000.0 + 500.0 * 1001.0 / 2.0);
+        let got = compute.step_s_at(256.0, 300_000.0, 500.0, 1000.0);
+        assert!((got / (want / flops) - 1.0).abs() < 1e-12, "{got}");
+        // Attention over the context is 524,288 FLOPs per cached token against its 131,072 KV
+        // bytes: 4 FLOPs a byte, far left of an H100's ridge (~262 FLOP/byte), so decode stays
+        // memory-bound.
+        assert_eq!(llama8b().attention_flops_per_pair() / 131_072.0, 4.0);
     }
 
     #[test]

@@ -92,9 +92,34 @@ pub struct RawModel {
     /// mistral-7b, qwen2.5-7b, qwen2.5-72b; figures from each model's config.json and model
     /// card), or any name for a model whose fields are all given. Default llama-3-8b.
     pub name: String,
-    /// Parameters, billions. Default: the catalogue's.
+    /// Parameters, billions, all of them: what the weights weigh. Default: the catalogue's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub params_b: Option<f64>,
+    /// Parameters that multiply every token, billions: the transformer blocks without the
+    /// input embedding (a lookup) and the LM head, Kaplan et al. (2020)'s non-embedding N; 2
+    /// FLOPs each per prompt or output token. Default: the catalogue's, params_b less the
+    /// embedding and the LM head (vocabulary x hidden size each, once if tied): 6.98 for
+    /// Llama 3 8B.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub non_embedding_params_b: Option<f64>,
+    /// Parameters of the LM head, billions: vocabulary x hidden size, 2 FLOPs each per output
+    /// token (engines compute logits only where a token is sampled, not for every prompt
+    /// token). Default: the catalogue's (0.525 for Llama 3 8B).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lm_head_params_b: Option<f64>,
+    /// Transformer layers (config.json's num_hidden_layers). Default: the catalogue's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layers: Option<u32>,
+    /// Attention (query) heads (config.json's num_attention_heads; 32 for Llama 3 8B). A
+    /// tensor-parallel degree must divide them. Default: the catalogue's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attention_heads: Option<u32>,
+    /// Dimension of one attention head (128 for Llama 3 8B). Attention costs 4 x layers x
+    /// heads x this FLOPs for each token a query attends to (QK^T and the product with V);
+    /// under the causal mask a prompt of P tokens has P (P + 1) / 2 such pairs. Default: the
+    /// catalogue's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub head_dim: Option<u32>,
     /// Bytes per weight: 2 for BF16/FP16, 1 for FP8/INT8, 0.5 for 4-bit. Default 2.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes_per_param: Option<f64>,
@@ -113,6 +138,11 @@ impl Default for RawModel {
         Self {
             name: defaults::MODEL.into(),
             params_b: None,
+            non_embedding_params_b: None,
+            lm_head_params_b: None,
+            layers: None,
+            attention_heads: None,
+            head_dim: None,
             bytes_per_param: None,
             context_tokens: None,
             kv_bytes_per_token: None,

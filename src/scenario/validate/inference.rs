@@ -41,13 +41,81 @@ pub(super) fn served_model(
             kv,
             "2 x layers x KV heads x head dimension x 2 bytes, e.g. 131072 for Llama 3 8B",
         );
+    let compute = compute_shape(m, spec, ok.then_some(params_b), at, issues);
     let context_ok = context_fits(context, spec, &at.key("context_tokens"), issues);
-    (ok && context_ok).then_some(ServedModel {
+    let c = compute.filter(|_| ok && context_ok)?;
+    Some(ServedModel {
         params: params_b * 1e9,
+        non_embedding_params: c.non_embedding_b * 1e9,
+        lm_head_params: c.lm_head_b * 1e9,
+        layers: c.layers,
+        attention_heads: c.attention_heads,
+        head_dim: c.head_dim,
         bytes_per_param: bytes,
         kv_bytes_per_token: kv,
         context_tokens: context,
     })
+}
+
+/// What sets a token's FLOPs: the parameters that multiply it, and the shape of attention.
+struct Compute {
+    non_embedding_b: f64,
+    lm_head_b: f64,
+    layers: u32,
+    attention_heads: u32,
+    head_dim: u32,
+}
+
+/// The FLOP counts of the model at `at` (filled from the catalogue's `spec`), which are part of
+/// its `params_b` when that is valid.
+fn compute_shape(
+    m: &mut RawModel,
+    spec: Option<&ModelSpec>,
+    params_b: Option<f64>,
+    at: &YamlPath,
+    issues: &mut Issues,
+) -> Option<Compute> {
+    let c = Compute {
+        non_embedding_b: *m
+            .non_embedding_params_b
+            .get_or_insert(spec.map_or(0.0, |s| s.non_embedding_params_b())),
+        lm_head_b: *m
+            .lm_head_params_b
+            .get_or_insert(spec.map_or(0.0, |s| s.lm_head_params_b())),
+        layers: *m.layers.get_or_insert(spec.map_or(0, |s| s.layers)),
+        attention_heads: *m.attention_heads.get_or_insert(spec.map_or(0, |s| s.heads)),
+        head_dim: *m.head_dim.get_or_insert(spec.map_or(0, |s| s.head_dim)),
+    };
+    let ok = issues.positive(
+        &at.key("non_embedding_params_b"),
+        c.non_embedding_b,
+        "the transformer blocks' parameters in billions (params_b less the embedding and the LM head), e.g. 6.98 for Llama 3 8B",
+    ) & issues.non_negative(
+        &at.key("lm_head_params_b"),
+        c.lm_head_b,
+        "vocabulary x hidden size in billions, e.g. 0.525 for Llama 3 8B",
+    ) & issues.at_least_one(&at.key("layers"), c.layers, "e.g. 32 for Llama 3 8B")
+        & issues.at_least_one(
+            &at.key("attention_heads"),
+            c.attention_heads,
+            "e.g. 32 for Llama 3 8B",
+        )
+        & issues.at_least_one(&at.key("head_dim"), c.head_dim, "e.g. 128 for Llama 3 8B");
+    let computing = c.non_embedding_b + c.lm_head_b;
+    match params_b {
+        Some(all) if ok && computing > all * (1.0 + 1e-9) => {
+            issues.push(
+                &at.key("non_embedding_params_b"),
+                format!(
+                    "non_embedding_params_b + lm_head_params_b ({computing:.3}) is more than params_b ({all}): the parameters that compute are some of all the parameters"
+                ),
+                "give non_embedding_params_b and lm_head_params_b of the model params_b counts (a catalogue model's counts do not follow a params_b of your own)",
+            );
+            None
+        }
+        Some(_) if ok => Some(c),
+        _ => None,
+    }
 }
 
 /// Whether a model outside the catalogue gives the fields the catalogue would; records at
@@ -55,6 +123,11 @@ pub(super) fn served_model(
 fn given_in_full(m: &RawModel, at: &YamlPath, issues: &mut Issues) -> bool {
     let missing: Vec<&str> = [
         ("params_b", m.params_b.is_none()),
+        ("non_embedding_params_b", m.non_embedding_params_b.is_none()),
+        ("lm_head_params_b", m.lm_head_params_b.is_none()),
+        ("layers", m.layers.is_none()),
+        ("attention_heads", m.attention_heads.is_none()),
+        ("head_dim", m.head_dim.is_none()),
         ("context_tokens", m.context_tokens.is_none()),
         ("kv_bytes_per_token", m.kv_bytes_per_token.is_none()),
     ]
@@ -71,7 +144,7 @@ fn given_in_full(m: &RawModel, at: &YamlPath, issues: &mut Issues) -> bool {
                 missing.join(", ")
             ),
             format!(
-                "use one of: {}; or give params_b, context_tokens and kv_bytes_per_token",
+                "use one of: {}; or give params_b, non_embedding_params_b, lm_head_params_b, layers, attention_heads, head_dim, context_tokens and kv_bytes_per_token",
                 model_ids()
             ),
         );
@@ -248,12 +321,12 @@ mod tests {
 
     #[test]
     fn the_model_comes_from_the_catalogue_or_in_full() {
-        let cases: [(&str, &[(&str, &str)]); 5] = [
+        let cases: [(&str, &[(&str, &str)]); 7] = [
             (
                 "model: {name: mine}",
                 &[(
                     "inference.model.name",
-                    "`mine` is not in the model catalogue, and params_b, context_tokens, kv_bytes_per_token not given",
+                    "`mine` is not in the model catalogue, and params_b, non_embedding_params_b, lm_head_params_b, layers, attention_heads, head_dim, context_tokens, kv_bytes_per_token not given",
                 )],
             ),
             (
@@ -261,8 +334,17 @@ mod tests {
                 &[("inference.model.name", "kv_bytes_per_token not given")],
             ),
             (
-                "model: {name: mine, params_b: -1, bytes_per_param: 0, context_tokens: 1, kv_bytes_per_token: 0}",
+                "model: {name: mine, params_b: -1, bytes_per_param: 0, context_tokens: 1, kv_bytes_per_token: 0,
+                         non_embedding_params_b: 0, lm_head_params_b: -1, layers: 0, attention_heads: 0, head_dim: 0}",
                 &[
+                    (
+                        "inference.model.non_embedding_params_b",
+                        "must be a positive number, got 0",
+                    ),
+                    ("inference.model.lm_head_params_b", "must be zero or more"),
+                    ("inference.model.layers", "must be at least 1"),
+                    ("inference.model.attention_heads", "must be at least 1"),
+                    ("inference.model.head_dim", "must be at least 1"),
                     (
                         "inference.model.params_b",
                         "must be a positive number, got -1",
@@ -284,6 +366,21 @@ mod tests {
                     "inference.model.context_tokens",
                     "llama-3-8b supports at most 8192 tokens",
                 )],
+            ),
+            (
+                // A params_b of one's own on a catalogue model: its 6.98B non-embedding
+                // parameters no longer fit in it.
+                "model: {name: llama-3-8b, params_b: 1}",
+                &[(
+                    "inference.model.non_embedding_params_b",
+                    "non_embedding_params_b + lm_head_params_b (7.505) is more than params_b (1)",
+                )],
+            ),
+            (
+                // ...and with every count given, a model of one's own is served.
+                "model: {name: mine, params_b: 1, non_embedding_params_b: 0.8, lm_head_params_b: 0.1,
+                         layers: 16, attention_heads: 16, head_dim: 128, context_tokens: 4096, kv_bytes_per_token: 32768}",
+                &[],
             ),
             (
                 // 405B in BF16 (810 GB) and a 128k-token KV cache against 4 H100s (288 GB).
@@ -319,9 +416,30 @@ mod tests {
             ),
             (spec.params_b * 1e9, 2.0, 8192, 131_072.0)
         );
+        assert_eq!(
+            (
+                m.non_embedding_params,
+                m.lm_head_params,
+                m.layers,
+                m.attention_heads,
+                m.head_dim
+            ),
+            (
+                spec.non_embedding_params_b() * 1e9,
+                spec.lm_head_params_b() * 1e9,
+                32,
+                32,
+                128
+            )
+        );
         let yaml = s.resolved_yaml();
         for filled in [
             "params_b: 8.03",
+            "non_embedding_params_b: 6.979",
+            "lm_head_params_b: 0.525",
+            "layers: 32",
+            "attention_heads: 32",
+            "head_dim: 128",
             "bytes_per_param: 2.0",
             "context_tokens: 8192",
             "kv_bytes_per_token: 131072.0",
