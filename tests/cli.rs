@@ -61,11 +61,12 @@ fn run_writes_the_four_outputs() {
     assert!(run["events"].as_u64().unwrap_or(0) > 0);
     assert!(run["requests_per_s"].as_f64().unwrap_or(0.0) > 0.0);
     assert_eq!(run["gpu_profiles"][0]["kind"], "datasheet");
-    // 8 H100s serve Llama 3.1 8B one GPU per replica; a 24 GB RTX 4090 keeps
-    // 21.6 - 16.06 GB for 42,266 tokens of KV cache.
+    // 8 H100s serve Llama 3.1 8B one GPU per replica; a 24 GB RTX 4090 (24,564 MiB) gives
+    // 90% less a 1.5 GiB reserve, 21.57 GB, and keeps 21.57 - 16.06 GB for 42,044 tokens of
+    // KV cache.
     assert_eq!(run["serving"][0]["tensor_parallel"], 1);
     assert_eq!(run["serving"][0]["replicas"], 8);
-    assert_eq!(run["serving"][1]["kv_cache_tokens"], 42_266);
+    assert_eq!(run["serving"][1]["kv_cache_tokens"], 42_044);
     assert!(
         out.join("timeseries.parquet")
             .metadata()
@@ -321,13 +322,13 @@ fn bad_input_exits_2_with_the_place_and_no_output() {
         &[],
         &["line 8", "simulation: expected a mapping, found a list"],
     );
-    // 405B in BF16 (810 GB) and a 128k-token KV cache on 4 H100s of one host (288 GB usable).
+    // 405B in BF16 (810 GB) and a 128k-token KV cache on 4 H100s of one host (301 GB usable).
     bad(
         Some(GOOD),
         &["inference.model.name=llama-3.1-405b"],
         &[
             "needs 877.6 GB",
-            "288.0 GB usable on 4 GPU(s)",
+            "301.4 GB usable on 4 GPU(s)",
             "inference.model",
         ],
     );
@@ -562,7 +563,7 @@ fn validate_shows_how_each_group_serves_the_model() {
         .assert()
         .success()
         .stdout(
-            predicate::str::contains("us-dc-h100: 4 replica(s) of 2 GPU(s), KV cache 8544 tokens")
+            predicate::str::contains("us-dc-h100: 4 replica(s) of 2 GPU(s), KV cache 29041 tokens")
                 .and(predicate::str::contains(
                     "eu-gamers-4090: serves no requests",
                 ))

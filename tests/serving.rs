@@ -129,18 +129,63 @@ fn batching_multiplies_throughput_of_a_saturated_gpu() {
     assert!(many[names::inference::TPOT_MEAN] > one[names::inference::TPOT_MEAN]);
 }
 
+/// Bytes in a MiB and a GiB.
+const MIB: f64 = 1_048_576.0;
+const GIB: f64 = 1_073_741_824.0;
+
+/// See issue 12 (item 7): Llama-3-70B on H100s was planned at TP 2 with 8,544 KV tokens
+/// (2 x 80e9 x 0.9 - 141.2e9 bytes of weights, at 327,680 bytes a token).
+#[test]
+fn gpu_memory_is_counted_in_gibibytes() {
+    let text = scenario("h100_sxm", 8, 1.0, 1000, 100, "").replace(
+        "model: {name: llama-3.1-8b, context_tokens: 32768}",
+        "model: {name: llama-3-70b}",
+    );
+    let plan = |sets: &[&str]| {
+        let ovs: Vec<_> = sets
+            .iter()
+            .map(|s| parse_override(s).expect("override"))
+            .collect();
+        let s = load_str(&text, "test", "test", &ovs).unwrap_or_else(|e| panic!("{e}"));
+        s.pools()[0].serving.expect("serves")
+    };
+    // An H100's driver offers 81,559 MiB; 90% of it less the default 1.5 GiB reserve is what
+    // each GPU gives. 70.6e9 parameters in BF16 do not fit one; two leave room for 29,041
+    // tokens of 80 layers x 8 KV heads x 128 x 2 x 2 bytes = 327,680 bytes each.
+    let weights = 70.6e9 * 2.0;
+    let kv = 2.0 * 80.0 * 8.0 * 128.0 * 2.0;
+    let per_gpu = 81_559.0 * MIB * 0.9 - 1.5 * GIB;
+    assert!(per_gpu < weights);
+    let want = ((2.0 * per_gpu - weights) / kv).floor();
+    assert_eq!(want, 29_041.0);
+    let s = plan(&[]);
+    assert_eq!((s.tp, s.kv_capacity_tokens as f64), (2, want));
+    // Without the reserve, the ~38,800 tokens the issue counts.
+    let none = plan(&["inference.batching.runtime_reserve_gib=0"]);
+    let all = ((2.0 * 81_559.0 * MIB * 0.9 - weights) / kv).floor();
+    assert_eq!(
+        (none.tp, none.kv_capacity_tokens as f64, all),
+        (2, all, 38_871.0)
+    );
+}
+
 #[test]
 fn the_kv_cache_bounds_the_batch() {
-    // An RTX 4090 keeps 24 GB x 0.9 - 16.06 GB of weights = 5.54 GB for the KV cache:
-    // 42,266 tokens, room for 8 requests of 4,000 + 1,000 tokens.
-    let cap = ((24e9 * 0.9 - PARAMS * 2.0) / KV).floor();
-    assert_eq!(cap, 42_266.0);
+    // An RTX 4090's driver offers 24,564 MiB; 90% of it, less the 1.5 GiB runtime reserve
+    // and 16.06 GB of weights, leaves 5.51 GB for the KV cache: 42,044 tokens, room for 8
+    // requests of 4,000 + 1,000 tokens.
+    let cap = ((24_564.0 * MIB * 0.9 - 1.5 * GIB - PARAMS * 2.0) / KV).floor();
+    assert_eq!(cap, 42_044.0);
     let text = scenario("rtx_4090", 1, 5.0, 4000, 1000, "")
         .replace("max_queue_per_gpu: null", "max_queue_per_gpu: 8");
+    let plan = load_str(&text, "test", "test", &[]).expect("valid").pools()[0]
+        .serving
+        .expect("serves");
+    assert_eq!(plan.kv_capacity_tokens as f64, cap);
     let m = run(&text, &[]);
     let b = m[names::inference::BATCH_MEAN];
     assert!(b <= 8.0 && b > 6.0, "batch {b}");
-    // More memory for the cache, a bigger batch: 0.95 leaves 6.74 GB, 51,422 tokens, 10.
+    // More memory for the cache, a bigger batch: 0.95 leaves 6.80 GB, 51,870 tokens, 10.
     let more = run(&text, &["inference.batching.memory_utilisation=0.95"]);
     let b2 = more[names::inference::BATCH_MEAN];
     assert!(b2 > b && b2 <= 10.0, "batch {b2}");

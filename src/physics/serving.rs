@@ -2,8 +2,11 @@
 //! long one engine step takes (`crate::sim::replica` runs a replica at that cost).
 //!
 //! A replica is `tp` GPUs of one host holding one copy of the weights (tensor parallel only
-//! inside a host); it uses the smallest `tp` whose memory, at the scenario's memory
-//! utilisation, holds the weights and one full-context request's KV cache. Each engine step
+//! inside a host); it uses the smallest `tp` whose memory holds the weights and one
+//! full-context request's KV cache. A GPU's memory is what its driver offers (in bytes, not
+//! the datasheet's round GB), of which the scenario's memory utilisation is shared out as in
+//! vLLM: the runtime's reserve (activations, CUDA graphs, the CUDA context and workspaces)
+//! first, then the weights, and the rest is KV cache. Each engine step
 //! (iteration-level scheduling, as in Orca and vLLM) reads the weights and the KV cache of
 //! the running requests once and processes one token of each running request plus a chunk of
 //! waiting prompts (chunked prefill, as in Sarathi-Serve and vLLM), within a token budget:
@@ -148,8 +151,12 @@ pub struct BatchPolicy {
     pub max_batch: u32,
     /// Most tokens processed in one step (vLLM's `max_num_batched_tokens`).
     pub token_budget: u32,
-    /// Share of GPU memory for weights and KV cache (vLLM's `gpu_memory_utilization`).
+    /// Share of GPU memory for the runtime, weights and KV cache (vLLM's
+    /// `gpu_memory_utilization`).
     pub memory_utilisation: f64,
+    /// Bytes of that share each GPU keeps for the runtime: activations, CUDA graphs, the
+    /// CUDA context and libraries' workspaces.
+    pub runtime_reserve_bytes: f64,
 }
 
 /// How one provider group serves the model.
@@ -193,7 +200,10 @@ impl Serving {
         let host = count.min(gpus_per_host).max(1);
         let weights = model.weight_bytes();
         let full_request = model.kv_bytes_per_token * f64::from(model.context_tokens);
-        let usable = |tp: u32| f64::from(tp) * class.vram_gb * 1e9 * policy.memory_utilisation;
+        let per_gpu = (class.memory_bytes() * policy.memory_utilisation
+            - policy.runtime_reserve_bytes)
+            .max(0.0);
+        let usable = |tp: u32| f64::from(tp) * per_gpu;
         let largest = 1u32 << (31 - host.leading_zeros());
         // KV tokens a replica of `t` GPUs holds; it must take one full-context request.
         let kv_tokens = |t: u32| ((usable(t) - weights) / model.kv_bytes_per_token).floor();
@@ -332,10 +342,14 @@ pub(crate) mod tests {
         }
     }
 
+    const MIB: f64 = 1_048_576.0;
+    const GIB: f64 = 1_073_741_824.0;
+
     const POLICY: BatchPolicy = BatchPolicy {
         max_batch: 256,
         token_budget: 2048,
         memory_utilisation: 0.9,
+        runtime_reserve_bytes: 1.5 * GIB,
     };
 
     pub(crate) fn plan(
@@ -357,15 +371,14 @@ pub(crate) mod tests {
 
     #[test]
     fn plan_picks_the_smallest_tensor_parallel_degree_that_fits() {
-        // 8B in BF16 (16 GB) fits one H100 with 56 GB left for the KV cache.
+        // 8B in BF16 (16 GB) fits one H100: 90% of its 81,559 MiB less the 1.5 GiB reserve
+        // is 75.4 GB, 59.4 GB of it left for the KV cache.
         let s = plan("h100_sxm", 8, 8, &llama8b()).expect("fits");
         assert_eq!((s.tp, s.replicas), (1, 8));
-        assert_eq!(
-            s.kv_capacity_tokens,
-            ((80e9 * 0.9 - 16e9) / 131_072.0) as u64
-        );
-        // 70B in BF16 (140 GB) needs two H100s (144 GB usable, 4 GB of KV for an 8k context
-        // at 320 KiB a token = 2.7 GB).
+        let per_gpu = 81_559.0 * MIB * 0.9 - 1.5 * GIB;
+        assert_eq!(s.kv_capacity_tokens, ((per_gpu - 16e9) / 131_072.0) as u64);
+        // 70B in BF16 (140 GB) needs two H100s (150.7 GB usable, 2.7 GB of KV for an 8k
+        // context at 320 KiB a token).
         let big = ServedModel {
             params: 70e9,
             kv_bytes_per_token: 327_680.0,
@@ -376,12 +389,13 @@ pub(crate) mod tests {
         // ...and cannot be served by gaming cards one to a host.
         let e = plan("rtx_4090", 64, 1, &big).expect_err("too big");
         assert_eq!(e.gpus, 1);
-        assert!((e.have_gb - 21.6).abs() < 1e-9);
+        let want = (24_564.0 * MIB * 0.9 - 1.5 * GIB) / 1e9;
+        assert!((e.have_gb - want).abs() < 1e-9 && (want - 21.57).abs() < 0.01);
     }
 
     #[test]
     fn replicas_never_span_hosts() {
-        // 70B at 80% memory needs four H100s (two hold 128 GB < 141 GB of weights); two
+        // 70B at 80% memory needs four H100s (two hold 133.6 GB < 141 GB of weights); two
         // hosts of six GPUs hold one such replica each, not three between them.
         let big = ServedModel {
             params: 70.6e9,

@@ -154,6 +154,7 @@ mod tests {
             max_batch: 256,
             token_budget: 8192,
             memory_utilisation: 0.9,
+            runtime_reserve_bytes: 0.0,
         };
         let s = Serving::plan(
             class,

@@ -373,9 +373,12 @@ mod tests {
     fn kv_capacity_and_batch_size_bound_admission() {
         let mut s = plan("rtx_4090", 1, 1, &llama8b()).expect("fits");
         let r = Replica::new(0);
-        // 21.6 GB - 16 GB = 5.6 GB of KV at 128 KiB a token: 42,724 tokens.
-        assert_eq!(s.kv_capacity_tokens, 42_724);
-        assert!(r.has_room(&s, 42_724) && !r.has_room(&s, 42_725));
+        // 90% of 24,564 MiB, less 1.5 GiB and 16 GB of weights, is 5.57 GB of KV at 128 KiB a
+        // token: 42,502 tokens.
+        let cap =
+            ((24_564.0 * 1_048_576.0 * 0.9 - 1.5 * 1_073_741_824.0 - 16e9) / 131_072.0) as u64;
+        assert_eq!((s.kv_capacity_tokens, cap), (42_502, 42_502));
+        assert!(r.has_room(&s, 42_502) && !r.has_room(&s, 42_503));
         assert_eq!(s.batch_limit(1000.0), 42.0);
         s.max_batch = 1;
         let mut r = Replica::new(0);

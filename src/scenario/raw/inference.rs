@@ -150,9 +150,9 @@ impl Default for RawModel {
     }
 }
 
-/// How each replica batches requests (continuous batching with chunked prefill). Defaults
-/// are vLLM's: max_num_seqs 256, max_num_batched_tokens 2048 (its OpenAI-compatible server
-/// with chunked prefill), gpu_memory_utilization 0.9.
+/// How each replica batches requests (continuous batching with chunked prefill), and how its
+/// GPUs' memory is shared out. Defaults are vLLM's: max_num_seqs 256, max_num_batched_tokens
+/// 2048 (its OpenAI-compatible server with chunked prefill), gpu_memory_utilization 0.9.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 #[schemars(deny_unknown_fields)]
@@ -164,9 +164,19 @@ pub struct RawBatching {
     /// Most tokens one engine step processes: one per decoding request plus a chunk of
     /// waiting prompts. At least max_batch.
     pub max_batched_tokens: u32,
-    /// Share of GPU memory for weights and KV cache, 0 to 1; the rest is activations and
-    /// the runtime.
+    /// Share of each GPU's memory the engine takes, 0 to 1: the runtime reserve, the weights
+    /// and the KV cache, in that order, as vLLM shares its gpu_memory_utilization. A GPU's
+    /// memory is what its driver offers (nvidia-smi's memory.total, e.g. 81,559 MiB on an
+    /// H100; datasheets' "GB" are GiB).
     pub memory_utilisation: f64,
+    /// GiB of that share each GPU keeps for the runtime: activations of a step, CUDA graphs,
+    /// the CUDA context and libraries' workspaces (vLLM profiles these before it sizes the
+    /// KV cache). Default 1.5: vLLM's profiles of Llama 3.1 8B leave 0.8 GiB of an RTX 3090
+    /// (24,576 MiB) unaccounted with chunked prefill (vllm-project/vllm#10517: 5.82 GiB of KV
+    /// cache at a 35k context) and 3.4 GiB of an H100 with 8,192-token steps and 1.79 GiB
+    /// outside PyTorch (vllm-project/vllm#10511); CUDA graphs, captured afterwards, take
+    /// 0.1-0.5 GiB more.
+    pub runtime_reserve_gib: f64,
 }
 
 impl Default for RawBatching {
@@ -175,6 +185,7 @@ impl Default for RawBatching {
             max_batch: defaults::MAX_BATCH,
             max_batched_tokens: defaults::MAX_BATCHED_TOKENS,
             memory_utilisation: defaults::MEMORY_UTILISATION,
+            runtime_reserve_gib: defaults::RUNTIME_RESERVE_GIB,
         }
     }
 }

@@ -179,8 +179,8 @@ fn context_fits(
     true
 }
 
-/// Continuous batching at `at`: a memory share in (0, 1], a batch of at least 1, and a token
-/// budget that lets a full batch take a step.
+/// Continuous batching at `at`: a memory share in (0, 1], a runtime reserve of 0 to 1 TiB, a
+/// batch of at least 1, and a token budget that lets a full batch take a step.
 pub(super) fn batch_policy(
     b: &RawBatching,
     at: &YamlPath,
@@ -192,6 +192,13 @@ pub(super) fn batch_policy(
         1e-6,
         1.0,
         "a share of GPU memory between 0 and 1, e.g. 0.9",
+    );
+    ok &= issues.within(
+        &at.key("runtime_reserve_gib"),
+        b.runtime_reserve_gib,
+        0.0,
+        1024.0,
+        "the GiB each GPU keeps for activations, CUDA graphs and the runtime, e.g. 1.5",
     );
     let fix = "e.g. 256 (1 serves one request at a time)";
     if !issues.at_least_one(&at.key("max_batch"), b.max_batch, fix) {
@@ -211,6 +218,7 @@ pub(super) fn batch_policy(
         max_batch: b.max_batch,
         token_budget: b.max_batched_tokens,
         memory_utilisation: b.memory_utilisation,
+        runtime_reserve_bytes: b.runtime_reserve_gib * 1_073_741_824.0,
     })
 }
 
@@ -383,7 +391,7 @@ mod tests {
                 &[],
             ),
             (
-                // 405B in BF16 (810 GB) and a 128k-token KV cache against 4 H100s (288 GB).
+                // 405B in BF16 (810 GB) and a 128k-token KV cache against 4 H100s (301 GB).
                 "model: {name: llama-3.1-405b}",
                 &[("inference.model", "the model needs 877.6 GB")],
             ),
@@ -452,7 +460,7 @@ mod tests {
 
     /// A batching policy or an efficiency factor with a problem of its own leaves no group a
     /// serving plan; that is not a second problem of the model (Llama 3 8B, ~17.1 GB with a
-    /// full-context KV cache, fits an H100's 72 GB usable) nor of verification.
+    /// full-context KV cache, fits an H100's 75 GB usable) nor of verification.
     #[test]
     fn a_bad_batching_policy_is_not_reported_as_a_model_that_fits_nowhere() {
         check(
@@ -474,15 +482,20 @@ token:
     fn a_batch_must_be_able_to_take_a_step() {
         let at = YamlPath::root().key("inference").key("batching");
         let cases = [
-            ((256, 2048, 0.9), vec![]),
-            ((0, 2048, 2.0), vec!["memory_utilisation", "max_batch"]),
-            ((256, 16, 0.9), vec!["max_batched_tokens"]),
+            ((256, 2048, 0.9, 1.5), vec![]),
+            (
+                (0, 2048, 2.0, -1.0),
+                vec!["memory_utilisation", "runtime_reserve_gib", "max_batch"],
+            ),
+            ((256, 16, 0.9, 0.0), vec!["max_batched_tokens"]),
         ];
-        for ((max_batch, max_batched_tokens, memory_utilisation), want) in cases {
+        for ((max_batch, max_batched_tokens, memory_utilisation, reserve), want) in cases {
             let b = RawBatching {
                 max_batch,
                 max_batched_tokens,
                 memory_utilisation,
+                runtime_reserve_gib: reserve,
+                ..RawBatching::default()
             };
             let mut issues = Issues::default();
             let policy = batch_policy(&b, &at, &mut issues);
