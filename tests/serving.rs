@@ -169,6 +169,39 @@ fn gpu_memory_is_counted_in_gibibytes() {
     );
 }
 
+/// See issue 12 (item 7): the degree was always the smallest that fits.
+#[test]
+fn the_tensor_parallel_degree_can_be_chosen_for_throughput() {
+    // Long answers to short prompts, where decoding (memory) rather than prefill (compute)
+    // bounds a replica.
+    let text = scenario("h100_sxm", 8, 1.0, 200, 1000, "").replace(
+        "model: {name: llama-3.1-8b, context_tokens: 32768}",
+        "model: {name: llama-3-70b}",
+    );
+    let plan = |tp: &str| {
+        let ovs =
+            [parse_override(&format!("inference.batching.tensor_parallel={tp}")).expect("set")];
+        let s = load_str(&text, "test", "test", &ovs).unwrap_or_else(|e| panic!("{e}"));
+        s.pools()[0].serving.expect("serves")
+    };
+    // Two H100s hold 70B with 29,041 KV tokens, 24 requests of 1,200 tokens; four hold 256
+    // (the batch cap) at twice the bandwidth: more requests a second from the same 8 GPUs.
+    let (smallest, best) = (plan("smallest"), plan("throughput"));
+    assert_eq!((smallest.tp, smallest.batch_limit(1200.0)), (2, 24.0));
+    assert_eq!((best.tp, best.batch_limit(1200.0)), (4, 256.0));
+    let rps = |s: &depinsim::physics::serving::Serving| s.capacity_rps(200.0, 1000.0);
+    assert!(
+        rps(&best) > 5.0 * rps(&smallest),
+        "{} {}",
+        rps(&best),
+        rps(&smallest)
+    );
+    // Eight GPUs serve it too, as one replica: no faster per GPU, so not chosen.
+    let eight = plan("8");
+    assert_eq!((eight.tp, eight.replicas), (8, 1));
+    assert!(rps(&eight) <= rps(&best));
+}
+
 #[test]
 fn the_kv_cache_bounds_the_batch() {
     // An RTX 4090's driver offers 24,564 MiB; 90% of it, less the 1.5 GiB runtime reserve

@@ -2,8 +2,8 @@
 //! long one engine step takes (`crate::sim::replica` runs a replica at that cost).
 //!
 //! A replica is `tp` GPUs of one host holding one copy of the weights (tensor parallel only
-//! inside a host); it uses the smallest `tp` whose memory holds the weights and one
-//! full-context request's KV cache. A GPU's memory is what its driver offers (in bytes, not
+//! inside a host); by default it uses the smallest `tp` whose memory holds the weights and one
+//! full-context request's KV cache ([`TensorParallel`] has the other rules). A GPU's memory is what its driver offers (in bytes, not
 //! the datasheet's round GB), of which the scenario's memory utilisation is shared out as in
 //! vLLM: the runtime's reserve (activations, CUDA graphs, the CUDA context and workspaces)
 //! first, then the weights, and the rest is KV cache. Each engine step
@@ -144,6 +144,26 @@ impl ServedModel {
     }
 }
 
+/// How a group picks the tensor-parallel degree of its replicas, among the powers of two up
+/// to its hosts' GPUs that divide the model's attention heads (an engine splits the heads
+/// between the GPUs).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TensorParallel {
+    /// The smallest degree whose memory holds the weights and one full-context KV cache.
+    Smallest,
+    /// Of the degrees that hold them, the one whose replicas complete the most requests per
+    /// second at full batches, for requests of `prompt` and `output` tokens (per GPU of the
+    /// group: replicas that leave a host's GPUs idle count against it).
+    Throughput {
+        /// Prompt tokens of the mean request.
+        prompt: f64,
+        /// Output tokens of the mean request.
+        output: f64,
+    },
+    /// This many GPUs a replica.
+    Gpus(u32),
+}
+
 /// The batching policy of every replica.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BatchPolicy {
@@ -157,6 +177,8 @@ pub struct BatchPolicy {
     /// Bytes of that share each GPU keeps for the runtime: activations, CUDA graphs, the
     /// CUDA context and libraries' workspaces.
     pub runtime_reserve_bytes: f64,
+    /// How the tensor-parallel degree is picked.
+    pub tensor_parallel: TensorParallel,
 }
 
 /// How one provider group serves the model.
@@ -176,6 +198,16 @@ pub struct Serving {
     pub cost: StepCost,
 }
 
+/// The largest power of two up to `host` that divides `heads`: the most GPUs a replica can
+/// have.
+fn degrees_up_to(host: u32, heads: u32) -> u32 {
+    let mut t = 1u32 << (31 - host.max(1).leading_zeros());
+    while !heads.is_multiple_of(t) {
+        t /= 2;
+    }
+    t
+}
+
 /// Why a group cannot serve the model.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Unfit {
@@ -188,7 +220,8 @@ pub struct Unfit {
 }
 
 impl Serving {
-    /// Plans the replicas of a group of `count` GPUs of `class`, `gpus_per_host` to a host.
+    /// Plans the replicas of a group of `count` GPUs of `class`, `gpus_per_host` to a host,
+    /// at the degree the policy's [`TensorParallel`] picks.
     pub fn plan(
         class: &GpuClass,
         count: u32,
@@ -204,31 +237,64 @@ impl Serving {
             - policy.runtime_reserve_bytes)
             .max(0.0);
         let usable = |tp: u32| f64::from(tp) * per_gpu;
-        let largest = 1u32 << (31 - host.leading_zeros());
         // KV tokens a replica of `t` GPUs holds; it must take one full-context request.
         let kv_tokens = |t: u32| ((usable(t) - weights) / model.kv_bytes_per_token).floor();
-        let tp = std::iter::successors(Some(1u32), |t| t.checked_mul(2))
+        let fits = |t: u32| kv_tokens(t) >= f64::from(model.context_tokens);
+        let heads = model.attention_heads.max(1);
+        let mut degrees = std::iter::successors(Some(1u32), |t| t.checked_mul(2))
             .take_while(|&t| t <= host)
-            .find(|&t| kv_tokens(t) >= f64::from(model.context_tokens))
-            .ok_or(Unfit {
-                need_gb: (weights + full_request) / 1e9,
-                have_gb: usable(largest) / 1e9,
-                gpus: largest,
-            })?;
+            .filter(|&t| heads.is_multiple_of(t));
+        let build =
+            |t: u32| Self::at_degree(t, count, gpus_per_host, kv_tokens(t), model, policy, rates);
+        let chosen = match policy.tensor_parallel {
+            TensorParallel::Smallest => degrees.find(|&t| fits(t)).map(build),
+            TensorParallel::Throughput { prompt, output } => {
+                degrees.filter(|&t| fits(t)).map(build).reduce(|best, s| {
+                    // Per GPU of the group, which is the same count at every degree; ties
+                    // keep the smaller degree.
+                    let more = s.capacity_rps(prompt, output) > best.capacity_rps(prompt, output);
+                    if more { s } else { best }
+                })
+            }
+            TensorParallel::Gpus(n) => {
+                (n <= host && heads.is_multiple_of(n.max(1)) && fits(n)).then(|| build(n))
+            }
+        };
+        let gpus = match policy.tensor_parallel {
+            TensorParallel::Gpus(n) => n,
+            _ => degrees_up_to(host, heads),
+        };
+        chosen.ok_or(Unfit {
+            need_gb: (weights + full_request) / 1e9,
+            have_gb: usable(gpus) / 1e9,
+            gpus,
+        })
+    }
+
+    /// The group's replicas of `tp` GPUs, holding `kv_tokens` tokens of KV cache each.
+    fn at_degree(
+        tp: u32,
+        count: u32,
+        gpus_per_host: u32,
+        kv_tokens: f64,
+        model: &ServedModel,
+        policy: &BatchPolicy,
+        rates: &Rates,
+    ) -> Self {
         let tpf = f64::from(tp);
         let bandwidth = tpf * rates.bytes_per_s;
         let flops = tpf * rates.flops;
         // Replicas never span hosts: whole hosts, then the last, partly filled one.
         let host_size = gpus_per_host.max(1);
         let replicas = count / host_size * (host_size / tp) + count % host_size / tp;
-        Ok(Self {
+        Self {
             tp,
             replicas,
             max_batch: policy.max_batch,
             token_budget: f64::from(policy.token_budget),
-            kv_capacity_tokens: kv_tokens(tp).min(u64::MAX as f64 / 2.0) as u64,
+            kv_capacity_tokens: kv_tokens.min(u64::MAX as f64 / 2.0) as u64,
             cost: StepCost {
-                weights_s: weights / bandwidth,
+                weights_s: model.weight_bytes() / bandwidth,
                 kv_s_per_token: model.kv_bytes_per_token
                     / rates.kv_bytes_per_s.map_or(bandwidth, |kv| tpf * kv),
                 flop_s_per_token: 2.0 * model.non_embedding_params / flops,
@@ -237,7 +303,7 @@ impl Serving {
                 memory_scale: rates.memory_scale,
                 kv_scales_with_batch: rates.kv_bytes_per_s.is_none(),
             },
-        })
+        }
     }
 
     /// One request at a time per GPU, for drawn service times: a step is one second of work.
@@ -350,6 +416,7 @@ pub(crate) mod tests {
         token_budget: 2048,
         memory_utilisation: 0.9,
         runtime_reserve_bytes: 1.5 * GIB,
+        tensor_parallel: TensorParallel::Smallest,
     };
 
     pub(crate) fn plan(
@@ -391,6 +458,72 @@ pub(crate) mod tests {
         assert_eq!(e.gpus, 1);
         let want = (24_564.0 * MIB * 0.9 - 1.5 * GIB) / 1e9;
         assert!((e.have_gb - want).abs() < 1e-9 && (want - 21.57).abs() < 0.01);
+    }
+
+    #[test]
+    fn throughput_picks_the_degree_with_the_most_requests_per_second() {
+        // 70B on a host of 8 H100s: two GPUs hold it with room for 32,703 KV tokens (27
+        // requests of 1,000 + 200), four hold 256 (the batch cap), and eight the same 256 at
+        // twice the speed in half as many replicas: a tie, which keeps the smaller degree.
+        let big = ServedModel {
+            params: 70e9,
+            non_embedding_params: 68e9,
+            lm_head_params: 1e9,
+            layers: 80,
+            attention_heads: 64,
+            kv_bytes_per_token: 327_680.0,
+            ..llama8b()
+        };
+        let class = find_class("h100_sxm").expect("class");
+        let rates = Rates::efficiency(class, 0.8, 0.9);
+        let at = |tensor_parallel: TensorParallel| {
+            let policy = BatchPolicy {
+                tensor_parallel,
+                ..POLICY
+            };
+            Serving::plan(class, 8, 8, &big, &policy, &rates)
+        };
+        let (prompt, output) = (1000.0, 200.0);
+        let capacity = |t: u32| {
+            at(TensorParallel::Gpus(t))
+                .expect("fits")
+                .capacity_rps(prompt, output)
+        };
+        assert!(at(TensorParallel::Gpus(1)).is_err());
+        assert_eq!(at(TensorParallel::Smallest).expect("fits").tp, 2);
+        assert_eq!(
+            at(TensorParallel::Gpus(2))
+                .expect("fits")
+                .batch_limit(1200.0),
+            27.0
+        );
+        assert!(capacity(4) > capacity(2), "{} {}", capacity(4), capacity(2));
+        assert_eq!(capacity(8), capacity(4));
+        let best = at(TensorParallel::Throughput { prompt, output }).expect("fits");
+        assert_eq!((best.tp, best.replicas), (4, 2));
+        // A degree that does not divide the heads is never taken; one above the host is unfit.
+        let odd = ServedModel {
+            attention_heads: 28,
+            ..big
+        };
+        let policy = BatchPolicy {
+            tensor_parallel: TensorParallel::Throughput { prompt, output },
+            ..POLICY
+        };
+        let s = Serving::plan(class, 8, 8, &odd, &policy, &rates).expect("fits");
+        assert_eq!(s.tp, 4);
+        let e = Serving::plan(
+            class,
+            4,
+            4,
+            &big,
+            &BatchPolicy {
+                tensor_parallel: TensorParallel::Gpus(8),
+                ..POLICY
+            },
+            &rates,
+        );
+        assert_eq!(e.expect_err("no host of 8").gpus, 8);
     }
 
     #[test]

@@ -155,6 +155,7 @@ mod tests {
             token_budget: 8192,
             memory_utilisation: 0.9,
             runtime_reserve_bytes: 0.0,
+            tensor_parallel: crate::physics::serving::TensorParallel::Smallest,
         };
         let s = Serving::plan(
             class,

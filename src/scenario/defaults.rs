@@ -113,6 +113,10 @@ pub const MEMORY_UTILISATION: f64 = 0.9;
 /// with 8,192-token steps (vllm-project/vllm#10511: 81,559 MiB x 0.9 - 14.96 - 53.29 GiB),
 /// with 0.1-0.5 GiB of CUDA graphs, captured afterwards, on top of the first.
 pub const RUNTIME_RESERVE_GIB: f64 = 1.5;
+/// GPUs per replica: `smallest`, the fewest that hold the model, as vLLM's documentation
+/// ("Parallelism and Scaling") advises: a single GPU if the model fits on one, and otherwise
+/// "increase the number of GPUs ... until there is enough GPU memory for the model".
+pub const TENSOR_PARALLEL: &str = "smallest";
 /// Local hour of the daily demand peak (assumed: an evening peak of consumer chat traffic).
 pub const PEAK_LOCAL_H: f64 = 20.0;
 
@@ -224,7 +228,7 @@ mod tests {
     #[test]
     fn the_schema_shows_each_default_stated_here() {
         let schema = super::super::load::schema_value();
-        let cases: [(&str, Value); 48] = [
+        let cases: [(&str, Value); 49] = [
             ("Simulation/properties/horizon_h", json!(HORIZON_H)),
             ("Simulation/properties/warmup_h", json!(WARMUP_H)),
             ("Simulation/properties/epoch_h", json!(EPOCH_H)),
@@ -270,12 +274,17 @@ mod tests {
                 json!(RUNTIME_RESERVE_GIB),
             ),
             (
+                "Batching/properties/tensor_parallel",
+                json!(TENSOR_PARALLEL),
+            ),
+            (
                 "Inference/properties/batching",
                 json!({
                     "max_batch": MAX_BATCH,
                     "max_batched_tokens": MAX_BATCHED_TOKENS,
                     "memory_utilisation": MEMORY_UTILISATION,
-                    "runtime_reserve_gib": RUNTIME_RESERVE_GIB
+                    "runtime_reserve_gib": RUNTIME_RESERVE_GIB,
+                    "tensor_parallel": TENSOR_PARALLEL
                 }),
             ),
             ("DailyCycle/properties/peak_local_h", json!(PEAK_LOCAL_H)),

@@ -25,6 +25,7 @@ pub use economy::{
 };
 pub use inference::{
     Dispatch, RawBatching, RawDailyCycle, RawInference, RawModel, RawUserGroup, Routing,
+    TensorParallel, TensorParallelRule,
 };
 pub use training::{CloudSizing, JobKind, Placement, Provisioned, RawCloud, RawJobClass};
 

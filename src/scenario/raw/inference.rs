@@ -177,6 +177,75 @@ pub struct RawBatching {
     /// outside PyTorch (vllm-project/vllm#10511); CUDA graphs, captured afterwards, take
     /// 0.1-0.5 GiB more.
     pub runtime_reserve_gib: f64,
+    /// GPUs per replica (tensor parallel, inside one host), among the powers of two up to
+    /// a host's GPUs that divide the model's attention heads: `smallest` (the default), the
+    /// fewest whose memory holds the weights and one full-context KV cache, as vLLM's
+    /// documentation advises (one GPU if the model fits, else more "until there is enough GPU
+    /// memory for the model"); `throughput`, the degree that fits with the most requests per second per
+    /// GPU of the group at full batches for the mean request (the step cost counts no
+    /// traffic between a replica's GPUs, so this leans to larger degrees where the batch cap
+    /// binds); or a number of GPUs (it must divide the attention heads; groups whose hosts
+    /// are smaller, or whose GPUs that many do not hold the model, serve nothing).
+    pub tensor_parallel: TensorParallel,
+}
+
+/// How a provider group picks the tensor-parallel degree of its replicas: a rule, or a
+/// number of GPUs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum TensorParallel {
+    /// A rule.
+    Rule(TensorParallelRule),
+    /// This many GPUs a replica.
+    Gpus(u32),
+}
+
+/// A rule for the tensor-parallel degree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TensorParallelRule {
+    /// The fewest GPUs that hold the model.
+    Smallest,
+    /// The degree with the most requests per second per GPU.
+    Throughput,
+}
+
+impl Default for TensorParallel {
+    fn default() -> Self {
+        Self::Rule(TensorParallelRule::Smallest)
+    }
+}
+
+/// The two names and the number in one flat choice, so that `depinsim schema` and the
+/// shape check see `smallest`, `throughput` or a whole number side by side.
+impl JsonSchema for TensorParallel {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "TensorParallel".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "GPUs per replica: a rule, or a number.",
+            "oneOf": [
+                {
+                    "const": "smallest",
+                    "type": "string",
+                    "description": "The fewest GPUs whose memory holds the weights and one full-context KV cache."
+                },
+                {
+                    "const": "throughput",
+                    "type": "string",
+                    "description": "The degree that fits with the most requests per second per GPU at full batches."
+                },
+                {
+                    "type": "integer",
+                    "format": "uint32",
+                    "minimum": 0,
+                    "description": "This many GPUs of one host per replica."
+                }
+            ]
+        })
+    }
 }
 
 impl Default for RawBatching {
@@ -186,6 +255,7 @@ impl Default for RawBatching {
             max_batched_tokens: defaults::MAX_BATCHED_TOKENS,
             memory_utilisation: defaults::MEMORY_UTILISATION,
             runtime_reserve_gib: defaults::RUNTIME_RESERVE_GIB,
+            tensor_parallel: TensorParallel::default(),
         }
     }
 }

@@ -7,9 +7,9 @@ use crate::core::dist::Dist;
 use crate::core::engine::{SimTime, from_secs};
 use crate::core::path::YamlPath;
 use crate::physics::catalogue::{ModelSpec, find_model, model_ids};
-use crate::physics::serving::{BatchPolicy, ServedModel};
+use crate::physics::serving::{BatchPolicy, ServedModel, TensorParallel};
 use crate::scenario::defaults;
-use crate::scenario::raw::{self, RawBatching, RawInference, RawModel};
+use crate::scenario::raw::{self, RawBatching, RawInference, RawModel, TensorParallelRule};
 use crate::scenario::spec::{Dispatch, Pool, Routing};
 
 /// The served model at `at`, from the catalogue and the scenario's overrides. Every field is
@@ -180,9 +180,15 @@ fn context_fits(
 }
 
 /// Continuous batching at `at`: a memory share in (0, 1], a runtime reserve of 0 to 1 TiB, a
-/// batch of at least 1, and a token budget that lets a full batch take a step.
+/// batch of at least 1, a token budget that lets a full batch take a step, and a
+/// tensor-parallel degree of at least one GPU that divides the model's attention heads (when
+/// the `model` is valid). `means` are the mean prompt and output tokens that `throughput`
+/// sizes replicas for (None after a problem with the request sizes, which refuses the
+/// scenario anyway).
 pub(super) fn batch_policy(
     b: &RawBatching,
+    model: Option<&ServedModel>,
+    means: Option<(f64, f64)>,
     at: &YamlPath,
     issues: &mut Issues,
 ) -> Option<BatchPolicy> {
@@ -214,25 +220,85 @@ pub(super) fn batch_policy(
             format!("give at least {}, e.g. 2048", b.max_batch),
         );
     }
+    let tensor_parallel = degree(
+        b.tensor_parallel,
+        model,
+        means,
+        &at.key("tensor_parallel"),
+        issues,
+    );
     ok.then_some(BatchPolicy {
         max_batch: b.max_batch,
         token_budget: b.max_batched_tokens,
         memory_utilisation: b.memory_utilisation,
         runtime_reserve_bytes: b.runtime_reserve_gib * 1_073_741_824.0,
+        tensor_parallel: tensor_parallel?,
     })
+}
+
+/// The tensor-parallel rule at `at`: a number of GPUs must be at least 1 and divide the
+/// attention heads of the `model`.
+fn degree(
+    tp: raw::TensorParallel,
+    model: Option<&ServedModel>,
+    means: Option<(f64, f64)>,
+    at: &YamlPath,
+    issues: &mut Issues,
+) -> Option<TensorParallel> {
+    match tp {
+        raw::TensorParallel::Rule(TensorParallelRule::Smallest) => Some(TensorParallel::Smallest),
+        raw::TensorParallel::Rule(TensorParallelRule::Throughput) => Some(match means {
+            Some((prompt, output)) => TensorParallel::Throughput { prompt, output },
+            None => TensorParallel::Smallest,
+        }),
+        raw::TensorParallel::Gpus(n) => {
+            let fix = "give the GPUs of one replica, or smallest or throughput";
+            if !issues.at_least_one(at, n, fix) {
+                return None;
+            }
+            let heads = model.map_or(n, |m| m.attention_heads);
+            if !heads.is_multiple_of(n) {
+                let divisors: Vec<String> = std::iter::successors(Some(1u32), |d| d.checked_mul(2))
+                    .take_while(|&d| d <= heads)
+                    .filter(|&d| heads.is_multiple_of(d))
+                    .map(|d| d.to_string())
+                    .collect();
+                issues.push(
+                    at,
+                    format!("{n} GPUs do not split the model's {heads} attention heads evenly"),
+                    format!(
+                        "give one of {}, or smallest or throughput",
+                        divisors.join(", ")
+                    ),
+                );
+                return None;
+            }
+            Some(TensorParallel::Gpus(n))
+        }
+    }
 }
 
 /// When a valid model fits no provider group, records at `at` (the model) how far the
 /// group nearest to holding it falls short; nothing when no group could be planned
-/// (`serving` is None: the batching policy or the efficiencies had a problem).
+/// (`serving` is None: the batching policy or the efficiencies had a problem). With a
+/// number of GPUs per replica (`policy`), says so at `tp`.
 pub(super) fn model_fits(
     pools: &[Pool],
     model: Option<&ServedModel>,
     serving: Option<usize>,
+    (policy, tp): (Option<&BatchPolicy>, &YamlPath),
     at: &YamlPath,
     issues: &mut Issues,
 ) {
     if model.is_none() || pools.is_empty() || serving != Some(0) {
+        return;
+    }
+    if let Some(TensorParallel::Gpus(n)) = policy.map(|p| p.tensor_parallel) {
+        issues.push(
+            tp,
+            format!("no provider group can serve the model in replicas of {n} GPU(s) of one host: its hosts have fewer, or {n} GPU(s) hold less than the weights and one full-context KV cache"),
+            "give another number of GPUs, or smallest",
+        );
         return;
     }
     let worst = pools
@@ -257,6 +323,16 @@ pub(super) struct Requests {
     pub(super) prompt: Option<Dist>,
     pub(super) output: Option<Dist>,
     pub(super) service: Option<Option<Dist>>,
+}
+
+impl Requests {
+    /// The mean prompt and output tokens (at least one output token), if both are valid.
+    pub(super) fn means(&self) -> Option<(f64, f64)> {
+        Some((
+            self.prompt.as_ref()?.mean(),
+            self.output.as_ref()?.mean().max(1.0),
+        ))
+    }
 }
 
 /// The request sizes, the service-time override and the RTT limit of the section at `at`.
@@ -498,7 +574,7 @@ token:
                 ..RawBatching::default()
             };
             let mut issues = Issues::default();
-            let policy = batch_policy(&b, &at, &mut issues);
+            let policy = batch_policy(&b, None, None, &at, &mut issues);
             let found: Vec<String> = issues.iter().map(|i| i.path.to_string()).collect();
             let want: Vec<String> = want.iter().map(|k| at.key(*k).to_string()).collect();
             assert_eq!(found, want);
@@ -509,13 +585,60 @@ token:
             max_batched_tokens: 16,
             ..RawBatching::default()
         };
-        batch_policy(&b, &at, &mut issues);
+        batch_policy(&b, None, None, &at, &mut issues);
         let only = issues.iter().next().expect("one problem");
         assert_eq!(
             only.message,
             "16 is below max_batch (256): a full batch could not take a step"
         );
         assert_eq!(only.fix, "give at least 256, e.g. 2048");
+    }
+
+    #[test]
+    fn the_tensor_parallel_degree_is_a_rule_or_a_divisor_of_the_heads() {
+        let tp = |v: &str| inference(&format!("batching: {{tensor_parallel: {v}}}"));
+        check(
+            &tp("0"),
+            &[("inference.batching.tensor_parallel", "must be at least 1")],
+        );
+        // Llama 3 8B has 32 attention heads.
+        check(
+            &tp("3"),
+            &[(
+                "inference.batching.tensor_parallel",
+                "3 GPUs do not split the model's 32 attention heads evenly",
+            )],
+        );
+        assert_eq!(
+            only_issue(&tp("3")).fix,
+            "give one of 1, 2, 4, 8, 16, 32, or smallest or throughput"
+        );
+        check(
+            &tp("fast"),
+            &[(
+                "inference.batching.tensor_parallel",
+                "unknown choice `fast`",
+            )],
+        );
+        assert_eq!(
+            only_issue(&tp("fast")).fix,
+            "use one of: smallest, throughput, or a whole number"
+        );
+        // The base's group has 4 H100s: no replica of 8.
+        check(
+            &tp("8"),
+            &[(
+                "inference.batching.tensor_parallel",
+                "no provider group can serve the model in replicas of 8 GPU(s) of one host",
+            )],
+        );
+        let tp_of = |v: &str| {
+            let s = load(&tp(v)).expect("valid");
+            s.pools()[0].serving.expect("serves").tp
+        };
+        assert_eq!((tp_of("smallest"), tp_of("2"), tp_of("4")), (1, 2, 4));
+        let s = load(&tp("throughput")).expect("valid");
+        assert!(s.resolved_yaml().contains("tensor_parallel: throughput"));
     }
 
     #[test]
