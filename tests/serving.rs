@@ -42,14 +42,28 @@ const PARAMS: f64 = 8.03e9;
 const KV: f64 = 131_072.0;
 const FLOPS: f64 = 989e12 * 0.8;
 const BW: f64 = 3.35e12 * 0.9;
+/// From its config.json: a vocabulary of 128,256 and a hidden size of 4096, with an input
+/// embedding and an LM head of 128,256 x 4096 each (untied), so 8.03e9 - 2 x 128,256 x 4096
+/// parameters in the transformer blocks; 32 layers of 32 query heads x 128.
+const NON_EMBEDDING: f64 = PARAMS - 2.0 * 128_256.0 * 4096.0;
+const LAYERS: f64 = 32.0;
+const ATTENTION_DIM: f64 = 32.0 * 128.0;
+
+/// A prompt of `p` tokens prefilled while nothing decodes: 2 FLOPs per non-embedding
+/// parameter a token (no LM head: nothing is sampled from a prompt token but the last), and
+/// causal attention, 4 x layers x attention width FLOPs for each of the P (P + 1) / 2
+/// query-key pairs (QK^T and the product with V); compute-bound.
+fn prefill_s(p: f64) -> f64 {
+    (2.0 * NON_EMBEDDING * p + 4.0 * LAYERS * ATTENTION_DIM * p * (p + 1.0) / 2.0) / FLOPS
+}
 
 #[test]
 fn a_request_alone_takes_one_roofline_step_per_token() {
     // Rare requests on eight GPUs: every request has a replica to itself.
     let m = run(&scenario("h100_sxm", 8, 0.05, 1000, 101, ""), &[]);
     assert!(m[names::inference::COMPLETED_REQUESTS] > 200.0);
-    // TTFT: the 1,000-token prompt in one chunk, compute-bound: 2N x 1000 / FLOP/s.
-    let prefill = 2.0 * PARAMS * 1000.0 / FLOPS;
+    // TTFT: the 1,000-token prompt in one chunk, compute-bound.
+    let prefill = prefill_s(1000.0);
     let ttft = m[names::inference::TTFT_MEAN];
     assert!((ttft - prefill).abs() < 2e-9, "TTFT {ttft} vs {prefill}");
     // TPOT: each step reads the weights and the request's KV cache (mean context
@@ -73,6 +87,25 @@ fn a_request_alone_takes_one_roofline_step_per_token() {
     assert_eq!(strict[names::inference::SLO_ATTAINMENT], 0.0);
 }
 
+/// See issue 12 (item 6): a 30,000-token prompt took 2N x P / FLOP/s = 0.609 s, with N all
+/// 8.03e9 parameters and no attention.
+#[test]
+fn a_long_prompt_pays_for_its_attention_in_prefill() {
+    let m = run(&scenario("h100_sxm", 8, 0.05, 30_000, 11, ""), &[]);
+    assert!(m[names::inference::COMPLETED_REQUESTS] > 200.0);
+    // 15 chunks of up to 2,048 tokens, each compute-bound, cost the whole prompt's FLOPs:
+    // 2 x 6.98e9 x 30,000 = 4.19e14 in the blocks and 2 x 32 x 4096 x 30,000 x 30,001 =
+    // 2.36e14 in attention, 0.827 s at 791 TFLOP/s.
+    let want = prefill_s(30_000.0);
+    assert!((want - 0.8275).abs() < 1e-3, "{want}");
+    let ttft = m[names::inference::TTFT_MEAN];
+    assert!((ttft - want).abs() < 2e-9, "TTFT {ttft} vs {want}");
+    // Attention alone is 0.298 s, 49% of the old figure.
+    let old = 2.0 * PARAMS * 30_000.0 / FLOPS;
+    let attention = 2.0 * LAYERS * ATTENTION_DIM * 30_000.0 * 30_001.0 / FLOPS;
+    assert!((old - 0.609).abs() < 1e-3 && (attention / old - 0.49).abs() < 0.01);
+}
+
 #[test]
 fn batching_multiplies_throughput_of_a_saturated_gpu() {
     // 40 requests a second on one H100: far more than it serves one at a time. A short
@@ -82,7 +115,7 @@ fn batching_multiplies_throughput_of_a_saturated_gpu() {
     let one = run(&text, &["inference.batching.max_batch=1"]);
     let many = run(&text, &[]);
     // One at a time, the GPU completes 1 / (prefill + 199 decode steps) a second.
-    let alone = 2.0 * PARAMS * 500.0 / FLOPS + 199.0 * (2.0 * PARAMS + 600.0 * KV) / BW;
+    let alone = prefill_s(500.0) + 199.0 * (2.0 * PARAMS + 600.0 * KV) / BW;
     let rps_one = one[names::inference::THROUGHPUT_RPS];
     assert!(
         (rps_one * alone - 1.0).abs() < 0.02,
@@ -96,18 +129,96 @@ fn batching_multiplies_throughput_of_a_saturated_gpu() {
     assert!(many[names::inference::TPOT_MEAN] > one[names::inference::TPOT_MEAN]);
 }
 
+/// Bytes in a MiB and a GiB.
+const MIB: f64 = 1_048_576.0;
+const GIB: f64 = 1_073_741_824.0;
+
+/// See issue 12 (item 7): Llama-3-70B on H100s was planned at TP 2 with 8,544 KV tokens
+/// (2 x 80e9 x 0.9 - 141.2e9 bytes of weights, at 327,680 bytes a token).
+#[test]
+fn gpu_memory_is_counted_in_gibibytes() {
+    let text = scenario("h100_sxm", 8, 1.0, 1000, 100, "").replace(
+        "model: {name: llama-3.1-8b, context_tokens: 32768}",
+        "model: {name: llama-3-70b}",
+    );
+    let plan = |sets: &[&str]| {
+        let ovs: Vec<_> = sets
+            .iter()
+            .map(|s| parse_override(s).expect("override"))
+            .collect();
+        let s = load_str(&text, "test", "test", &ovs).unwrap_or_else(|e| panic!("{e}"));
+        s.pools()[0].serving.expect("serves")
+    };
+    // An H100's driver offers 81,559 MiB; 90% of it less the default 1.5 GiB reserve is what
+    // each GPU gives. 70.6e9 parameters in BF16 do not fit one; two leave room for 29,041
+    // tokens of 80 layers x 8 KV heads x 128 x 2 x 2 bytes = 327,680 bytes each.
+    let weights = 70.6e9 * 2.0;
+    let kv = 2.0 * 80.0 * 8.0 * 128.0 * 2.0;
+    let per_gpu = 81_559.0 * MIB * 0.9 - 1.5 * GIB;
+    assert!(per_gpu < weights);
+    let want = ((2.0 * per_gpu - weights) / kv).floor();
+    assert_eq!(want, 29_041.0);
+    let s = plan(&[]);
+    assert_eq!((s.tp, s.kv_capacity_tokens as f64), (2, want));
+    // Without the reserve, the ~38,800 tokens the issue counts.
+    let none = plan(&["inference.batching.runtime_reserve_gib=0"]);
+    let all = ((2.0 * 81_559.0 * MIB * 0.9 - weights) / kv).floor();
+    assert_eq!(
+        (none.tp, none.kv_capacity_tokens as f64, all),
+        (2, all, 38_871.0)
+    );
+}
+
+/// See issue 12 (item 7): the degree was always the smallest that fits.
+#[test]
+fn the_tensor_parallel_degree_can_be_chosen_for_throughput() {
+    // Long answers to short prompts, where decoding (memory) rather than prefill (compute)
+    // bounds a replica.
+    let text = scenario("h100_sxm", 8, 1.0, 200, 1000, "").replace(
+        "model: {name: llama-3.1-8b, context_tokens: 32768}",
+        "model: {name: llama-3-70b}",
+    );
+    let plan = |tp: &str| {
+        let ovs =
+            [parse_override(&format!("inference.batching.tensor_parallel={tp}")).expect("set")];
+        let s = load_str(&text, "test", "test", &ovs).unwrap_or_else(|e| panic!("{e}"));
+        s.pools()[0].serving.expect("serves")
+    };
+    // Two H100s hold 70B with 29,041 KV tokens, 24 requests of 1,200 tokens; four hold 256
+    // (the batch cap) at twice the bandwidth: more requests a second from the same 8 GPUs.
+    let (smallest, best) = (plan("smallest"), plan("throughput"));
+    assert_eq!((smallest.tp, smallest.batch_limit(1200.0)), (2, 24.0));
+    assert_eq!((best.tp, best.batch_limit(1200.0)), (4, 256.0));
+    let rps = |s: &depinsim::physics::serving::Serving| s.capacity_rps(200.0, 1000.0);
+    assert!(
+        rps(&best) > 5.0 * rps(&smallest),
+        "{} {}",
+        rps(&best),
+        rps(&smallest)
+    );
+    // Eight GPUs serve it too, as one replica: no faster per GPU, so not chosen.
+    let eight = plan("8");
+    assert_eq!((eight.tp, eight.replicas), (8, 1));
+    assert!(rps(&eight) <= rps(&best));
+}
+
 #[test]
 fn the_kv_cache_bounds_the_batch() {
-    // An RTX 4090 keeps 24 GB x 0.9 - 16.06 GB of weights = 5.54 GB for the KV cache:
-    // 42,266 tokens, room for 8 requests of 4,000 + 1,000 tokens.
-    let cap = ((24e9 * 0.9 - PARAMS * 2.0) / KV).floor();
-    assert_eq!(cap, 42_266.0);
+    // An RTX 4090's driver offers 24,564 MiB; 90% of it, less the 1.5 GiB runtime reserve
+    // and 16.06 GB of weights, leaves 5.51 GB for the KV cache: 42,044 tokens, room for 8
+    // requests of 4,000 + 1,000 tokens.
+    let cap = ((24_564.0 * MIB * 0.9 - 1.5 * GIB - PARAMS * 2.0) / KV).floor();
+    assert_eq!(cap, 42_044.0);
     let text = scenario("rtx_4090", 1, 5.0, 4000, 1000, "")
         .replace("max_queue_per_gpu: null", "max_queue_per_gpu: 8");
+    let plan = load_str(&text, "test", "test", &[]).expect("valid").pools()[0]
+        .serving
+        .expect("serves");
+    assert_eq!(plan.kv_capacity_tokens as f64, cap);
     let m = run(&text, &[]);
     let b = m[names::inference::BATCH_MEAN];
     assert!(b <= 8.0 && b > 6.0, "batch {b}");
-    // More memory for the cache, a bigger batch: 0.95 leaves 6.74 GB, 51,422 tokens, 10.
+    // More memory for the cache, a bigger batch: 0.95 leaves 6.80 GB, 51,870 tokens, 10.
     let more = run(&text, &["inference.batching.memory_utilisation=0.95"]);
     let b2 = more[names::inference::BATCH_MEAN];
     assert!(b2 > b && b2 <= 10.0, "batch {b2}");

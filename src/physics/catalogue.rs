@@ -1,10 +1,21 @@
 //! The built-in model catalogue: what inference needs to know about a served LLM.
 //!
 //! Figures come from each model's published `config.json` and model card (Hugging Face):
-//! parameter count, transformer layers, key-value heads and head dimension (which set the
-//! KV-cache size), and the context length the model was released with (without RoPE
-//! scaling). The KV cache holds a key and a value vector per layer and KV head for every
-//! token: `2 x layers x kv_heads x head_dim x 2 bytes` in BF16.
+//! parameter count, transformer layers, hidden size, attention and key-value heads, head
+//! dimension, vocabulary and whether the input embedding is tied to the LM head, and the
+//! context length the model was released with (without RoPE scaling). The KV cache holds a key
+//! and a value vector per layer and KV head for every token: `2 x layers x kv_heads x head_dim x
+//! 2 bytes` in BF16.
+//!
+//! Two parameter counts: all of them (`params_b`, what the weights weigh) and those that
+//! multiply every token, the transformer blocks without the input embedding and the LM head
+//! (Kaplan et al. 2020, "Scaling laws for neural language models", sec. 2.1: the
+//! non-embedding N whose forward pass costs 2N FLOPs a token). The input embedding is a table
+//! lookup, no multiplication; the LM head (vocabulary x hidden size, the embedding table itself
+//! when the two are tied) is a matrix product, but only at the positions a token is sampled
+//! from (vLLM computes logits only there: `LogitsProcessor` over the selected token indices),
+//! so once per output token and not per prompt token. Untied (every model here):
+//! non-embedding = all - 2 x vocabulary x hidden; tied: all - vocabulary x hidden.
 
 /// One model from the catalogue.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -15,10 +26,18 @@ pub struct ModelSpec {
     pub params_b: f64,
     /// Transformer layers.
     pub layers: u32,
+    /// Hidden size (d_model).
+    pub hidden: u32,
+    /// Attention (query) heads.
+    pub heads: u32,
     /// Key-value heads (grouped-query attention).
     pub kv_heads: u32,
     /// Dimension of one attention head.
     pub head_dim: u32,
+    /// Vocabulary size.
+    pub vocab: u32,
+    /// Whether the LM head is the input embedding table (`tie_word_embeddings`).
+    pub tied_embeddings: bool,
     /// Context length, tokens.
     pub context_tokens: u32,
     /// Where the figures come from.
@@ -30,6 +49,24 @@ impl ModelSpec {
     pub fn kv_bytes_per_token(&self) -> f64 {
         2.0 * f64::from(self.layers) * f64::from(self.kv_heads) * f64::from(self.head_dim) * 2.0
     }
+
+    /// Parameters of the LM head, billions: vocabulary x hidden size.
+    pub fn lm_head_params_b(&self) -> f64 {
+        f64::from(self.vocab) * f64::from(self.hidden) / 1e9
+    }
+
+    /// Parameters of the transformer blocks, billions: all but the input embedding and the LM
+    /// head (one matrix when tied, two when not).
+    pub fn non_embedding_params_b(&self) -> f64 {
+        let tables = if self.tied_embeddings { 1.0 } else { 2.0 };
+        self.params_b - tables * self.lm_head_params_b()
+    }
+
+    /// Width of attention: query heads x head dimension (the inner dimension of QK^T and of
+    /// the product with V).
+    pub fn attention_dim(&self) -> u32 {
+        self.heads * self.head_dim
+    }
 }
 
 /// The catalogue.
@@ -38,8 +75,12 @@ pub const MODELS: &[ModelSpec] = &[
         id: "llama-3-8b",
         params_b: 8.03,
         layers: 32,
+        hidden: 4096,
+        heads: 32,
         kv_heads: 8,
         head_dim: 128,
+        vocab: 128_256,
+        tied_embeddings: false,
         context_tokens: 8192,
         source: "meta-llama/Meta-Llama-3-8B config.json and model card",
     },
@@ -47,8 +88,12 @@ pub const MODELS: &[ModelSpec] = &[
         id: "llama-3.1-8b",
         params_b: 8.03,
         layers: 32,
+        hidden: 4096,
+        heads: 32,
         kv_heads: 8,
         head_dim: 128,
+        vocab: 128_256,
+        tied_embeddings: false,
         context_tokens: 131_072,
         source: "meta-llama/Llama-3.1-8B config.json and model card",
     },
@@ -56,8 +101,12 @@ pub const MODELS: &[ModelSpec] = &[
         id: "llama-3-70b",
         params_b: 70.6,
         layers: 80,
+        hidden: 8192,
+        heads: 64,
         kv_heads: 8,
         head_dim: 128,
+        vocab: 128_256,
+        tied_embeddings: false,
         context_tokens: 8192,
         source: "meta-llama/Meta-Llama-3-70B config.json and model card",
     },
@@ -65,8 +114,12 @@ pub const MODELS: &[ModelSpec] = &[
         id: "llama-3.1-70b",
         params_b: 70.6,
         layers: 80,
+        hidden: 8192,
+        heads: 64,
         kv_heads: 8,
         head_dim: 128,
+        vocab: 128_256,
+        tied_embeddings: false,
         context_tokens: 131_072,
         source: "meta-llama/Llama-3.1-70B config.json and model card",
     },
@@ -74,8 +127,12 @@ pub const MODELS: &[ModelSpec] = &[
         id: "llama-3.1-405b",
         params_b: 405.0,
         layers: 126,
+        hidden: 16384,
+        heads: 128,
         kv_heads: 8,
         head_dim: 128,
+        vocab: 128_256,
+        tied_embeddings: false,
         context_tokens: 131_072,
         source: "meta-llama/Llama-3.1-405B config.json and model card",
     },
@@ -83,8 +140,12 @@ pub const MODELS: &[ModelSpec] = &[
         id: "mistral-7b",
         params_b: 7.25,
         layers: 32,
+        hidden: 4096,
+        heads: 32,
         kv_heads: 8,
         head_dim: 128,
+        vocab: 32_768,
+        tied_embeddings: false,
         context_tokens: 32_768,
         source: "mistralai/Mistral-7B-v0.3 config.json and model card",
     },
@@ -92,8 +153,12 @@ pub const MODELS: &[ModelSpec] = &[
         id: "qwen2.5-7b",
         params_b: 7.61,
         layers: 28,
+        hidden: 3584,
+        heads: 28,
         kv_heads: 4,
         head_dim: 128,
+        vocab: 152_064,
+        tied_embeddings: false,
         context_tokens: 32_768,
         source: "Qwen/Qwen2.5-7B config.json and model card (without YaRN scaling)",
     },
@@ -101,8 +166,12 @@ pub const MODELS: &[ModelSpec] = &[
         id: "qwen2.5-72b",
         params_b: 72.7,
         layers: 80,
+        hidden: 8192,
+        heads: 64,
         kv_heads: 8,
         head_dim: 128,
+        vocab: 152_064,
+        tied_embeddings: false,
         context_tokens: 32_768,
         source: "Qwen/Qwen2.5-72B config.json and model card (without YaRN scaling)",
     },
@@ -135,6 +204,34 @@ mod tests {
         // Llama 3 70B: 80 layers -> 320 KiB a token.
         let m = find_model("llama-3.1-70b").expect("catalogued");
         assert_eq!(m.kv_bytes_per_token(), 327_680.0);
+    }
+
+    #[test]
+    fn non_embedding_counts_match_published_figures() {
+        // Llama 3 8B by hand from config.json: a layer is q and o (4096 x 4096 each), k and v
+        // (4096 x 1024 each), the MLP (3 x 4096 x 14336) and two norms (2 x 4096): 218,112,000;
+        // 32 of them and the final norm make 6,979,588,096. The catalogue's 8.03B total less
+        // the untied embedding and LM head (2 x 128,256 x 4096) is that within 0.01%.
+        let m = find_model("llama-3-8b").expect("catalogued");
+        let blocks = 32.0 * (2.0 * 4096.0 * 4096.0 + 2.0 * 4096.0 * 1024.0)
+            + 32.0 * (3.0 * 4096.0 * 14336.0 + 2.0 * 4096.0)
+            + 4096.0;
+        assert_eq!(blocks, 6_979_588_096.0);
+        assert!((m.non_embedding_params_b() * 1e9 / blocks - 1.0).abs() < 1e-4);
+        assert_eq!(m.lm_head_params_b(), 128_256.0 * 4096.0 / 1e9);
+        assert_eq!(m.attention_dim(), 4096);
+        // Qwen2.5-7B's model card states its non-embedding count: 6.53B of 7.61B.
+        let q7 = find_model("qwen2.5-7b").expect("catalogued");
+        assert!((q7.non_embedding_params_b() - 6.53).abs() < 0.01);
+        // A tied LM head is the embedding table: counted once in the total.
+        let tied = ModelSpec {
+            tied_embeddings: true,
+            ..*m
+        };
+        assert_eq!(
+            tied.non_embedding_params_b(),
+            8.03 - 128_256.0 * 4096.0 / 1e9
+        );
     }
 
     #[test]

@@ -1,10 +1,19 @@
 //! The built-in GPU datasheet table.
 //!
-//! Every figure here is a vendor datasheet peak (dense, no sparsity), not a measurement: the
+//! Every rate here is a vendor datasheet peak (dense, no sparsity), not a measurement: the
 //! efficiency factors of the scenario's `calibration` block turn peaks into achievable rates.
 //! Sources: NVIDIA H100/H200/A100/L40S/RTX 4090/RTX 3090 and AMD MI300X datasheets, collected
 //! from the vendors' published datasheets; reference rental prices from Vast.ai medians and Akash's
 //! price list (read 2026-09).
+//!
+//! Memory is counted in bytes the way the hardware has it. A datasheet's "80 GB" is 80 GiB
+//! (memory capacities use binary prefixes: JEDEC JESD100B.01), and of that the driver
+//! offers what `nvidia-smi` reports as memory.total (`rocm-smi`'s VRAM Total for AMD), a
+//! little less where ECC or the driver keeps some: 81,559 MiB of an H100's 81,920. That
+//! figure, as published nvidia-smi and rocm-smi outputs show it for each class, is what the
+//! serving plan shares out (vLLM's gpu_memory_utilization is a share of the device's total;
+//! what CUDA itself reports is a few hundred MiB lower still, which the scenario's runtime
+//! reserve covers).
 
 /// One GPU class from the datasheet table.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -15,8 +24,13 @@ pub struct GpuClass {
     pub name: &'static str,
     /// Dense BF16/FP16 tensor throughput, TFLOP/s.
     pub bf16_tflops: f64,
-    /// Memory, GB (10^9 bytes).
+    /// Memory as the datasheet states it, "GB": binary gigabytes (GiB, 2^30 bytes). The
+    /// training jobs' memory check still compares it with 10^9-byte gigabytes (issue 12,
+    /// item 5); serving uses [`GpuClass::memory_mib`].
     pub vram_gb: f64,
+    /// Memory the driver offers, MiB (2^20 bytes): nvidia-smi's memory.total (rocm-smi's VRAM
+    /// Total for AMD).
+    pub memory_mib: f64,
     /// Memory bandwidth, TB/s.
     pub mem_bandwidth_tbs: f64,
     /// Board power, W.
@@ -38,6 +52,8 @@ pub const GPU_CLASSES: &[GpuClass] = &[
         name: "NVIDIA H100 SXM 80GB",
         bf16_tflops: 989.0,
         vram_gb: 80.0,
+        // nvidia-smi on "NVIDIA H100 80GB HBM3": 81559MiB.
+        memory_mib: 81_559.0,
         mem_bandwidth_tbs: 3.35,
         tdp_w: 700.0,
         reference_price_usd_per_hour: Some(2.40),
@@ -49,6 +65,8 @@ pub const GPU_CLASSES: &[GpuClass] = &[
         name: "NVIDIA H100 PCIe 80GB",
         bf16_tflops: 756.0,
         vram_gb: 80.0,
+        // nvidia-smi on "NVIDIA H100 PCIe": 81559MiB.
+        memory_mib: 81_559.0,
         mem_bandwidth_tbs: 2.0,
         tdp_w: 350.0,
         reference_price_usd_per_hour: None,
@@ -60,6 +78,8 @@ pub const GPU_CLASSES: &[GpuClass] = &[
         name: "NVIDIA H200 SXM 141GB",
         bf16_tflops: 989.0,
         vram_gb: 141.0,
+        // nvidia-smi on "NVIDIA H200": 143771MiB.
+        memory_mib: 143_771.0,
         mem_bandwidth_tbs: 4.8,
         tdp_w: 700.0,
         reference_price_usd_per_hour: Some(4.45),
@@ -71,6 +91,8 @@ pub const GPU_CLASSES: &[GpuClass] = &[
         name: "NVIDIA A100 SXM 80GB",
         bf16_tflops: 312.0,
         vram_gb: 80.0,
+        // nvidia-smi on "NVIDIA A100-SXM4-80GB": 81920MiB.
+        memory_mib: 81_920.0,
         mem_bandwidth_tbs: 2.04,
         tdp_w: 400.0,
         reference_price_usd_per_hour: Some(0.99),
@@ -82,6 +104,8 @@ pub const GPU_CLASSES: &[GpuClass] = &[
         name: "NVIDIA L40S 48GB",
         bf16_tflops: 362.0,
         vram_gb: 48.0,
+        // nvidia-smi on "NVIDIA L40S" (ECC on, as in every published output): 46068MiB.
+        memory_mib: 46_068.0,
         mem_bandwidth_tbs: 0.864,
         tdp_w: 350.0,
         reference_price_usd_per_hour: None,
@@ -93,6 +117,8 @@ pub const GPU_CLASSES: &[GpuClass] = &[
         name: "NVIDIA GeForce RTX 4090 24GB",
         bf16_tflops: 165.0,
         vram_gb: 24.0,
+        // nvidia-smi on "NVIDIA GeForce RTX 4090": 24564MiB.
+        memory_mib: 24_564.0,
         mem_bandwidth_tbs: 1.008,
         tdp_w: 450.0,
         reference_price_usd_per_hour: Some(0.38),
@@ -104,6 +130,8 @@ pub const GPU_CLASSES: &[GpuClass] = &[
         name: "NVIDIA GeForce RTX 3090 24GB",
         bf16_tflops: 71.0,
         vram_gb: 24.0,
+        // nvidia-smi on "NVIDIA GeForce RTX 3090": 24576MiB.
+        memory_mib: 24_576.0,
         mem_bandwidth_tbs: 0.936,
         tdp_w: 350.0,
         reference_price_usd_per_hour: Some(0.24),
@@ -115,6 +143,8 @@ pub const GPU_CLASSES: &[GpuClass] = &[
         name: "AMD Instinct MI300X 192GB",
         bf16_tflops: 1307.0,
         vram_gb: 192.0,
+        // rocm-smi on "AMD Instinct MI300X": VRAM Total Memory 205822885888 B.
+        memory_mib: 196_288.0,
         mem_bandwidth_tbs: 5.3,
         tdp_w: 750.0,
         reference_price_usd_per_hour: None,
@@ -122,6 +152,13 @@ pub const GPU_CLASSES: &[GpuClass] = &[
         datacenter: true,
     },
 ];
+
+impl GpuClass {
+    /// Bytes the driver offers: [`GpuClass::memory_mib`] x 2^20.
+    pub fn memory_bytes(&self) -> f64 {
+        self.memory_mib * 1_048_576.0
+    }
+}
 
 /// Looks up a class by its identifier.
 pub fn find_class(id: &str) -> Option<&'static GpuClass> {
@@ -148,5 +185,21 @@ mod tests {
             assert!(c.source.starts_with("datasheet"));
         }
         assert_eq!(find_class("h100"), None);
+    }
+
+    /// See issue 12 (item 7): an "80 GB" H100 was read as 80 x 10^9 bytes.
+    #[test]
+    fn the_driver_offers_nearly_the_datasheets_gibibytes() {
+        // The driver offers at most the datasheet's GiB, and no more than 5% less (ECC).
+        for c in GPU_CLASSES {
+            let datasheet = c.vram_gb * 1024.0 * 1024.0 * 1024.0;
+            let offered = c.memory_bytes() / datasheet;
+            assert!(offered <= 1.0 && offered > 0.93, "{}: {offered}", c.id);
+        }
+        let h100 = find_class("h100_sxm").expect("class");
+        assert_eq!(h100.memory_bytes(), 81_559.0 * 1_048_576.0);
+        assert!(h100.memory_bytes() > 85.5e9);
+        let rtx = find_class("rtx_4090").expect("class");
+        assert!((rtx.memory_bytes() / (24.0 * 1_073_741_824.0) - 1.0).abs() < 1e-3);
     }
 }

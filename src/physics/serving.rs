@@ -2,22 +2,40 @@
 //! long one engine step takes (`crate::sim::replica` runs a replica at that cost).
 //!
 //! A replica is `tp` GPUs of one host holding one copy of the weights (tensor parallel only
-//! inside a host); it uses the smallest `tp` whose memory, at the scenario's memory
-//! utilisation, holds the weights and one full-context request's KV cache. Each engine step
+//! inside a host); by default it uses the smallest `tp` whose memory holds the weights and one
+//! full-context request's KV cache ([`TensorParallel`] has the other rules). A GPU's memory is what its driver offers (in bytes, not
+//! the datasheet's round GB), of which the scenario's memory utilisation is shared out as in
+//! vLLM: the runtime's reserve (activations, CUDA graphs, the CUDA context and workspaces)
+//! first, then the weights, and the rest is KV cache. Each engine step
 //! (iteration-level scheduling, as in Orca and vLLM) reads the weights and the KV cache of
 //! the running requests once and processes one token of each running request plus a chunk of
 //! waiting prompts (chunked prefill, as in Sarathi-Serve and vLLM), within a token budget:
 //!
 //! ```text
-//! step = max((weights + KV bytes read) / bandwidth, 2 N x tokens / FLOP/s)
+//! step = max((weights + KV bytes read) / bandwidth,
+//!            (2 N x tokens + 2 H x decoding + 4 L d x query-key pairs) / FLOP/s)
 //! ```
+//!
+//! N is the non-embedding parameter count (the transformer blocks: Kaplan et al. 2020), H the
+//! LM head's (vocabulary x hidden, multiplied only where a token is sampled, so once per
+//! output token), L the layers and d the attention width (query heads x head dimension). A
+//! query attending to one earlier token costs 4 d FLOPs a layer: 2 d for its dot product with
+//! the key and 2 d for adding the value (Hoffmann et al. 2022, "Training compute-optimal
+//! large language models", appendix F, counts the same two products). Under the causal mask
+//! the i-th token of a prompt attends to i tokens, P (P + 1) / 2 pairs over a prompt of P, so
+//! its attention costs `2 L d P (P + 1)` FLOPs, half the unmasked square (FlashAttention-2,
+//! Dao 2023, counts causal attention the same way); a decoding token attends to its whole
+//! context, the same tokens whose KV cache the step reads.
 //!
 //! Between events the batch is constant, so every running request advances at one token per
 //! step and the waiting prompts at `chunk` tokens per step: the replica is a fluid model with
 //! piecewise-constant rates, and only admissions, first tokens and completions are events.
-//! Each request's KV cache (prompt + output) is reserved when it is admitted, so a batch
-//! never outgrows memory and nothing is preempted for space; a running request's KV read
-//! counts its mean context, prompt + output / 2.
+//! That needs a constant cost per prompt token, so a prompt's attention is spread evenly over
+//! its tokens: each costs the prompt's mean, `4 L d (P + 1) / 2` FLOPs. A prompt's total is
+//! exact; only its share between chunks is averaged (in an engine a chunk late in a long
+//! prompt costs more than an early one). Each request's KV cache (prompt + output) is reserved
+//! when it is admitted, so a batch never outgrows memory and nothing is preempted for space; a
+//! running request's KV read (and its attention) counts its mean context, prompt + output / 2.
 
 use super::gpu::GpuClass;
 use super::rates::{BATCH_GRID, Rates};
@@ -29,8 +47,13 @@ pub struct StepCost {
     pub weights_s: f64,
     /// Reading one token's KV cache.
     pub kv_s_per_token: f64,
-    /// Processing one token (2N FLOPs).
+    /// Multiplying one token, prompt or output, by the transformer blocks (2N FLOPs, N the
+    /// non-embedding parameters).
     pub flop_s_per_token: f64,
+    /// The LM head for one output token (2 x vocabulary x hidden FLOPs).
+    pub head_flop_s: f64,
+    /// Attention of one query to one earlier token (4 x layers x attention width FLOPs).
+    pub attention_flop_s: f64,
     /// Memory time at batch 2^i relative to batch 1 (from a calibration profile's decode
     /// bandwidth by batch; 1 everywhere without one).
     pub memory_scale: [f64; BATCH_GRID],
@@ -41,17 +64,12 @@ pub struct StepCost {
 }
 
 impl StepCost {
-    /// One step at batch 1 that reads `kv_tokens` tokens of KV cache and processes `tokens`
-    /// tokens.
+    /// One step in which `batch` requests decode a token each, reading `kv_tokens` tokens of
+    /// KV cache between them (and attending to as many), and `chunk` tokens of prompts of
+    /// `prompt` tokens are prefilled. Memory time is scaled by the bandwidth at that batch
+    /// (linear between the tabulated powers of two, the last one beyond them).
     #[inline]
-    pub fn step_s(&self, kv_tokens: f64, tokens: f64) -> f64 {
-        self.step_s_at(1.0, kv_tokens, tokens)
-    }
-
-    /// The same with `batch` requests decoding: memory time scaled by the bandwidth at that
-    /// batch (linear between the tabulated powers of two, the last one beyond them).
-    #[inline]
-    pub fn step_s_at(&self, batch: f64, kv_tokens: f64, tokens: f64) -> f64 {
+    pub fn step_s_at(&self, batch: f64, kv_tokens: f64, chunk: f64, prompt: f64) -> f64 {
         let scale = self.scale(batch);
         let kv = self.kv_s_per_token * kv_tokens;
         let memory = if self.kv_scales_with_batch {
@@ -59,7 +77,11 @@ impl StepCost {
         } else {
             self.weights_s * scale + kv
         };
-        memory.max(self.flop_s_per_token * tokens)
+        let pairs = kv_tokens + chunk * mean_pairs(prompt);
+        let compute = self.flop_s_per_token * (batch + chunk)
+            + self.head_flop_s * batch
+            + self.attention_flop_s * pairs;
+        memory.max(compute)
     }
 
     #[inline]
@@ -77,11 +99,30 @@ impl StepCost {
     }
 }
 
+/// Query-key pairs per token of a prompt of `prompt` tokens, on average over the prompt: under
+/// the causal mask the i-th token attends to itself and the i - 1 before it, P (P + 1) / 2
+/// pairs in all.
+#[inline]
+pub fn mean_pairs(prompt: f64) -> f64 {
+    (prompt + 1.0) / 2.0
+}
+
 /// The served model, as the planner needs it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ServedModel {
-    /// Parameters.
+    /// Parameters, all of them: what the weights weigh.
     pub params: f64,
+    /// Parameters that multiply every token: the transformer blocks, without the input
+    /// embedding (a lookup) and the LM head.
+    pub non_embedding_params: f64,
+    /// Parameters of the LM head (vocabulary x hidden), multiplied once per output token.
+    pub lm_head_params: f64,
+    /// Transformer layers.
+    pub layers: u32,
+    /// Attention (query) heads: a tensor-parallel degree must divide them.
+    pub attention_heads: u32,
+    /// Dimension of one attention head.
+    pub head_dim: u32,
     /// Bytes per parameter.
     pub bytes_per_param: f64,
     /// KV-cache bytes per token.
@@ -95,6 +136,32 @@ impl ServedModel {
     pub fn weight_bytes(&self) -> f64 {
         self.params * self.bytes_per_param
     }
+
+    /// FLOPs of one query attending to one earlier token, over all layers: QK^T and the
+    /// product with V, 2 x attention width (heads x head dimension) each.
+    pub fn attention_flops_per_pair(&self) -> f64 {
+        4.0 * f64::from(self.layers) * f64::from(self.attention_heads) * f64::from(self.head_dim)
+    }
+}
+
+/// How a group picks the tensor-parallel degree of its replicas, among the powers of two up
+/// to its hosts' GPUs that divide the model's attention heads (an engine splits the heads
+/// between the GPUs).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TensorParallel {
+    /// The smallest degree whose memory holds the weights and one full-context KV cache.
+    Smallest,
+    /// Of the degrees that hold them, the one whose replicas complete the most requests per
+    /// second at full batches, for requests of `prompt` and `output` tokens (per GPU of the
+    /// group: replicas that leave a host's GPUs idle count against it).
+    Throughput {
+        /// Prompt tokens of the mean request.
+        prompt: f64,
+        /// Output tokens of the mean request.
+        output: f64,
+    },
+    /// This many GPUs a replica.
+    Gpus(u32),
 }
 
 /// The batching policy of every replica.
@@ -104,8 +171,14 @@ pub struct BatchPolicy {
     pub max_batch: u32,
     /// Most tokens processed in one step (vLLM's `max_num_batched_tokens`).
     pub token_budget: u32,
-    /// Share of GPU memory for weights and KV cache (vLLM's `gpu_memory_utilization`).
+    /// Share of GPU memory for the runtime, weights and KV cache (vLLM's
+    /// `gpu_memory_utilization`).
     pub memory_utilisation: f64,
+    /// Bytes of that share each GPU keeps for the runtime: activations, CUDA graphs, the
+    /// CUDA context and libraries' workspaces.
+    pub runtime_reserve_bytes: f64,
+    /// How the tensor-parallel degree is picked.
+    pub tensor_parallel: TensorParallel,
 }
 
 /// How one provider group serves the model.
@@ -125,6 +198,16 @@ pub struct Serving {
     pub cost: StepCost,
 }
 
+/// The largest power of two up to `host` that divides `heads`: the most GPUs a replica can
+/// have.
+fn degrees_up_to(host: u32, heads: u32) -> u32 {
+    let mut t = 1u32 << (31 - host.max(1).leading_zeros());
+    while !heads.is_multiple_of(t) {
+        t /= 2;
+    }
+    t
+}
+
 /// Why a group cannot serve the model.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Unfit {
@@ -137,7 +220,8 @@ pub struct Unfit {
 }
 
 impl Serving {
-    /// Plans the replicas of a group of `count` GPUs of `class`, `gpus_per_host` to a host.
+    /// Plans the replicas of a group of `count` GPUs of `class`, `gpus_per_host` to a host,
+    /// at the degree the policy's [`TensorParallel`] picks.
     pub fn plan(
         class: &GpuClass,
         count: u32,
@@ -149,39 +233,77 @@ impl Serving {
         let host = count.min(gpus_per_host).max(1);
         let weights = model.weight_bytes();
         let full_request = model.kv_bytes_per_token * f64::from(model.context_tokens);
-        let usable = |tp: u32| f64::from(tp) * class.vram_gb * 1e9 * policy.memory_utilisation;
-        let largest = 1u32 << (31 - host.leading_zeros());
+        let per_gpu = (class.memory_bytes() * policy.memory_utilisation
+            - policy.runtime_reserve_bytes)
+            .max(0.0);
+        let usable = |tp: u32| f64::from(tp) * per_gpu;
         // KV tokens a replica of `t` GPUs holds; it must take one full-context request.
         let kv_tokens = |t: u32| ((usable(t) - weights) / model.kv_bytes_per_token).floor();
-        let tp = std::iter::successors(Some(1u32), |t| t.checked_mul(2))
+        let fits = |t: u32| kv_tokens(t) >= f64::from(model.context_tokens);
+        let heads = model.attention_heads.max(1);
+        let mut degrees = std::iter::successors(Some(1u32), |t| t.checked_mul(2))
             .take_while(|&t| t <= host)
-            .find(|&t| kv_tokens(t) >= f64::from(model.context_tokens))
-            .ok_or(Unfit {
-                need_gb: (weights + full_request) / 1e9,
-                have_gb: usable(largest) / 1e9,
-                gpus: largest,
-            })?;
+            .filter(|&t| heads.is_multiple_of(t));
+        let build =
+            |t: u32| Self::at_degree(t, count, gpus_per_host, kv_tokens(t), model, policy, rates);
+        let chosen = match policy.tensor_parallel {
+            TensorParallel::Smallest => degrees.find(|&t| fits(t)).map(build),
+            TensorParallel::Throughput { prompt, output } => {
+                degrees.filter(|&t| fits(t)).map(build).reduce(|best, s| {
+                    // Per GPU of the group, which is the same count at every degree; ties
+                    // keep the smaller degree.
+                    let more = s.capacity_rps(prompt, output) > best.capacity_rps(prompt, output);
+                    if more { s } else { best }
+                })
+            }
+            TensorParallel::Gpus(n) => {
+                (n <= host && heads.is_multiple_of(n.max(1)) && fits(n)).then(|| build(n))
+            }
+        };
+        let gpus = match policy.tensor_parallel {
+            TensorParallel::Gpus(n) => n,
+            _ => degrees_up_to(host, heads),
+        };
+        chosen.ok_or(Unfit {
+            need_gb: (weights + full_request) / 1e9,
+            have_gb: usable(gpus) / 1e9,
+            gpus,
+        })
+    }
+
+    /// The group's replicas of `tp` GPUs, holding `kv_tokens` tokens of KV cache each.
+    fn at_degree(
+        tp: u32,
+        count: u32,
+        gpus_per_host: u32,
+        kv_tokens: f64,
+        model: &ServedModel,
+        policy: &BatchPolicy,
+        rates: &Rates,
+    ) -> Self {
         let tpf = f64::from(tp);
         let bandwidth = tpf * rates.bytes_per_s;
         let flops = tpf * rates.flops;
         // Replicas never span hosts: whole hosts, then the last, partly filled one.
         let host_size = gpus_per_host.max(1);
         let replicas = count / host_size * (host_size / tp) + count % host_size / tp;
-        Ok(Self {
+        Self {
             tp,
             replicas,
             max_batch: policy.max_batch,
             token_budget: f64::from(policy.token_budget),
-            kv_capacity_tokens: kv_tokens(tp).min(u64::MAX as f64 / 2.0) as u64,
+            kv_capacity_tokens: kv_tokens.min(u64::MAX as f64 / 2.0) as u64,
             cost: StepCost {
-                weights_s: weights / bandwidth,
+                weights_s: model.weight_bytes() / bandwidth,
                 kv_s_per_token: model.kv_bytes_per_token
                     / rates.kv_bytes_per_s.map_or(bandwidth, |kv| tpf * kv),
-                flop_s_per_token: 2.0 * model.params / flops,
+                flop_s_per_token: 2.0 * model.non_embedding_params / flops,
+                head_flop_s: 2.0 * model.lm_head_params / flops,
+                attention_flop_s: model.attention_flops_per_pair() / flops,
                 memory_scale: rates.memory_scale,
                 kv_scales_with_batch: rates.kv_bytes_per_s.is_none(),
             },
-        })
+        }
     }
 
     /// One request at a time per GPU, for drawn service times: a step is one second of work.
@@ -196,6 +318,8 @@ impl Serving {
                 weights_s: 1.0,
                 kv_s_per_token: 0.0,
                 flop_s_per_token: 0.0,
+                head_flop_s: 0.0,
+                attention_flop_s: 0.0,
                 memory_scale: [1.0; BATCH_GRID],
                 kv_scales_with_batch: true,
             },
@@ -214,7 +338,9 @@ impl Serving {
 
     /// Requests per second one replica completes at batch `b` in steady state: each step
     /// decodes a token of every request and prefills the prompts that replace those that
-    /// finish, within the token budget (which caps completions when prompts are long).
+    /// finish, within the token budget (which caps completions when prompts are long). Every
+    /// prompt is taken to be `prompt` tokens long: attention grows with the square of the
+    /// length, so prompts of spread-out lengths with that mean cost somewhat more.
     pub fn replica_rps(&self, prompt: f64, output: f64, b: f64) -> f64 {
         let (per_step, step) = self.steady(prompt, output, b);
         per_step / step
@@ -235,11 +361,9 @@ impl Serving {
         } else {
             by_decode
         };
-        let tokens = b + per_step * prompt;
-        (
-            per_step,
-            self.cost.step_s_at(b, b * (prompt + output / 2.0), tokens),
-        )
+        let chunk = per_step * prompt;
+        let kv = b * (prompt + output / 2.0);
+        (per_step, self.cost.step_s_at(b, kv, chunk, prompt))
     }
 
     /// Requests per second the whole group completes with full batches.
@@ -256,7 +380,8 @@ impl Serving {
     /// Latency of a request served alone: its prefill, then one step per further token.
     pub fn alone_s(&self, prompt: f64, output: f64) -> f64 {
         let load = prompt + output / 2.0;
-        self.cost.step_s(0.0, prompt) + (output - 1.0).max(0.0) * self.cost.step_s(load, 1.0)
+        let prefill = self.cost.step_s_at(0.0, 0.0, prompt, prompt);
+        prefill + (output - 1.0).max(0.0) * self.cost.step_s_at(1.0, load, 0.0, 0.0)
     }
 }
 
@@ -266,20 +391,32 @@ pub(crate) mod tests {
     use crate::physics::catalogue::find_model;
     use crate::physics::gpu::find_class;
 
+    /// An 8B model with Llama 3 8B's shape and round counts: 8e9 parameters, 7e9 of them in
+    /// the transformer blocks and 0.5e9 in the LM head; 32 layers of attention width 4096.
     pub(crate) fn llama8b() -> ServedModel {
         let m = find_model("llama-3-8b").expect("catalogued");
         ServedModel {
             params: 8e9,
+            non_embedding_params: 7e9,
+            lm_head_params: 0.5e9,
+            layers: m.layers,
+            attention_heads: m.heads,
+            head_dim: m.head_dim,
             bytes_per_param: 2.0,
             kv_bytes_per_token: m.kv_bytes_per_token(),
             context_tokens: m.context_tokens,
         }
     }
 
+    const MIB: f64 = 1_048_576.0;
+    const GIB: f64 = 1_073_741_824.0;
+
     const POLICY: BatchPolicy = BatchPolicy {
         max_batch: 256,
         token_budget: 2048,
         memory_utilisation: 0.9,
+        runtime_reserve_bytes: 1.5 * GIB,
+        tensor_parallel: TensorParallel::Smallest,
     };
 
     pub(crate) fn plan(
@@ -301,15 +438,14 @@ pub(crate) mod tests {
 
     #[test]
     fn plan_picks_the_smallest_tensor_parallel_degree_that_fits() {
-        // 8B in BF16 (16 GB) fits one H100 with 56 GB left for the KV cache.
+        // 8B in BF16 (16 GB) fits one H100: 90% of its 81,559 MiB less the 1.5 GiB reserve
+        // is 75.4 GB, 59.4 GB of it left for the KV cache.
         let s = plan("h100_sxm", 8, 8, &llama8b()).expect("fits");
         assert_eq!((s.tp, s.replicas), (1, 8));
-        assert_eq!(
-            s.kv_capacity_tokens,
-            ((80e9 * 0.9 - 16e9) / 131_072.0) as u64
-        );
-        // 70B in BF16 (140 GB) needs two H100s (144 GB usable, 4 GB of KV for an 8k context
-        // at 320 KiB a token = 2.7 GB).
+        let per_gpu = 81_559.0 * MIB * 0.9 - 1.5 * GIB;
+        assert_eq!(s.kv_capacity_tokens, ((per_gpu - 16e9) / 131_072.0) as u64);
+        // 70B in BF16 (140 GB) needs two H100s (150.7 GB usable, 2.7 GB of KV for an 8k
+        // context at 320 KiB a token).
         let big = ServedModel {
             params: 70e9,
             kv_bytes_per_token: 327_680.0,
@@ -320,12 +456,79 @@ pub(crate) mod tests {
         // ...and cannot be served by gaming cards one to a host.
         let e = plan("rtx_4090", 64, 1, &big).expect_err("too big");
         assert_eq!(e.gpus, 1);
-        assert!((e.have_gb - 21.6).abs() < 1e-9);
+        let want = (24_564.0 * MIB * 0.9 - 1.5 * GIB) / 1e9;
+        assert!((e.have_gb - want).abs() < 1e-9 && (want - 21.57).abs() < 0.01);
+    }
+
+    #[test]
+    fn throughput_picks_the_degree_with_the_most_requests_per_second() {
+        // 70B on a host of 8 H100s: two GPUs hold it with room for 32,703 KV tokens (27
+        // requests of 1,000 + 200), four hold 256 (the batch cap), and eight the same 256 at
+        // twice the speed in half as many replicas: a tie, which keeps the smaller degree.
+        let big = ServedModel {
+            params: 70e9,
+            non_embedding_params: 68e9,
+            lm_head_params: 1e9,
+            layers: 80,
+            attention_heads: 64,
+            kv_bytes_per_token: 327_680.0,
+            ..llama8b()
+        };
+        let class = find_class("h100_sxm").expect("class");
+        let rates = Rates::efficiency(class, 0.8, 0.9);
+        let at = |tensor_parallel: TensorParallel| {
+            let policy = BatchPolicy {
+                tensor_parallel,
+                ..POLICY
+            };
+            Serving::plan(class, 8, 8, &big, &policy, &rates)
+        };
+        let (prompt, output) = (1000.0, 200.0);
+        let capacity = |t: u32| {
+            at(TensorParallel::Gpus(t))
+                .expect("fits")
+                .capacity_rps(prompt, output)
+        };
+        assert!(at(TensorParallel::Gpus(1)).is_err());
+        assert_eq!(at(TensorParallel::Smallest).expect("fits").tp, 2);
+        assert_eq!(
+            at(TensorParallel::Gpus(2))
+                .expect("fits")
+                .batch_limit(1200.0),
+            27.0
+        );
+        assert!(capacity(4) > capacity(2), "{} {}", capacity(4), capacity(2));
+        assert_eq!(capacity(8), capacity(4));
+        let best = at(TensorParallel::Throughput { prompt, output }).expect("fits");
+        assert_eq!((best.tp, best.replicas), (4, 2));
+        // A degree that does not divide the heads is never taken; one above the host is unfit.
+        let odd = ServedModel {
+            attention_heads: 28,
+            ..big
+        };
+        let policy = BatchPolicy {
+            tensor_parallel: TensorParallel::Throughput { prompt, output },
+            ..POLICY
+        };
+        let s = Serving::plan(class, 8, 8, &odd, &policy, &rates).expect("fits");
+        assert_eq!(s.tp, 4);
+        let e = Serving::plan(
+            class,
+            4,
+            4,
+            &big,
+            &BatchPolicy {
+                tensor_parallel: TensorParallel::Gpus(8),
+                ..POLICY
+            },
+            &rates,
+        );
+        assert_eq!(e.expect_err("no host of 8").gpus, 8);
     }
 
     #[test]
     fn replicas_never_span_hosts() {
-        // 70B at 80% memory needs four H100s (two hold 128 GB < 141 GB of weights); two
+        // 70B at 80% memory needs four H100s (two hold 133.6 GB < 141 GB of weights); two
         // hosts of six GPUs hold one such replica each, not three between them.
         let big = ServedModel {
             params: 70.6e9,
@@ -375,9 +578,9 @@ pub(crate) mod tests {
         assert!(!attn.kv_scales_with_batch && decode.kv_scales_with_batch);
         // At batch 4 (scale 1.5) with 10,000 cached tokens, by hand.
         let (w, kv) = (attn.weights_s, attn.kv_s_per_token * 1e4);
-        assert!((attn.step_s_at(4.0, 1e4, 4.0) - (1.5 * w + kv)).abs() < 1e-15);
+        assert!((attn.step_s_at(4.0, 1e4, 0.0, 0.0) - (1.5 * w + kv)).abs() < 1e-15);
         let (w, kv) = (decode.weights_s, decode.kv_s_per_token * 1e4);
-        assert!((decode.step_s_at(4.0, 1e4, 4.0) - 1.5 * (w + kv)).abs() < 1e-15);
+        assert!((decode.step_s_at(4.0, 1e4, 0.0, 0.0) - 1.5 * (w + kv)).abs() < 1e-15);
     }
 
     fn plan_with(class: &GpuClass, model: &ServedModel, rates: &Rates) -> Serving {
@@ -386,9 +589,19 @@ pub(crate) mod tests {
 
     #[test]
     fn memory_time_follows_the_profile_by_batch_between_powers_of_two() {
-        let mut cost = plan("h100_sxm", 1, 1, &llama8b()).expect("fits").cost;
-        cost.memory_scale = [1.0, 1.0, 1.5, 2.0, 2.0, 2.0, 2.0, 2.0, 4.0];
-        let mem = |b: f64| cost.step_s_at(b, 0.0, 1.0) / cost.weights_s;
+        let flat = plan("h100_sxm", 1, 1, &llama8b()).expect("fits").cost;
+        let cost = StepCost {
+            memory_scale: [1.0, 1.0, 1.5, 2.0, 2.0, 2.0, 2.0, 2.0, 4.0],
+            ..flat
+        };
+        // Memory alone: the same step without its FLOPs.
+        let memory = StepCost {
+            flop_s_per_token: 0.0,
+            head_flop_s: 0.0,
+            attention_flop_s: 0.0,
+            ..cost
+        };
+        let mem = |b: f64| memory.step_s_at(b, 0.0, 0.0, 0.0) / cost.weights_s;
         assert_eq!(mem(1.0), 1.0);
         assert_eq!(mem(4.0), 1.5);
         // Linear between 4 and 8: halfway at 6.
@@ -397,8 +610,8 @@ pub(crate) mod tests {
         assert_eq!(mem(256.0), 4.0);
         assert_eq!(mem(1000.0), 4.0);
         // Compute-bound steps do not change.
-        let chunk = cost.step_s_at(1.0, 0.0, 2048.0);
-        assert_eq!(cost.step_s_at(4.0, 0.0, 2048.0), chunk);
+        let chunk = flat.step_s_at(4.0, 0.0, 2044.0, 2044.0);
+        assert_eq!(cost.step_s_at(4.0, 0.0, 2044.0, 2044.0), chunk);
     }
 
     #[test]
@@ -408,9 +621,35 @@ pub(crate) mod tests {
         let flops = 989e12 * 0.8;
         // Decode at batch 1 with a 1,000-token context: memory-bound.
         let want = (16e9 + 1000.0 * 131_072.0) / bw;
-        assert!((s.cost.step_s(1000.0, 1.0) - want).abs() < 1e-15);
-        // A 2,048-token prefill chunk: compute-bound.
-        assert!((s.cost.step_s(0.0, 2048.0) - 2.0 * 8e9 * 2048.0 / flops).abs() < 1e-15);
+        assert!((s.cost.step_s_at(1.0, 1000.0, 0.0, 0.0) - want).abs() < 1e-15);
+        // A 2,048-token prompt in one chunk: compute-bound, 2N a token for the 7e9
+        // non-embedding parameters (no LM head: no token is sampled from a prompt token) and
+        // the causal attention, 4 x 32 layers x 4096 FLOPs for each of 2048 x 2049 / 2 pairs.
+        let prefill = 2.0 * 7e9 * 2048.0 + 4.0 * 32.0 * 4096.0 * 2048.0 * 2049.0 / 2.0;
+        let got = s.cost.step_s_at(0.0, 0.0, 2048.0, 2048.0);
+        assert!((got / (prefill / flops) - 1.0).abs() < 1e-12, "{got}");
+    }
+
+    #[test]
+    fn a_decode_step_counts_the_lm_head_and_attention_over_the_context() {
+        let s = plan("h100_sxm", 1, 1, &llama8b()).expect("fits");
+        let flops = 989e12 * 0.8;
+        // The compute side alone (no memory time): 256 requests decoding over 300,000 cached
+        // tokens and a 500-token chunk of a 1,000-token prompt.
+        let compute = StepCost {
+            weights_s: 0.0,
+            kv_s_per_token: 0.0,
+            ..s.cost
+        };
+        let want = 2.0 * 7e9 * (256.0 + 500.0)
+            + 2.0 * 0.5e9 * 256.0
+            + 4.0 * 32.0 * 4096.0 * (300_000.0 + 500.0 * 1001.0 / 2.0);
+        let got = compute.step_s_at(256.0, 300_000.0, 500.0, 1000.0);
+        assert!((got / (want / flops) - 1.0).abs() < 1e-12, "{got}");
+        // Attention over the context is 524,288 FLOPs per cached token against its 131,072 KV
+        // bytes: 4 FLOPs a byte, far left of an H100's ridge (~262 FLOP/byte), so decode stays
+        // memory-bound.
+        assert_eq!(llama8b().attention_flops_per_pair() / 131_072.0, 4.0);
     }
 
     #[test]

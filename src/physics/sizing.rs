@@ -55,7 +55,7 @@ pub fn objective_batch(
         let chunk = (serving.token_budget - bf).min(prompt).max(1.0);
         let chunk_step = serving
             .cost
-            .step_s_at(bf, bf * (prompt + output / 2.0), bf + chunk);
+            .step_s_at(bf, bf * (prompt + output / 2.0), chunk, prompt);
         let prefill = (prompt / chunk).ceil().max(1.0) * chunk_step;
         let rps = serving.replica_rps(prompt, output, bf);
         ObjectiveBatch {
@@ -225,6 +225,8 @@ mod tests {
             max_batch: 256,
             token_budget: 8192,
             memory_utilisation: 0.9,
+            runtime_reserve_bytes: 0.0,
+            tensor_parallel: crate::physics::serving::TensorParallel::Smallest,
         };
         let s = Serving::plan(
             class,
@@ -253,7 +255,7 @@ mod tests {
         assert_eq!(o.tpot_s, tpot(40.0));
         // The prefill: one chunk of the budget left by 40 decoding tokens holds the prompt,
         // in a step of 40 decode tokens and the 1,000 prompt tokens.
-        let chunk_step = s.cost.step_s_at(40.0, 40.0 * 1100.5, 1040.0);
+        let chunk_step = s.cost.step_s_at(40.0, 40.0 * 1100.0, 1000.0, 1000.0);
         assert_eq!(o.prefill_s, chunk_step);
         // Little's law: the slot is held for the batch over the replica's throughput.
         assert!((o.hold_s() - 40.0 / s.replica_rps(prompt, output, 40.0)).abs() < 1e-12);

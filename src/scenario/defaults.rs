@@ -106,8 +106,19 @@ pub const MAX_BATCH: u32 = 256;
 /// Most tokens one engine step processes: vLLM's max_num_batched_tokens with chunked
 /// prefill in its OpenAI-compatible server.
 pub const MAX_BATCHED_TOKENS: u32 = 2048;
-/// Share of GPU memory for weights and KV cache: vLLM's gpu_memory_utilization.
+/// Share of GPU memory for the runtime, weights and KV cache: vLLM's gpu_memory_utilization.
 pub const MEMORY_UTILISATION: f64 = 0.9;
+/// GiB of each GPU's share kept for the runtime (activations, CUDA graphs, the CUDA context
+/// and workspaces), between what vLLM's profiles of Llama 3.1 8B leave unaccounted of the
+/// driver's memory: 0.8 GiB on an RTX 3090 with chunked prefill (vllm-project/vllm#10517:
+/// 24,576 MiB x 0.9 - 14.99 GiB of weights - 5.82 GiB of KV cache) and 3.4 GiB on an H100
+/// with 8,192-token steps (vllm-project/vllm#10511: 81,559 MiB x 0.9 - 14.96 - 53.29 GiB),
+/// with 0.1-0.5 GiB of CUDA graphs, captured afterwards, on top of the first.
+pub const RUNTIME_RESERVE_GIB: f64 = 1.5;
+/// GPUs per replica: `smallest`, the fewest that hold the model, as vLLM's documentation
+/// ("Parallelism and Scaling") advises: a single GPU if the model fits on one, and otherwise
+/// "increase the number of GPUs ... until there is enough GPU memory for the model".
+pub const TENSOR_PARALLEL: &str = "smallest";
 /// Local hour of the daily demand peak (assumed: an evening peak of consumer chat traffic).
 pub const PEAK_LOCAL_H: f64 = 20.0;
 
@@ -231,7 +242,7 @@ mod tests {
     #[test]
     fn the_schema_shows_each_default_stated_here() {
         let schema = super::super::load::schema_value();
-        let cases: [(&str, Value); 48] = [
+        let cases: [(&str, Value); 50] = [
             ("Simulation/properties/horizon_h", json!(HORIZON_H)),
             ("Simulation/properties/warmup_h", json!(WARMUP_H)),
             ("Simulation/properties/epoch_h", json!(EPOCH_H)),
@@ -273,11 +284,21 @@ mod tests {
                 json!(MEMORY_UTILISATION),
             ),
             (
+                "Batching/properties/runtime_reserve_gib",
+                json!(RUNTIME_RESERVE_GIB),
+            ),
+            (
+                "Batching/properties/tensor_parallel",
+                json!(TENSOR_PARALLEL),
+            ),
+            (
                 "Inference/properties/batching",
                 json!({
                     "max_batch": MAX_BATCH,
                     "max_batched_tokens": MAX_BATCHED_TOKENS,
-                    "memory_utilisation": MEMORY_UTILISATION
+                    "memory_utilisation": MEMORY_UTILISATION,
+                    "runtime_reserve_gib": RUNTIME_RESERVE_GIB,
+                    "tensor_parallel": TENSOR_PARALLEL
                 }),
             ),
             ("DailyCycle/properties/peak_local_h", json!(PEAK_LOCAL_H)),

@@ -25,6 +25,7 @@ pub use economy::{
 };
 pub use inference::{
     Dispatch, RawBatching, RawDailyCycle, RawInference, RawModel, RawUserGroup, Routing,
+    TensorParallel, TensorParallelRule,
 };
 pub(crate) use training::default_job_queue;
 pub use training::{CloudSizing, JobKind, JobQueue, Placement, Provisioned, RawCloud, RawJobClass};

@@ -187,6 +187,7 @@ impl Walk<'_> {
                         == Some(k)
                 })
             }),
+            Value::Number(_) => non_null.iter().find(|b| numeric(b)),
             _ => None,
         };
         if chosen.is_none() {
@@ -207,14 +208,28 @@ impl Walk<'_> {
             } else {
                 ""
             };
+            let number = if non_null.iter().any(|b| numeric(b)) {
+                ", or a whole number"
+            } else {
+                ""
+            };
             self.fatal(
                 path,
                 what,
-                &format!("use one of: {}{shape}", options.join(", ")),
+                &format!("use one of: {}{number}{shape}", options.join(", ")),
             );
         }
         chosen.copied()
     }
+}
+
+/// Whether a branch of a choice is a number rather than a named choice.
+fn numeric(branch: &Value) -> bool {
+    branch.get("const").is_none()
+        && matches!(
+            branch.get("type").and_then(Value::as_str),
+            Some("integer" | "number")
+        )
 }
 
 /// What the schema node expects, when the value is not of that type.

@@ -96,7 +96,8 @@ fn check(raw: &mut RawScenario, files: &Files, issues: &mut Issues) -> Checked {
     let rtt_s = regions::rtt_matrix(&raw.network, &regions, &np, issues);
     let cp = root.key("calibration");
     let profiles = calibration::profiles(&raw.calibration, files, &cp, issues);
-    let (pools, model, policy) = supply_side(raw, &regions, &rtt_s, &profiles, issues);
+    let requests = inference::requests(&raw.inference, &ip, issues);
+    let (pools, model, policy) = supply_side(raw, &regions, &rtt_s, &profiles, &requests, issues);
     let users = users::validate(
         &raw.inference.users,
         &regions,
@@ -107,7 +108,6 @@ fn check(raw: &mut RawScenario, files: &Files, issues: &mut Issues) -> Checked {
     let jobs = training::validate(&raw.training, &pools, &root.key("training"), issues);
     let job_queue = training::queue(&mut raw.job_queue, !raw.training.is_empty());
     let cloud = cloud::validate(&raw.cloud, &root.key("cloud"), issues);
-    let requests = inference::requests(&raw.inference, &ip, issues);
     regions::payload(&raw.network, &np, issues);
     let slo = inference::objectives(&raw.inference, &ip, issues);
     let stakers = raw.providers.iter().map(|g| u64::from(g.count)).sum();
@@ -144,12 +144,14 @@ fn check(raw: &mut RawScenario, files: &Files, issues: &mut Issues) -> Checked {
 }
 
 /// The provider groups as pools, with the served model and the batching policy that their
-/// serving plans need (checked first), and whether any group holds the model.
+/// serving plans need (checked first; the policy sizes replicas for the mean of the
+/// `requests`), and whether any group holds the model.
 fn supply_side(
     raw: &mut RawScenario,
     regions: &Regions,
     rtt_s: &[f64],
     profiles: &Profiles,
+    requests: &Requests,
     issues: &mut Issues,
 ) -> (Vec<Pool>, Option<ServedModel>, Option<BatchPolicy>) {
     let root = YamlPath::root();
@@ -158,7 +160,14 @@ fn supply_side(
     let efficiencies_ok =
         calibration::efficiencies(&raw.calibration, &root.key("calibration"), issues);
     let model = inference::served_model(&mut raw.inference.model, &ip.key("model"), issues);
-    let policy = inference::batch_policy(&raw.inference.batching, &ip.key("batching"), issues);
+    let bp = ip.key("batching");
+    let policy = inference::batch_policy(
+        &raw.inference.batching,
+        model.as_ref(),
+        requests.means(),
+        &bp,
+        issues,
+    );
     let n = raw.regions.len();
     let intra_rtt_s: Vec<f64> = (0..n).map(|i| rtt_s[i * n + i]).collect();
     let cx = providers::Context {
@@ -174,7 +183,15 @@ fn supply_side(
     };
     let pools = providers::validate(&mut raw.providers, &cx, &pp, issues);
     let serving = providers::serving(&pools);
-    inference::model_fits(&pools, model.as_ref(), serving, &ip.key("model"), issues);
+    let tp = (policy.as_ref(), &bp.key("tensor_parallel"));
+    inference::model_fits(
+        &pools,
+        model.as_ref(),
+        serving,
+        tp,
+        &ip.key("model"),
+        issues,
+    );
     (pools, model, policy)
 }
 

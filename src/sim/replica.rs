@@ -245,7 +245,10 @@ impl Replica {
             self.step_s = 0.0;
             return None;
         }
-        self.step_s = serving.cost.step_s_at(b, self.kv_load, b + self.chunk);
+        // The chunk's tokens go to the head of the queue until its prompt is done (an event),
+        // so they cost what that prompt's tokens cost on average.
+        let prompt = self.prefill.front().map_or(0.0, |w| w.prompt);
+        self.step_s = serving.cost.step_s_at(b, self.kv_load, self.chunk, prompt);
         let mut dt = f64::INFINITY;
         if let Some(top) = self.running.peek() {
             dt = (top.finish - self.v).max(0.0) * self.step_s;
@@ -336,8 +339,8 @@ mod tests {
     fn a_request_alone_takes_its_prefill_then_one_step_per_token() {
         let s = plan("h100_sxm", 1, 1, &llama8b()).expect("fits");
         let t = drive(&s, &[(0, work(0, 1000.0, 101.0))]);
-        let prefill = s.cost.step_s(0.0, 1000.0);
-        let decode = 100.0 * s.cost.step_s(1050.5, 1.0);
+        let prefill = s.cost.step_s_at(0.0, 0.0, 1000.0, 1000.0);
+        let decode = 100.0 * s.cost.step_s_at(1.0, 1050.5, 0.0, 0.0);
         assert!((to_secs(t[0].0) - prefill).abs() < 2e-9);
         assert!((to_secs(t[0].1) - prefill - decode).abs() < 4e-9);
         assert!((to_secs(t[0].1) - s.alone_s(1000.0, 101.0)).abs() < 4e-9);
@@ -349,14 +352,16 @@ mod tests {
         // Two one-token prompts admitted together share one prefill chunk of two tokens; the
         // head's prompt is done halfway through it.
         let t = drive(&s, &[(0, work(0, 1.0, 11.0)), (0, work(1, 1.0, 21.0))]);
-        let step = |kv: f64, tokens: f64| s.cost.step_s(kv, tokens);
-        let f0 = 0.5 * step(0.0, 2.0);
+        // A step: requests decoding, their KV tokens, prompt tokens in the chunk (of one-token
+        // prompts).
+        let step = |b: f64, kv: f64, chunk: f64| s.cost.step_s_at(b, kv, chunk, 1.0);
+        let f0 = 0.5 * step(0.0, 0.0, 2.0);
         // Then request 0 decodes (mean context 6.5) while request 1's prompt is processed.
-        let f1 = f0 + step(6.5, 2.0);
+        let f1 = f0 + step(1.0, 6.5, 1.0);
         // Both decode in the same steps: request 0 has 9 tokens left...
-        let d0 = f1 + 9.0 * step(6.5 + 11.5, 2.0);
+        let d0 = f1 + 9.0 * step(2.0, 6.5 + 11.5, 0.0);
         // ...and request 1, 9 of its 20 done, finishes alone.
-        let d1 = d0 + 11.0 * step(11.5, 1.0);
+        let d1 = d0 + 11.0 * step(1.0, 11.5, 0.0);
         for (got, want) in [(t[0].0, f0), (t[1].0, f1), (t[0].1, d0), (t[1].1, d1)] {
             assert!((to_secs(got) - want).abs() < 1e-8, "{got} vs {want}");
         }
@@ -368,9 +373,12 @@ mod tests {
     fn kv_capacity_and_batch_size_bound_admission() {
         let mut s = plan("rtx_4090", 1, 1, &llama8b()).expect("fits");
         let r = Replica::new(0);
-        // 21.6 GB - 16 GB = 5.6 GB of KV at 128 KiB a token: 42,724 tokens.
-        assert_eq!(s.kv_capacity_tokens, 42_724);
-        assert!(r.has_room(&s, 42_724) && !r.has_room(&s, 42_725));
+        // 90% of 24,564 MiB, less 1.5 GiB and 16 GB of weights, is 5.57 GB of KV at 128 KiB a
+        // token: 42,502 tokens.
+        let cap =
+            ((24_564.0 * 1_048_576.0 * 0.9 - 1.5 * 1_073_741_824.0 - 16e9) / 131_072.0) as u64;
+        assert_eq!((s.kv_capacity_tokens, cap), (42_502, 42_502));
+        assert!(r.has_room(&s, 42_502) && !r.has_room(&s, 42_503));
         assert_eq!(s.batch_limit(1000.0), 42.0);
         s.max_batch = 1;
         let mut r = Replica::new(0);

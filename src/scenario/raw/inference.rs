@@ -92,9 +92,34 @@ pub struct RawModel {
     /// mistral-7b, qwen2.5-7b, qwen2.5-72b; figures from each model's config.json and model
     /// card), or any name for a model whose fields are all given. Default llama-3-8b.
     pub name: String,
-    /// Parameters, billions. Default: the catalogue's.
+    /// Parameters, billions, all of them: what the weights weigh. Default: the catalogue's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub params_b: Option<f64>,
+    /// Parameters that multiply every token, billions: the transformer blocks without the
+    /// input embedding (a lookup) and the LM head, Kaplan et al. (2020)'s non-embedding N; 2
+    /// FLOPs each per prompt or output token. Default: the catalogue's, params_b less the
+    /// embedding and the LM head (vocabulary x hidden size each, once if tied): 6.98 for
+    /// Llama 3 8B.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub non_embedding_params_b: Option<f64>,
+    /// Parameters of the LM head, billions: vocabulary x hidden size, 2 FLOPs each per output
+    /// token (engines compute logits only where a token is sampled, not for every prompt
+    /// token). Default: the catalogue's (0.525 for Llama 3 8B).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lm_head_params_b: Option<f64>,
+    /// Transformer layers (config.json's num_hidden_layers). Default: the catalogue's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layers: Option<u32>,
+    /// Attention (query) heads (config.json's num_attention_heads; 32 for Llama 3 8B). A
+    /// tensor-parallel degree must divide them. Default: the catalogue's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attention_heads: Option<u32>,
+    /// Dimension of one attention head (128 for Llama 3 8B). Attention costs 4 x layers x
+    /// heads x this FLOPs for each token a query attends to (QK^T and the product with V);
+    /// under the causal mask a prompt of P tokens has P (P + 1) / 2 such pairs. Default: the
+    /// catalogue's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub head_dim: Option<u32>,
     /// Bytes per weight: 2 for BF16/FP16, 1 for FP8/INT8, 0.5 for 4-bit. Default 2.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes_per_param: Option<f64>,
@@ -113,6 +138,11 @@ impl Default for RawModel {
         Self {
             name: defaults::MODEL.into(),
             params_b: None,
+            non_embedding_params_b: None,
+            lm_head_params_b: None,
+            layers: None,
+            attention_heads: None,
+            head_dim: None,
             bytes_per_param: None,
             context_tokens: None,
             kv_bytes_per_token: None,
@@ -120,9 +150,9 @@ impl Default for RawModel {
     }
 }
 
-/// How each replica batches requests (continuous batching with chunked prefill). Defaults
-/// are vLLM's: max_num_seqs 256, max_num_batched_tokens 2048 (its OpenAI-compatible server
-/// with chunked prefill), gpu_memory_utilization 0.9.
+/// How each replica batches requests (continuous batching with chunked prefill), and how its
+/// GPUs' memory is shared out. Defaults are vLLM's: max_num_seqs 256, max_num_batched_tokens
+/// 2048 (its OpenAI-compatible server with chunked prefill), gpu_memory_utilization 0.9.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 #[schemars(deny_unknown_fields)]
@@ -134,9 +164,88 @@ pub struct RawBatching {
     /// Most tokens one engine step processes: one per decoding request plus a chunk of
     /// waiting prompts. At least max_batch.
     pub max_batched_tokens: u32,
-    /// Share of GPU memory for weights and KV cache, 0 to 1; the rest is activations and
-    /// the runtime.
+    /// Share of each GPU's memory the engine takes, 0 to 1: the runtime reserve, the weights
+    /// and the KV cache, in that order, as vLLM shares its gpu_memory_utilization. A GPU's
+    /// memory is what its driver offers (nvidia-smi's memory.total, e.g. 81,559 MiB on an
+    /// H100; datasheets' "GB" are GiB).
     pub memory_utilisation: f64,
+    /// GiB of that share each GPU keeps for the runtime: activations of a step, CUDA graphs,
+    /// the CUDA context and libraries' workspaces (vLLM profiles these before it sizes the
+    /// KV cache). Default 1.5: vLLM's profiles of Llama 3.1 8B leave 0.8 GiB of an RTX 3090
+    /// (24,576 MiB) unaccounted with chunked prefill (vllm-project/vllm#10517: 5.82 GiB of KV
+    /// cache at a 35k context) and 3.4 GiB of an H100 with 8,192-token steps and 1.79 GiB
+    /// outside PyTorch (vllm-project/vllm#10511); CUDA graphs, captured afterwards, take
+    /// 0.1-0.5 GiB more.
+    pub runtime_reserve_gib: f64,
+    /// GPUs per replica (tensor parallel, inside one host), among the powers of two up to
+    /// a host's GPUs that divide the model's attention heads: `smallest` (the default), the
+    /// fewest whose memory holds the weights and one full-context KV cache, as vLLM's
+    /// documentation advises (one GPU if the model fits, else more "until there is enough GPU
+    /// memory for the model"); `throughput`, the degree that fits with the most requests per second per
+    /// GPU of the group at full batches for the mean request (the step cost counts no
+    /// traffic between a replica's GPUs, so this leans to larger degrees where the batch cap
+    /// binds); or a number of GPUs (it must divide the attention heads; groups whose hosts
+    /// are smaller, or whose GPUs that many do not hold the model, serve nothing).
+    pub tensor_parallel: TensorParallel,
+}
+
+/// How a provider group picks the tensor-parallel degree of its replicas: a rule, or a
+/// number of GPUs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum TensorParallel {
+    /// A rule.
+    Rule(TensorParallelRule),
+    /// This many GPUs a replica.
+    Gpus(u32),
+}
+
+/// A rule for the tensor-parallel degree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TensorParallelRule {
+    /// The fewest GPUs that hold the model.
+    Smallest,
+    /// The degree with the most requests per second per GPU.
+    Throughput,
+}
+
+impl Default for TensorParallel {
+    fn default() -> Self {
+        Self::Rule(TensorParallelRule::Smallest)
+    }
+}
+
+/// The two names and the number in one flat choice, so that `depinsim schema` and the
+/// shape check see `smallest`, `throughput` or a whole number side by side.
+impl JsonSchema for TensorParallel {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "TensorParallel".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "GPUs per replica: a rule, or a number.",
+            "oneOf": [
+                {
+                    "const": "smallest",
+                    "type": "string",
+                    "description": "The fewest GPUs whose memory holds the weights and one full-context KV cache."
+                },
+                {
+                    "const": "throughput",
+                    "type": "string",
+                    "description": "The degree that fits with the most requests per second per GPU at full batches."
+                },
+                {
+                    "type": "integer",
+                    "format": "uint32",
+                    "minimum": 0,
+                    "description": "This many GPUs of one host per replica."
+                }
+            ]
+        })
+    }
 }
 
 impl Default for RawBatching {
@@ -145,6 +254,8 @@ impl Default for RawBatching {
             max_batch: defaults::MAX_BATCH,
             max_batched_tokens: defaults::MAX_BATCHED_TOKENS,
             memory_utilisation: defaults::MEMORY_UTILISATION,
+            runtime_reserve_gib: defaults::RUNTIME_RESERVE_GIB,
+            tensor_parallel: TensorParallel::default(),
         }
     }
 }

@@ -7,9 +7,9 @@ use crate::core::dist::Dist;
 use crate::core::engine::{SimTime, from_secs};
 use crate::core::path::YamlPath;
 use crate::physics::catalogue::{ModelSpec, find_model, model_ids};
-use crate::physics::serving::{BatchPolicy, ServedModel};
+use crate::physics::serving::{BatchPolicy, ServedModel, TensorParallel};
 use crate::scenario::defaults;
-use crate::scenario::raw::{self, RawBatching, RawInference, RawModel};
+use crate::scenario::raw::{self, RawBatching, RawInference, RawModel, TensorParallelRule};
 use crate::scenario::spec::{Dispatch, Pool, Routing};
 
 /// The served model at `at`, from the catalogue and the scenario's overrides. Every field is
@@ -41,13 +41,81 @@ pub(super) fn served_model(
             kv,
             "2 x layers x KV heads x head dimension x 2 bytes, e.g. 131072 for Llama 3 8B",
         );
+    let compute = compute_shape(m, spec, ok.then_some(params_b), at, issues);
     let context_ok = context_fits(context, spec, &at.key("context_tokens"), issues);
-    (ok && context_ok).then_some(ServedModel {
+    let c = compute.filter(|_| ok && context_ok)?;
+    Some(ServedModel {
         params: params_b * 1e9,
+        non_embedding_params: c.non_embedding_b * 1e9,
+        lm_head_params: c.lm_head_b * 1e9,
+        layers: c.layers,
+        attention_heads: c.attention_heads,
+        head_dim: c.head_dim,
         bytes_per_param: bytes,
         kv_bytes_per_token: kv,
         context_tokens: context,
     })
+}
+
+/// What sets a token's FLOPs: the parameters that multiply it, and the shape of attention.
+struct Compute {
+    non_embedding_b: f64,
+    lm_head_b: f64,
+    layers: u32,
+    attention_heads: u32,
+    head_dim: u32,
+}
+
+/// The FLOP counts of the model at `at` (filled from the catalogue's `spec`), which are part of
+/// its `params_b` when that is valid.
+fn compute_shape(
+    m: &mut RawModel,
+    spec: Option<&ModelSpec>,
+    params_b: Option<f64>,
+    at: &YamlPath,
+    issues: &mut Issues,
+) -> Option<Compute> {
+    let c = Compute {
+        non_embedding_b: *m
+            .non_embedding_params_b
+            .get_or_insert(spec.map_or(0.0, |s| s.non_embedding_params_b())),
+        lm_head_b: *m
+            .lm_head_params_b
+            .get_or_insert(spec.map_or(0.0, |s| s.lm_head_params_b())),
+        layers: *m.layers.get_or_insert(spec.map_or(0, |s| s.layers)),
+        attention_heads: *m.attention_heads.get_or_insert(spec.map_or(0, |s| s.heads)),
+        head_dim: *m.head_dim.get_or_insert(spec.map_or(0, |s| s.head_dim)),
+    };
+    let ok = issues.positive(
+        &at.key("non_embedding_params_b"),
+        c.non_embedding_b,
+        "the transformer blocks' parameters in billions (params_b less the embedding and the LM head), e.g. 6.98 for Llama 3 8B",
+    ) & issues.non_negative(
+        &at.key("lm_head_params_b"),
+        c.lm_head_b,
+        "vocabulary x hidden size in billions, e.g. 0.525 for Llama 3 8B",
+    ) & issues.at_least_one(&at.key("layers"), c.layers, "e.g. 32 for Llama 3 8B")
+        & issues.at_least_one(
+            &at.key("attention_heads"),
+            c.attention_heads,
+            "e.g. 32 for Llama 3 8B",
+        )
+        & issues.at_least_one(&at.key("head_dim"), c.head_dim, "e.g. 128 for Llama 3 8B");
+    let computing = c.non_embedding_b + c.lm_head_b;
+    match params_b {
+        Some(all) if ok && computing > all * (1.0 + 1e-9) => {
+            issues.push(
+                &at.key("non_embedding_params_b"),
+                format!(
+                    "non_embedding_params_b + lm_head_params_b ({computing:.3}) is more than params_b ({all}): the parameters that compute are some of all the parameters"
+                ),
+                "give non_embedding_params_b and lm_head_params_b of the model params_b counts (a catalogue model's counts do not follow a params_b of your own)",
+            );
+            None
+        }
+        Some(_) if ok => Some(c),
+        _ => None,
+    }
 }
 
 /// Whether a model outside the catalogue gives the fields the catalogue would; records at
@@ -55,6 +123,11 @@ pub(super) fn served_model(
 fn given_in_full(m: &RawModel, at: &YamlPath, issues: &mut Issues) -> bool {
     let missing: Vec<&str> = [
         ("params_b", m.params_b.is_none()),
+        ("non_embedding_params_b", m.non_embedding_params_b.is_none()),
+        ("lm_head_params_b", m.lm_head_params_b.is_none()),
+        ("layers", m.layers.is_none()),
+        ("attention_heads", m.attention_heads.is_none()),
+        ("head_dim", m.head_dim.is_none()),
         ("context_tokens", m.context_tokens.is_none()),
         ("kv_bytes_per_token", m.kv_bytes_per_token.is_none()),
     ]
@@ -71,7 +144,7 @@ fn given_in_full(m: &RawModel, at: &YamlPath, issues: &mut Issues) -> bool {
                 missing.join(", ")
             ),
             format!(
-                "use one of: {}; or give params_b, context_tokens and kv_bytes_per_token",
+                "use one of: {}; or give params_b, non_embedding_params_b, lm_head_params_b, layers, attention_heads, head_dim, context_tokens and kv_bytes_per_token",
                 model_ids()
             ),
         );
@@ -106,10 +179,16 @@ fn context_fits(
     true
 }
 
-/// Continuous batching at `at`: a memory share in (0, 1], a batch of at least 1, and a token
-/// budget that lets a full batch take a step.
+/// Continuous batching at `at`: a memory share in (0, 1], a runtime reserve of 0 to 1 TiB, a
+/// batch of at least 1, a token budget that lets a full batch take a step, and a
+/// tensor-parallel degree of at least one GPU that divides the model's attention heads (when
+/// the `model` is valid). `means` are the mean prompt and output tokens that `throughput`
+/// sizes replicas for (None after a problem with the request sizes, which refuses the
+/// scenario anyway).
 pub(super) fn batch_policy(
     b: &RawBatching,
+    model: Option<&ServedModel>,
+    means: Option<(f64, f64)>,
     at: &YamlPath,
     issues: &mut Issues,
 ) -> Option<BatchPolicy> {
@@ -119,6 +198,13 @@ pub(super) fn batch_policy(
         1e-6,
         1.0,
         "a share of GPU memory between 0 and 1, e.g. 0.9",
+    );
+    ok &= issues.within(
+        &at.key("runtime_reserve_gib"),
+        b.runtime_reserve_gib,
+        0.0,
+        1024.0,
+        "the GiB each GPU keeps for activations, CUDA graphs and the runtime, e.g. 1.5",
     );
     let fix = "e.g. 256 (1 serves one request at a time)";
     if !issues.at_least_one(&at.key("max_batch"), b.max_batch, fix) {
@@ -134,24 +220,85 @@ pub(super) fn batch_policy(
             format!("give at least {}, e.g. 2048", b.max_batch),
         );
     }
+    let tensor_parallel = degree(
+        b.tensor_parallel,
+        model,
+        means,
+        &at.key("tensor_parallel"),
+        issues,
+    );
     ok.then_some(BatchPolicy {
         max_batch: b.max_batch,
         token_budget: b.max_batched_tokens,
         memory_utilisation: b.memory_utilisation,
+        runtime_reserve_bytes: b.runtime_reserve_gib * 1_073_741_824.0,
+        tensor_parallel: tensor_parallel?,
     })
+}
+
+/// The tensor-parallel rule at `at`: a number of GPUs must be at least 1 and divide the
+/// attention heads of the `model`.
+fn degree(
+    tp: raw::TensorParallel,
+    model: Option<&ServedModel>,
+    means: Option<(f64, f64)>,
+    at: &YamlPath,
+    issues: &mut Issues,
+) -> Option<TensorParallel> {
+    match tp {
+        raw::TensorParallel::Rule(TensorParallelRule::Smallest) => Some(TensorParallel::Smallest),
+        raw::TensorParallel::Rule(TensorParallelRule::Throughput) => Some(match means {
+            Some((prompt, output)) => TensorParallel::Throughput { prompt, output },
+            None => TensorParallel::Smallest,
+        }),
+        raw::TensorParallel::Gpus(n) => {
+            let fix = "give the GPUs of one replica, or smallest or throughput";
+            if !issues.at_least_one(at, n, fix) {
+                return None;
+            }
+            let heads = model.map_or(n, |m| m.attention_heads);
+            if !heads.is_multiple_of(n) {
+                let divisors: Vec<String> = std::iter::successors(Some(1u32), |d| d.checked_mul(2))
+                    .take_while(|&d| d <= heads)
+                    .filter(|&d| heads.is_multiple_of(d))
+                    .map(|d| d.to_string())
+                    .collect();
+                issues.push(
+                    at,
+                    format!("{n} GPUs do not split the model's {heads} attention heads evenly"),
+                    format!(
+                        "give one of {}, or smallest or throughput",
+                        divisors.join(", ")
+                    ),
+                );
+                return None;
+            }
+            Some(TensorParallel::Gpus(n))
+        }
+    }
 }
 
 /// When a valid model fits no provider group, records at `at` (the model) how far the
 /// group nearest to holding it falls short; nothing when no group could be planned
-/// (`serving` is None: the batching policy or the efficiencies had a problem).
+/// (`serving` is None: the batching policy or the efficiencies had a problem). With a
+/// number of GPUs per replica (`policy`), says so at `tp`.
 pub(super) fn model_fits(
     pools: &[Pool],
     model: Option<&ServedModel>,
     serving: Option<usize>,
+    (policy, tp): (Option<&BatchPolicy>, &YamlPath),
     at: &YamlPath,
     issues: &mut Issues,
 ) {
     if model.is_none() || pools.is_empty() || serving != Some(0) {
+        return;
+    }
+    if let Some(TensorParallel::Gpus(n)) = policy.map(|p| p.tensor_parallel) {
+        issues.push(
+            tp,
+            format!("no provider group can serve the model in replicas of {n} GPU(s) of one host: its hosts have fewer, or {n} GPU(s) hold less than the weights and one full-context KV cache"),
+            "give another number of GPUs, or smallest",
+        );
         return;
     }
     let worst = pools
@@ -176,6 +323,16 @@ pub(super) struct Requests {
     pub(super) prompt: Option<Dist>,
     pub(super) output: Option<Dist>,
     pub(super) service: Option<Option<Dist>>,
+}
+
+impl Requests {
+    /// The mean prompt and output tokens (at least one output token), if both are valid.
+    pub(super) fn means(&self) -> Option<(f64, f64)> {
+        Some((
+            self.prompt.as_ref()?.mean(),
+            self.output.as_ref()?.mean().max(1.0),
+        ))
+    }
 }
 
 /// The request sizes, the service-time override and the RTT limit of the section at `at`.
@@ -248,12 +405,12 @@ mod tests {
 
     #[test]
     fn the_model_comes_from_the_catalogue_or_in_full() {
-        let cases: [(&str, &[(&str, &str)]); 5] = [
+        let cases: [(&str, &[(&str, &str)]); 7] = [
             (
                 "model: {name: mine}",
                 &[(
                     "inference.model.name",
-                    "`mine` is not in the model catalogue, and params_b, context_tokens, kv_bytes_per_token not given",
+                    "`mine` is not in the model catalogue, and params_b, non_embedding_params_b, lm_head_params_b, layers, attention_heads, head_dim, context_tokens, kv_bytes_per_token not given",
                 )],
             ),
             (
@@ -261,8 +418,17 @@ mod tests {
                 &[("inference.model.name", "kv_bytes_per_token not given")],
             ),
             (
-                "model: {name: mine, params_b: -1, bytes_per_param: 0, context_tokens: 1, kv_bytes_per_token: 0}",
+                "model: {name: mine, params_b: -1, bytes_per_param: 0, context_tokens: 1, kv_bytes_per_token: 0,
+                         non_embedding_params_b: 0, lm_head_params_b: -1, layers: 0, attention_heads: 0, head_dim: 0}",
                 &[
+                    (
+                        "inference.model.non_embedding_params_b",
+                        "must be a positive number, got 0",
+                    ),
+                    ("inference.model.lm_head_params_b", "must be zero or more"),
+                    ("inference.model.layers", "must be at least 1"),
+                    ("inference.model.attention_heads", "must be at least 1"),
+                    ("inference.model.head_dim", "must be at least 1"),
                     (
                         "inference.model.params_b",
                         "must be a positive number, got -1",
@@ -286,7 +452,22 @@ mod tests {
                 )],
             ),
             (
-                // 405B in BF16 (810 GB) and a 128k-token KV cache against 4 H100s (288 GB).
+                // A params_b of one's own on a catalogue model: its 6.98B non-embedding
+                // parameters no longer fit in it.
+                "model: {name: llama-3-8b, params_b: 1}",
+                &[(
+                    "inference.model.non_embedding_params_b",
+                    "non_embedding_params_b + lm_head_params_b (7.505) is more than params_b (1)",
+                )],
+            ),
+            (
+                // ...and with every count given, a model of one's own is served.
+                "model: {name: mine, params_b: 1, non_embedding_params_b: 0.8, lm_head_params_b: 0.1,
+                         layers: 16, attention_heads: 16, head_dim: 128, context_tokens: 4096, kv_bytes_per_token: 32768}",
+                &[],
+            ),
+            (
+                // 405B in BF16 (810 GB) and a 128k-token KV cache against 4 H100s (301 GB).
                 "model: {name: llama-3.1-405b}",
                 &[("inference.model", "the model needs 877.6 GB")],
             ),
@@ -319,9 +500,30 @@ mod tests {
             ),
             (spec.params_b * 1e9, 2.0, 8192, 131_072.0)
         );
+        assert_eq!(
+            (
+                m.non_embedding_params,
+                m.lm_head_params,
+                m.layers,
+                m.attention_heads,
+                m.head_dim
+            ),
+            (
+                spec.non_embedding_params_b() * 1e9,
+                spec.lm_head_params_b() * 1e9,
+                32,
+                32,
+                128
+            )
+        );
         let yaml = s.resolved_yaml();
         for filled in [
             "params_b: 8.03",
+            "non_embedding_params_b: 6.979",
+            "lm_head_params_b: 0.525",
+            "layers: 32",
+            "attention_heads: 32",
+            "head_dim: 128",
             "bytes_per_param: 2.0",
             "context_tokens: 8192",
             "kv_bytes_per_token: 131072.0",
@@ -334,7 +536,7 @@ mod tests {
 
     /// A batching policy or an efficiency factor with a problem of its own leaves no group a
     /// serving plan; that is not a second problem of the model (Llama 3 8B, ~17.1 GB with a
-    /// full-context KV cache, fits an H100's 72 GB usable) nor of verification.
+    /// full-context KV cache, fits an H100's 75 GB usable) nor of verification.
     #[test]
     fn a_bad_batching_policy_is_not_reported_as_a_model_that_fits_nowhere() {
         check(
@@ -356,18 +558,23 @@ token:
     fn a_batch_must_be_able_to_take_a_step() {
         let at = YamlPath::root().key("inference").key("batching");
         let cases = [
-            ((256, 2048, 0.9), vec![]),
-            ((0, 2048, 2.0), vec!["memory_utilisation", "max_batch"]),
-            ((256, 16, 0.9), vec!["max_batched_tokens"]),
+            ((256, 2048, 0.9, 1.5), vec![]),
+            (
+                (0, 2048, 2.0, -1.0),
+                vec!["memory_utilisation", "runtime_reserve_gib", "max_batch"],
+            ),
+            ((256, 16, 0.9, 0.0), vec!["max_batched_tokens"]),
         ];
-        for ((max_batch, max_batched_tokens, memory_utilisation), want) in cases {
+        for ((max_batch, max_batched_tokens, memory_utilisation, reserve), want) in cases {
             let b = RawBatching {
                 max_batch,
                 max_batched_tokens,
                 memory_utilisation,
+                runtime_reserve_gib: reserve,
+                ..RawBatching::default()
             };
             let mut issues = Issues::default();
-            let policy = batch_policy(&b, &at, &mut issues);
+            let policy = batch_policy(&b, None, None, &at, &mut issues);
             let found: Vec<String> = issues.iter().map(|i| i.path.to_string()).collect();
             let want: Vec<String> = want.iter().map(|k| at.key(*k).to_string()).collect();
             assert_eq!(found, want);
@@ -378,13 +585,60 @@ token:
             max_batched_tokens: 16,
             ..RawBatching::default()
         };
-        batch_policy(&b, &at, &mut issues);
+        batch_policy(&b, None, None, &at, &mut issues);
         let only = issues.iter().next().expect("one problem");
         assert_eq!(
             only.message,
             "16 is below max_batch (256): a full batch could not take a step"
         );
         assert_eq!(only.fix, "give at least 256, e.g. 2048");
+    }
+
+    #[test]
+    fn the_tensor_parallel_degree_is_a_rule_or_a_divisor_of_the_heads() {
+        let tp = |v: &str| inference(&format!("batching: {{tensor_parallel: {v}}}"));
+        check(
+            &tp("0"),
+            &[("inference.batching.tensor_parallel", "must be at least 1")],
+        );
+        // Llama 3 8B has 32 attention heads.
+        check(
+            &tp("3"),
+            &[(
+                "inference.batching.tensor_parallel",
+                "3 GPUs do not split the model's 32 attention heads evenly",
+            )],
+        );
+        assert_eq!(
+            only_issue(&tp("3")).fix,
+            "give one of 1, 2, 4, 8, 16, 32, or smallest or throughput"
+        );
+        check(
+            &tp("fast"),
+            &[(
+                "inference.batching.tensor_parallel",
+                "unknown choice `fast`",
+            )],
+        );
+        assert_eq!(
+            only_issue(&tp("fast")).fix,
+            "use one of: smallest, throughput, or a whole number"
+        );
+        // The base's group has 4 H100s: no replica of 8.
+        check(
+            &tp("8"),
+            &[(
+                "inference.batching.tensor_parallel",
+                "no provider group can serve the model in replicas of 8 GPU(s) of one host",
+            )],
+        );
+        let tp_of = |v: &str| {
+            let s = load(&tp(v)).expect("valid");
+            s.pools()[0].serving.expect("serves").tp
+        };
+        assert_eq!((tp_of("smallest"), tp_of("2"), tp_of("4")), (1, 2, 4));
+        let s = load(&tp("throughput")).expect("valid");
+        assert!(s.resolved_yaml().contains("tensor_parallel: throughput"));
     }
 
     #[test]
