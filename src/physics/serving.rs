@@ -251,8 +251,13 @@ impl Serving {
             TensorParallel::Throughput { prompt, output } => {
                 degrees.filter(|&t| fits(t)).map(build).reduce(|best, s| {
                     // Per GPU of the group, which is the same count at every degree; ties
+                    // (within rounding: compute-bound degrees tie exactly in the algebra)
                     // keep the smaller degree.
-                    let more = s.capacity_rps(prompt, output) > best.capacity_rps(prompt, output);
+                    let (now, was) = (
+                        s.capacity_rps(prompt, output),
+                        best.capacity_rps(prompt, output),
+                    );
+                    let more = now > was * (1.0 + 1e-9);
                     if more { s } else { best }
                 })
             }
@@ -501,6 +506,42 @@ pub(crate) mod tests {
         assert_eq!(capacity(8), capacity(4));
         let best = at(TensorParallel::Throughput { prompt, output }).expect("fits");
         assert_eq!((best.tp, best.replicas), (4, 2));
+        // On A100s the compute-bound degrees tie in the algebra and differ only by rounding:
+        // the choice is the smallest degree within rounding of the best.
+        let a100 = find_class("a100_80gb_sxm").expect("class");
+        let a100_rates = Rates::efficiency(a100, 0.8, 0.9);
+        for (prompt, output) in [
+            (1000.0, 200.0),
+            (200.0, 1000.0),
+            (2000.0, 100.0),
+            (500.0, 500.0),
+        ] {
+            let plan = |tensor_parallel| {
+                let policy = BatchPolicy {
+                    tensor_parallel,
+                    ..POLICY
+                };
+                Serving::plan(a100, 8, 8, &big, &policy, &a100_rates)
+            };
+            let caps: Vec<(u32, f64)> = [2, 4, 8]
+                .into_iter()
+                .filter_map(|t| {
+                    plan(TensorParallel::Gpus(t))
+                        .ok()
+                        .map(|s| (t, s.capacity_rps(prompt, output)))
+                })
+                .collect();
+            let top = caps.iter().map(|c| c.1).fold(0.0, f64::max);
+            let want = caps
+                .iter()
+                .find(|c| c.1 >= top * (1.0 - 1e-9))
+                .expect("one fits")
+                .0;
+            let got = plan(TensorParallel::Throughput { prompt, output })
+                .expect("fits")
+                .tp;
+            assert_eq!(got, want, "{prompt}/{output}: {caps:?}");
+        }
         // A degree that does not divide the heads is never taken; one above the host is unfit.
         let odd = ServedModel {
             attention_heads: 28,
