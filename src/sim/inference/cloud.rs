@@ -89,63 +89,39 @@ pub(super) fn right_sized(
     let active: Vec<usize> = (0..regions)
         .filter(|&r| demand[r].iter().any(|&n| n > 0))
         .collect();
-    // Server-seconds of a set of fleets, each (demand by hour, round trip); None if one
-    // cannot meet the objectives.
-    let cost = |fleets: &[([u64; 24], f64)]| -> Option<f64> {
-        let mut hourly = 0.0;
-        let mut peaks = 0u32;
-        for (counts, rtt) in fleets {
-            let mut peak = 0;
-            for (&t, &n) in secs.iter().zip(counts) {
-                let lambda = if t > 0.0 { n as f64 / t } else { 0.0 };
-                let servers = fleet(lambda, *rtt)?;
-                peak = peak.max(servers);
-                hourly += f64::from(servers) * t;
-            }
-            peaks += peak;
+    let per_region: Vec<Demand> = active.iter().map(|&r| (demand[r], rtt_s(r, r))).collect();
+    // All the demand in one place, the farthest active region's round trip away.
+    let mut all = [0u64; 24];
+    for &r in &active {
+        for (c, &n) in all.iter_mut().zip(&demand[r]) {
+            *c += n;
         }
-        Some(match cloud.provisioned {
-            Provisioned::Hourly => hourly,
-            Provisioned::Peak => f64::from(peaks) * secs.iter().sum::<f64>(),
-        })
-    };
-    let per_region: Vec<([u64; 24], f64)> =
-        active.iter().map(|&r| (demand[r], rtt_s(r, r))).collect();
+    }
     let pooled = (0..regions).map(|at| {
-        let mut counts = [0u64; 24];
-        for &r in &active {
-            for (c, &n) in counts.iter_mut().zip(&demand[r]) {
-                *c += n;
-            }
-        }
         let rtt = active.iter().map(|&r| rtt_s(r, at)).fold(0.0, f64::max);
-        vec![(counts, rtt)]
+        vec![(all, rtt)]
     });
+    let provisioned = |plan: &[Demand], servers: &dyn Fn(f64, f64) -> Option<u32>| {
+        server_seconds(plan, &secs, cloud.provisioned, servers)
+    };
     let best = std::iter::once(per_region.clone())
         .chain(pooled)
-        .filter_map(|plan| cost(&plan).map(|c| (c, plan.len())))
+        .filter_map(|plan| provisioned(&plan, &fleet).map(|c| (c, plan.len())))
         .min_by(|a, b| a.0.total_cmp(&b.0));
     let (server_s, meets, fleets) = match best {
         Some((c, fleets)) => (c, batch_meets, fleets),
         // No placement meets the objectives: fleets near the users that keep up, and say so.
         None => {
-            let keeping_up =
-                |lambda: f64| fleet_keeping_up(lambda, slots, prompt, output, &cloud.serving);
-            let mut hourly = 0.0;
-            let mut peaks = 0u32;
-            for (counts, _) in &per_region {
-                let mut peak = 0;
-                for (&t, &n) in secs.iter().zip(counts) {
-                    let servers = keeping_up(if t > 0.0 { n as f64 / t } else { 0.0 });
-                    peak = peak.max(servers);
-                    hourly += f64::from(servers) * t;
-                }
-                peaks += peak;
-            }
-            let s = match cloud.provisioned {
-                Provisioned::Hourly => hourly,
-                Provisioned::Peak => f64::from(peaks) * secs.iter().sum::<f64>(),
+            let keeping_up = |lambda: f64, _rtt: f64| {
+                Some(fleet_keeping_up(
+                    lambda,
+                    slots,
+                    prompt,
+                    output,
+                    &cloud.serving,
+                ))
             };
+            let s = provisioned(&per_region, &keeping_up).unwrap_or(0.0);
             (s, false, per_region.len())
         }
     };
@@ -163,6 +139,35 @@ pub(super) fn right_sized(
 
 /// The fewest servers for a demand at a round trip (None: no number meets the objectives).
 type Fleet = Box<dyn Fn(f64, f64) -> Option<u32>>;
+
+/// One fleet's demand: measured requests by hour of the day, and its users' round trip.
+type Demand = ([u64; 24], f64);
+
+/// Server-seconds of `fleets` over a window of `secs` seconds in each hour of the day, each
+/// fleet sized per hour by `servers(rate, round trip)` and provisioned hourly or for its
+/// peak hour; None if some hour's demand cannot be met.
+fn server_seconds(
+    fleets: &[Demand],
+    secs: &[f64; 24],
+    provisioned: Provisioned,
+    servers: &dyn Fn(f64, f64) -> Option<u32>,
+) -> Option<f64> {
+    let (mut hourly, mut peaks) = (0.0, 0u32);
+    for (counts, rtt) in fleets {
+        let mut peak = 0;
+        for (&t, &n) in secs.iter().zip(counts) {
+            let lambda = if t > 0.0 { n as f64 / t } else { 0.0 };
+            let n = servers(lambda, *rtt)?;
+            peak = peak.max(n);
+            hourly += f64::from(n) * t;
+        }
+        peaks += peak;
+    }
+    Some(match provisioned {
+        Provisioned::Hourly => hourly,
+        Provisioned::Peak => f64::from(peaks) * secs.iter().sum::<f64>(),
+    })
+}
 
 /// Servers that keep up with `lambda` at all (the objectives aside).
 fn fleet_keeping_up(
