@@ -200,6 +200,34 @@ fn rewards_raise_providers_returns_by_their_value() {
     );
 }
 
+/// One RTX 4090 (`hourly_cost_usd` its cost, `price` its users' price per GPU-hour) in one
+/// region, users at `rate_per_s`, daily token epochs minting 48 tokens onto 1,000 at 1 USD
+/// paid directly by availability, and `token_extra` (indented token keys) on top; run once.
+fn one_card(
+    horizon_h: f64,
+    warmup_h: f64,
+    card: (f64, f64),
+    rate_per_s: f64,
+    token_extra: &str,
+) -> Metrics {
+    let (hourly_cost_usd, price) = card;
+    let text = format!(
+        "simulation: {{horizon_h: {horizon_h}, warmup_h: {warmup_h}, epoch_h: 24, replications: 1, seed: 1}}
+regions: [{{name: a}}]
+providers:
+  - {{name: home, region: a, gpu: rtx_4090, count: 1, hourly_cost_usd: {hourly_cost_usd}, price_usd_per_gpu_hour: {price}, mtbf_h: 1.0e12}}
+inference: {{users: [{{region: a, rate_per_s: {rate_per_s}}}], model: {{name: llama-3.1-8b, context_tokens: 8192}}}}
+token:
+  emission: {{schedule: {{constant: {{per_epoch: 48}}}}, epoch_h: 24, initial_supply: 1000}}
+  price: {{constant: {{usd: 1}}}}
+  work_share: 0
+  payment: direct
+{token_extra}"
+    );
+    let s = load_str(&text, "t", "t", &[]).unwrap_or_else(|e| panic!("{e}"));
+    run_replication(&s, 0).metrics
+}
+
 /// See issue 12 (item 13): returns set income and cost over the same span. One card earns
 /// 48 tokens at 1 USD a day (2 USD an hour) and costs 1 USD an hour; with a 12 h warm-up, a
 /// 48 h horizon and daily epochs, income counted the whole first epoch (96 USD against 36 h
@@ -207,33 +235,14 @@ fn rewards_raise_providers_returns_by_their_value() {
 /// (24 + 48 = 72 USD) against the 36 h of cost to the last settled epoch: ROI 1.
 #[test]
 fn returns_set_income_and_cost_over_the_same_span() {
-    let text = "simulation: {horizon_h: 48, warmup_h: 12, epoch_h: 24, replications: 1, seed: 1}
-regions: [{name: a}]
-providers:
-  - {name: home, region: a, gpu: rtx_4090, count: 1, hourly_cost_usd: 1, price_usd_per_gpu_hour: 0, mtbf_h: 1.0e12}
-inference: {users: [{region: a, rate_per_s: 0.0001}], model: {name: llama-3.1-8b, context_tokens: 8192}}
-token:
-  emission: {schedule: {constant: {per_epoch: 48}}, epoch_h: 24, initial_supply: 1000}
-  price: {constant: {usd: 1}}
-  work_share: 0
-  payment: direct
-";
-    let s = load_str(text, "t", "t", &[]).unwrap_or_else(|e| panic!("{e}"));
-    let m = run_replication(&s, 0).metrics;
+    let m = one_card(48.0, 12.0, (1.0, 0.0), 0.0001, "");
     let income = m[&names::pool("home", names::pool::INCOME_WITH_REWARDS_USD)];
     assert!((income - 72.0).abs() < 1e-9, "income {income}");
     let roi = m[&names::pool("home", names::pool::ROI)];
     assert!((roi - 1.0).abs() < 1e-9, "ROI {roi}");
     // The settled span ends at the last epoch: a 60 h horizon adds 12 h of cost but no
     // settled income, and changes nothing.
-    let longer = load_str(
-        &text.replace("horizon_h: 48", "horizon_h: 60"),
-        "t",
-        "t",
-        &[],
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let m = run_replication(&longer, 0).metrics;
+    let m = one_card(60.0, 12.0, (1.0, 0.0), 0.0001, "");
     let roi = m[&names::pool("home", names::pool::ROI)];
     assert!((roi - 1.0).abs() < 1e-9, "ROI at 60 h {roi}");
 }
@@ -244,19 +253,7 @@ token:
 /// 1,120 USD against the final 1,192, and the emission yield is 192 USD over 4 days.
 #[test]
 fn yields_are_also_quoted_on_the_average_value_not_only_the_final() {
-    let text = "simulation: {horizon_h: 96, warmup_h: 0, epoch_h: 24, replications: 1, seed: 1}
-regions: [{name: a}]
-providers:
-  - {name: home, region: a, gpu: rtx_4090, count: 1, hourly_cost_usd: 1, price_usd_per_gpu_hour: 0.5, mtbf_h: 1.0e12}
-inference: {users: [{region: a, rate_per_s: 0.5}], model: {name: llama-3.1-8b, context_tokens: 8192}}
-token:
-  emission: {schedule: {constant: {per_epoch: 48}}, epoch_h: 24, initial_supply: 1000}
-  price: {constant: {usd: 1}}
-  work_share: 0
-  payment: direct
-";
-    let s = load_str(text, "t", "t", &[]).unwrap_or_else(|e| panic!("{e}"));
-    let m = run_replication(&s, 0).metrics;
+    let m = one_card(96.0, 0.0, (1.0, 0.5), 0.5, "");
     let years = 96.0 / 8766.0;
     let emission_final = m[names::token::EMISSION_YIELD];
     let emission_mean = m[names::token::EMISSION_YIELD_ON_MEAN];
@@ -276,25 +273,9 @@ token:
 /// 100 x 0.0876 x 48 / 8766 = 0.048 USD, taken from the income its returns are judged on.
 #[test]
 fn stakes_cost_the_return_their_money_forgoes() {
-    let text = |rate: f64| {
-        format!(
-            "simulation: {{horizon_h: 48, warmup_h: 0, epoch_h: 24, replications: 1, seed: 1}}
-regions: [{{name: a}}]
-providers:
-  - {{name: home, region: a, gpu: rtx_4090, count: 1, hourly_cost_usd: 0.01, price_usd_per_gpu_hour: 0.3, mtbf_h: 1.0e12}}
-inference: {{users: [{{region: a, rate_per_s: 0.2}}], model: {{name: llama-3.1-8b, context_tokens: 8192}}}}
-token:
-  emission: {{schedule: {{constant: {{per_epoch: 48}}}}, epoch_h: 24, initial_supply: 1000}}
-  price: {{constant: {{usd: 1}}}}
-  work_share: 0
-  payment: direct
-  staking: {{per_gpu: 100, cost_of_capital_per_year: {rate}}}
-"
-        )
-    };
     let load = |rate: f64| {
-        let s = load_str(&text(rate), "t", "t", &[]).unwrap_or_else(|e| panic!("{e}"));
-        run_replication(&s, 0).metrics
+        let staking = format!("  staking: {{per_gpu: 100, cost_of_capital_per_year: {rate}}}\n");
+        one_card(48.0, 0.0, (0.01, 0.3), 0.2, &staking)
     };
     let (free, costly) = (load(0.0), load(0.0876));
     let capital = costly[&names::pool("home", names::pool::STAKE_CAPITAL_COST_USD)];
