@@ -164,12 +164,14 @@ impl JobTime {
 /// `interval_s` of work followed by a checkpoint (the last one needs no checkpoint); a failure
 /// before a segment's checkpoint completes loses the whole segment and costs a restart,
 /// during which no failure occurs. `max_failures` bounds a job that can never finish.
+/// `failed_at` hears each failure's time since the job started, seconds.
 pub fn run_job<R: Rng + ?Sized>(
     work_s: f64,
     recovery: &Recovery,
     failures: &Dist,
     max_failures: u64,
     rng: &mut R,
+    mut failed_at: impl FnMut(f64),
 ) -> Option<JobTime> {
     let mut t = JobTime::default();
     let mut next_failure = failures.sample(rng);
@@ -183,6 +185,7 @@ pub fn run_job<R: Rng + ?Sized>(
             t.checkpoint_s += ckpt;
         } else {
             t.lost_s += next_failure;
+            failed_at(t.wall_s());
             t.restart_s += recovery.restart_s;
             t.failures += 1;
             if t.failures > max_failures {
@@ -263,13 +266,33 @@ mod tests {
             restart_s: 60.0,
         };
         let mut rng = Streams::new(1, 0).stream("test");
-        let t = run_job(1000.0, &r, &never, 10, &mut rng).expect("finishes");
+        let t = run_job(1000.0, &r, &never, 10, &mut rng, |_| {}).expect("finishes");
         assert_eq!(t.useful_s, 1000.0);
         assert_eq!(
             t.checkpoint_s, 45.0,
             "nine checkpoints: none after the last segment"
         );
         assert_eq!(t.failures, 0);
+    }
+
+    #[test]
+    fn failures_are_heard_at_their_time_since_the_start() {
+        // A failure every 250 s after each restart: two 105 s segments survive, 40 s of the
+        // third is lost, and 60 s of restart follow, so failures come every 310 s (at 250,
+        // 560, 870 and 1,180 s) until the last two segments finish at 1,445 s.
+        let every = DistSpec::Constant(250.0)
+            .validate(&YamlPath::root(), &mut Issues::default())
+            .expect("valid");
+        let r = Recovery {
+            interval_s: 100.0,
+            checkpoint_s: 5.0,
+            restart_s: 60.0,
+        };
+        let mut rng = Streams::new(1, 0).stream("test");
+        let mut at = Vec::new();
+        let t = run_job(1000.0, &r, &every, 10, &mut rng, |s| at.push(s)).expect("finishes");
+        assert_eq!(at, [250.0, 560.0, 870.0, 1180.0]);
+        assert_eq!((t.failures, t.wall_s()), (4, 1445.0));
     }
 
     #[test]
@@ -286,7 +309,7 @@ mod tests {
         let n = 400;
         let mean: f64 = (0..n)
             .map(|_| {
-                run_job(work, &r, &failures, 1_000_000, &mut rng)
+                run_job(work, &r, &failures, 1_000_000, &mut rng, |_| {})
                     .expect("finishes")
                     .wall_s()
             })
@@ -351,7 +374,8 @@ mod tests {
             / expected_wall_exponential_s((work / r.interval_s).round() * r.interval_s, &r, mtbf);
         assert!((0.90..0.94).contains(&g), "effective training time {g}");
         let mut rng = Streams::new(3, 0).stream("failures");
-        let sim = run_job(work, &r, &exponential(mtbf), 1_000_000, &mut rng).expect("finishes");
+        let sim =
+            run_job(work, &r, &exponential(mtbf), 1_000_000, &mut rng, |_| {}).expect("finishes");
         assert!(
             (sim.goodput() - g).abs() < 0.01,
             "simulated {} vs exact {g}",
@@ -368,7 +392,7 @@ mod tests {
         };
         let mut rng = Streams::new(4, 0).stream("failures");
         assert_eq!(
-            run_job(36_000.0, &r, &exponential(10.0), 1000, &mut rng),
+            run_job(36_000.0, &r, &exponential(10.0), 1000, &mut rng, |_| {}),
             None
         );
     }

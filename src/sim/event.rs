@@ -17,6 +17,8 @@ pub enum Event {
     JobArrival(u32),
     /// The job in slot `0` ends.
     JobDone(u32),
+    /// A GPU of pool `0` lent to a job fails (the job's own model restarts it).
+    JobGpuFailure(u32),
     /// A GPU of pool `0` may fail.
     GpuFailure(u32),
     /// A failed GPU of pool `0` is repaired.

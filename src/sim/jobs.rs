@@ -3,10 +3,12 @@
 //! under failures from the training time model, and the same job on the cloud reference.
 //!
 //! A job's whole course (steps, checkpoints, failures, rollbacks) is drawn when it is placed,
-//! per checkpoint segment ([`run_job`]); the engine only sees its arrival and its end, when
-//! its GPUs return to the pools and waiting jobs are placed: the head of the line whenever it
-//! fits, and under `job_queue: backfill` later jobs that do not delay it
-//! ([`super::job_queue`]).
+//! per checkpoint segment ([`run_job`]); the engine sees its arrival, the failures of its
+//! GPUs (each counted against the group it hits, chosen in proportion to the group's GPUs
+//! over their MTBF, so the token slashes it like a serving GPU's; the job's own model
+//! restarts it) and its end, when its GPUs return to the pools and waiting jobs are placed:
+//! the head of the line whenever it fits, and under `job_queue: backfill` later jobs that do
+//! not delay it ([`super::job_queue`]).
 //! A job placed `anywhere` takes GPUs from the groups with the most idle GPUs first, so it
 //! spans as few groups as it can. Gradients of a job inside one provider group cross that
 //! group's interconnect; a job spread
@@ -15,6 +17,7 @@
 
 use std::collections::VecDeque;
 
+use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 
 use crate::core::dist::Dist;
@@ -61,6 +64,8 @@ struct ClassState {
     clock_s: f64,
     arrivals: StreamRng,
     failures: StreamRng,
+    /// Which group each failure of a job spanning several groups hits.
+    failure_groups: StreamRng,
     cloud: StreamRng,
     stats: ClassStats,
 }
@@ -82,6 +87,8 @@ struct Course {
     step: StepModel,
     net: Option<JobTime>,
     failures: StreamRng,
+    /// Times of the job's failures before the horizon, seconds after its start.
+    failed_at_s: Vec<f64>,
 }
 
 impl Course {
@@ -106,6 +113,7 @@ impl Jobs {
                 clock_s: 0.0,
                 arrivals: streams.indexed("job_arrivals", i),
                 failures: streams.indexed("job_failures", i),
+                failure_groups: streams.indexed("job_failure_groups", i),
                 cloud: streams.indexed("cloud_failures", i),
                 stats: ClassStats::default(),
             })
@@ -190,7 +198,7 @@ impl Jobs {
                 break;
             };
             self.waiting.pop_front();
-            let course = self.draw(s, c, gpus);
+            let course = self.draw(s, c, gpus, now);
             self.launch(s, (c, arrived), course, now, pools, q);
         }
         if s.job_queue() == JobQueue::Backfill && self.waiting.len() > 1 {
@@ -225,7 +233,7 @@ impl Jobs {
                 break;
             }
             if let Some(gpus) = placement(s, &s.jobs()[c], &free) {
-                let course = self.draw(s, c, gpus);
+                let course = self.draw(s, c, gpus, now);
                 let end = now.saturating_add(from_secs(course.wall_s()));
                 if reservation.admit(end, &course.gpus) {
                     self.waiting.remove(i);
@@ -237,17 +245,24 @@ impl Jobs {
         }
     }
 
-    /// The course a job of class `c` would have on `gpus`.
-    fn draw(&self, s: &Scenario, c: usize, gpus: Vec<(usize, u32)>) -> Course {
+    /// The course a job of class `c` would have on `gpus` if it started at `now`.
+    fn draw(&self, s: &Scenario, c: usize, gpus: Vec<(usize, u32)>, now: SimTime) -> Course {
         let j = &s.jobs()[c];
         let (step, failure_rate) = network_step(s, j, &gpus);
         let mut failures = self.classes[c].failures.clone();
-        let net = course_of(j, &step, 1.0 / failure_rate, &mut failures);
+        let left_s = to_secs(s.horizon().saturating_sub(now));
+        let mut failed_at_s = Vec::new();
+        let net = course_of(j, &step, 1.0 / failure_rate, &mut failures, |at| {
+            if at < left_s {
+                failed_at_s.push(at);
+            }
+        });
         Course {
             gpus,
             step,
             net,
             failures,
+            failed_at_s,
         }
     }
 
@@ -269,8 +284,21 @@ impl Jobs {
         let measured = arrived >= s.warmup();
         let wall = course.wall_s();
         self.record(s, c, &course, now - arrived, measured);
-        let Course { gpus, failures, .. } = course;
+        let Course {
+            gpus,
+            failures,
+            failed_at_s,
+            ..
+        } = course;
         self.classes[c].failures = failures;
+        let groups = &mut self.classes[c].failure_groups;
+        for at in failed_at_s {
+            let p = failed_group(s, &gpus, groups);
+            q.schedule_at(
+                now.saturating_add(from_secs(at)),
+                Event::JobGpuFailure(p as u32),
+            );
+        }
         let end = now.saturating_add(from_secs(wall));
         let slot = self
             .running
@@ -309,6 +337,7 @@ impl Jobs {
             &cloud_step,
             cloud.mtbf_s / f64::from(j.gpus),
             &mut st.cloud,
+            |_| {},
         );
         if measured {
             let x = &mut st.stats;
@@ -460,8 +489,32 @@ fn network_step(s: &Scenario, j: &JobClass, gpus: &[(usize, u32)]) -> (StepModel
     (step, rate)
 }
 
-/// The job's course with exponential failures of mean `mtbf_s` (the whole job's).
-fn course_of(j: &JobClass, step: &StepModel, mtbf_s: f64, rng: &mut StreamRng) -> Option<JobTime> {
+/// The group of `gpus` a job's failure hits: each in proportion to its GPUs over their MTBF.
+fn failed_group(s: &Scenario, gpus: &[(usize, u32)], rng: &mut StreamRng) -> usize {
+    let pools = s.pools();
+    let weight = |&(p, n): &(usize, u32)| f64::from(n) / pools[p].mtbf_s;
+    if let [(p, _)] = gpus {
+        return *p;
+    }
+    let mut u = rng.random::<f64>() * gpus.iter().map(weight).sum::<f64>();
+    for g in gpus {
+        u -= weight(g);
+        if u < 0.0 {
+            return g.0;
+        }
+    }
+    gpus[gpus.len() - 1].0
+}
+
+/// The job's course with exponential failures of mean `mtbf_s` (the whole job's); `failed_at`
+/// hears each failure's time since the start.
+fn course_of(
+    j: &JobClass,
+    step: &StepModel,
+    mtbf_s: f64,
+    rng: &mut StreamRng,
+    failed_at: impl FnMut(f64),
+) -> Option<JobTime> {
     let work = (j.tokens / j.tokens_per_step).ceil() * step.step_s();
     let recovery = Recovery {
         interval_s: j
@@ -472,7 +525,7 @@ fn course_of(j: &JobClass, step: &StepModel, mtbf_s: f64, rng: &mut StreamRng) -
         restart_s: j.restart_s,
     };
     let failures = Dist::Exponential(rand_distr::Exp::new(1.0 / mtbf_s).ok()?, mtbf_s);
-    run_job(work, &recovery, &failures, MAX_FAILURES, rng)
+    run_job(work, &recovery, &failures, MAX_FAILURES, rng, failed_at)
 }
 
 /// Idle GPUs of each group.

@@ -321,6 +321,12 @@ impl PoolState {
         }
     }
 
+    /// A GPU lent to a job fails: counted (and slashed) like any failure; the job's own
+    /// model restarts it on a replacement, so the group's GPUs stay as they are.
+    pub fn record_job_failure(&mut self) {
+        self.failures += 1;
+    }
+
     /// A failed GPU is repaired.
     pub fn repair(&mut self, now: SimTime) {
         self.advance(now);

@@ -4,7 +4,8 @@
 //! the whole group and hit a GPU chosen uniformly, so only online GPUs fail and each at rate
 //! 1 / MTBF; with a Weibull shape, each GPU in the network has its own clock. A serving GPU
 //! stops its replica (its requests are served again from the start), an idle GPU goes
-//! offline, and a GPU reserved by a job is left to the job's own failure model. A failed GPU
+//! offline, and a GPU reserved by a job is left to the job's own failure model (which counts
+//! its failures against the group, for slashing: [`super::jobs`]). A failed GPU
 //! is repaired after an exponential time, or leaves the network for good.
 //!
 //! Owners' hours: a group with `online_local_h` lends its GPUs from one local hour to

@@ -221,6 +221,7 @@ impl Model for World<'_> {
             Event::Arrival(u) => self.inference.arrival(u as usize, now, &mut self.gpus, q),
             Event::Step(r) => self.inference.step(r, now, &mut self.gpus, q),
             Event::GpuFailure(p) => self.gpu_failure(p as usize, now, q),
+            Event::JobGpuFailure(p) => self.gpus[p as usize].record_job_failure(),
             Event::GpuRepair(p) => {
                 self.gpus[p as usize].repair(now);
                 self.reliability.repaired(s, p as usize, q);
