@@ -9,7 +9,7 @@ use std::path::Path;
 
 use depinsim::core::rng::Streams;
 use depinsim::metrics::names;
-use depinsim::metrics::{MetricSummary, aggregate};
+use depinsim::metrics::{MetricSummary, Metrics, aggregate};
 use depinsim::report::viability::{Verdict, table};
 use depinsim::scenario::overrides::parse_override;
 use depinsim::scenario::{Scenario, load_file, load_str};
@@ -338,4 +338,61 @@ fn a_large_job_at_the_head_of_the_line_no_longer_blocks_a_small_one_that_fits() 
     );
     assert_eq!(get(&backfill, "small", names::job::WAIT_H), 0.0);
     assert_eq!(get(&backfill, "small", names::job::WAITING_JOBS), 0.0);
+}
+
+/// See issue 12 (item 8): with `pricing: utilisation` users paid the group's price times its
+/// multiplier for the jobs' GPUs, but a job's cost was booked at the list price. Eight
+/// H100s held by one long job after another are fully used from the first job on, so at a
+/// target utilisation of 0.5 every epoch after the first charges twice the list price: the
+/// jobs cost twice as much as under fixed pricing (less at most the first hour's share of
+/// some 500 hours) for the same courses, and the pool's revenue is what the jobs paid up to
+/// the horizon.
+#[test]
+fn a_jobs_cost_follows_the_utilisation_price_it_was_charged() {
+    let base = "
+simulation: {horizon_h: 500, warmup_h: 0, epoch_h: 1, replications: 1, seed: 6}
+regions: [{name: lab}]
+providers:
+  - {name: dc, region: lab, gpu: h100_sxm, count: 8, hourly_cost_usd: 1.0, price_usd_per_gpu_hour: 2.0, mtbf_h: 1.0e12, interconnect_gbps: 400}
+inference: {users: [{region: lab, rate_per_s: 0.00001}]}
+cloud: {mtbf_h: 1.0e12}
+training:
+  - {name: pretrain, kind: training, arrivals_per_day: 24, params_b: 8, tokens_b: 20, gpus: 8, tokens_per_step_m: 4, placement: one_provider}
+";
+    let run = |pricing: &str| {
+        let sets = [parse_override(pricing).expect("override")];
+        run_replication(
+            &load_str(base, "priced", "priced", &sets).expect("valid"),
+            0,
+        )
+        .metrics
+    };
+    let fixed = run("pricing={policy: fixed}");
+    let priced = run("pricing={policy: utilisation, target: 0.5, max_multiplier: 3}");
+    let cost = |m: &Metrics| m[&names::job("pretrain", names::job::COST_VS_CLOUD)];
+    let ratio = cost(&priced) / cost(&fixed);
+    assert!(
+        ratio > 2.0 * (1.0 - 1.0 / 500.0) && ratio <= 2.0 + 1e-9,
+        "ratio {ratio}"
+    );
+    // The courses are the same: same wall times, same FLOPs.
+    let wall = |m: &Metrics| m[&names::job("pretrain", names::job::WALL_H)];
+    assert_eq!(wall(&priced), wall(&fixed));
+    // Fixed pricing: every job cost 8 x 2 USD per hour of its wall time.
+    let per_pflop = fixed[&names::job("pretrain", names::job::USD_PER_PFLOP)];
+    let flops = 6.0 * 8e9 * 20e9;
+    let wall_h = wall(&fixed);
+    assert!((per_pflop / (16.0 * wall_h / (flops / 1e15)) - 1.0).abs() < 1e-9);
+    // Utilisation pricing: the group's revenue (its fee integral) is what the jobs were
+    // charged up to the horizon; the job running then adds the rest of its course, at most
+    // one job's wall time at 8 x 2 x 2 USD per hour.
+    let placed = priced[&names::job("pretrain", names::job::PLACED_JOBS)];
+    let charged =
+        priced[&names::job("pretrain", names::job::USD_PER_PFLOP)] * flops / 1e15 * placed;
+    let revenue = priced[&names::pool("dc", names::pool::REVENUE_USD)];
+    let rest = charged - revenue;
+    assert!(
+        rest >= -1e-6 && rest <= 32.0 * wall_h,
+        "charged {charged}, revenue {revenue}"
+    );
 }

@@ -70,13 +70,35 @@ struct ClassState {
     stats: ClassStats,
 }
 
-/// A placed job: its class, its GPUs, its planned end and whether it counts in the
-/// statistics.
+/// A placed job: its class, its GPUs, its planned end, whether it counts in the statistics
+/// and, for a measured job that finishes, what one GPU of each of its groups had been charged
+/// when it started ([`PoolState::charge_per_gpu_at`]).
 struct Placed {
     class: usize,
     gpus: Vec<(usize, u32)>,
     end: SimTime,
     measured: bool,
+    charged_from: Option<Vec<f64>>,
+}
+
+impl Placed {
+    /// What users paid for the job from its start to `now` and, after `now`, at the prices
+    /// in force at `now` until its end, USD.
+    fn charge_usd(&self, pools: &[PoolState], now: SimTime) -> f64 {
+        let Some(from) = &self.charged_from else {
+            return 0.0;
+        };
+        let after_h = to_secs(self.end.saturating_sub(now)) / SECONDS_PER_HOUR;
+        self.gpus
+            .iter()
+            .zip(from)
+            .map(|(&(p, n), from)| {
+                let pool = &pools[p];
+                let later = after_h * pool.price() * pool.price_mult();
+                f64::from(n) * (pool.charge_per_gpu_at(now) - from + later)
+            })
+            .sum()
+    }
 }
 
 /// A job's course on the GPUs it would get, drawn from a copy of its class's failure stream
@@ -179,7 +201,9 @@ impl Jobs {
             pools[p].release(now, n);
         }
         if job.measured {
-            self.classes[job.class].stats.completed += 1;
+            let x = &mut self.classes[job.class].stats;
+            x.completed += 1;
+            x.cost_usd += job.charge_usd(pools, now);
         }
         self.place_waiting(s, now, pools, q);
     }
@@ -288,8 +312,14 @@ impl Jobs {
             gpus,
             failures,
             failed_at_s,
+            net,
             ..
         } = course;
+        let charged_from = (measured && net.is_some()).then(|| {
+            gpus.iter()
+                .map(|&(p, _)| pools[p].charge_per_gpu_at(now))
+                .collect()
+        });
         self.classes[c].failures = failures;
         let groups = &mut self.classes[c].failure_groups;
         for at in failed_at_s {
@@ -310,6 +340,7 @@ impl Jobs {
             gpus,
             end,
             measured,
+            charged_from,
         };
         if slot == self.running.len() {
             self.running.push(Some(job));
@@ -357,11 +388,6 @@ impl Jobs {
                         .map(|&(p, n)| f64::from(n) * s.pools()[p].class.bf16_tflops * 1e12)
                         .sum();
                     x.mfu += j.total_flops() / (peak * t.wall_s());
-                    let price: f64 = gpus
-                        .iter()
-                        .map(|&(p, n)| f64::from(n) * s.pools()[p].price_usd_per_gpu_hour)
-                        .sum();
-                    x.cost_usd += price * t.wall_s() / SECONDS_PER_HOUR;
                     if let Some(ct) = cl {
                         x.cloud_wall_s += ct.wall_s();
                         let peak = f64::from(j.gpus) * cloud.class.bf16_tflops * 1e12;
@@ -376,10 +402,23 @@ impl Jobs {
         }
     }
 
-    /// Adds the job metrics, `job.<class>.<quantity>_<unit>.<statistic>`.
-    pub fn metrics(&self, s: &Scenario, m: &mut Metrics) {
+    /// Adds the job metrics, `job.<class>.<quantity>_<unit>.<statistic>`, at the horizon.
+    /// A job's cost is what users were charged for its GPUs (under utilisation pricing, at the
+    /// multipliers in force while it ran); for a job still running at the horizon, the rest
+    /// of its course at the prices in force then.
+    pub fn metrics(&self, s: &Scenario, pools: &[PoolState], m: &mut Metrics) {
         for (c, (j, st)) in s.jobs().iter().zip(&self.classes).enumerate() {
-            let x = &st.stats;
+            let running_usd: f64 = self
+                .running
+                .iter()
+                .flatten()
+                .filter(|job| job.class == c)
+                .map(|job| job.charge_usd(pools, s.horizon()))
+                .sum();
+            let x = &ClassStats {
+                cost_usd: st.stats.cost_usd + running_usd,
+                ..st.stats.clone()
+            };
             let key = |q: &str| names::job(&j.name, q);
             m.insert(key(names::job::ARRIVED_JOBS), x.arrived as f64);
             m.insert(key(names::job::PLACED_JOBS), x.placed as f64);
@@ -630,7 +669,7 @@ training:
             }
         }
         let mut m = Metrics::new();
-        jobs.metrics(&s, &mut m);
+        jobs.metrics(&s, &pools, &mut m);
         m
     }
 

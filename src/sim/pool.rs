@@ -84,6 +84,10 @@ pub struct PoolState {
     left: u32,
     /// GPUs that left for good after a failure, so far.
     failed_out: u32,
+    /// What one GPU busy all the time would have been charged up to `charge_mark`, USD.
+    charge_acc: f64,
+    /// When the multiplier last changed.
+    charge_mark: SimTime,
 }
 
 /// A pool's integrals and fees at one moment.
@@ -200,6 +204,8 @@ impl PoolState {
             joined: 0,
             left: 0,
             failed_out: 0,
+            charge_acc: 0.0,
+            charge_mark: 0,
         }
     }
 
@@ -443,6 +449,8 @@ impl PoolState {
     pub fn set_price_mult(&mut self, now: SimTime, mult: f64) {
         self.fees_acc = self.fees_at(now);
         self.fee_mark = self.busy_area_at(now);
+        self.charge_acc = self.charge_per_gpu_at(now);
+        self.charge_mark = now;
         self.price_mult = mult;
         self.price_changes = self.price_changes.wrapping_add(1);
     }
@@ -451,6 +459,14 @@ impl PoolState {
     pub fn fees_at(&self, now: SimTime) -> f64 {
         let busy = self.busy_area_at(now) - self.fee_mark;
         self.fees_acc + fast_f64(busy) / NANOS_PER_HOUR * self.price * self.price_mult
+    }
+
+    /// What one GPU busy from the start to `now` would have been charged under the
+    /// multipliers in force, USD: a job holding `n` GPUs from `a` to `b` pays `n` times the
+    /// difference between `b` and `a`.
+    pub fn charge_per_gpu_at(&self, now: SimTime) -> f64 {
+        let since = (now - self.charge_mark) as f64 / NANOS_PER_HOUR;
+        self.charge_acc + since * self.price * self.price_mult
     }
 
     /// Busy GPU-time (serving or reserved) up to `now`, GPU-nanoseconds.
@@ -625,5 +641,10 @@ mod tests {
         assert!((d.fees - 3.0).abs() < 1e-12, "{}", d.fees);
         assert!(d.price_changed);
         assert_eq!(d.unavailable_ns(), 0.0);
+        // A GPU busy for both hours is charged 1 USD for the first and 2 for the second,
+        // and one busy for the second hour only, 2 USD.
+        let hour = 3_600_000_000_000;
+        assert!((p.charge_per_gpu_at(2 * hour) - 3.0).abs() < 1e-12);
+        assert!((p.charge_per_gpu_at(2 * hour) - p.charge_per_gpu_at(hour) - 2.0).abs() < 1e-12);
     }
 }

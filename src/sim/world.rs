@@ -192,7 +192,7 @@ impl<'s> World<'s> {
             self.tokens.as_ref(),
             &mut metrics,
         );
-        self.jobs.metrics(s, &mut metrics);
+        self.jobs.metrics(s, &self.gpus, &mut metrics);
         if let Some(t) = &self.tokens {
             t.metrics(s, &mut metrics);
         }
