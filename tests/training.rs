@@ -194,14 +194,14 @@ fn jobs_that_can_never_be_placed_are_refused() {
     for (set, expect) in [
         ("training.ft.gpus=64", "wants 64 GPUs"),
         ("training.ft.kind=training", ""),
-        ("training.ft.params_b=2000", "GB of model states"),
+        ("training.ft.params_b=2000", "GiB of model states"),
     ] {
         let ov = parse_override(set).expect("override");
         let r = load_str(ONE_JOB, "one-job", "one-job", &[ov]);
         if expect.is_empty() {
             assert!(
                 r.is_ok(),
-                "{set}: a full training job of 8B on 8 H100s fits (16 GB each)"
+                "{set}: a full training job of 8B on 8 H100s fits (16 GB each, sharded)"
             );
         } else {
             let e = r.err().map(|e| e.to_string()).unwrap_or_default();
@@ -395,4 +395,92 @@ training:
         rest >= -1e-6 && rest <= 32.0 * wall_h,
         "charged {charged}, revenue {revenue}"
     );
+}
+
+/// Eight RTX 4090s, one per home, on 1 Gbit/s links, and LoRA of a 70B model.
+const LORA_70B_ON_4090S: &str = "
+simulation: {horizon_h: 400, warmup_h: 0, epoch_h: 10, replications: 1, seed: 2}
+regions: [{name: a, bandwidth_mbps: 1000}]
+providers:
+  - {name: home, region: a, gpu: rtx_4090, count: 8, hourly_cost_usd: 0.1, mtbf_h: 1.0e12}
+inference: {users: [{region: a, rate_per_s: 0.00001}]}
+cloud: {mtbf_h: 1.0e12}
+training:
+  - {name: lora, kind: fine_tuning, arrivals_per_day: 0.1, params_b: 70, tokens_b: 0.04, gpus: 8, placement: one_provider}
+";
+
+/// See issue 12 (item 5): memory was fully sharded while traffic was replicated data
+/// parallelism's, so LoRA of a 70B model on eight 24 GB cards at 1 Gbit/s was accepted at a
+/// compute share of 0.98. Sharded, each card holds 2.16 x 70e9 / 8 = 18.9e9 bytes of states,
+/// and with one 8,192-token sequence in flight 13.1e9 bytes of activations (d = 9,072,
+/// L = 70.9: 8,192 x 9,072 x (2 x 70.9 + 34)): more than the 0.9 x 24,564 MiB = 23.2e9 bytes
+/// a job may use, so it is refused. With 1,024 tokens in flight (1.6e9 bytes) it fits, and
+/// then it must gather the frozen BF16 weights (140e9 bytes) for the forward and the backward
+/// pass: 2 x 7/8 x 140e9 / 125e6 = 1,960 s a step (against ~1,060 s of compute), plus the adapters' gradients
+/// reduce-scattered, 7/8 x 1.4e9 / 125e6 = 9.8 s, and 3 x 7 latencies of 0.5 ms.
+#[test]
+fn lora_of_a_70b_model_on_consumer_cards_gathers_its_sharded_weights_every_pass() {
+    let err = load_str(LORA_70B_ON_4090S, "lora", "lora", &[]).expect_err("too big");
+    let text = err.to_string();
+    assert!(text.contains("training[0].gpus"), "{text}");
+    assert!(text.contains("GiB of activations"), "{text}");
+    assert!(text.contains("micro_batch_tokens"), "{text}");
+    let sets = [parse_override("training.lora.micro_batch_tokens=1024").expect("set")];
+    let s = load_str(LORA_70B_ON_4090S, "lora", "lora", &sets).expect("fits");
+    let m = run_replication(&s, 0).metrics;
+    let flops = s.pools()[0].roofline.flops;
+    let compute = 4.0 * 70e9 * 4e6 / (8.0 * flops);
+    let comm = 2.0 * 7.0 / 8.0 * 140e9 / 125e6 + 7.0 / 8.0 * 1.4e9 / 125e6 + 21.0 * 0.5e-3;
+    let share = m[&names::job("lora", names::job::COMPUTE_SHARE)];
+    assert!(
+        (share / (compute / (compute + comm)) - 1.0).abs() < 1e-9,
+        "share {share}"
+    );
+    // Compute: 4 x 70e9 x 4e6 FLOPs over 8 cards at ~132 TFLOP/s is ~1,060 s a step, so a
+    // third of the step computes (it read 0.98), and the MFU is at most that times the 0.8
+    // compute efficiency.
+    assert!(share < 0.36, "share {share}");
+    assert!(m[&names::job("lora", names::job::MFU)] <= 0.8 * share + 1e-12);
+    assert_eq!(m[&names::job("lora", names::job::SHARDED)], 1.0);
+    // Each card: 18.9e9 bytes of states and 8,192 x ... / 8 = 1.63e9 of activations.
+    let d = (128.0 * 70e9 / 12.0_f64).cbrt();
+    let held = 2.16 * 70e9 / 8.0 + 1024.0 * d * (2.0 * d / 128.0 + 34.0);
+    let gib = m[&names::job("lora", names::job::GPU_MEMORY_GIB)];
+    assert!(
+        (gib * 1_073_741_824.0 / held - 1.0).abs() < 1e-9,
+        "{gib} GiB"
+    );
+    // The checkpoint saves the adapters' states only, 0.16 x 70e9 bytes, each card writing
+    // its eighth over its 1 Gbit/s link: 1.4e9 / 125e6 = 11.2 s.
+    let checkpoint = m[&names::job("lora", names::job::CHECKPOINT_S)];
+    assert!((checkpoint - 11.2).abs() < 1e-9, "{checkpoint} s");
+}
+
+/// A job whose states fit one GPU runs replicated (`auto`), exchanging only the gradients;
+/// forced to shard, it also gathers the weights twice a step. An 8B LoRA job on 8 H100s
+/// (2.16 x 8e9 = 17.3e9 bytes and 3.7e9 of activations, within 0.9 x 81,559 MiB).
+#[test]
+fn a_job_that_fits_one_gpu_runs_replicated_unless_told_to_shard() {
+    let run = |sets: &[&str]| {
+        let sets: Vec<_> = sets
+            .iter()
+            .map(|o| parse_override(o).expect("set"))
+            .collect();
+        run_replication(
+            &load_str(ONE_JOB, "one-job", "one-job", &sets).expect("valid"),
+            0,
+        )
+        .metrics
+    };
+    let auto = run(&[]);
+    let sharded = run(&["training.ft.data_parallel=sharded"]);
+    assert_eq!(auto[&names::job("ft", names::job::SHARDED)], 0.0);
+    assert_eq!(sharded[&names::job("ft", names::job::SHARDED)], 1.0);
+    // One step: compute as in the exact test above; the collectives on 50 GB/s with 5 us.
+    let compute: f64 = 4.0 * 8e9 * 4e6 / (8.0 * 989e12 * 0.8);
+    let replicated = 2.0 * 7.0 / 8.0 * 1.6e8 / 50e9 + 2.0 * 7.0 * 5e-6;
+    let gathered = 7.0 / 8.0 * (2.0 * 16e9 + 1.6e8) / 50e9 + 3.0 * 7.0 * 5e-6;
+    let share = |m: &Metrics| m[&names::job("ft", names::job::COMPUTE_SHARE)];
+    assert!((share(&auto) - compute / (compute + replicated)).abs() < 1e-12);
+    assert!((share(&sharded) - compute / (compute + gathered)).abs() < 1e-12);
 }

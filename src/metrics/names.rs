@@ -289,6 +289,12 @@ pub mod job {
     pub const GOODPUT: &str = "goodput_ratio.mean";
     /// Compute / (compute + communication) per step.
     pub const COMPUTE_SHARE: &str = "compute_share_ratio.mean";
+    /// Time to write one checkpoint, s.
+    pub const CHECKPOINT_S: &str = "checkpoint_s.mean";
+    /// Share of jobs run with fully sharded states (the rest replicated).
+    pub const SHARDED: &str = "sharded_ratio.mean";
+    /// Memory each GPU holds (its share of the model states and its activations), GiB.
+    pub const GPU_MEMORY_GIB: &str = "gpu_memory_gib.mean";
     /// Model FLOPs / (datasheet peak x wall time).
     pub const MFU: &str = "mfu_ratio.mean";
     /// The same on the cloud reference.

@@ -1,12 +1,23 @@
 //! Training and fine-tuning time on data-parallel workers: step time from the roofline of
-//! compute (6N FLOPs per token for full training) plus a ring all-reduce of the gradients on
-//! the slowest link (alpha-beta model), and wall time under failures with checkpoints and
+//! compute (6N FLOPs per token for full training) plus the step's collectives on the slowest
+//! link (alpha-beta model), memory per GPU, and wall time under failures with checkpoints and
 //! rollback. The failure process is simulated exactly at the level of checkpoint segments:
 //! no event per step is needed, so a year-long job costs a few draws per failure.
 //!
+//! Memory and traffic follow the same data parallelism ([`DataParallel`]): replicated
+//! workers (PyTorch DDP) each hold every model state and all-reduce the trained gradients;
+//! fully sharded workers (ZeRO-3, PyTorch FSDP) hold 1/n of the states, all-gather the BF16
+//! weights for the forward and again for the backward pass and reduce-scatter the gradients,
+//! each collective (n-1)/n x its bytes, so 3(n-1)/n x the weights' bytes for full training
+//! against replicated's 2(n-1)/n. Each collective pays the link latency n-1 times a step,
+//! as if the model were one FSDP unit (the fewest latencies: per-layer units pay more).
+//!
 //! References: Kaplan et al. 2020 (6N FLOPs per token); Thakur, Rabenseifner and Gropp 2005
-//! (ring all-reduce cost 2(n-1)/n x bytes / bandwidth + 2(n-1) x latency); Young 1974 and
-//! Daly 2006 (optimal checkpoint interval sqrt(2 C M), and the exact expected time for
+//! (ring all-reduce cost 2(n-1)/n x bytes / bandwidth + 2(n-1) x latency; all-gather and
+//! reduce-scatter half of it); Rajbhandari et al. 2020, ZeRO (16 bytes of states per
+//! parameter with mixed-precision Adam; stage 3 traffic 1.5x data parallelism's);
+//! Korthikanti et al. 2022 (activation memory per layer, and full recomputation); Young 1974
+//! and Daly 2006 (optimal checkpoint interval sqrt(2 C M), and the exact expected time for
 //! exponential failures).
 
 use rand::Rng;
@@ -15,6 +26,46 @@ use crate::core::dist::Dist;
 
 /// Bytes per gradient value exchanged: BF16.
 pub const GRADIENT_BYTES_PER_PARAM: f64 = 2.0;
+
+/// Bytes per weight gathered by sharded workers: BF16.
+pub const WEIGHT_BYTES_PER_PARAM: f64 = 2.0;
+
+/// Bytes of state per trained parameter with mixed-precision Adam: BF16 weight and gradient
+/// (2 + 2), FP32 master weight and two moments (4 + 4 + 4) (Rajbhandari et al. 2020).
+pub const TRAINED_STATE_BYTES_PER_PARAM: f64 = 16.0;
+
+/// Width over depth of the dense transformer assumed for activation memory: Llama 3 8B has
+/// 4,096 / 32 = 128, 70B 8,192 / 80 = 102, 405B 16,384 / 126 = 130 (Meta, 2024).
+pub const WIDTH_PER_LAYER: f64 = 128.0;
+
+/// How data-parallel workers hold the model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataParallel {
+    /// Every worker holds all the model states; the trained gradients are all-reduced.
+    Replicated,
+    /// Each of n workers holds 1/n of the states; weights are all-gathered for the forward
+    /// and the backward pass, and gradients reduce-scattered.
+    Sharded,
+}
+
+/// A dense transformer's hidden size d and layers L from its parameters, for activation
+/// memory: N = 12 L d^2 (attention 4d^2 and MLP 8d^2 per layer; Kaplan et al. 2020) with
+/// d = [`WIDTH_PER_LAYER`] x L, so d = (128 N / 12)^(1/3): 4,403 and 34 for 8B (Llama 3:
+/// 4,096 and 32), 9,072 and 71 for 70B (8,192 and 80).
+pub fn shape_of(params: f64) -> (f64, f64) {
+    let d = (WIDTH_PER_LAYER * params / 12.0).cbrt();
+    (d, d / WIDTH_PER_LAYER)
+}
+
+/// Activation bytes on one GPU for `micro_batch_tokens` tokens in flight, with full
+/// activation checkpointing (Korthikanti et al. 2022): each layer's BF16 input is kept for
+/// the backward pass (2 d bytes per token and layer), and one layer's activations while it is
+/// recomputed (34 d bytes per token; FlashAttention keeps no attention scores, so their
+/// 5 a s / h term is gone).
+pub fn activation_bytes(params: f64, micro_batch_tokens: f64) -> f64 {
+    let (d, layers) = shape_of(params);
+    micro_batch_tokens * d * (2.0 * layers + 34.0)
+}
 
 /// Full training or parameter-efficient fine-tuning: what a token of the job costs, what its
 /// workers exchange, and what they hold.
@@ -45,25 +96,59 @@ impl JobKind {
         }
     }
 
-    /// Bytes of model state per parameter under sharded data parallelism: 16 for training
-    /// (BF16 weights and gradients, FP32 master weights and two Adam moments), 2 for
-    /// fine-tuning's frozen BF16 weights.
+    /// Bytes of model state per parameter, all workers' shares together: 16 for training
+    /// (every parameter trained), and for fine-tuning the frozen BF16 weights (2) plus the
+    /// adapters' 1% of the parameters at 16 each: 2.16.
     pub fn state_bytes_per_param(self) -> f64 {
         match self {
-            JobKind::Training => 16.0,
-            JobKind::FineTuning => 2.0,
+            JobKind::Training => TRAINED_STATE_BYTES_PER_PARAM,
+            JobKind::FineTuning => {
+                WEIGHT_BYTES_PER_PARAM + self.trained_share() * TRAINED_STATE_BYTES_PER_PARAM
+            }
         }
+    }
+
+    /// Bytes per parameter a checkpoint saves: the trained parameters' states (the frozen
+    /// weights of a fine-tuning job are on disk already): 16 for training, 0.16 for
+    /// fine-tuning.
+    pub fn checkpoint_bytes_per_param(self) -> f64 {
+        self.trained_share() * TRAINED_STATE_BYTES_PER_PARAM
     }
 }
 
-/// Ring all-reduce of `bytes` over `n` workers on links of `bandwidth` bytes/s and `latency`
-/// seconds: 2(n-1) steps, each moving bytes/n and paying the latency once.
-pub fn ring_allreduce_s(n: u32, bytes: f64, bandwidth: f64, latency: f64) -> f64 {
+/// Bytes one of `workers` GPUs holds for a job of `kind` on `params` parameters with
+/// `micro_batch_tokens` tokens in flight: its share of the model states under `parallel`,
+/// and its activations.
+pub fn memory_per_gpu_bytes(
+    kind: JobKind,
+    parallel: DataParallel,
+    params: f64,
+    workers: u32,
+    micro_batch_tokens: f64,
+) -> f64 {
+    let states = params * kind.state_bytes_per_param();
+    let share = match parallel {
+        DataParallel::Replicated => states,
+        DataParallel::Sharded => states / f64::from(workers.max(1)),
+    };
+    share + activation_bytes(params, micro_batch_tokens)
+}
+
+/// All-gather (or reduce-scatter) of `bytes` over `n` workers in a ring: n-1 steps, each
+/// moving bytes/n and paying the latency once.
+pub fn ring_allgather_s(n: u32, bytes: f64, bandwidth: f64, latency: f64) -> f64 {
     if n <= 1 {
         return 0.0;
     }
-    let steps = 2.0 * f64::from(n - 1);
+    let steps = f64::from(n - 1);
     steps / f64::from(n) * bytes / bandwidth + steps * latency
+}
+
+/// Ring all-reduce of `bytes` over `n` workers on links of `bandwidth` bytes/s and `latency`
+/// seconds: a reduce-scatter then an all-gather, 2(n-1) steps, each moving bytes/n and paying
+/// the latency once.
+pub fn ring_allreduce_s(n: u32, bytes: f64, bandwidth: f64, latency: f64) -> f64 {
+    2.0 * ring_allgather_s(n, bytes, bandwidth, latency)
 }
 
 /// Young/Daly's first-order optimal checkpoint interval, seconds of work between checkpoints.
@@ -86,6 +171,8 @@ pub struct StepModel {
     pub worker_flops: f64,
     /// Bytes of gradient exchanged per step (trainable parameters x bytes per gradient).
     pub gradient_bytes: f64,
+    /// How the workers hold the model, which decides the step's collectives.
+    pub parallel: DataParallel,
     /// Bandwidth of the slowest link in the ring, bytes/s.
     pub link_bandwidth: f64,
     /// One-way latency of the slowest link, seconds.
@@ -99,17 +186,22 @@ impl StepModel {
             / (f64::from(self.workers) * self.worker_flops)
     }
 
-    /// Gradient all-reduce time (not overlapped with compute).
+    /// Time of the step's collectives (not overlapped with compute): replicated, the
+    /// gradients' all-reduce; sharded, two all-gathers of the BF16 weights and a
+    /// reduce-scatter of the gradients.
     pub fn comm_s(&self) -> f64 {
-        ring_allreduce_s(
-            self.workers,
-            self.gradient_bytes,
-            self.link_bandwidth,
-            self.link_latency,
-        )
+        let (n, bw, lat) = (self.workers, self.link_bandwidth, self.link_latency);
+        match self.parallel {
+            DataParallel::Replicated => ring_allreduce_s(n, self.gradient_bytes, bw, lat),
+            DataParallel::Sharded => {
+                let weights = self.params * WEIGHT_BYTES_PER_PARAM;
+                2.0 * ring_allgather_s(n, weights, bw, lat)
+                    + ring_allgather_s(n, self.gradient_bytes, bw, lat)
+            }
+        }
     }
 
-    /// Step time: compute, then all-reduce.
+    /// Step time: compute, then the collectives.
     pub fn step_s(&self) -> f64 {
         self.compute_s() + self.comm_s()
     }
@@ -246,6 +338,7 @@ mod tests {
             workers: 64,
             worker_flops: 791.2e12,
             gradient_bytes: 16e9,
+            parallel: DataParallel::Replicated,
             link_bandwidth: 50e9,
             link_latency: 5e-6,
         };
@@ -253,6 +346,34 @@ mod tests {
         let comm = 2.0 * 63.0 / 64.0 * 16e9 / 50e9 + 2.0 * 63.0 * 5e-6;
         assert!((m.step_s() - (compute + comm)).abs() < 1e-12);
         assert!((m.compute_share() - compute / (compute + comm)).abs() < 1e-12);
+        // Sharded, the same job all-gathers the 16 GB of BF16 weights twice and
+        // reduce-scatters the gradients: 3 x 63/64 x 16e9 / 50e9 + 3 x 63 x 5 us.
+        let sharded = StepModel {
+            parallel: DataParallel::Sharded,
+            ..m
+        };
+        let comm = 3.0 * 63.0 / 64.0 * 16e9 / 50e9 + 3.0 * 63.0 * 5e-6;
+        assert!((sharded.comm_s() - comm).abs() < 1e-12);
+    }
+
+    #[test]
+    fn memory_follows_the_parallelism_and_counts_activations() {
+        // 8B parameters, 16 bytes each: 128 GB replicated, 16 GB on each of 8 shards.
+        // Activations of 8,192 tokens: d = (128 x 8e9 / 12)^(1/3) = 4,402.8 and L = d / 128
+        // = 34.4, so 8,192 x 4,402.8 x (2 x 34.4 + 34) = 3.707 GB.
+        let d = (128.0 * 8e9 / 12.0_f64).cbrt();
+        let act = 8192.0 * d * (2.0 * d / 128.0 + 34.0);
+        assert!((act / 3.707e9 - 1.0).abs() < 1e-3, "{act}");
+        let m = |kind, parallel| memory_per_gpu_bytes(kind, parallel, 8e9, 8, 8192.0);
+        let training = JobKind::Training;
+        assert!((m(training, DataParallel::Replicated) - (128e9 + act)).abs() < 1.0);
+        assert!((m(training, DataParallel::Sharded) - (16e9 + act)).abs() < 1.0);
+        // LoRA: frozen BF16 weights and the adapters' 1% at 16 bytes: 2.16 x 8e9.
+        let lora = JobKind::FineTuning;
+        assert!((m(lora, DataParallel::Replicated) - (17.28e9 + act)).abs() < 1.0);
+        // A checkpoint saves the trained states only: 70B trained, ~1.1 TB (1.12e12).
+        assert_eq!(70e9 * training.checkpoint_bytes_per_param(), 1.12e12);
+        assert!((70e9 * lora.checkpoint_bytes_per_param() - 1.12e10).abs() < 1.0);
     }
 
     #[test]

@@ -141,9 +141,17 @@ pub const BUNDLED_PROFILES: bool = true;
 
 /// Global batch, million tokens per step: Llama 3's initial batch.
 pub const TOKENS_PER_STEP_M: f64 = 4.0;
-/// Seconds to write a checkpoint: a common figure for large jobs (Young/Daly's example of a
-/// 120 s save with a 6 h MTBF).
-pub const CHECKPOINT_S: f64 = 120.0;
+/// Highest rate at which one GPU's share of a checkpoint is written to storage, Gbit/s:
+/// 2 GB/s (assumed: about half of one PCIe 4.0 NVMe drive's sequential write per GPU; a
+/// slower link off the host binds first).
+pub const CHECKPOINT_WRITE_GBPS: f64 = 16.0;
+/// Tokens in flight on one GPU for activation memory: one 8,192-token sequence, Llama 3's
+/// pretraining sequence length (Meta, "The Llama 3 Herd of Models", 2024).
+pub const MICRO_BATCH_TOKENS: f64 = 8192.0;
+/// Share of a GPU's memory a training job may use (assumed: the rest goes to the CUDA
+/// context, NCCL's buffers and the caching allocator's fragmentation; vLLM leaves serving
+/// the same 10%).
+pub const JOB_MEMORY_UTILISATION: f64 = 0.9;
 /// Seconds from a failure to training again: detect, re-place, reload (assumed).
 pub const RESTART_S: f64 = 600.0;
 
@@ -242,7 +250,7 @@ mod tests {
     #[test]
     fn the_schema_shows_each_default_stated_here() {
         let schema = super::super::load::schema_value();
-        let cases: [(&str, Value); 50] = [
+        let cases: [(&str, Value); 53] = [
             ("Simulation/properties/horizon_h", json!(HORIZON_H)),
             ("Simulation/properties/warmup_h", json!(WARMUP_H)),
             ("Simulation/properties/epoch_h", json!(EPOCH_H)),
@@ -318,7 +326,19 @@ mod tests {
                 "JobClass/properties/tokens_per_step_m",
                 json!(TOKENS_PER_STEP_M),
             ),
-            ("JobClass/properties/checkpoint_s", json!(CHECKPOINT_S)),
+            (
+                "JobClass/properties/checkpoint_write_gbps",
+                json!(CHECKPOINT_WRITE_GBPS),
+            ),
+            (
+                "JobClass/properties/micro_batch_tokens",
+                json!(MICRO_BATCH_TOKENS),
+            ),
+            (
+                "JobClass/properties/memory_utilisation",
+                json!(JOB_MEMORY_UTILISATION),
+            ),
+            ("JobClass/properties/data_parallel", json!("auto")),
             ("JobClass/properties/restart_s", json!(RESTART_S)),
             ("Cloud/properties/gpu", json!(CLOUD_GPU)),
             (

@@ -28,7 +28,9 @@ pub use inference::{
     TensorParallel, TensorParallelRule,
 };
 pub(crate) use training::default_job_queue;
-pub use training::{CloudSizing, JobKind, JobQueue, Placement, Provisioned, RawCloud, RawJobClass};
+pub use training::{
+    CloudSizing, DataParallel, JobKind, JobQueue, Placement, Provisioned, RawCloud, RawJobClass,
+};
 
 /// A depinsim scenario: regions and their network, GPU providers, and the demand they serve.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]

@@ -12,7 +12,7 @@ use crate::physics::gpu::GpuClass;
 use crate::physics::rates::Rates;
 use crate::physics::roofline::Roofline;
 use crate::physics::serving::{ServedModel, Serving, Unfit};
-use crate::physics::training::{GRADIENT_BYTES_PER_PARAM, JobKind};
+use crate::physics::training::{self, DataParallel, GRADIENT_BYTES_PER_PARAM, JobKind};
 
 /// A region, validated.
 #[derive(Clone, Debug)]
@@ -133,12 +133,21 @@ pub struct JobClass {
     pub tokens_per_step: f64,
     /// Where the GPUs may be.
     pub placement: Placement,
-    /// Checkpoint write time, s.
-    pub checkpoint_s: f64,
+    /// Checkpoint write time, s (None: the checkpoint's bytes over the bandwidth it is
+    /// written over, [`JobClass::checkpoint_s_over`]).
+    pub checkpoint_s: Option<f64>,
+    /// Highest rate at which one GPU's share of a checkpoint is written to storage, bytes/s.
+    pub checkpoint_write_bytes_per_s: f64,
     /// Restart time, s.
     pub restart_s: f64,
     /// Work between checkpoints, s (None: Young/Daly for the placement).
     pub interval_s: Option<f64>,
+    /// How the workers hold the model (None: replicated where it fits, else sharded).
+    pub data_parallel: Option<DataParallel>,
+    /// Tokens in flight on one GPU (its micro-batch), for activation memory.
+    pub micro_batch_tokens: f64,
+    /// Share of a GPU's memory the job may use.
+    pub memory_utilisation: f64,
 }
 
 impl JobClass {
@@ -152,10 +161,49 @@ impl JobClass {
         self.params * self.kind.trained_share() * GRADIENT_BYTES_PER_PARAM
     }
 
-    /// Memory per GPU for model states under sharded data parallelism, bytes: the kind's
-    /// state bytes per parameter, split over the GPUs.
-    pub fn state_bytes_per_gpu(&self) -> f64 {
-        self.params * self.kind.state_bytes_per_param() / f64::from(self.gpus)
+    /// Bytes one GPU holds under `parallel`: its share of the model states and its
+    /// activations.
+    pub fn memory_per_gpu_bytes(&self, parallel: DataParallel) -> f64 {
+        training::memory_per_gpu_bytes(
+            self.kind,
+            parallel,
+            self.params,
+            self.gpus,
+            self.micro_batch_tokens,
+        )
+    }
+
+    /// Bytes of a GPU of `class` the job may use.
+    pub fn usable_bytes(&self, class: &GpuClass) -> f64 {
+        class.memory_bytes() * self.memory_utilisation
+    }
+
+    /// The parallelism the job runs with on GPUs that each offer `usable` bytes: the one
+    /// asked for, or replicated where it fits and sharded otherwise; None if it does not fit.
+    pub fn parallel_for(&self, usable: f64) -> Option<DataParallel> {
+        let fits = |p| self.memory_per_gpu_bytes(p) <= usable;
+        match self.data_parallel {
+            Some(p) => fits(p).then_some(p),
+            None => [DataParallel::Replicated, DataParallel::Sharded]
+                .into_iter()
+                .find(|&p| fits(p)),
+        }
+    }
+
+    /// Whether the job fits on GPUs of `class` under some parallelism it allows.
+    pub fn fits_on(&self, class: &GpuClass) -> bool {
+        self.parallel_for(self.usable_bytes(class)).is_some()
+    }
+
+    /// Seconds to write a checkpoint when each GPU's link to storage offers `bandwidth`
+    /// bytes/s: the class's own figure, or each GPU writing its share of the trained states
+    /// (a distributed checkpoint: every rank writes 1/n, replicated or not) at that
+    /// bandwidth, at most the storage rate.
+    pub fn checkpoint_s_over(&self, bandwidth: f64) -> f64 {
+        self.checkpoint_s.unwrap_or_else(|| {
+            let bytes = self.params * self.kind.checkpoint_bytes_per_param() / f64::from(self.gpus);
+            bytes / bandwidth.min(self.checkpoint_write_bytes_per_s)
+        })
     }
 
     /// Total model FLOPs of the job.

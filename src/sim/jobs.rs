@@ -31,7 +31,9 @@ use crate::scenario::{JobClass, JobQueue, Placement, Scenario};
 use super::event::Event;
 use super::job_queue::Reservation;
 use super::pool::PoolState;
-use crate::physics::training::{JobTime, Recovery, StepModel, run_job, young_daly_interval_s};
+use crate::physics::training::{
+    DataParallel, JobTime, Recovery, StepModel, run_job, young_daly_interval_s,
+};
 
 /// Failures after which a job is abandoned: it cannot make progress between them.
 const MAX_FAILURES: u64 = 10_000_000;
@@ -51,6 +53,12 @@ struct ClassStats {
     lost_s: f64,
     failures: u64,
     compute_share: f64,
+    /// Sum over jobs of the checkpoint write time, s.
+    checkpoint_s: f64,
+    /// Jobs run fully sharded.
+    sharded: u64,
+    /// Sum over jobs of the memory each GPU holds, bytes.
+    memory_bytes: f64,
     /// Sum over jobs of model FLOPs / (datasheet peak FLOP/s of their GPUs x wall time).
     mfu: f64,
     cloud_mfu: f64,
@@ -107,6 +115,8 @@ impl Placed {
 struct Course {
     gpus: Vec<(usize, u32)>,
     step: StepModel,
+    /// Seconds to write one checkpoint on these GPUs.
+    checkpoint_s: f64,
     net: Option<JobTime>,
     failures: StreamRng,
     /// Times of the job's failures before the horizon, seconds after its start.
@@ -273,10 +283,12 @@ impl Jobs {
     fn draw(&self, s: &Scenario, c: usize, gpus: Vec<(usize, u32)>, now: SimTime) -> Course {
         let j = &s.jobs()[c];
         let (step, failure_rate) = network_step(s, j, &gpus);
+        let checkpoint_s = j.checkpoint_s_over(step.link_bandwidth);
         let mut failures = self.classes[c].failures.clone();
         let left_s = to_secs(s.horizon().saturating_sub(now));
         let mut failed_at_s = Vec::new();
-        let net = course_of(j, &step, 1.0 / failure_rate, &mut failures, |at| {
+        let mtbf_s = 1.0 / failure_rate;
+        let net = course_of(j, &step, checkpoint_s, mtbf_s, &mut failures, |at| {
             if at < left_s {
                 failed_at_s.push(at);
             }
@@ -284,6 +296,7 @@ impl Jobs {
         Course {
             gpus,
             step,
+            checkpoint_s,
             net,
             failures,
             failed_at_s,
@@ -360,12 +373,17 @@ impl Jobs {
             worker_flops: cloud.flops,
             link_bandwidth: cloud.bandwidth_bytes_per_s,
             link_latency: cloud.latency_s,
+            // A job too big for the cloud's GPUs replicated is sharded there.
+            parallel: j
+                .parallel_for(j.usable_bytes(cloud.class))
+                .unwrap_or(DataParallel::Sharded),
             ..step
         };
         let st = &mut self.classes[c];
         let cl = course_of(
             j,
             &cloud_step,
+            j.checkpoint_s_over(cloud.bandwidth_bytes_per_s),
             cloud.mtbf_s / f64::from(j.gpus),
             &mut st.cloud,
             |_| {},
@@ -382,6 +400,9 @@ impl Jobs {
                     x.lost_s += t.lost_s;
                     x.failures += t.failures;
                     x.compute_share += step.compute_share();
+                    x.checkpoint_s += course.checkpoint_s;
+                    x.sharded += u64::from(step.parallel == DataParallel::Sharded);
+                    x.memory_bytes += j.memory_per_gpu_bytes(step.parallel);
                     x.flops += j.total_flops();
                     let peak: f64 = gpus
                         .iter()
@@ -460,6 +481,12 @@ impl Jobs {
                 m.insert(key(names::job::WALL_H), x.wall_s / ran / SECONDS_PER_HOUR);
                 m.insert(key(names::job::GOODPUT), x.useful_s / x.wall_s);
                 m.insert(key(names::job::COMPUTE_SHARE), x.compute_share / ran);
+                m.insert(key(names::job::CHECKPOINT_S), x.checkpoint_s / ran);
+                m.insert(key(names::job::SHARDED), x.sharded as f64 / ran);
+                m.insert(
+                    key(names::job::GPU_MEMORY_GIB),
+                    x.memory_bytes / ran / 1_073_741_824.0,
+                );
                 m.insert(key(names::job::MFU), x.mfu / ran);
                 m.insert(key(names::job::CLOUD_MFU), x.cloud_mfu / ran);
                 m.insert(key(names::job::FAILURES), x.failures as f64 / ran);
@@ -486,9 +513,16 @@ impl Jobs {
     }
 }
 
-/// The job's step on its placement and its failure rate (failures per second).
+/// The job's step on its placement and its failure rate (failures per second). The job runs
+/// replicated or sharded as its class says for the GPU with the least memory it got.
 fn network_step(s: &Scenario, j: &JobClass, gpus: &[(usize, u32)]) -> (StepModel, f64) {
     let pools = s.pools();
+    let usable = gpus
+        .iter()
+        .map(|&(p, _)| j.usable_bytes(pools[p].class))
+        .fold(f64::INFINITY, f64::min);
+    // Placement took only GPUs the job fits on.
+    let parallel = j.parallel_for(usable).unwrap_or(DataParallel::Sharded);
     let worker_flops = gpus
         .iter()
         .map(|&(p, _)| pools[p].roofline.flops)
@@ -518,6 +552,7 @@ fn network_step(s: &Scenario, j: &JobClass, gpus: &[(usize, u32)]) -> (StepModel
         workers: j.gpus,
         worker_flops,
         gradient_bytes: j.gradient_bytes(),
+        parallel,
         link_bandwidth: bandwidth,
         link_latency: latency,
     };
@@ -550,6 +585,7 @@ fn failed_group(s: &Scenario, gpus: &[(usize, u32)], rng: &mut StreamRng) -> usi
 fn course_of(
     j: &JobClass,
     step: &StepModel,
+    checkpoint_s: f64,
     mtbf_s: f64,
     rng: &mut StreamRng,
     failed_at: impl FnMut(f64),
@@ -558,9 +594,9 @@ fn course_of(
     let recovery = Recovery {
         interval_s: j
             .interval_s
-            .unwrap_or_else(|| young_daly_interval_s(j.checkpoint_s, mtbf_s))
+            .unwrap_or_else(|| young_daly_interval_s(checkpoint_s, mtbf_s))
             .max(step.step_s()),
-        checkpoint_s: j.checkpoint_s,
+        checkpoint_s,
         restart_s: j.restart_s,
     };
     let failures = Dist::Exponential(rand_distr::Exp::new(1.0 / mtbf_s).ok()?, mtbf_s);
@@ -572,11 +608,11 @@ fn idle(pools: &[PoolState]) -> Vec<u32> {
     pools.iter().map(PoolState::idle).collect()
 }
 
-/// Whether job `j` may ever use group `p`: enough memory for its share of the model states,
-/// and no owners' hours.
+/// Whether job `j` may ever use group `p`: enough memory for its share of the model states
+/// and its activations under a parallelism its class allows, and no owners' hours.
 fn usable(s: &Scenario, j: &JobClass, p: usize) -> bool {
     let spec = &s.pools()[p];
-    spec.class.vram_gb >= j.state_bytes_per_gpu() / 1e9 && spec.online_local_h.is_none()
+    j.fits_on(spec.class) && spec.online_local_h.is_none()
 }
 
 /// GPUs for job `j` under its placement rule with `idle[p]` idle GPUs in group `p`, or None

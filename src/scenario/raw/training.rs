@@ -29,10 +29,16 @@ pub struct RawJobClass {
     /// Where the GPUs may be.
     #[serde(default)]
     pub placement: Placement,
-    /// Time to write one checkpoint, s. Default 120 (a common figure for large jobs; Young/Daly
-    /// example of 120 s save with 6 h MTBF).
-    #[serde(default = "default_checkpoint")]
-    pub checkpoint_s: f64,
+    /// Time to write one checkpoint, s. Default `null`: each GPU writes its share of the
+    /// trained states (16 bytes per trained parameter: a 70B model's ~1.1 TB; a LoRA
+    /// job's adapters only) over its link off the host, at most `checkpoint_write_gbps`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint_s: Option<f64>,
+    /// Highest rate at which one GPU's share of a checkpoint is written to storage, Gbit/s.
+    /// Default 16 (2 GB/s; assumed: about half of one PCIe 4.0 NVMe drive's sequential
+    /// write per GPU).
+    #[serde(default = "default_checkpoint_write")]
+    pub checkpoint_write_gbps: f64,
     /// Time from a failure to training again (detect, re-place, reload), s. Default 600
     /// (assumed).
     #[serde(default = "default_restart")]
@@ -41,13 +47,51 @@ pub struct RawJobClass {
     /// sqrt(2 x checkpoint x MTBF) for the placement the job gets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint_interval_min: Option<f64>,
+    /// How the data-parallel workers hold the model: `replicated` (PyTorch DDP: every GPU
+    /// holds all the states; the trained gradients are all-reduced, 2(n-1)/n x their bytes a
+    /// step), `sharded` (ZeRO-3 / FSDP: 1/n of the states each; the BF16 weights are
+    /// all-gathered for the forward and the backward pass and the gradients reduce-scattered,
+    /// 3(n-1)/n x the weights' bytes for full training) or `auto` (the default: replicated
+    /// where it fits the placement's GPUs, as practitioners do, else sharded). Memory and
+    /// traffic both follow it.
+    #[serde(default)]
+    pub data_parallel: DataParallel,
+    /// Tokens in flight on one GPU (its micro-batch), for activation memory with full
+    /// activation checkpointing (Korthikanti et al. 2022: each layer's input kept, one layer
+    /// recomputed at a time). Default 8,192 (one sequence of Llama 3's pretraining length).
+    #[serde(default = "default_micro_batch")]
+    pub micro_batch_tokens: f64,
+    /// Share of a GPU's memory (as the driver offers it) the job may use for its states and
+    /// activations. Default 0.9 (assumed: the rest goes to the CUDA context, NCCL's buffers
+    /// and allocator fragmentation).
+    #[serde(default = "default_job_memory")]
+    pub memory_utilisation: f64,
+}
+
+/// How a job's data-parallel workers hold the model.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DataParallel {
+    /// Replicated where the whole model state fits one GPU of the placement, else sharded.
+    #[default]
+    Auto,
+    /// Every GPU holds all the states (PyTorch DDP).
+    Replicated,
+    /// Fully sharded states (ZeRO-3, PyTorch FSDP).
+    Sharded,
 }
 
 fn default_batch() -> f64 {
     defaults::TOKENS_PER_STEP_M
 }
-fn default_checkpoint() -> f64 {
-    defaults::CHECKPOINT_S
+fn default_checkpoint_write() -> f64 {
+    defaults::CHECKPOINT_WRITE_GBPS
+}
+fn default_micro_batch() -> f64 {
+    defaults::MICRO_BATCH_TOKENS
+}
+fn default_job_memory() -> f64 {
+    defaults::JOB_MEMORY_UTILISATION
 }
 fn default_restart() -> f64 {
     defaults::RESTART_S

@@ -6,10 +6,13 @@ use std::collections::HashMap;
 use super::names::Names;
 use crate::core::diagnostics::Issues;
 use crate::core::path::YamlPath;
-use crate::physics::training::JobKind;
+use crate::physics::training::{DataParallel, JobKind, activation_bytes};
 use crate::scenario::defaults::{self, MAX_ARRIVALS_PER_DAY};
 use crate::scenario::raw::{self, RawJobClass};
 use crate::scenario::spec::{JobClass, JobQueue, Placement, Pool};
+
+/// Bytes in a GiB.
+const GIB: f64 = 1_073_741_824.0;
 
 /// The job classes at `at`; a class without GPUs gives none.
 pub(super) fn validate(
@@ -73,11 +76,33 @@ fn sizes(j: &RawJobClass, at: &YamlPath, issues: &mut Issues) -> bool {
         j.tokens_per_step_m,
         "give the global batch in million tokens, e.g. 4",
     );
-    issues.non_negative(
-        &at.key("checkpoint_s"),
-        j.checkpoint_s,
-        "give the checkpoint write time in seconds",
+    if let Some(c) = j.checkpoint_s {
+        issues.non_negative(
+            &at.key("checkpoint_s"),
+            c,
+            "give the checkpoint write time in seconds, or null to derive it",
+        );
+    }
+    issues.positive(
+        &at.key("checkpoint_write_gbps"),
+        j.checkpoint_write_gbps,
+        "give one GPU's write rate to storage in Gbit/s, e.g. 16",
     );
+    issues.within(
+        &at.key("memory_utilisation"),
+        j.memory_utilisation,
+        0.01,
+        1.0,
+        "give the share of a GPU's memory the job may use, e.g. 0.9",
+    );
+    let ok = ok
+        & issues.within(
+            &at.key("micro_batch_tokens"),
+            j.micro_batch_tokens,
+            1.0,
+            1e9,
+            "give the tokens in flight on one GPU, e.g. 8192",
+        );
     issues.non_negative(
         &at.key("restart_s"),
         j.restart_s,
@@ -112,24 +137,48 @@ fn job_class(j: &RawJobClass) -> JobClass {
             raw::Placement::Anywhere => Placement::Anywhere,
         },
         checkpoint_s: j.checkpoint_s,
+        checkpoint_write_bytes_per_s: j.checkpoint_write_gbps * 1e9 / 8.0,
         restart_s: j.restart_s,
         interval_s: j.checkpoint_interval_min.map(|m| m * 60.0),
+        data_parallel: match j.data_parallel {
+            raw::DataParallel::Auto => None,
+            raw::DataParallel::Replicated => Some(DataParallel::Replicated),
+            raw::DataParallel::Sharded => Some(DataParallel::Sharded),
+        },
+        micro_batch_tokens: j.micro_batch_tokens,
+        memory_utilisation: j.memory_utilisation,
     }
 }
 
 /// A job class must fit somewhere: enough GPUs with enough memory for its share of the model
-/// states, under its placement rule.
+/// states and its activations, under its placement rule.
 fn placeable(j: &JobClass, pools: &[Pool], at: &YamlPath, issues: &mut Issues) {
-    let need = j.state_bytes_per_gpu() / 1e9;
     let fit: Vec<&Pool> = pools
         .iter()
-        .filter(|q| q.class.vram_gb >= need && q.online_local_h.is_none())
+        .filter(|q| j.fits_on(q.class) && q.online_local_h.is_none())
         .collect();
     if fit.is_empty() {
+        let least = j.data_parallel.unwrap_or(DataParallel::Sharded);
+        let need = j.memory_per_gpu_bytes(least);
+        let most = pools
+            .iter()
+            .map(|q| j.usable_bytes(q.class))
+            .fold(0.0, f64::max);
+        let activations = activation_bytes(j.params, j.micro_batch_tokens);
         issues.push(
             &at.key("gpus"),
-            format!("each GPU would hold {need:.1} GB of model states, more than any provider GPU"),
-            "use more GPUs (states are sharded across them) or a smaller model",
+            format!(
+                "each GPU would hold {:.1} GiB {} ({:.1} GiB of model states and {:.1} GiB of activations), more than the {:.1} GiB the job may use of any provider GPU",
+                need / GIB,
+                match least {
+                    DataParallel::Replicated => "replicated",
+                    DataParallel::Sharded => "fully sharded",
+                },
+                (need - activations) / GIB,
+                activations / GIB,
+                most / GIB,
+            ),
+            "use more GPUs (sharded states are split across them), fewer micro_batch_tokens, or a smaller model",
         );
         return;
     }
@@ -195,6 +244,10 @@ mod tests {
                     ("checkpoint_s", "-1"),
                     ("restart_s", "-1"),
                     ("checkpoint_interval_min", "0"),
+                    ("checkpoint_write_gbps", "0"),
+                    ("micro_batch_tokens", "0"),
+                    ("memory_utilisation", "1.5"),
+                    ("data_parallel", "sharded"),
                 ]),
                 &[
                     ("training[0].arrivals_per_day", "must be between 0 and 1000000"),
@@ -203,6 +256,9 @@ mod tests {
                     ("training[0].checkpoint_s", "must be zero or more"),
                     ("training[0].restart_s", "must be zero or more"),
                     ("training[0].checkpoint_interval_min", "must be a positive number"),
+                    ("training[0].checkpoint_write_gbps", "must be a positive number"),
+                    ("training[0].micro_batch_tokens", "must be between 1 and"),
+                    ("training[0].memory_utilisation", "must be between 0.01 and 1"),
                 ],
             ),
             (
@@ -221,9 +277,10 @@ mod tests {
     fn a_job_class_must_fit_somewhere() {
         let cases: [(String, &[(&str, &str)]); 3] = [
             (
-                // 405B x 16 bytes over 2 GPUs: 3,240 GB each, against 80 GB H100s.
+                // 405B x 16 bytes over 2 GPUs: 3,240e9 bytes (3,017.5 GiB) each, against the
+                // 0.9 x 81,559 MiB = 71.7 GiB of an H100 a job may use.
                 "training: [{name: big, kind: training, arrivals_per_day: 1, params_b: 405, tokens_b: 1, gpus: 2}]".into(),
-                &[("training[0].gpus", "each GPU would hold 3240.0 GB of model states")],
+                &[("training[0].gpus", "fully sharded (3017.5 GiB of model states and")],
             ),
             (
                 job(&[("gpus", "100"), ("placement", "one_provider")]),
@@ -287,9 +344,18 @@ training: [{name: ft, kind: fine_tuning, arrivals_per_day: 2, params_b: 8, token
         assert_eq!(j.rate_per_s, 2.0 / 86_400.0);
         assert_eq!((j.params, j.tokens, j.gpus), (8e9, 0.1e9, 4));
         assert_eq!(j.tokens_per_step, defaults::TOKENS_PER_STEP_M * 1e6);
+        assert_eq!((j.checkpoint_s, j.restart_s), (None, defaults::RESTART_S));
         assert_eq!(
-            (j.checkpoint_s, j.restart_s),
-            (defaults::CHECKPOINT_S, defaults::RESTART_S)
+            (j.data_parallel, j.micro_batch_tokens, j.memory_utilisation),
+            (
+                None,
+                defaults::MICRO_BATCH_TOKENS,
+                defaults::JOB_MEMORY_UTILISATION
+            )
+        );
+        assert_eq!(
+            j.checkpoint_write_bytes_per_s,
+            defaults::CHECKPOINT_WRITE_GBPS * 1e9 / 8.0
         );
         assert_eq!(j.interval_s, None);
         let s = load(&job(&[
