@@ -454,3 +454,60 @@ fn a_job_failure_is_counted_against_the_group_it_hits() {
     assert!((fragile / sturdy - 4.0).abs() < 1.0, "{fragile} / {sturdy}");
     assert!((m[names::token::SLASHED] - 100.0 * (fragile + sturdy)).abs() < 1e-6);
 }
+
+/// One region, four H100s that never fail, chat users at 2 requests a second, no warm-up
+/// (so every answer and fee of the run is in the window); `pricing` is the pricing section.
+fn priced(pricing: &str) -> Metrics {
+    run(&format!(
+        "simulation: {{horizon_h: 24, warmup_h: 0, epoch_h: 6, replications: 1, seed: 4}}
+regions: [{{name: a}}]
+providers:
+  - {{name: dc, region: a, gpu: h100_sxm, count: 4, hourly_cost_usd: 1.4, price_usd_per_gpu_hour: 2.0, mtbf_h: 1.0e12}}
+inference:
+  model: {{name: llama-3.1-8b, context_tokens: 8192}}
+  users: [{{region: a, rate_per_s: 2}}]
+pricing: {pricing}
+"
+    ))
+}
+
+/// See issue 12 (item 2): users paid per busy GPU-hour only, so a network serving at batch
+/// ~1 charged for slow, unbatched serving. Priced per token, as an inference marketplace
+/// prices, users pay 0.05 USD per million output tokens and 0.01 per million prompt tokens,
+/// whatever the batch: the network's price per million output tokens is 0.05 + 0.01 x
+/// prompt / output tokens, and the group's revenue is those fees exactly.
+#[test]
+fn the_network_can_be_priced_per_token() {
+    let m = priced(
+        "{unit: token, usd_per_million_output_tokens: 0.05, usd_per_million_prompt_tokens: 0.01}",
+    );
+    let (prompt, output) = (
+        m[names::inference::PROMPT_TOKENS],
+        m[names::inference::OUTPUT_TOKENS],
+    );
+    let fees = (0.05 * output + 0.01 * prompt) / 1e6;
+    let price = m[names::inference::PRICE_USD_PER_MILLION_TOKENS];
+    assert!((price - fees / output * 1e6).abs() < 1e-12, "{price}");
+    let revenue = m[&names::pool("dc", names::pool::REVENUE_USD)];
+    assert!(
+        (revenue / fees - 1.0).abs() < 1e-9,
+        "{revenue} against {fees}"
+    );
+    // By the busy GPU-hour the same answers cost what the GPUs were busy for.
+    let hourly = priced("{unit: busy_gpu_hour}");
+    assert_eq!(hourly[names::inference::OUTPUT_TOKENS], output);
+    assert!(hourly[&names::pool("dc", names::pool::REVENUE_USD)] > 10.0 * revenue);
+}
+
+/// Leased, as a compute marketplace leases GPUs, users pay for every GPU-hour the four GPUs
+/// are lent and online, busy or idle: 4 x 24 h x 2 USD = 192 USD, and the network's price per
+/// million output tokens is that over the tokens answered.
+#[test]
+fn the_network_can_be_priced_per_leased_gpu_hour() {
+    let m = priced("{unit: leased_gpu_hour}");
+    let revenue = m[&names::pool("dc", names::pool::REVENUE_USD)];
+    assert!((revenue - 192.0).abs() < 1e-9, "{revenue}");
+    let price = m[names::inference::PRICE_USD_PER_MILLION_TOKENS];
+    let output = m[names::inference::OUTPUT_TOKENS];
+    assert!((price - 192.0 / output * 1e6).abs() < 1e-9, "{price}");
+}

@@ -16,6 +16,42 @@ pub enum Pricing {
     Asking,
 }
 
+/// What users pay for. Jobs pay by the busy GPU-hour under every unit but the lease (where
+/// their GPUs are leased GPUs like any other).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PriceUnit {
+    /// Each busy GPU-hour (serving at least one request, or reserved by a job) at the group's
+    /// price, as a compute marketplace bills usage.
+    BusyGpuHour,
+    /// Each token answered at one network-wide price, as an inference marketplace does.
+    Token {
+        /// USD per prompt token.
+        usd_per_prompt_token: f64,
+        /// USD per output token.
+        usd_per_output_token: f64,
+    },
+    /// Each GPU-hour the groups' GPUs are lent and online, busy or idle, at the group's
+    /// price: users lease the network's GPUs, as a compute marketplace leases them.
+    LeasedGpuHour,
+}
+
+impl PriceUnit {
+    /// What an answer of `prompt` and `output` tokens costs before any multiplier, USD (0
+    /// when users pay by the hour).
+    #[inline]
+    pub fn token_usd(&self, prompt: u32, output: u32) -> f64 {
+        match *self {
+            PriceUnit::Token {
+                usd_per_prompt_token,
+                usd_per_output_token,
+            } => {
+                f64::from(prompt) * usd_per_prompt_token + f64::from(output) * usd_per_output_token
+            }
+            _ => 0.0,
+        }
+    }
+}
+
 /// A group's price multiplier as a function of its utilisation:
 /// `(utilisation / target)^elasticity`, clamped to `[min_multiplier, max_multiplier]`.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -20,8 +20,8 @@ mod economy;
 mod inference;
 mod training;
 pub use economy::{
-    PricingPolicy, RawChain, RawCosts, RawLockup, RawPricing, RawSettlement, RawStaking,
-    RawVerification,
+    PriceUnitName, PricingPolicy, RawChain, RawCosts, RawLockup, RawPricing, RawSettlement,
+    RawStaking, RawVerification,
 };
 pub use inference::{
     Dispatch, RawBatching, RawDailyCycle, RawInference, RawModel, RawUserGroup, Routing,

@@ -6,7 +6,7 @@ use crate::core::engine::SimTime;
 use crate::economics::emission::Emission;
 use crate::economics::ledger::Design;
 use crate::economics::price::{AmmSpec, PricePath};
-use crate::economics::pricing::Pricing;
+use crate::economics::pricing::{PriceUnit, Pricing};
 use crate::economics::provider::{CostModel, ProviderKind, SupplyRule};
 use crate::physics::gpu::GpuClass;
 use crate::physics::rates::Rates;
@@ -353,6 +353,7 @@ pub struct Scenario {
     pub(crate) cloud: Cloud,
     pub(crate) token: Option<TokenSpec>,
     pub(crate) pricing: Pricing,
+    pub(crate) price_unit: PriceUnit,
     pub(crate) supply: Option<SupplyRule>,
     /// Executions per request (redundancy) and the spot-check rate.
     pub(crate) verification: (u32, f64),
@@ -425,6 +426,10 @@ impl Scenario {
     /// How users' prices are set.
     pub fn pricing(&self) -> &Pricing {
         &self.pricing
+    }
+    /// What users pay for.
+    pub fn price_unit(&self) -> PriceUnit {
+        self.price_unit
     }
     /// How providers join and leave, if they do.
     pub fn supply(&self) -> Option<&SupplyRule> {

@@ -33,7 +33,7 @@ use super::spec::{Cloud, JobClass, JobQueue, Pool, Scenario, TokenSpec, UserGrou
 use crate::core::diagnostics::Issues;
 use crate::core::engine::SimTime;
 use crate::core::path::YamlPath;
-use crate::economics::pricing::Pricing;
+use crate::economics::pricing::{PriceUnit, Pricing};
 use crate::economics::provider::SupplyRule;
 use crate::physics::serving::{BatchPolicy, ServedModel};
 
@@ -79,6 +79,7 @@ struct Checked {
     token: Option<TokenSpec>,
     supply: Option<SupplyRule>,
     pricing: Pricing,
+    price_unit: PriceUnit,
     verification: (u32, f64),
     viability: Viability,
 }
@@ -116,7 +117,7 @@ fn check(raw: &mut RawScenario, files: &Files, issues: &mut Issues) -> Checked {
         .as_ref()
         .and_then(|t| token::validate(t, times.horizon, stakers, files, &tp, issues));
     let supply = economy::supply(raw.supply.as_ref(), &root.key("supply"), issues);
-    let pricing = economy::pricing(&raw.pricing, &root.key("pricing"), issues);
+    let (pricing, price_unit) = economy::pricing(&raw.pricing, &root.key("pricing"), issues);
     let serving = providers::serving(&pools);
     let verification =
         economy::verification(raw.token.as_ref(), serving, &tp.key("verification"), issues);
@@ -138,6 +139,7 @@ fn check(raw: &mut RawScenario, files: &Files, issues: &mut Issues) -> Checked {
         token,
         supply,
         pricing,
+        price_unit,
         verification,
         viability,
     }
@@ -243,6 +245,7 @@ fn assemble(name: String, c: Checked, raw: &RawScenario) -> Option<Scenario> {
         cloud,
         token: c.token,
         pricing: c.pricing,
+        price_unit: c.price_unit,
         supply: c.supply,
         verification: c.verification,
         viability: c.viability,

@@ -288,7 +288,7 @@ impl<'s> Inference<'s> {
         self.reqs.release(slot);
         let pool = r.pool as usize;
         if r.shadow {
-            gpus[pool].record_verification();
+            gpus[pool].record_verification(s.price_unit().token_usd(r.prompt, r.output_tokens));
             return;
         }
         let measured = r.issued >= s.warmup();
@@ -307,7 +307,7 @@ impl<'s> Inference<'s> {
             self.rec.window_tokens += u64::from(r.output_tokens);
         }
         let met = self.rec.meets(ttft, tpot);
-        gpus[pool].record_answer(!met);
+        gpus[pool].record_answer(!met, s.price_unit().token_usd(r.prompt, r.output_tokens));
         if measured {
             self.stations[pool].served();
         }

@@ -21,6 +21,17 @@ pub fn fast_f64(x: u128) -> f64 {
     ((x >> 64) as u64 as f64) * 18_446_744_073_709_551_616.0 + (x as u64 as f64)
 }
 
+/// Which GPU-time users pay for by the hour (at the group's price times its multiplier).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HourlyBasis {
+    /// Busy GPU-time: serving, or reserved by jobs.
+    Busy,
+    /// GPU-time reserved by jobs only (answers are paid per token).
+    Reserved,
+    /// GPU-time lent and online, busy or idle (users lease the GPUs).
+    Online,
+}
+
 /// Run-time state of a provider group's GPUs, in four cache lines (`repr(C, align(64))`,
 /// 256 bytes): a token epoch reads every group's window (the integrals, counts, price and
 /// fees that [`PoolState::mark`] reads come first, in declaration order), and with 10,000
@@ -44,7 +55,7 @@ pub struct PoolState {
     outside_area: u128,
     /// Integral of GPUs in the network while their owners have them back.
     away_area: u128,
-    /// Busy area when the multiplier last changed.
+    /// Hourly area ([`HourlyBasis`]) when the multiplier last changed.
     fee_mark: u128,
     /// Time the integrals were last brought up to date.
     last: SimTime,
@@ -52,8 +63,10 @@ pub struct PoolState {
     price: f64,
     /// Multiplier on the group's price now.
     price_mult: f64,
-    /// Users' fees up to the busy area `fee_mark`, USD.
+    /// Users' hourly fees up to the hourly area `fee_mark`, USD.
     fees_acc: f64,
+    /// Users' fees paid per token so far, USD.
+    token_fees: f64,
     /// The most GPUs the group can have (the scenario's `max_count`).
     max_gpus: u32,
     /// GPUs in active replicas.
@@ -72,6 +85,8 @@ pub struct PoolState {
     lost: u32,
     /// The owners have taken the GPUs back for now.
     away: bool,
+    /// Which GPU-time users pay for by the hour.
+    hourly: HourlyBasis,
     /// GPU failures so far.
     failures: u64,
     /// Requests answered outside the latency objectives so far.
@@ -107,6 +122,8 @@ pub struct PoolMark {
     pub away: u128,
     /// Users' fees so far, USD.
     pub fees: f64,
+    /// Of them, paid per token.
+    pub token_fees: f64,
     /// Price changes so far.
     pub price_changes: u32,
 }
@@ -130,6 +147,8 @@ pub struct PoolDelta {
     pub away: u128,
     /// Users' fees, USD.
     pub fees: f64,
+    /// Of them, paid per token.
+    pub token_fees: f64,
     /// Whether the price multiplier changed in the window.
     pub price_changed: bool,
 }
@@ -189,6 +208,7 @@ impl PoolState {
             price,
             price_mult: 1.0,
             fees_acc: 0.0,
+            token_fees: 0.0,
             max_gpus,
             serving: 0,
             reserved: 0,
@@ -198,6 +218,7 @@ impl PoolState {
             gone: 0,
             lost: 0,
             away: false,
+            hourly: HourlyBasis::Busy,
             failures: 0,
             slo_misses: 0,
             payments: 0,
@@ -207,6 +228,12 @@ impl PoolState {
             charge_acc: 0.0,
             charge_mark: 0,
         }
+    }
+
+    /// The same pool with users paying by the hour for `hourly` GPU-time (busy by default).
+    pub fn paid_for(mut self, hourly: HourlyBasis) -> Self {
+        self.hourly = hourly;
+        self
     }
 
     /// GPUs outside the network now.
@@ -381,15 +408,19 @@ impl PoolState {
 
     /// An answer was paid for; `missed` when it was outside the latency objectives.
     #[inline]
-    pub fn record_answer(&mut self, missed: bool) {
+    /// `token_usd` is what its tokens cost at the network's per-token prices (0 when users
+    /// pay by the hour), which the multiplier scales.
+    pub fn record_answer(&mut self, missed: bool, token_usd: f64) {
         self.payments += 1;
         self.slo_misses += u64::from(missed);
+        self.token_fees += token_usd * self.price_mult;
     }
 
-    /// A verification run was paid for.
+    /// A verification run was paid for (`token_usd` as for an answer).
     #[inline]
-    pub fn record_verification(&mut self) {
+    pub fn record_verification(&mut self, token_usd: f64) {
         self.payments += 1;
+        self.token_fees += token_usd * self.price_mult;
     }
 
     /// GPU failures so far.
@@ -447,18 +478,40 @@ impl PoolState {
 
     /// Changes the price multiplier at `now`.
     pub fn set_price_mult(&mut self, now: SimTime, mult: f64) {
-        self.fees_acc = self.fees_at(now);
-        self.fee_mark = self.busy_area_at(now);
+        self.fees_acc = self.hourly_fees_at(now);
+        self.fee_mark = self.hourly_area_at(now);
         self.charge_acc = self.charge_per_gpu_at(now);
         self.charge_mark = now;
         self.price_mult = mult;
         self.price_changes = self.price_changes.wrapping_add(1);
     }
 
-    /// Users' fees up to `now`, USD.
+    /// Users' fees up to `now`, USD: by the hour and per token.
     pub fn fees_at(&self, now: SimTime) -> f64 {
-        let busy = self.busy_area_at(now) - self.fee_mark;
-        self.fees_acc + fast_f64(busy) / NANOS_PER_HOUR * self.price * self.price_mult
+        self.hourly_fees_at(now) + self.token_fees
+    }
+
+    /// Users' fees paid per token so far, USD.
+    pub fn token_fees(&self) -> f64 {
+        self.token_fees
+    }
+
+    /// Users' hourly fees up to `now`, USD.
+    fn hourly_fees_at(&self, now: SimTime) -> f64 {
+        let area = self.hourly_area_at(now) - self.fee_mark;
+        self.fees_acc + fast_f64(area) / NANOS_PER_HOUR * self.price * self.price_mult
+    }
+
+    /// The GPU-time users pay for by the hour up to `now`, GPU-nanoseconds.
+    #[inline]
+    fn hourly_area_at(&self, now: SimTime) -> u128 {
+        match self.hourly {
+            HourlyBasis::Busy => self.busy_area_at(now),
+            HourlyBasis::Reserved => self.busy_area_at(now) - self.serving_area_at(now),
+            HourlyBasis::Online => {
+                u128::from(self.max_gpus) * u128::from(now) - self.offline_area_at(now)
+            }
+        }
     }
 
     /// What one GPU busy from the start to `now` would have been charged under the
@@ -507,6 +560,7 @@ impl PoolState {
             outside: self.outside_area_at(now),
             away: self.away_area_at(now),
             fees: self.fees_at(now),
+            token_fees: self.token_fees,
             price_changes: self.price_changes,
         }
     }
@@ -541,6 +595,7 @@ fn delta(a: &PoolMark, b: &PoolMark, max_gpus: u32) -> PoolDelta {
         outside: b.outside - a.outside,
         away: b.away - a.away,
         fees: b.fees - a.fees,
+        token_fees: b.token_fees - a.token_fees,
         price_changed: b.price_changes != a.price_changes,
     }
 }
@@ -564,6 +619,8 @@ mod tests {
             offset_of!(PoolState, away_area) + 16,
             offset_of!(PoolState, fee_mark) + 16,
             offset_of!(PoolState, fees_acc) + 8,
+            offset_of!(PoolState, token_fees) + 8,
+            offset_of!(PoolState, hourly) + 1,
             offset_of!(PoolState, price_mult) + 8,
             offset_of!(PoolState, price_changes) + 4,
             offset_of!(PoolState, lost) + 4,

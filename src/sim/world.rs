@@ -7,14 +7,14 @@
 
 use crate::core::engine::{EventQueue, Model, SimTime, from_hours};
 use crate::core::rng::Streams;
-use crate::economics::pricing::Pricing;
+use crate::economics::pricing::{PriceUnit, Pricing};
 use crate::metrics::{EpochRow, Metrics};
 use crate::scenario::Scenario;
 
 use super::event::Event;
 use super::inference::Inference;
 use super::jobs::Jobs;
-use super::pool::{PoolDelta, PoolMark, PoolState};
+use super::pool::{HourlyBasis, PoolDelta, PoolMark, PoolState};
 use super::reliability::{Hit, Reliability};
 use super::supply::Supply;
 use super::timeseries::{EpochRequests, TimeSeries};
@@ -52,10 +52,15 @@ pub struct World<'s> {
 impl<'s> World<'s> {
     /// Builds replication `replication` of scenario `s` with the given random streams.
     pub fn new(s: &'s Scenario, replication: u32, streams: &Streams) -> Self {
+        let hourly = match s.price_unit() {
+            PriceUnit::BusyGpuHour => HourlyBasis::Busy,
+            PriceUnit::Token { .. } => HourlyBasis::Reserved,
+            PriceUnit::LeasedGpuHour => HourlyBasis::Online,
+        };
         let gpus: Vec<PoolState> = s
             .pools()
             .iter()
-            .map(|p| PoolState::new(p.count, p.initial, p.price_usd_per_gpu_hour))
+            .map(|p| PoolState::new(p.count, p.initial, p.price_usd_per_gpu_hour).paid_for(hourly))
             .collect();
         let n = gpus.len();
         Self {

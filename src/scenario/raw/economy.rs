@@ -63,6 +63,34 @@ pub struct RawPricing {
     pub min_multiplier: f64,
     /// Highest multiplier. Default 2 (assumed).
     pub max_multiplier: f64,
+    /// What users pay for: `busy_gpu_hour` (the default: each GPU-hour a GPU serves at least
+    /// one request or is reserved by a job, at the group's price, as a compute marketplace
+    /// bills usage), `token` (each answer's tokens at the network-wide
+    /// `usd_per_million_output_tokens` and `usd_per_million_prompt_tokens`, as an inference
+    /// marketplace prices; jobs still pay per busy GPU-hour) or `leased_gpu_hour` (each
+    /// GPU-hour the GPUs are lent and online, busy or idle, at the group's price: users lease
+    /// the network's GPUs, as a compute marketplace leases them). The multiplier scales all
+    /// three; `asking` needs `busy_gpu_hour`.
+    pub unit: PriceUnitName,
+    /// With `unit: token`: USD per million output tokens (no default: networks differ).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usd_per_million_output_tokens: Option<f64>,
+    /// With `unit: token`: USD per million prompt tokens. Default 0 (only output priced).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usd_per_million_prompt_tokens: Option<f64>,
+}
+
+/// What users pay for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceUnitName {
+    /// Each busy GPU-hour.
+    #[default]
+    BusyGpuHour,
+    /// Each token answered.
+    Token,
+    /// Each GPU-hour lent and online.
+    LeasedGpuHour,
 }
 
 impl Default for RawPricing {
@@ -73,6 +101,9 @@ impl Default for RawPricing {
             elasticity: defaults::PRICING_ELASTICITY,
             min_multiplier: defaults::PRICING_MIN_MULTIPLIER,
             max_multiplier: defaults::PRICING_MAX_MULTIPLIER,
+            unit: PriceUnitName::BusyGpuHour,
+            usd_per_million_output_tokens: None,
+            usd_per_million_prompt_tokens: None,
         }
     }
 }

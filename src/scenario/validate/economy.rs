@@ -4,11 +4,13 @@
 
 use crate::core::diagnostics::Issues;
 use crate::core::path::YamlPath;
-use crate::economics::pricing::{Pricing, UtilisationRule};
+use crate::economics::pricing::{PriceUnit, Pricing, UtilisationRule};
 use crate::economics::provider::{CostItems, CostModel, ProviderKind, SupplyRule};
 use crate::physics::gpu::GpuClass;
 use crate::scenario::defaults::{self, MAX_HORIZON_H, ONE_SECOND_H};
-use crate::scenario::raw::{PricingPolicy, RawCosts, RawPricing, RawProviderGroup, RawToken};
+use crate::scenario::raw::{
+    PriceUnitName, PricingPolicy, RawCosts, RawPricing, RawProviderGroup, RawToken,
+};
 
 /// The costs of the group at `at`, of `kind` and paying `electricity` USD per kWh in its
 /// region: `hourly_cost_usd` or `costs`, exactly one. Fills the items' defaults in place;
@@ -183,9 +185,10 @@ pub(super) fn supply(
     ok.then_some(*s)
 }
 
-/// The pricing policy at `at`. Its utilisation rule is checked whatever the policy, so that
-/// a scenario switched to `utilisation` with `--set` is as valid as it was.
-pub(super) fn pricing(r: &RawPricing, at: &YamlPath, issues: &mut Issues) -> Pricing {
+/// The pricing policy and the unit users pay for at `at`. Its utilisation rule is checked
+/// whatever the policy, so that a scenario switched to `utilisation` with `--set` is as
+/// valid as it was.
+pub(super) fn pricing(r: &RawPricing, at: &YamlPath, issues: &mut Issues) -> (Pricing, PriceUnit) {
     let rule = UtilisationRule {
         target: r.target,
         elasticity: r.elasticity,
@@ -193,10 +196,66 @@ pub(super) fn pricing(r: &RawPricing, at: &YamlPath, issues: &mut Issues) -> Pri
         max_multiplier: r.max_multiplier,
     };
     rule.validate(at, issues);
-    match r.policy {
+    let policy = match r.policy {
         PricingPolicy::Fixed => Pricing::Fixed,
         PricingPolicy::Utilisation => Pricing::Utilisation(rule),
         PricingPolicy::Asking => Pricing::Asking,
+    };
+    (policy, price_unit(r, at, issues))
+}
+
+/// The unit users pay for, with its per-token prices where it has them.
+fn price_unit(r: &RawPricing, at: &YamlPath, issues: &mut Issues) -> PriceUnit {
+    let (output, prompt) = (
+        r.usd_per_million_output_tokens,
+        r.usd_per_million_prompt_tokens,
+    );
+    if r.unit != PriceUnitName::Token {
+        for (key, given) in [
+            ("usd_per_million_output_tokens", output),
+            ("usd_per_million_prompt_tokens", prompt),
+        ] {
+            if given.is_some() {
+                issues.push(
+                    &at.key(key),
+                    format!("a per-token price is given, but users pay by {:?}", r.unit),
+                    "set `unit: token`, or remove the per-token price",
+                );
+            }
+        }
+    }
+    if r.policy == PricingPolicy::Asking && r.unit != PriceUnitName::BusyGpuHour {
+        issues.push(
+            &at.key("unit"),
+            "`asking` matches providers' asking prices per busy GPU-hour",
+            "use `unit: busy_gpu_hour` with `policy: asking`, or another policy",
+        );
+    }
+    match r.unit {
+        PriceUnitName::BusyGpuHour => PriceUnit::BusyGpuHour,
+        PriceUnitName::LeasedGpuHour => PriceUnit::LeasedGpuHour,
+        PriceUnitName::Token => {
+            let out = match output {
+                Some(v) => {
+                    issues.positive(&at.key("usd_per_million_output_tokens"), v, "e.g. 0.05");
+                    v
+                }
+                None => {
+                    issues.push(
+                        &at.key("usd_per_million_output_tokens"),
+                        "`unit: token` needs the price of output tokens",
+                        "give `usd_per_million_output_tokens`, e.g. 0.05",
+                    );
+                    0.0
+                }
+            };
+            let inp = prompt.unwrap_or(0.0);
+            issues.non_negative(&at.key("usd_per_million_prompt_tokens"), inp, "e.g. 0.02");
+            PriceUnit::Token {
+                usd_per_prompt_token: inp / 1e6,
+                usd_per_output_token: out / 1e6,
+            }
+        }
     }
 }
 
@@ -348,7 +407,25 @@ providers:
     #[test]
     fn supply_pricing_and_verification_name_each_bad_setting() {
         let token = "token: {emission: {schedule: {constant: {per_epoch: 1}}, epoch_h: 1}, price: {constant: {usd: 1}}, work_share: 1";
-        let cases: [(String, &[(&str, &str)]); 5] = [
+        let cases: [(String, &[(&str, &str)]); 8] = [
+            (
+                "pricing: {unit: token}".into(),
+                &[("pricing.usd_per_million_output_tokens", "needs the price of output tokens")],
+            ),
+            (
+                "pricing: {unit: token, usd_per_million_output_tokens: 0, usd_per_million_prompt_tokens: -1}".into(),
+                &[
+                    ("pricing.usd_per_million_output_tokens", "must be a positive number"),
+                    ("pricing.usd_per_million_prompt_tokens", "must be zero or more"),
+                ],
+            ),
+            (
+                "pricing: {policy: asking, unit: leased_gpu_hour, usd_per_million_output_tokens: 1}".into(),
+                &[
+                    ("pricing.unit", "`asking` matches providers' asking prices per busy GPU-hour"),
+                    ("pricing.usd_per_million_output_tokens", "a per-token price is given"),
+                ],
+            ),
             (
                 "supply: {review_h: 0, hurdle: 200, join_share: 0, onboarding_h: -1, exit_share: 2}".into(),
                 &[

@@ -3,6 +3,7 @@
 //! the cloud reference.
 
 use crate::core::engine::{SimTime, to_secs};
+use crate::economics::pricing::PriceUnit;
 use crate::metrics::names::{self, LATENCY_QUANTILES, users};
 use crate::metrics::recorder::GroupStats;
 use crate::metrics::{LatencyHist, Metrics};
@@ -51,7 +52,7 @@ impl Inference<'_> {
             );
         }
         m.insert(n::OUTPUT_TOKENS.into(), rec.output_tokens as f64);
-        // Users pay for the GPU time of serving replicas; the batch is averaged over replica
+        // What users paid for inference ([`inference_fees`]); the batch is averaged over replica
         // time.
         let (mut revenue, mut running, mut replica_time, mut system) = (0.0, 0.0, 0.0, 0.0);
         for ((p, st), (d, warm)) in s
@@ -61,13 +62,9 @@ impl Inference<'_> {
             .zip(gpus.iter().zip(&self.warm))
         {
             let now = st.mark(horizon);
-            let (busy, serving) = (d.busy as f64, d.serving as f64);
-            // Users pay the serving share of the group's fees.
-            if busy > 0.0 {
-                revenue += serving / busy * d.fees;
-            }
+            revenue += inference_fees(s.price_unit(), d);
             running += (now.running - warm.running) as f64;
-            replica_time += serving / f64::from(st.tp());
+            replica_time += d.serving as f64 / f64::from(st.tp());
             system += (now.system - warm.system) as f64;
             m.insert(
                 names::pool(&p.name, names::pool::SERVED_REQUESTS),
@@ -137,6 +134,24 @@ impl Inference<'_> {
 }
 
 /// The metrics of one group of users, each named by `key` from its quantity.
+/// What users paid a group in window `d` for inference (the rest paid for jobs): by the busy
+/// GPU-hour, the serving share of the hourly fees; per token, the token fees (the hourly
+/// fees are the jobs'); leased, the hourly fees but for the share of the lent, online
+/// GPU-time that jobs reserved.
+fn inference_fees(unit: PriceUnit, d: &PoolDelta) -> f64 {
+    let (busy, serving) = (d.busy as f64, d.serving as f64);
+    let hourly = d.fees - d.token_fees;
+    let share = match unit {
+        PriceUnit::BusyGpuHour => (busy > 0.0).then(|| serving / busy),
+        PriceUnit::Token { .. } => None,
+        PriceUnit::LeasedGpuHour => {
+            let online = f64::from(d.max_gpus) * d.dt as f64 - d.offline as f64;
+            (online > 0.0).then(|| 1.0 - (busy - serving) / online)
+        }
+    };
+    d.token_fees + share.map_or(0.0, |s| s * hourly)
+}
+
 fn group(m: &mut Metrics, key: &dyn Fn(&str) -> String, g: &GroupStats) {
     for (name, met) in [
         (users::SLO_ATTAINMENT, g.met_both),
