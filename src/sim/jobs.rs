@@ -2,25 +2,20 @@
 //! idle GPUs of the provider pools (which inference then cannot use), the job's wall time
 //! under failures from the training time model, and the same job on the cloud reference.
 //!
-//! A job's whole course (steps, checkpoints, failures, rollbacks) is drawn when it is placed,
-//! per checkpoint segment ([`run_job`]); the engine sees its arrival, the failures of its
+//! A job's whole course (steps, checkpoints, failures, rollbacks) is drawn when it is placed
+//! ([`super::job_course`]); the engine sees its arrival, the failures of its
 //! GPUs (each counted against the group it hits, chosen in proportion to the group's GPUs
 //! over their MTBF, so the token slashes it like a serving GPU's; the job's own model
 //! restarts it) and its end, when its GPUs return to the pools and waiting jobs are placed:
 //! the head of the line whenever it fits, and under `job_queue: backfill` later jobs that do
 //! not delay it ([`super::job_queue`]).
 //! A job placed `anywhere` takes GPUs from the groups with the most idle GPUs first, so it
-//! spans as few groups as it can. Gradients of a job inside one provider group cross that
-//! group's interconnect; a job spread
-//! over groups exchanges them over the hosts' access links (the slowest one) with the worst
-//! one-way latency between the regions involved.
+//! spans as few groups as it can.
 
 use std::collections::VecDeque;
 
-use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 
-use crate::core::dist::Dist;
 use crate::core::engine::{EventQueue, SimTime, from_secs, to_secs};
 use crate::core::rng::{StreamRng, Streams};
 use crate::core::units::SECONDS_PER_HOUR;
@@ -29,14 +24,10 @@ use crate::metrics::names;
 use crate::scenario::{JobClass, JobQueue, Placement, Scenario};
 
 use super::event::Event;
+use super::job_course::{Course, cloud_course, failed_group};
 use super::job_queue::Reservation;
 use super::pool::PoolState;
-use crate::physics::training::{
-    DataParallel, JobTime, Recovery, StepModel, run_job, young_daly_interval_s,
-};
-
-/// Failures after which a job is abandoned: it cannot make progress between them.
-const MAX_FAILURES: u64 = 10_000_000;
+use crate::physics::training::DataParallel;
 
 /// What was measured about one job class (jobs that arrived after the warm-up).
 #[derive(Clone, Debug, Default)]
@@ -106,27 +97,6 @@ impl Placed {
                 f64::from(n) * (pool.charge_per_gpu_at(now) - from + later)
             })
             .sum()
-    }
-}
-
-/// A job's course on the GPUs it would get, drawn from a copy of its class's failure stream
-/// that replaces the class's own only if the job starts (so a backfilling candidate that is
-/// turned down leaves no trace).
-struct Course {
-    gpus: Vec<(usize, u32)>,
-    step: StepModel,
-    /// Seconds to write one checkpoint on these GPUs.
-    checkpoint_s: f64,
-    net: Option<JobTime>,
-    failures: StreamRng,
-    /// Times of the job's failures before the horizon, seconds after its start.
-    failed_at_s: Vec<f64>,
-}
-
-impl Course {
-    /// Seconds until the job finishes or is abandoned (never, for the engine).
-    fn wall_s(&self) -> f64 {
-        self.net.map_or(f64::INFINITY, |t| t.wall_s())
     }
 }
 
@@ -281,26 +251,7 @@ impl Jobs {
 
     /// The course a job of class `c` would have on `gpus` if it started at `now`.
     fn draw(&self, s: &Scenario, c: usize, gpus: Vec<(usize, u32)>, now: SimTime) -> Course {
-        let j = &s.jobs()[c];
-        let (step, failure_rate) = network_step(s, j, &gpus);
-        let checkpoint_s = j.checkpoint_s_over(step.link_bandwidth);
-        let mut failures = self.classes[c].failures.clone();
-        let left_s = to_secs(s.horizon().saturating_sub(now));
-        let mut failed_at_s = Vec::new();
-        let mtbf_s = 1.0 / failure_rate;
-        let net = course_of(j, &step, checkpoint_s, mtbf_s, &mut failures, |at| {
-            if at < left_s {
-                failed_at_s.push(at);
-            }
-        });
-        Course {
-            gpus,
-            step,
-            checkpoint_s,
-            net,
-            failures,
-            failed_at_s,
-        }
+        Course::draw(s, &s.jobs()[c], gpus, now, &self.classes[c].failures)
     }
 
     /// Starts the job of class `c` that arrived at `arrived` (`job`) on its drawn `course`:
@@ -369,25 +320,8 @@ impl Jobs {
         let j = &s.jobs()[c];
         let (step, gpus) = (course.step, &course.gpus);
         let cloud = s.cloud();
-        let cloud_step = StepModel {
-            worker_flops: cloud.flops,
-            link_bandwidth: cloud.bandwidth_bytes_per_s,
-            link_latency: cloud.latency_s,
-            // A job too big for the cloud's GPUs replicated is sharded there.
-            parallel: j
-                .parallel_for(j.usable_bytes(cloud.class))
-                .unwrap_or(DataParallel::Sharded),
-            ..step
-        };
         let st = &mut self.classes[c];
-        let cl = course_of(
-            j,
-            &cloud_step,
-            j.checkpoint_s_over(cloud.bandwidth_bytes_per_s),
-            cloud.mtbf_s / f64::from(j.gpus),
-            &mut st.cloud,
-            |_| {},
-        );
+        let cl = cloud_course(s, j, &step, &mut st.cloud);
         if measured {
             let x = &mut st.stats;
             x.placed += 1;
@@ -511,96 +445,6 @@ impl Jobs {
             }
         }
     }
-}
-
-/// The job's step on its placement and its failure rate (failures per second). The job runs
-/// replicated or sharded as its class says for the GPU with the least memory it got.
-fn network_step(s: &Scenario, j: &JobClass, gpus: &[(usize, u32)]) -> (StepModel, f64) {
-    let pools = s.pools();
-    let usable = gpus
-        .iter()
-        .map(|&(p, _)| j.usable_bytes(pools[p].class))
-        .fold(f64::INFINITY, f64::min);
-    // Placement took only GPUs the job fits on.
-    let parallel = j.parallel_for(usable).unwrap_or(DataParallel::Sharded);
-    let worker_flops = gpus
-        .iter()
-        .map(|&(p, _)| pools[p].roofline.flops)
-        .fold(f64::INFINITY, f64::min);
-    let (bandwidth, latency) = match gpus {
-        [(p, _)] => (
-            pools[*p].interconnect_bytes_per_s,
-            pools[*p].interconnect_latency_s,
-        ),
-        _ => {
-            let bw = gpus
-                .iter()
-                .map(|&(p, _)| s.regions()[pools[p].region].bandwidth_bps / 8.0)
-                .fold(f64::INFINITY, f64::min);
-            let lat = gpus
-                .iter()
-                .flat_map(|&(a, _)| gpus.iter().map(move |&(b, _)| (a, b)))
-                .map(|(a, b)| s.rtt_s(pools[a].region, pools[b].region) / 2.0)
-                .fold(0.0, f64::max);
-            (bw, lat)
-        }
-    };
-    let step = StepModel {
-        params: j.params,
-        flops_per_param_token: j.flops_per_param_token(),
-        tokens_per_step: j.tokens_per_step,
-        workers: j.gpus,
-        worker_flops,
-        gradient_bytes: j.gradient_bytes(),
-        parallel,
-        link_bandwidth: bandwidth,
-        link_latency: latency,
-    };
-    let rate = gpus
-        .iter()
-        .map(|&(p, n)| f64::from(n) / pools[p].mtbf_s)
-        .sum();
-    (step, rate)
-}
-
-/// The group of `gpus` a job's failure hits: each in proportion to its GPUs over their MTBF.
-fn failed_group(s: &Scenario, gpus: &[(usize, u32)], rng: &mut StreamRng) -> usize {
-    let pools = s.pools();
-    let weight = |&(p, n): &(usize, u32)| f64::from(n) / pools[p].mtbf_s;
-    if let [(p, _)] = gpus {
-        return *p;
-    }
-    let mut u = rng.random::<f64>() * gpus.iter().map(weight).sum::<f64>();
-    for g in gpus {
-        u -= weight(g);
-        if u < 0.0 {
-            return g.0;
-        }
-    }
-    gpus[gpus.len() - 1].0
-}
-
-/// The job's course with exponential failures of mean `mtbf_s` (the whole job's); `failed_at`
-/// hears each failure's time since the start.
-fn course_of(
-    j: &JobClass,
-    step: &StepModel,
-    checkpoint_s: f64,
-    mtbf_s: f64,
-    rng: &mut StreamRng,
-    failed_at: impl FnMut(f64),
-) -> Option<JobTime> {
-    let work = (j.tokens / j.tokens_per_step).ceil() * step.step_s();
-    let recovery = Recovery {
-        interval_s: j
-            .interval_s
-            .unwrap_or_else(|| young_daly_interval_s(checkpoint_s, mtbf_s))
-            .max(step.step_s()),
-        checkpoint_s,
-        restart_s: j.restart_s,
-    };
-    let failures = Dist::Exponential(rand_distr::Exp::new(1.0 / mtbf_s).ok()?, mtbf_s);
-    run_job(work, &recovery, &failures, MAX_FAILURES, rng, failed_at)
 }
 
 /// Idle GPUs of each group.
