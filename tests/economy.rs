@@ -260,7 +260,8 @@ token:
 
 #[test]
 fn stakes_lock_supply_and_failures_burn_them() {
-    let m = run(STAKED);
+    // Failures are counted from the warm-up on, stakes slashed from the start.
+    let m = run(&STAKED.replace("warmup_h: 24", "warmup_h: 0"));
     conserved(&m);
     // Every GPU stakes 1,000 tokens; each failure burns a tenth of a stake, which the
     // provider buys back.
@@ -432,6 +433,18 @@ fn failures_of_gpus_lent_to_jobs_are_slashed() {
         m[names::token::SLASHED]
     );
     assert!(m[&names::pool("dc", names::pool::SLASHED_USD)] > 0.0);
+    // The failure count covers the measurement window: from a warm-up of half the run on,
+    // about 806 (sd 28), while stakes are slashed for every failure from the start.
+    let warm = run(&jobs_staked(
+        "  - {name: dc, region: a, gpu: h100_sxm, count: 8, hourly_cost_usd: 1.4, mtbf_h: 10, repair_h: 0.01}",
+        "one_provider",
+    ).replace("warmup_h: 0", "warmup_h: 1008"));
+    let measured = warm[&names::pool("dc", names::pool::FAILURES)];
+    assert!(
+        (measured - 806.0).abs() < 150.0,
+        "{measured} failures after the warm-up"
+    );
+    assert!(warm[names::token::SLASHED] > 100.0 * (measured + 500.0));
 }
 
 /// A job spanning two groups: each failure hits a group in proportion to its GPUs over their
@@ -458,6 +471,11 @@ fn a_job_failure_is_counted_against_the_group_it_hits() {
 /// One region, four H100s that never fail, chat users at 2 requests a second, no warm-up
 /// (so every answer and fee of the run is in the window); `pricing` is the pricing section.
 fn priced(pricing: &str) -> Metrics {
+    priced_with(pricing, "")
+}
+
+/// The same with `more` (YAML) at the end.
+fn priced_with(pricing: &str, more: &str) -> Metrics {
     run(&format!(
         "simulation: {{horizon_h: 24, warmup_h: 0, epoch_h: 6, replications: 1, seed: 4}}
 regions: [{{name: a}}]
@@ -467,8 +485,38 @@ inference:
   model: {{name: llama-3.1-8b, context_tokens: 8192}}
   users: [{{region: a, rate_per_s: 2}}]
 pricing: {pricing}
-"
+{more}"
     ))
+}
+
+/// With a token, users' payments follow the pricing unit too: the ledger settles what the
+/// groups were paid (per token, or per leased hour), not their busy GPU-hours at the price.
+#[test]
+fn the_token_settles_what_the_pricing_unit_charged() {
+    let token = "token:
+  emission: {schedule: {constant: {per_epoch: 0}}, epoch_h: 6, initial_supply: 1000000}
+  price: {constant: {usd: 1}}
+  work_share: 1
+";
+    for unit in [
+        "{unit: token, usd_per_million_output_tokens: 0.05}",
+        "{unit: leased_gpu_hour}",
+        "{unit: busy_gpu_hour}",
+    ] {
+        let m = priced_with(unit, token);
+        conserved(&m);
+        let revenue = m[&names::pool("dc", names::pool::REVENUE_USD)];
+        let paid = m[names::token::USERS_PAID_USD];
+        assert!(
+            (paid / revenue - 1.0).abs() < 1e-9,
+            "{unit}: paid {paid}, revenue {revenue}"
+        );
+        let received = m[&names::pool("dc", names::pool::FEES_RECEIVED_USD)];
+        assert!(
+            (received / revenue - 1.0).abs() < 1e-9,
+            "{unit}: received {received}"
+        );
+    }
 }
 
 /// See issue 12 (item 2): users paid per busy GPU-hour only, so a network serving at batch

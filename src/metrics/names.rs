@@ -172,9 +172,9 @@ pub mod pool {
     pub const AVAILABLE: &str = "available_ratio.mean";
     /// Requests answered that were issued after the warm-up.
     pub const SERVED_REQUESTS: &str = "served_requests.count";
-    /// GPUs that left the network for good after a failure.
+    /// GPUs that left the network for good after a failure, from the warm-up on.
     pub const DEPARTED_GPUS: &str = "departed_gpus.count";
-    /// GPU failures.
+    /// GPU failures (those of GPUs lent to jobs with them), from the warm-up on.
     pub const FAILURES: &str = "failures.count";
     /// GPUs in the network, time-average.
     pub const GPUS_MEAN: &str = "gpus.mean";
@@ -299,7 +299,8 @@ pub mod job {
     pub const MFU: &str = "mfu_ratio.mean";
     /// The same on the cloud reference.
     pub const CLOUD_MFU: &str = "cloud_mfu_ratio.mean";
-    /// Failures per job.
+    /// Failures per job over its whole course as drawn at placement (which may end past the
+    /// horizon).
     pub const FAILURES: &str = "failures.mean";
     /// Work lost to failures per job, h.
     pub const LOST_H: &str = "lost_h.mean";

@@ -103,6 +103,9 @@ pub struct PoolState {
     charge_acc: f64,
     /// When the multiplier last changed.
     charge_mark: SimTime,
+    /// Failures and GPUs failed out when the warm-up ended.
+    warm_failures: u64,
+    warm_failed_out: u32,
 }
 
 /// A pool's integrals and fees at one moment.
@@ -227,6 +230,8 @@ impl PoolState {
             failed_out: 0,
             charge_acc: 0.0,
             charge_mark: 0,
+            warm_failures: 0,
+            warm_failed_out: 0,
         }
     }
 
@@ -453,6 +458,22 @@ impl PoolState {
         self.failed_out
     }
 
+    /// The warm-up ends: failures and departures count in the metrics from now on.
+    pub fn end_warmup(&mut self) {
+        self.warm_failures = self.failures;
+        self.warm_failed_out = self.failed_out;
+    }
+
+    /// GPU failures since the warm-up.
+    pub fn failures_measured(&self) -> u64 {
+        self.failures - self.warm_failures
+    }
+
+    /// GPUs that left for good after a failure since the warm-up.
+    pub fn failed_out_measured(&self) -> u32 {
+        self.failed_out - self.warm_failed_out
+    }
+
     /// GPUs outside the network now, by why: (not joined yet, left by choice, failed out).
     pub fn outside_by_kind(&self) -> (u32, u32, u32) {
         (self.not_joined, self.gone, self.lost)
@@ -468,6 +489,12 @@ impl PoolState {
     #[inline]
     pub fn price_mult(&self) -> f64 {
         self.price_mult
+    }
+
+    /// Which GPU-time users pay for by the hour.
+    #[inline]
+    pub fn hourly_basis(&self) -> HourlyBasis {
+        self.hourly
     }
 
     /// Times the multiplier changed.

@@ -43,8 +43,8 @@ pub fn metrics(
                 m.insert(key(q::AVAILABLE), 1.0 - d.unavailable_ns() / lent);
             }
         }
-        m.insert(key(q::DEPARTED_GPUS), f64::from(st.failed_out()));
-        m.insert(key(q::FAILURES), st.failures() as f64);
+        m.insert(key(q::DEPARTED_GPUS), f64::from(st.failed_out_measured()));
+        m.insert(key(q::FAILURES), st.failures_measured() as f64);
         m.insert(key(q::GPUS_MEAN), member_ns / window_ns);
         m.insert(key(q::GPUS_FINAL), f64::from(st.members()));
         m.insert(key(q::JOINED_GPUS), f64::from(st.joined()));

@@ -18,7 +18,7 @@ use crate::metrics::Metrics;
 use crate::metrics::names;
 use crate::scenario::Scenario;
 
-use super::pool::{PoolMark, PoolState};
+use super::pool::{HourlyBasis, PoolMark, PoolState};
 
 /// Counts at the end of the last epoch, kept only when staking or settlement uses them.
 #[derive(Clone, Copy, Debug, Default)]
@@ -140,10 +140,10 @@ impl Tokens {
             let settled = last.fees;
             let d = p.roll(last, now);
             *work = hours(d.busy);
-            *fee = if d.price_changed {
+            *fee = if d.price_changed || p.hourly_basis() != HourlyBasis::Busy {
                 d.fees
             } else {
-                // The price did not change during the epoch.
+                // Users paid for busy GPU-hours at a price that did not change in the epoch.
                 *work * p.price() * p.price_mult()
             };
             last.fees = settled + *fee;

@@ -279,8 +279,9 @@ impl Model for World<'_> {
                 self.refill(pool, now, q);
             }
             Event::WarmupEnd => {
-                for (w, p) in self.warm.iter_mut().zip(&self.gpus) {
+                for (w, p) in self.warm.iter_mut().zip(&mut self.gpus) {
                     *w = p.mark(now);
+                    p.end_warmup();
                 }
                 self.inference.mark_warmup(now);
                 if let Some(t) = self.tokens.as_mut() {

@@ -218,7 +218,13 @@ fn price_unit(r: &RawPricing, at: &YamlPath, issues: &mut Issues) -> PriceUnit {
             if given.is_some() {
                 issues.push(
                     &at.key(key),
-                    format!("a per-token price is given, but users pay by {:?}", r.unit),
+                    format!(
+                        "a per-token price is given, but users pay by the {}",
+                        match r.unit {
+                            PriceUnitName::LeasedGpuHour => "leased GPU-hour",
+                            _ => "busy GPU-hour",
+                        }
+                    ),
                     "set `unit: token`, or remove the per-token price",
                 );
             }

@@ -11,6 +11,15 @@ use crate::scenario::defaults::{self, MAX_ARRIVALS_PER_DAY};
 use crate::scenario::raw::{self, RawJobClass};
 use crate::scenario::spec::{JobClass, JobQueue, Placement, Pool};
 
+/// A placement as the file writes it.
+fn placement_name(p: Placement) -> &'static str {
+    match p {
+        Placement::OneProvider => "one_provider",
+        Placement::OneRegion => "one_region",
+        Placement::Anywhere => "anywhere",
+    }
+}
+
 /// Bytes in a GiB.
 const GIB: f64 = 1_073_741_824.0;
 
@@ -88,15 +97,14 @@ fn sizes(j: &RawJobClass, at: &YamlPath, issues: &mut Issues) -> bool {
         j.checkpoint_write_gbps,
         "give one GPU's write rate to storage in Gbit/s, e.g. 16",
     );
-    issues.within(
-        &at.key("memory_utilisation"),
-        j.memory_utilisation,
-        0.01,
-        1.0,
-        "give the share of a GPU's memory the job may use, e.g. 0.9",
-    );
-    let ok = ok
-        & issues.within(
+    let ok =
+        ok & issues.within(
+            &at.key("memory_utilisation"),
+            j.memory_utilisation,
+            0.01,
+            1.0,
+            "give the share of a GPU's memory the job may use, e.g. 0.9",
+        ) & issues.within(
             &at.key("micro_batch_tokens"),
             j.micro_batch_tokens,
             1.0,
@@ -165,6 +173,13 @@ fn placeable(j: &JobClass, pools: &[Pool], at: &YamlPath, issues: &mut Issues) {
             .map(|q| j.usable_bytes(q.class))
             .fold(0.0, f64::max);
         let activations = activation_bytes(j.params, j.micro_batch_tokens);
+        let fix = if activations >= most {
+            "use fewer micro_batch_tokens: the activations alone exceed what the job may use"
+        } else if least == DataParallel::Replicated {
+            "use data_parallel: sharded or auto (the states are then split across the GPUs), or a smaller model"
+        } else {
+            "use more GPUs (sharded states are split across them), fewer micro_batch_tokens, or a smaller model"
+        };
         issues.push(
             &at.key("gpus"),
             format!(
@@ -178,7 +193,7 @@ fn placeable(j: &JobClass, pools: &[Pool], at: &YamlPath, issues: &mut Issues) {
                 activations / GIB,
                 most / GIB,
             ),
-            "use more GPUs (sharded states are split across them), fewer micro_batch_tokens, or a smaller model",
+            fix,
         );
         return;
     }
@@ -194,7 +209,7 @@ fn placeable(j: &JobClass, pools: &[Pool], at: &YamlPath, issues: &mut Issues) {
         Placement::Anywhere => fit.iter().map(|q| q.count).sum(),
     };
     if j.gpus > available {
-        issues.push(&at.key("gpus"), format!("wants {} GPUs, but at most {available} with enough memory exist under placement {:?}", j.gpus, j.placement), "ask for fewer GPUs, relax the placement, or add providers");
+        issues.push(&at.key("gpus"), format!("wants {} GPUs, but at most {available} with enough memory exist under placement {}", j.gpus, placement_name(j.placement)), "ask for fewer GPUs, relax the placement, or add providers");
     }
 }
 
@@ -286,7 +301,7 @@ mod tests {
                 job(&[("gpus", "100"), ("placement", "one_provider")]),
                 &[(
                     "training[0].gpus",
-                    "wants 100 GPUs, but at most 4 with enough memory exist under placement OneProvider",
+                    "wants 100 GPUs, but at most 4 with enough memory exist under placement one_provider",
                 )],
             ),
             (
@@ -299,7 +314,7 @@ training: [{name: ft, kind: fine_tuning, arrivals_per_day: 2, params_b: 8, token
                     .into(),
                 &[(
                     "training[0].gpus",
-                    "wants 9 GPUs, but at most 8 with enough memory exist under placement OneRegion",
+                    "wants 9 GPUs, but at most 8 with enough memory exist under placement one_region",
                 )],
             ),
         ];
@@ -310,6 +325,21 @@ training: [{name: ft, kind: fine_tuning, arrivals_per_day: 2, params_b: 8, token
             &job(&[("gpus", "12")]),
             &[("training[0].gpus", "at most 4")],
         );
+        // The fix names what can help: activations alone too big, or replication forced.
+        for (over, fix) in [
+            (
+                ("micro_batch_tokens", "1000000"),
+                "use fewer micro_batch_tokens",
+            ),
+            (
+                ("data_parallel", "replicated"),
+                "use data_parallel: sharded or auto",
+            ),
+        ] {
+            let fragment = job(&[over, ("kind", "training"), ("params_b", "70")]);
+            let issue = only_issue(&fragment);
+            assert!(issue.fix.starts_with(fix), "{fragment}: {issue:?}");
+        }
     }
 
     #[test]
