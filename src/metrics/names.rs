@@ -225,6 +225,9 @@ pub mod provider {
     pub const GPUS_FINAL: &str = "provider.gpus.final";
     /// Requests the network's GPUs could answer with full batches / requests issued.
     pub const CAPACITY_DEMAND: &str = "provider.capacity_demand_ratio.mean";
+    /// Requests the network's GPUs could answer at the mean batch each group's replicas
+    /// ran / requests issued.
+    pub const CAPACITY_DEMAND_AS_RUN: &str = "provider.capacity_demand_at_mean_batch_ratio.mean";
     /// Users' fees, USD.
     pub const REVENUE_USD: &str = "provider.revenue_usd.total";
     /// Full cost, USD.

@@ -180,8 +180,11 @@ impl<'s> World<'s> {
         };
         let mut metrics = Metrics::new();
         self.inference.metrics(horizon, &windows, &mut metrics);
-        let capacity: Vec<f64> = (0..self.gpus.len())
-            .map(|i| self.inference.capacity_rps(i))
+        let as_run = self.inference.capacity_at_mean_batch_rps(horizon, &windows);
+        let capacity: Vec<(f64, f64)> = as_run
+            .into_iter()
+            .enumerate()
+            .map(|(i, run)| (self.inference.capacity_rps(i), run))
             .collect();
         super::providers::metrics(
             s,
