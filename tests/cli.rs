@@ -663,6 +663,29 @@ fn bad_token_sections_exit_2_naming_the_place() {
             "needs 3 different groups",
         ],
     );
+    // A depth of no dollars, and a depth on a pool.
+    bad(
+        Some(&text),
+        &[fits, "token.market_depth_usd=0"],
+        &[
+            "token.market_depth_usd",
+            "must be a positive number",
+            "leave it out for unlimited depth",
+        ],
+    );
+    bad(
+        Some(&text),
+        &[
+            fits,
+            "token.market_depth_usd=1e6",
+            "token.price={amm: {token_reserve: 10, usd_reserve: 100, provider_sell_share: 0.5}}",
+        ],
+        &[
+            "token.market_depth_usd",
+            "own depth",
+            "remove market_depth_usd",
+        ],
+    );
 }
 
 #[test]

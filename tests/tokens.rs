@@ -202,7 +202,8 @@ fn rewards_raise_providers_returns_by_their_value() {
 
 /// One RTX 4090 (`hourly_cost_usd` its cost, `price` its users' price per GPU-hour) in one
 /// region, users at `rate_per_s`, daily token epochs minting 48 tokens onto 1,000 at 1 USD
-/// paid directly by availability, and `token_extra` (indented token keys) on top; run once.
+/// paid by availability, fees paid directly (unless `token_extra` says otherwise), and
+/// `token_extra` (indented token keys) on top; run once.
 fn one_card(
     horizon_h: f64,
     warmup_h: f64,
@@ -210,8 +211,27 @@ fn one_card(
     rate_per_s: f64,
     token_extra: &str,
 ) -> Metrics {
+    run(&one_card_text(
+        "{constant: {usd: 1}}",
+        (horizon_h, warmup_h),
+        card,
+        rate_per_s,
+        token_extra,
+    ))
+}
+
+/// The scenario of the same card with the token's price `token_price`, over (horizon,
+/// warm-up) `span`.
+fn one_card_text(
+    token_price: &str,
+    span: (f64, f64),
+    card: (f64, f64),
+    rate_per_s: f64,
+    token_extra: &str,
+) -> String {
+    let (horizon_h, warmup_h) = span;
     let (hourly_cost_usd, price) = card;
-    let text = format!(
+    format!(
         "simulation: {{horizon_h: {horizon_h}, warmup_h: {warmup_h}, epoch_h: 24, replications: 1, seed: 1}}
 regions: [{{name: a}}]
 providers:
@@ -219,13 +239,10 @@ providers:
 inference: {{users: [{{region: a, rate_per_s: {rate_per_s}}}], model: {{name: llama-3.1-8b, context_tokens: 8192}}}}
 token:
   emission: {{schedule: {{constant: {{per_epoch: 48}}}}, epoch_h: 24, initial_supply: 1000}}
-  price: {{constant: {{usd: 1}}}}
+  price: {token_price}
   work_share: 0
-  payment: direct
 {token_extra}"
-    );
-    let s = load_str(&text, "t", "t", &[]).unwrap_or_else(|e| panic!("{e}"));
-    run_replication(&s, 0).metrics
+    )
 }
 
 /// See issue 12 (item 13): returns set income and cost over the same span. One card earns
@@ -286,4 +303,34 @@ fn stakes_cost_the_return_their_money_forgoes() {
     assert!((income(&free) - income(&costly) - want).abs() < 1e-9);
     let roi = |m: &Metrics| m[&names::pool("home", names::pool::ROI)];
     assert!(roi(&costly) < roi(&free));
+}
+
+/// See issue 12 (item 15): an outside price filled any purchase at its price. A day's fees
+/// F burned at 1 USD buy F tokens from an unlimited market; through a book of depth D = 10
+/// USD (10 tokens against 10 USD) they buy 10 x F / (10 + F), at 1 + F / 10 USD each.
+#[test]
+fn an_outside_price_with_a_stated_depth_burns_fewer_tokens_for_the_same_fees() {
+    let burn = |depth: &str| {
+        let extra = format!("  payment: burn_and_mint\n{depth}");
+        run(&one_card_text(
+            "{constant: {usd: 1}}",
+            (24.0, 0.0),
+            (0.1, 2.0),
+            0.5,
+            &extra,
+        ))
+    };
+    let unlimited = burn("");
+    let thin = burn("  market_depth_usd: 10\n");
+    let fees = unlimited[names::token::USERS_PAID_USD];
+    assert!(fees > 1.0, "fees {fees}");
+    assert_eq!(fees, thin[names::token::USERS_PAID_USD], "the same work");
+    assert!((unlimited[names::token::BURNED] - fees).abs() < 1e-9 * fees);
+    let want = 10.0 * fees / (10.0 + fees);
+    let burned = thin[names::token::BURNED];
+    assert!((burned - want).abs() < 1e-9 * want, "{burned} vs {want}");
+    assert!((thin[names::token::BURN_USD] - fees).abs() < 1e-9 * fees);
+    assert!(thin[names::token::CONSERVATION_ERROR] < 1e-12);
+    // The path's price is the outside market's again when the next epoch opens.
+    assert_eq!(thin[names::token::PRICE_USD], 1.0);
 }

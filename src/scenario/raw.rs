@@ -100,6 +100,17 @@ pub struct RawToken {
     /// `{gbm: {initial_usd, drift_per_year, volatility_per_year}}`, or `{csv: {path}}` (lines
     /// `hour,usd`, relative to the scenario file).
     pub price: PricePathSpec,
+    /// Depth of the outside market an exogenous price (`constant`, `gbm`, `csv`) is quoted
+    /// on, USD: the network's purchases (burns, buy-backs, stakes) move the price as in a
+    /// constant-product pool that holds this many USD D, and D / price tokens, at the path's
+    /// price when each epoch opens. A purchase of X USD fills at price x (1 + X / D) on
+    /// average and leaves the price at price x (1 + X / D)^2 for the epoch's later trades;
+    /// the next epoch opens at the path's price again. D is about 100 times the "+2% depth"
+    /// exchanges quote (the USD of asks within 2% above the price: (1 + X / D)^2 = 1.02 at
+    /// X = 0.00995 D). Absent: unlimited, every purchase fills at the path's price. Not with
+    /// `amm`, a pool with its own depth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub market_depth_usd: Option<f64>,
     /// Share of each epoch's emission paid for work (busy GPU-hours: serving or lent to
     /// jobs), pro rata; the rest pays for availability (online GPU-hours), pro rata. No
     /// default: designs differ (io.net pays block rewards for uptime, Render for work).

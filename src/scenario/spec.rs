@@ -252,6 +252,8 @@ pub struct TokenSpec {
     pub price: PricePath,
     /// Work share, payment design, take rate, staking, lock-up and settlement.
     pub design: Design,
+    /// Depth of the outside market an exogenous price is quoted on, USD (None: unlimited).
+    pub market_depth_usd: Option<f64>,
 }
 
 impl TokenSpec {

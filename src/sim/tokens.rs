@@ -1,8 +1,9 @@
 //! The token economy at run time: at the end of every token epoch, the GPU-hours each
 //! provider group worked and was online, the fees its users paid, its failures, missed
 //! objectives, payments and GPUs go to the [`crate::economics::ledger::Ledger`] with the
-//! epoch's emission and market: an exogenous price, or a constant-product pool that the
-//! epoch's trades move.
+//! epoch's emission and market: an exogenous price (in any amount, or through an outside
+//! market of stated depth that the epoch's purchases move until the next epoch opens at the
+//! path's price again), or a constant-product pool that the epoch's trades move.
 //!
 //! The ledger covers whole epochs from time 0 (the warm-up included: supply is a stock, not
 //! a rate); an epoch cut short by the horizon is not settled.
@@ -13,6 +14,7 @@ use crate::core::engine::SimTime;
 use crate::core::rng::{StreamRng, Streams};
 use crate::core::units::{HOURS_PER_YEAR, NANOS_PER_HOUR};
 use crate::economics::ledger::{EpochInput, Ledger, Market};
+use crate::economics::outside::Book;
 use crate::economics::price::{Amm, PriceProcess};
 use crate::metrics::Metrics;
 use crate::metrics::names;
@@ -198,12 +200,23 @@ impl Tokens {
             payments: &x.payments,
             speculation_usd: speculation,
         };
-        match self.pool.as_mut() {
-            Some(a) => {
+        // The outside market's book opens at the path's price each epoch.
+        let book = t
+            .market_depth_usd
+            .and_then(|depth| Book::open(price, depth));
+        match (self.pool.as_mut(), book) {
+            (Some(a), _) => {
                 self.ledger.settle(&t.design, &input, &mut Market::Pool(a));
                 self.price.set(a.price());
             }
-            None => {
+            (None, Some(mut book)) => {
+                let mut market = Market::Outside {
+                    price,
+                    book: &mut book,
+                };
+                self.ledger.settle(&t.design, &input, &mut market);
+            }
+            (None, None) => {
                 self.ledger
                     .settle(&t.design, &input, &mut Market::Price(price));
             }
