@@ -663,7 +663,7 @@ fn bad_token_sections_exit_2_naming_the_place() {
             "needs 3 different groups",
         ],
     );
-    // A depth of no dollars, and a depth on a pool.
+    // A depth of no dollars, a depth on a pool, and a valuation that is not one.
     bad(
         Some(&text),
         &[fits, "token.market_depth_usd=0"],
@@ -685,6 +685,11 @@ fn bad_token_sections_exit_2_naming_the_place() {
             "own depth",
             "remove market_depth_usd",
         ],
+    );
+    bad(
+        Some(&text),
+        &[fits, "token.reward_valuation=average"],
+        &["token.reward_valuation", "spot", "sales", "final"],
     );
 }
 

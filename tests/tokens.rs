@@ -305,6 +305,87 @@ fn stakes_cost_the_return_their_money_forgoes() {
     assert!(roi(&costly) < roi(&free));
 }
 
+/// A pool of 480 tokens against 480 USD without fee (k = 230,400), into which the card's
+/// provider sells `sell` of its 48 tokens a day, valued `valuation`; two days, no warm-up,
+/// free for users, costing 1 USD an hour.
+fn selling_card(sell: f64, valuation: &str) -> Metrics {
+    let pool = format!(
+        "{{amm: {{token_reserve: 480, usd_reserve: 480, fee: 0, provider_sell_share: {sell}}}}}"
+    );
+    let extra = format!("  reward_valuation: {valuation}\n");
+    run(&one_card_text(
+        &pool,
+        (48.0, 0.0),
+        (1.0, 0.0),
+        0.0001,
+        &extra,
+    ))
+}
+
+/// See issue 12 (item 15): rewards were valued only at the price when paid. The card earns
+/// 48 tokens a day and sells them all into the pool: the first day's sale takes the pool
+/// from 480 to 528 tokens and fetches 480 - 230,400 / 528 = 43.64 USD; the second's, to
+/// 576 tokens, fetches 436.36 - 400 = 36.36 USD. At the price when paid (1, then
+/// 230,400 / 528^2 = 100 / 121) the rewards are worth 48 + 48 x 100 / 121 = 87.67 USD; at
+/// what the sales fetched, 480 - 400 = 80 USD; at the final price, 400 / 576 = 25 / 36,
+/// 96 x 25 / 36 = 66.67 USD.
+#[test]
+fn rewards_can_be_valued_at_the_spot_price_what_sales_fetched_or_the_final_price() {
+    let income = |m: &Metrics| m[&names::pool("home", names::pool::INCOME_WITH_REWARDS_USD)];
+    let roi = |m: &Metrics| m[&names::pool("home", names::pool::ROI)];
+    let k = 230_400.0;
+    for (valuation, want) in [
+        ("spot", 48.0 + 48.0 * 100.0 / 121.0),
+        ("sales", 80.0),
+        ("final", 96.0 * 25.0 / 36.0),
+    ] {
+        let m = selling_card(1.0, valuation);
+        assert!(
+            (income(&m) - want).abs() < 1e-9,
+            "{valuation}: {}",
+            income(&m)
+        );
+        // 48 h at 1 USD an hour.
+        assert!((roi(&m) - (want - 48.0) / 48.0).abs() < 1e-9, "{valuation}");
+        assert!((m[names::token::PROVIDER_SALES_USD] - 80.0).abs() < 1e-9);
+        assert!((m[names::token::PRICE_USD] - k / (576.0 * 576.0)).abs() < 1e-12);
+    }
+    // Selling half: each day 24 tokens fetch what the pool pays, and the 24 kept are worth
+    // the price after the sale, k / 504^2 on the first day and k / 528^2 on the second.
+    let fetched = 480.0 - k / 528.0;
+    let kept = 24.0 * (k / (504.0 * 504.0) + k / (528.0 * 528.0));
+    let m = selling_card(0.5, "sales");
+    let want = fetched + kept;
+    assert!((income(&m) - want).abs() < 1e-9, "{} vs {want}", income(&m));
+}
+
+/// See issue 12 (item 15): the supply rule judges rewards as they are valued. The card
+/// costs 0.9 USD an hour (hurdle: 1.035) and sells its first day's 48 tokens into a pool of
+/// 48 against 48 USD, fetching 24 USD and leaving the price at 24 / 96 = 0.25. At the price
+/// when paid it earned 48 USD in 24 h, 2 an hour: a second card joins. At what the sale
+/// fetched, 1 an hour: above the operating cost, below the hurdle, nothing moves. At the
+/// price after the sale, 48 x 0.25 = 12 USD, 0.5 an hour: a loss, and the card leaves.
+#[test]
+fn supply_reviews_judge_rewards_as_they_are_valued() {
+    let supply = "supply: {review_h: 24, join_share: 1, onboarding_h: 1, exit_after_reviews: 1, exit_share: 1}\n";
+    let review = |valuation: &str| {
+        let extra = format!("  reward_valuation: {valuation}\n");
+        let pool = "{amm: {token_reserve: 48, usd_reserve: 48, fee: 0, provider_sell_share: 1}}";
+        let text = one_card_text(pool, (30.0, 0.0), (0.9, 0.0), 0.0001, &extra)
+            .replace("count: 1,", "count: 1, max_count: 2,");
+        run(&format!("{text}{supply}"))
+    };
+    let moved = |m: &Metrics| {
+        (
+            m[&names::pool("home", names::pool::JOINED_GPUS)],
+            m[&names::pool("home", names::pool::LEFT_GPUS)],
+        )
+    };
+    assert_eq!(moved(&review("spot")), (1.0, 0.0));
+    assert_eq!(moved(&review("sales")), (0.0, 0.0));
+    assert_eq!(moved(&review("final")), (0.0, 1.0));
+}
+
 /// See issue 12 (item 15): an outside price filled any purchase at its price. A day's fees
 /// F burned at 1 USD buy F tokens from an unlimited market; through a book of depth D = 10
 /// USD (10 tokens against 10 USD) they buy 10 x F / (10 + F), at 1 + F / 10 USD each.

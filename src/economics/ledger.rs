@@ -228,6 +228,10 @@ pub struct Ledger {
     pub provider_usd_total: f64,
     /// Stake purchases the market could not fill in full (tokens short).
     pub stake_shortfall: f64,
+    /// Tokens paid to each group in the last epoch settled.
+    pub epoch_tokens: Vec<f64>,
+    /// Tokens providers sold in the last epoch settled, and the USD the sales fetched.
+    pub epoch_sales: (f64, f64),
     /// Locked rewards released per coming epoch (front: the next).
     vesting_due: VecDeque<f64>,
     /// Stakes released per coming epoch (front: the next).
@@ -245,6 +249,7 @@ impl Ledger {
             circulating: initial_supply,
             provider_tokens: vec![0.0; groups],
             provider_tokens_usd: vec![0.0; groups],
+            epoch_tokens: vec![0.0; groups],
             provider_usd: vec![0.0; groups],
             group_staked: vec![0.0; groups],
             stake_usd: vec![0.0; groups],
@@ -277,6 +282,7 @@ impl Ledger {
     /// Settles one epoch; returns the tokens actually minted (none when no GPU was online).
     pub fn settle(&mut self, d: &Design, e: &EpochInput<'_>, market: &mut Market<'_>) -> f64 {
         self.epochs += 1;
+        self.epoch_sales = (0.0, 0.0);
         let price = match market {
             Market::Price(p) | Market::Outside { price: p, .. } => *p,
             Market::Pool(a) => a.price(),
@@ -351,6 +357,7 @@ impl Ledger {
                 self.pool_flows[1].0 += sell;
                 self.pool_flows[2].1 += usd;
                 self.provider_sales_usd += usd;
+                self.epoch_sales = (sell, usd);
             }
         }
 
@@ -408,13 +415,15 @@ impl Ledger {
             0.0
         };
         let mut paid = 0.0;
-        for ((tokens, usd), (&w, &o)) in self
+        for (((tokens, usd), this), (&w, &o)) in self
             .provider_tokens
             .iter_mut()
             .zip(self.provider_tokens_usd.iter_mut())
+            .zip(self.epoch_tokens.iter_mut())
             .zip(e.work.iter().zip(e.online))
         {
             let t = w * per_work + o * per_online;
+            *this = t;
             *tokens += t;
             *usd += t * price;
             paid += t;

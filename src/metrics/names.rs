@@ -190,7 +190,8 @@ pub mod pool {
     pub const COST_USD: &str = "cost_usd.total";
     /// Revenue less cost, USD.
     pub const PROFIT_USD: &str = "profit_usd.total";
-    /// Fees and token rewards less slashed stakes and the stakes' cost of capital, USD.
+    /// Fees and token rewards (valued as `token.reward_valuation` says) less slashed stakes
+    /// and the stakes' cost of capital, USD.
     pub const INCOME_WITH_REWARDS_USD: &str = "income_with_rewards_usd.total";
     /// (Income - cost) / cost.
     pub const ROI: &str = "roi_ratio.mean";

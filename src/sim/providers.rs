@@ -1,8 +1,8 @@
 //! Providers' metrics over the measurement window [warm-up, horizon]: each group's
 //! utilisation, availability, GPUs, revenue, costs and returns, and the network's totals.
-//! Income is users' fees, or with a token the fees received and token rewards at the price
-//! when earned, less slashed stakes and the stakes' cost of capital; costs are full costs of the GPU-time in the network that
-//! the owners lent (a card with owners' hours costs nothing while they have it back), and
+//! Income is users' fees, or with a token the fees received and token rewards (valued as
+//! `token.reward_valuation` says), less slashed stakes and the stakes' cost of capital; costs
+//! are full costs of the GPU-time in the network that the owners lent (a card with owners' hours costs nothing while they have it back), and
 //! availability is the share of that lent time online.
 
 use crate::economics::provider::ProviderKind;
@@ -96,7 +96,7 @@ fn returns(s: &Scenario, windows: &[PoolDelta], tokens: Option<&Tokens>, m: &mut
         let key = |quantity: &str| names::pool(&p.name, quantity);
         let income = match tokens {
             Some(t) => {
-                let (rewards, received) = t.window_income(i);
+                let (rewards, received) = t.window_income(s, i);
                 let capital = t.capital_cost_usd(i);
                 if capital > 0.0 {
                     m.insert(key(q::STAKE_CAPITAL_COST_USD), capital);

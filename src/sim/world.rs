@@ -133,10 +133,13 @@ impl<'s> World<'s> {
         let s = self.s;
         let Some(rule) = s.supply() else { return };
         let income: Vec<f64> = match &self.tokens {
-            Some(t) => (0..self.gpus.len()).map(|i| t.income(i)).collect(),
+            Some(t) => (0..self.gpus.len()).map(|i| t.income(s, i)).collect(),
             None => self.gpus.iter().map(|p| p.fees_at(now)).collect(),
         };
         let decided = self.supply.review(rule, s, &mut self.gpus, &income, now);
+        if let Some(t) = self.tokens.as_mut() {
+            t.reviewed();
+        }
         for (g, k) in decided.leaves {
             self.reliability.left(s, g, k);
         }

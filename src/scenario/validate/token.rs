@@ -62,6 +62,7 @@ pub(super) fn validate(
             ..Design::basic(t.work_share, t.payment, t.take_rate)
         },
         market_depth_usd: t.market_depth_usd,
+        reward_valuation: t.reward_valuation,
     })
 }
 
