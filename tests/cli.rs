@@ -663,6 +663,34 @@ fn bad_token_sections_exit_2_naming_the_place() {
             "needs 3 different groups",
         ],
     );
+    // A depth of no dollars, a depth on a pool, and a valuation that is not one.
+    bad(
+        Some(&text),
+        &[fits, "token.market_depth_usd=0"],
+        &[
+            "token.market_depth_usd",
+            "must be a positive number",
+            "leave it out for unlimited depth",
+        ],
+    );
+    bad(
+        Some(&text),
+        &[
+            fits,
+            "token.market_depth_usd=1e6",
+            "token.price={amm: {token_reserve: 10, usd_reserve: 100, provider_sell_share: 0.5}}",
+        ],
+        &[
+            "token.market_depth_usd",
+            "own depth",
+            "remove market_depth_usd",
+        ],
+    );
+    bad(
+        Some(&text),
+        &[fits, "token.reward_valuation=average"],
+        &["token.reward_valuation", "spot", "sales", "final"],
+    );
 }
 
 #[test]

@@ -263,7 +263,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(16))]
 
     /// Over random token designs (payments, staking and slashing, lock-up, a market pool
-    /// with speculation, settlement fees), every epoch conserves tokens (minted - burned =
+    /// with speculation or an outside market of finite depth, settlement fees, each reward
+    /// valuation), every epoch conserves tokens (minted - burned =
     /// circulating + staked + locked, all minted tokens paid to providers, the pool's
     /// reserves equal to its flows) and USD (users' fees = providers + treasury + burns +
     /// chain fees), and no output is NaN.
@@ -276,9 +277,11 @@ proptest! {
             proptest::option::of(0.0f64..1e5), 0.0f64..=1.0,
             proptest::option::of((0.0f64..=1.0, 1.0f64..200.0)),
         ),
-        (amm, batch) in (
+        (amm, batch, depth, valuation) in (
             proptest::option::of((1e3f64..1e8, 1e2f64..1e7, 0.0f64..=1.0, 0.0f64..1e5)),
             proptest::option::of(1u32..500),
+            proptest::option::of(1e-2f64..1e9),
+            0usize..3,
         ),
     ) {
         let payment = ["direct", "burn_and_mint", "buyback_and_burn"][payment];
@@ -291,7 +294,13 @@ proptest! {
                 "{{gbm: {{initial_usd: 1, drift_per_year: 0, volatility_per_year: {vol}}}}}"
             ),
         };
-        let mut extra = String::new();
+        let mut extra = format!(
+            "  reward_valuation: {}\n",
+            ["spot", "sales", "final"][valuation]
+        );
+        if let (Some(d), None) = (depth, amm) {
+            extra += &format!("  market_depth_usd: {d}\n");
+        }
         if let Some(per_gpu) = stake {
             extra += &format!(
                 "  staking: {{per_gpu: {per_gpu}, unbonding_h: 30, slash_per_failure: {slash}, slash_per_slo_miss: 0.5}}\n"

@@ -87,6 +87,27 @@ fn a_request_alone_takes_one_roofline_step_per_token() {
     assert_eq!(strict[names::inference::SLO_ATTAINMENT], 0.0);
 }
 
+/// See issue 12 (item 15): the capacity against demand counted full batches only, however
+/// the replicas ran. Rare requests on eight H100s each get a replica to themselves (a mean
+/// batch below 1, counted as 1). At batch 1 the steady-state model answers one request per
+/// 100 decode steps of the 101-token output, its prompt prefilled in 10-token chunks beside
+/// them: each step reads the weights and 1000 + 101 / 2 tokens of KV cache, memory-bound
+/// (11 tokens of compute take 0.2 ms against 5.4 ms of reads). So the eight replicas answer
+/// 8 / (100 x step) requests a second against the users' 0.05.
+#[test]
+fn capacity_is_also_counted_at_the_batch_the_replicas_ran() {
+    let m = run(&scenario("h100_sxm", 8, 0.05, 1000, 101, ""), &[]);
+    assert!(m[names::inference::BATCH_MEAN] < 1.0);
+    let step = (2.0 * PARAMS + 1050.5 * KV) / BW;
+    let compute = (2.0 * NON_EMBEDDING * 11.0) / FLOPS;
+    assert!(compute < 0.05 * step, "{compute} vs {step}");
+    let want = 8.0 / (100.0 * step) / 0.05;
+    let got = m[names::provider::CAPACITY_DEMAND_AS_RUN];
+    assert!((got - want).abs() < 1e-9 * want, "{got} vs {want}");
+    // Full batches would carry many times the demand that the replicas, as they ran, can.
+    assert!(m[names::provider::CAPACITY_DEMAND] > 20.0 * got);
+}
+
 /// See issue 12 (item 6): a 30,000-token prompt took 2N x P / FLOP/s = 0.609 s, with N all
 /// 8.03e9 parameters and no attention.
 #[test]

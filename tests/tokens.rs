@@ -202,7 +202,8 @@ fn rewards_raise_providers_returns_by_their_value() {
 
 /// One RTX 4090 (`hourly_cost_usd` its cost, `price` its users' price per GPU-hour) in one
 /// region, users at `rate_per_s`, daily token epochs minting 48 tokens onto 1,000 at 1 USD
-/// paid directly by availability, and `token_extra` (indented token keys) on top; run once.
+/// paid by availability, fees paid directly (unless `token_extra` says otherwise), and
+/// `token_extra` (indented token keys) on top; run once.
 fn one_card(
     horizon_h: f64,
     warmup_h: f64,
@@ -210,8 +211,27 @@ fn one_card(
     rate_per_s: f64,
     token_extra: &str,
 ) -> Metrics {
+    run(&one_card_text(
+        "{constant: {usd: 1}}",
+        (horizon_h, warmup_h),
+        card,
+        rate_per_s,
+        token_extra,
+    ))
+}
+
+/// The scenario of the same card with the token's price `token_price`, over (horizon,
+/// warm-up) `span`.
+fn one_card_text(
+    token_price: &str,
+    span: (f64, f64),
+    card: (f64, f64),
+    rate_per_s: f64,
+    token_extra: &str,
+) -> String {
+    let (horizon_h, warmup_h) = span;
     let (hourly_cost_usd, price) = card;
-    let text = format!(
+    format!(
         "simulation: {{horizon_h: {horizon_h}, warmup_h: {warmup_h}, epoch_h: 24, replications: 1, seed: 1}}
 regions: [{{name: a}}]
 providers:
@@ -219,13 +239,10 @@ providers:
 inference: {{users: [{{region: a, rate_per_s: {rate_per_s}}}], model: {{name: llama-3.1-8b, context_tokens: 8192}}}}
 token:
   emission: {{schedule: {{constant: {{per_epoch: 48}}}}, epoch_h: 24, initial_supply: 1000}}
-  price: {{constant: {{usd: 1}}}}
+  price: {token_price}
   work_share: 0
-  payment: direct
 {token_extra}"
-    );
-    let s = load_str(&text, "t", "t", &[]).unwrap_or_else(|e| panic!("{e}"));
-    run_replication(&s, 0).metrics
+    )
 }
 
 /// See issue 12 (item 13): returns set income and cost over the same span. One card earns
@@ -286,4 +303,115 @@ fn stakes_cost_the_return_their_money_forgoes() {
     assert!((income(&free) - income(&costly) - want).abs() < 1e-9);
     let roi = |m: &Metrics| m[&names::pool("home", names::pool::ROI)];
     assert!(roi(&costly) < roi(&free));
+}
+
+/// A pool of 480 tokens against 480 USD without fee (k = 230,400), into which the card's
+/// provider sells `sell` of its 48 tokens a day, valued `valuation`; two days, no warm-up,
+/// free for users, costing 1 USD an hour.
+fn selling_card(sell: f64, valuation: &str) -> Metrics {
+    let pool = format!(
+        "{{amm: {{token_reserve: 480, usd_reserve: 480, fee: 0, provider_sell_share: {sell}}}}}"
+    );
+    let extra = format!("  reward_valuation: {valuation}\n");
+    run(&one_card_text(
+        &pool,
+        (48.0, 0.0),
+        (1.0, 0.0),
+        0.0001,
+        &extra,
+    ))
+}
+
+/// See issue 12 (item 15): rewards were valued only at the price when paid. The card earns
+/// 48 tokens a day and sells them all into the pool: the first day's sale takes the pool
+/// from 480 to 528 tokens and fetches 480 - 230,400 / 528 = 43.64 USD; the second's, to
+/// 576 tokens, fetches 436.36 - 400 = 36.36 USD. At the price when paid (1, then
+/// 230,400 / 528^2 = 100 / 121) the rewards are worth 48 + 48 x 100 / 121 = 87.67 USD; at
+/// what the sales fetched, 480 - 400 = 80 USD; at the final price, 400 / 576 = 25 / 36,
+/// 96 x 25 / 36 = 66.67 USD.
+#[test]
+fn rewards_can_be_valued_at_the_spot_price_what_sales_fetched_or_the_final_price() {
+    let income = |m: &Metrics| m[&names::pool("home", names::pool::INCOME_WITH_REWARDS_USD)];
+    let roi = |m: &Metrics| m[&names::pool("home", names::pool::ROI)];
+    let k = 230_400.0;
+    for (valuation, want) in [
+        ("spot", 48.0 + 48.0 * 100.0 / 121.0),
+        ("sales", 80.0),
+        ("final", 96.0 * 25.0 / 36.0),
+    ] {
+        let m = selling_card(1.0, valuation);
+        assert!(
+            (income(&m) - want).abs() < 1e-9,
+            "{valuation}: {}",
+            income(&m)
+        );
+        // 48 h at 1 USD an hour.
+        assert!((roi(&m) - (want - 48.0) / 48.0).abs() < 1e-9, "{valuation}");
+        assert!((m[names::token::PROVIDER_SALES_USD] - 80.0).abs() < 1e-9);
+        assert!((m[names::token::PRICE_USD] - k / (576.0 * 576.0)).abs() < 1e-12);
+    }
+    // Selling half: each day 24 tokens fetch what the pool pays, and the 24 kept are worth
+    // the price after the sale, k / 504^2 on the first day and k / 528^2 on the second.
+    let fetched = 480.0 - k / 528.0;
+    let kept = 24.0 * (k / (504.0 * 504.0) + k / (528.0 * 528.0));
+    let m = selling_card(0.5, "sales");
+    let want = fetched + kept;
+    assert!((income(&m) - want).abs() < 1e-9, "{} vs {want}", income(&m));
+}
+
+/// See issue 12 (item 15): the supply rule judges rewards as they are valued. The card
+/// costs 0.9 USD an hour (hurdle: 1.035) and sells its first day's 48 tokens into a pool of
+/// 48 against 48 USD, fetching 24 USD and leaving the price at 24 / 96 = 0.25. At the price
+/// when paid it earned 48 USD in 24 h, 2 an hour: a second card joins. At what the sale
+/// fetched, 1 an hour: above the operating cost, below the hurdle, nothing moves. At the
+/// price after the sale, 48 x 0.25 = 12 USD, 0.5 an hour: a loss, and the card leaves.
+#[test]
+fn supply_reviews_judge_rewards_as_they_are_valued() {
+    let supply = "supply: {review_h: 24, join_share: 1, onboarding_h: 1, exit_after_reviews: 1, exit_share: 1}\n";
+    let review = |valuation: &str| {
+        let extra = format!("  reward_valuation: {valuation}\n");
+        let pool = "{amm: {token_reserve: 48, usd_reserve: 48, fee: 0, provider_sell_share: 1}}";
+        let text = one_card_text(pool, (30.0, 0.0), (0.9, 0.0), 0.0001, &extra)
+            .replace("count: 1,", "count: 1, max_count: 2,");
+        run(&format!("{text}{supply}"))
+    };
+    let moved = |m: &Metrics| {
+        (
+            m[&names::pool("home", names::pool::JOINED_GPUS)],
+            m[&names::pool("home", names::pool::LEFT_GPUS)],
+        )
+    };
+    assert_eq!(moved(&review("spot")), (1.0, 0.0));
+    assert_eq!(moved(&review("sales")), (0.0, 0.0));
+    assert_eq!(moved(&review("final")), (0.0, 1.0));
+}
+
+/// See issue 12 (item 15): an outside price filled any purchase at its price. A day's fees
+/// F burned at 1 USD buy F tokens from an unlimited market; through a book of depth D = 10
+/// USD (10 tokens against 10 USD) they buy 10 x F / (10 + F), at 1 + F / 10 USD each.
+#[test]
+fn an_outside_price_with_a_stated_depth_burns_fewer_tokens_for_the_same_fees() {
+    let burn = |depth: &str| {
+        let extra = format!("  payment: burn_and_mint\n{depth}");
+        run(&one_card_text(
+            "{constant: {usd: 1}}",
+            (24.0, 0.0),
+            (0.1, 2.0),
+            0.5,
+            &extra,
+        ))
+    };
+    let unlimited = burn("");
+    let thin = burn("  market_depth_usd: 10\n");
+    let fees = unlimited[names::token::USERS_PAID_USD];
+    assert!(fees > 1.0, "fees {fees}");
+    assert_eq!(fees, thin[names::token::USERS_PAID_USD], "the same work");
+    assert!((unlimited[names::token::BURNED] - fees).abs() < 1e-9 * fees);
+    let want = 10.0 * fees / (10.0 + fees);
+    let burned = thin[names::token::BURNED];
+    assert!((burned - want).abs() < 1e-9 * want, "{burned} vs {want}");
+    assert!((thin[names::token::BURN_USD] - fees).abs() < 1e-9 * fees);
+    assert!(thin[names::token::CONSERVATION_ERROR] < 1e-12);
+    // The path's price is the outside market's again when the next epoch opens.
+    assert_eq!(thin[names::token::PRICE_USD], 1.0);
 }

@@ -22,7 +22,9 @@
 //! 6. speculators trade (with a market pool).
 //!
 //! Tokens are bought (to burn, to stake) at the market: from the pool when the price is
-//! endogenous, else at the exogenous price from circulation, never more than it holds.
+//! endogenous, else at the exogenous price from circulation, never more than it holds; with
+//! an outside market of stated depth ([`Market::Outside`]), along its book, so that a large
+//! purchase pays more than the path's price.
 //!
 //! Conservation, checked after every epoch: initial supply + minted - burned = circulating +
 //! staked + locked; tokens minted = tokens paid out; USD paid by users = USD received by
@@ -33,6 +35,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
+use super::outside::Book;
 use super::price::{Amm, MIN_PRICE_USD};
 
 /// How users' fees reach the providers.
@@ -150,8 +153,17 @@ impl Design {
 /// Where tokens are bought and sold.
 #[derive(Debug)]
 pub enum Market<'a> {
-    /// At an exogenous price, from circulation.
+    /// At an exogenous price, from circulation, in any amount.
     Price(f64),
+    /// At an exogenous price through an outside market of finite depth, from circulation,
+    /// along its `book` (opened at `price`), which the epoch's purchases move. Rewards and
+    /// slashed stakes are valued at `price`.
+    Outside {
+        /// The path's price, USD.
+        price: f64,
+        /// The book.
+        book: &'a mut Book,
+    },
     /// Through a constant-product pool.
     Pool(&'a mut Amm),
 }
@@ -216,6 +228,10 @@ pub struct Ledger {
     pub provider_usd_total: f64,
     /// Stake purchases the market could not fill in full (tokens short).
     pub stake_shortfall: f64,
+    /// Tokens paid to each group in the last epoch settled.
+    pub epoch_tokens: Vec<f64>,
+    /// Tokens providers sold in the last epoch settled, and the USD the sales fetched.
+    pub epoch_sales: (f64, f64),
     /// Locked rewards released per coming epoch (front: the next).
     vesting_due: VecDeque<f64>,
     /// Stakes released per coming epoch (front: the next).
@@ -233,6 +249,7 @@ impl Ledger {
             circulating: initial_supply,
             provider_tokens: vec![0.0; groups],
             provider_tokens_usd: vec![0.0; groups],
+            epoch_tokens: vec![0.0; groups],
             provider_usd: vec![0.0; groups],
             group_staked: vec![0.0; groups],
             stake_usd: vec![0.0; groups],
@@ -265,8 +282,9 @@ impl Ledger {
     /// Settles one epoch; returns the tokens actually minted (none when no GPU was online).
     pub fn settle(&mut self, d: &Design, e: &EpochInput<'_>, market: &mut Market<'_>) -> f64 {
         self.epochs += 1;
+        self.epoch_sales = (0.0, 0.0);
         let price = match market {
-            Market::Price(p) => *p,
+            Market::Price(p) | Market::Outside { price: p, .. } => *p,
             Market::Pool(a) => a.price(),
         };
         // 1. Releases.
@@ -339,6 +357,7 @@ impl Ledger {
                 self.pool_flows[1].0 += sell;
                 self.pool_flows[2].1 += usd;
                 self.provider_sales_usd += usd;
+                self.epoch_sales = (sell, usd);
             }
         }
 
@@ -396,13 +415,15 @@ impl Ledger {
             0.0
         };
         let mut paid = 0.0;
-        for ((tokens, usd), (&w, &o)) in self
+        for (((tokens, usd), this), (&w, &o)) in self
             .provider_tokens
             .iter_mut()
             .zip(self.provider_tokens_usd.iter_mut())
+            .zip(self.epoch_tokens.iter_mut())
             .zip(e.work.iter().zip(e.online))
         {
             let t = w * per_work + o * per_online;
+            *this = t;
             *tokens += t;
             *usd += t * price;
             paid += t;
@@ -477,6 +498,13 @@ impl Ledger {
                 let t = tokens.min(self.circulating.max(0.0));
                 (t, t * *p)
             }
+            Market::Outside { book, .. } => {
+                // From circulation, and never more than half the book, as from a pool.
+                let t = tokens
+                    .min(self.circulating.max(0.0))
+                    .min(0.5 * book.tokens());
+                (t, book.buy_tokens(t))
+            }
             Market::Pool(a) => {
                 // Never more than half the pool: the price would run away.
                 let t = tokens.min(0.5 * a.token_reserve());
@@ -500,7 +528,10 @@ impl Ledger {
             return;
         }
         let (tokens, spent, value) = match m {
-            Market::Price(p) if *p <= MIN_PRICE_USD => (0.0, 0.0, 0.0),
+            Market::Price(p) | Market::Outside { price: p, .. } if *p <= MIN_PRICE_USD => {
+                (0.0, 0.0, 0.0)
+            }
+            Market::Outside { book, .. } => along_book(book, usd, self.circulating.max(0.0)),
             Market::Price(p) => {
                 let wanted = usd / *p;
                 let circulating = self.circulating.max(0.0);
@@ -577,6 +608,23 @@ impl Ledger {
     /// subsidy (None before any fee).
     pub fn subsidy_ratio(&self) -> Option<f64> {
         (self.users_paid_usd > 0.0).then(|| self.minted_usd / self.users_paid_usd)
+    }
+}
+
+/// Spends up to `usd` on tokens along an outside market's `book`, never more than
+/// `circulating`: returns the tokens bought, the USD spent, and their value at the book's
+/// stated law, tokens x price x (1 + spent / D) from the book before the purchase (an
+/// independent check of what the book charged).
+fn along_book(book: &mut Book, usd: f64, circulating: f64) -> (f64, f64, f64) {
+    let (price, depth) = (book.price(), book.depth());
+    let value = |tokens: f64, spent: f64| tokens * price * (1.0 + spent / depth);
+    if book.tokens_for(usd) <= circulating {
+        let t = book.buy_with_usd(usd);
+        (t, usd, value(t, usd))
+    } else {
+        // Every circulating token (fewer than the book holds), for less than `usd`.
+        let spent = book.buy_tokens(circulating);
+        (circulating, spent, value(circulating, spent))
     }
 }
 
@@ -711,6 +759,75 @@ mod tests {
         wrong.burn_usd += 13.6;
         wrong.treasury_usd -= 13.6;
         assert!(wrong.conservation_error(1_000_000.0, None).1 > 0.5);
+    }
+
+    /// See issue 12 (item 15): an outside price filled any purchase at the path's price. At
+    /// 2 USD a token with a depth D of 1,000 USD the book holds 500 tokens against 1,000 USD:
+    /// 100 USD of fees (125 less the 20% take) burn 500 x 100 / 1,100 = 45.45 tokens, at
+    /// 2 x (1 + 100 / 1,000) = 2.2 USD on average, and leave the price at 2 x 1.1^2 = 2.42.
+    /// A 10-token stake bought next pays from the moved book: 1,100 x 10 / (5,000 / 11 - 10)
+    /// = 24.74 USD.
+    #[test]
+    fn an_outside_price_with_a_stated_depth_moves_with_the_network_s_purchases() {
+        let rule = StakeRule {
+            per_gpu: 10.0,
+            unbonding_epochs: 1,
+            slash_per_failure: 0.0,
+            slash_per_slo_miss: 0.0,
+            cost_of_capital_per_year: 0.0,
+        };
+        let d = Design {
+            staking: Some(rule),
+            ..Design::basic(1.0, Payment::BurnAndMint, 0.2)
+        };
+        let mut l = Ledger::with_stakes(10_000.0, &[0], 10.0, None);
+        let mut book = Book::open(2.0, 1000.0).expect("book");
+        let e = EpochInput {
+            price_usd: 2.0,
+            fees_usd: &[125.0],
+            work: &[1.0],
+            online: &[1.0],
+            members: &[1],
+            failures: &[0],
+            slo_misses: &[0],
+            ..EpochInput::default()
+        };
+        let mut market = Market::Outside {
+            price: 2.0,
+            book: &mut book,
+        };
+        l.settle(&d, &e, &mut market);
+        let burned = 500.0 * 100.0 / 1100.0;
+        assert!((l.burned - burned).abs() < 1e-12 * burned, "{}", l.burned);
+        assert!((l.burn_usd / l.burned - 2.2).abs() < 1e-12);
+        let stake = 1100.0 * 10.0 / (5000.0 / 11.0 - 10.0);
+        assert!(
+            (l.stake_usd[0] - stake).abs() < 1e-12 * stake,
+            "{}",
+            l.stake_usd[0]
+        );
+        assert_eq!(l.group_staked[0], 10.0);
+        // After the burn alone the price was 2.42; the stake moved it on to
+        // (1,100 + 24.74) / (4,890 / 11) = 2.53.
+        let after = (1100.0 + stake) / (4890.0 / 11.0);
+        assert!(
+            (book.price() - after).abs() < 1e-12 * after,
+            "{}",
+            book.price()
+        );
+        let mut alone = Book::open(2.0, 1000.0).expect("book");
+        let mut burn_only = Ledger::new(1, 10_000.0);
+        let no_stake = Design::basic(1.0, Payment::BurnAndMint, 0.2);
+        let mut market = Market::Outside {
+            price: 2.0,
+            book: &mut alone,
+        };
+        burn_only.settle(&no_stake, &e, &mut market);
+        assert!((alone.price() - 2.42).abs() < 1e-12);
+        for l in [&l, &burn_only] {
+            let (t, u) = l.conservation_error_by_group(10_000.0, None);
+            assert!(t < 1e-12 && u < 1e-12, "{t} {u}");
+        }
     }
 
     #[test]

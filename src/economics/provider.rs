@@ -41,6 +41,35 @@ impl ProviderKind {
     }
 }
 
+/// How providers value the token rewards they earn in USD, in their returns and in the supply
+/// rule's reviews.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RewardValuation {
+    /// Each epoch's rewards at the market price when they are paid, before the epoch's
+    /// trades.
+    #[default]
+    Spot,
+    /// As many of an epoch's rewards as providers sold that epoch at the average price their
+    /// sales fetched, the rest at the price after the epoch's trades.
+    Sales,
+    /// Every reward at the market price at the end of the span judged: the last settled
+    /// epoch for returns, the review itself for a supply review.
+    Final,
+}
+
+/// USD per token of an epoch's `minted` rewards valued at what the epoch's sales fetched:
+/// providers sold `sold` tokens for `fetched` USD, and as many of the rewards as they sold
+/// (tokens are fungible: what they sold of earlier, released rewards counts too) are worth
+/// the sales' average price, the rest `close`, the market price after the epoch's trades.
+pub fn sales_value_per_token(minted: f64, sold: f64, fetched: f64, close: f64) -> f64 {
+    if sold <= 0.0 || minted <= 0.0 {
+        return close;
+    }
+    let k = sold.min(minted);
+    (k * (fetched / sold) + (minted - k) * close) / minted
+}
+
 /// A GPU's costs to its provider, USD.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct CostModel {
@@ -130,8 +159,9 @@ impl CostItems {
 
 /// How providers join and leave: a group whose income per GPU-hour beats its full cost by
 /// the hurdle attracts GPUs (up to its `max_count`), one whose income stays below its
-/// operating cost loses them. Income is fees received plus token rewards at the price when
-/// earned, less slashed stakes. (The scenario's `supply` section.)
+/// operating cost loses them. Income is fees received plus token rewards (valued as
+/// `token.reward_valuation` says: by default at the price when earned), less slashed stakes
+/// and the stakes' cost of capital. (The scenario's `supply` section.)
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 #[schemars(deny_unknown_fields)]
@@ -223,6 +253,18 @@ impl SupplyRule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rewards_at_sales_count_what_was_sold_at_its_fill_and_the_rest_at_the_close() {
+        // 40 of 100 tokens sold for 30 USD (0.75 each), the close at 0.5: 30 + 60 x 0.5 =
+        // 60 USD for the 100, 0.6 each.
+        assert!((sales_value_per_token(100.0, 40.0, 30.0, 0.5) - 0.6).abs() < 1e-15);
+        // Sales of released rewards beyond the epoch's 10 tokens: all 10 at the fill, 0.5.
+        assert_eq!(sales_value_per_token(10.0, 20.0, 10.0, 0.9), 0.5);
+        // Nothing sold (or nothing to value): the close.
+        assert_eq!(sales_value_per_token(10.0, 0.0, 0.0, 0.9), 0.9);
+        assert_eq!(sales_value_per_token(0.0, 5.0, 4.0, 0.9), 0.9);
+    }
 
     #[test]
     fn cost_items_add_up_by_hand() {

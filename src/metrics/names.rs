@@ -190,7 +190,8 @@ pub mod pool {
     pub const COST_USD: &str = "cost_usd.total";
     /// Revenue less cost, USD.
     pub const PROFIT_USD: &str = "profit_usd.total";
-    /// Fees and token rewards less slashed stakes and the stakes' cost of capital, USD.
+    /// Fees and token rewards (valued as `token.reward_valuation` says) less slashed stakes
+    /// and the stakes' cost of capital, USD.
     pub const INCOME_WITH_REWARDS_USD: &str = "income_with_rewards_usd.total";
     /// (Income - cost) / cost.
     pub const ROI: &str = "roi_ratio.mean";
@@ -225,6 +226,9 @@ pub mod provider {
     pub const GPUS_FINAL: &str = "provider.gpus.final";
     /// Requests the network's GPUs could answer with full batches / requests issued.
     pub const CAPACITY_DEMAND: &str = "provider.capacity_demand_ratio.mean";
+    /// Requests the network's GPUs could answer at the mean batch each group's replicas
+    /// ran / requests issued.
+    pub const CAPACITY_DEMAND_AS_RUN: &str = "provider.capacity_demand_at_mean_batch_ratio.mean";
     /// Users' fees, USD.
     pub const REVENUE_USD: &str = "provider.revenue_usd.total";
     /// Full cost, USD.

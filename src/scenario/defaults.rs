@@ -5,6 +5,7 @@
 //! marked "assumed" is a modelling choice, not a measurement: set it from your own data.
 
 use super::spec::JobQueue;
+use crate::economics::provider::RewardValuation;
 
 // Simulation.
 
@@ -202,6 +203,13 @@ pub const MIN_SLO_ATTAINMENT: f64 = 0.95;
 
 /// The token's ticker in reports.
 pub const TOKEN_SYMBOL: &str = "TOKEN";
+/// How providers value token rewards: at the market price when paid, before the epoch's
+/// trades, as income received in a token is valued at its fair market value on the date of
+/// receipt (US IRS Notice 2014-21, on mined virtual currency).
+pub const REWARD_VALUATION: RewardValuation = RewardValuation::Spot;
+// The outside market's depth (`token.market_depth_usd`) has no default figure: it differs by
+// token and venue by orders of magnitude. Left out, an exogenous price is unlimited: every
+// purchase fills at the path's price.
 /// Utilisation at which a group's price is its own (assumed).
 pub const PRICING_TARGET: f64 = 0.7;
 /// How strongly the price follows utilisation (assumed).
@@ -250,7 +258,7 @@ mod tests {
     #[test]
     fn the_schema_shows_each_default_stated_here() {
         let schema = super::super::load::schema_value();
-        let cases: [(&str, Value); 53] = [
+        let cases: [(&str, Value); 54] = [
             ("Simulation/properties/horizon_h", json!(HORIZON_H)),
             ("Simulation/properties/warmup_h", json!(WARMUP_H)),
             ("Simulation/properties/epoch_h", json!(EPOCH_H)),
@@ -360,6 +368,7 @@ mod tests {
                 json!(MIN_SLO_ATTAINMENT),
             ),
             ("Token/properties/symbol", json!(TOKEN_SYMBOL)),
+            ("Token/properties/reward_valuation", json!(REWARD_VALUATION)),
             ("Pricing/properties/target", json!(PRICING_TARGET)),
             ("Pricing/properties/elasticity", json!(PRICING_ELASTICITY)),
             (

@@ -14,7 +14,7 @@ use super::defaults;
 use crate::economics::emission::Emission;
 use crate::economics::ledger::Payment;
 use crate::economics::price::PricePathSpec;
-use crate::economics::provider::{ProviderKind, SupplyRule};
+use crate::economics::provider::{ProviderKind, RewardValuation, SupplyRule};
 
 mod economy;
 mod inference;
@@ -102,6 +102,28 @@ pub struct RawToken {
     /// `{gbm: {initial_usd, drift_per_year, volatility_per_year}}`, or `{csv: {path}}` (lines
     /// `hour,usd`, relative to the scenario file).
     pub price: PricePathSpec,
+    /// Depth of the outside market an exogenous price (`constant`, `gbm`, `csv`) is quoted
+    /// on, USD: the network's purchases (burns, buy-backs, stakes) move the price as in a
+    /// constant-product pool that holds this many USD D, and D / price tokens, at the path's
+    /// price when each epoch opens. A purchase of X USD fills at price x (1 + X / D) on
+    /// average and leaves the price at price x (1 + X / D)^2 for the epoch's later trades;
+    /// the next epoch opens at the path's price again. D is about 100 times the "+2% depth"
+    /// exchanges quote (the USD of asks within 2% above the price: (1 + X / D)^2 = 1.02 at
+    /// X = 0.00995 D). Absent: unlimited, every purchase fills at the path's price. Not with
+    /// `amm`, a pool with its own depth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub market_depth_usd: Option<f64>,
+    /// How providers value their token rewards in USD, in their returns and in the supply
+    /// rule's reviews: `spot`, each epoch's rewards at the market price when they are paid,
+    /// before the epoch's trades; `sales`, as many of an epoch's rewards as providers sold
+    /// that epoch (`amm`'s `provider_sell_share`) at the average price their sales fetched,
+    /// the rest at the price after the epoch's trades (with an exogenous price providers do
+    /// not sell: all of it); `final`, every reward at the market price at the end of the span
+    /// judged (the last settled epoch for returns, the review for a review). Default spot,
+    /// as income received in a token is valued at its fair market value when received (US
+    /// IRS Notice 2014-21).
+    #[serde(default = "default_reward_valuation")]
+    pub reward_valuation: RewardValuation,
     /// Share of each epoch's emission paid for work (busy GPU-hours: serving or lent to
     /// jobs), pro rata; the rest pays for availability (online GPU-hours), pro rata. No
     /// default: designs differ (io.net pays block rewards for uptime, Render for work).
@@ -133,6 +155,10 @@ pub struct RawToken {
 
 fn default_symbol() -> String {
     defaults::TOKEN_SYMBOL.into()
+}
+
+fn default_reward_valuation() -> RewardValuation {
+    defaults::REWARD_VALUATION
 }
 
 /// The analyst's criteria for calling a workload viable on the network.

@@ -7,7 +7,7 @@ use crate::economics::emission::Emission;
 use crate::economics::ledger::Design;
 use crate::economics::price::{AmmSpec, PricePath};
 use crate::economics::pricing::{PriceUnit, Pricing};
-use crate::economics::provider::{CostModel, ProviderKind, SupplyRule};
+use crate::economics::provider::{CostModel, ProviderKind, RewardValuation, SupplyRule};
 use crate::physics::gpu::GpuClass;
 use crate::physics::rates::Rates;
 use crate::physics::roofline::Roofline;
@@ -300,6 +300,10 @@ pub struct TokenSpec {
     pub price: PricePath,
     /// Work share, payment design, take rate, staking, lock-up and settlement.
     pub design: Design,
+    /// Depth of the outside market an exogenous price is quoted on, USD (None: unlimited).
+    pub market_depth_usd: Option<f64>,
+    /// How providers value their token rewards in USD.
+    pub reward_valuation: RewardValuation,
 }
 
 impl TokenSpec {

@@ -1,8 +1,8 @@
 //! Providers' metrics over the measurement window [warm-up, horizon]: each group's
 //! utilisation, availability, GPUs, revenue, costs and returns, and the network's totals.
-//! Income is users' fees, or with a token the fees received and token rewards at the price
-//! when earned, less slashed stakes and the stakes' cost of capital; costs are full costs of the GPU-time in the network that
-//! the owners lent (a card with owners' hours costs nothing while they have it back), and
+//! Income is users' fees, or with a token the fees received and token rewards (valued as
+//! `token.reward_valuation` says), less slashed stakes and the stakes' cost of capital; costs
+//! are full costs of the GPU-time in the network that the owners lent (a card with owners' hours costs nothing while they have it back), and
 //! availability is the share of that lent time online.
 
 use crate::economics::provider::ProviderKind;
@@ -16,19 +16,21 @@ use super::tokens::Tokens;
 /// Adds the providers' metrics; `windows` are the groups' windows from the warm-up to the
 /// horizon, `settled` those over which income is measured (with a token, from the warm-up to
 /// the end of the last settled epoch; else the same windows), and `capacity_rps` what each
-/// group answers per second with full batches.
+/// group answers per second with full batches and at the mean batch its replicas ran.
 pub fn metrics(
     s: &Scenario,
     pools: &[PoolState],
     windows: &[PoolDelta],
     settled: &[PoolDelta],
-    capacity_rps: &[f64],
+    capacity_rps: &[(f64, f64)],
     tokens: Option<&Tokens>,
     m: &mut Metrics,
 ) {
     let (mut busy, mut member, mut revenue, mut cost) = (0.0, 0.0, 0.0, 0.0);
-    let (mut capacity, mut gpus_final) = (0.0, 0u64);
-    for (((p, st), d), &rps) in s.pools().iter().zip(pools).zip(windows).zip(capacity_rps) {
+    let (mut capacity, mut as_run, mut gpus_final) = (0.0, 0.0, 0u64);
+    for (((p, st), d), &(rps, run_rps)) in
+        s.pools().iter().zip(pools).zip(windows).zip(capacity_rps)
+    {
         let window_ns = d.dt as f64;
         let b = d.busy as f64;
         let member_ns = d.member_ns();
@@ -59,6 +61,7 @@ pub fn metrics(
         gpus_final += u64::from(st.members());
         // Capacity of the GPUs in the network, averaged over the window.
         capacity += rps * member_ns / window_ns / f64::from(p.count);
+        as_run += run_rps * member_ns / window_ns / f64::from(p.count);
     }
     let window_ns = (s.horizon() - s.warmup()) as f64;
     if member > 0.0 {
@@ -71,6 +74,9 @@ pub fn metrics(
         // Requests per second the network's GPUs could answer with full batches, against
         // the requests users issue: above 1, supply outgrows demand.
         m.insert(n::CAPACITY_DEMAND.into(), capacity / demand);
+        // The same at the batches the replicas ran: spreading requests over idle replicas at
+        // batch ~1 uses far less of the GPUs' capacity than full batches would.
+        m.insert(n::CAPACITY_DEMAND_AS_RUN.into(), as_run / demand);
     }
     m.insert(n::REVENUE_USD.into(), revenue);
     m.insert(n::COST_USD.into(), cost);
@@ -90,7 +96,7 @@ fn returns(s: &Scenario, windows: &[PoolDelta], tokens: Option<&Tokens>, m: &mut
         let key = |quantity: &str| names::pool(&p.name, quantity);
         let income = match tokens {
             Some(t) => {
-                let (rewards, received) = t.window_income(i);
+                let (rewards, received) = t.window_income(s, i);
                 let capital = t.capital_cost_usd(i);
                 if capital > 0.0 {
                     m.insert(key(q::STAKE_CAPITAL_COST_USD), capital);

@@ -1,8 +1,13 @@
 //! The token economy at run time: at the end of every token epoch, the GPU-hours each
 //! provider group worked and was online, the fees its users paid, its failures, missed
 //! objectives, payments and GPUs go to the [`crate::economics::ledger::Ledger`] with the
-//! epoch's emission and market: an exogenous price, or a constant-product pool that the
-//! epoch's trades move.
+//! epoch's emission and market: an exogenous price (in any amount, or through an outside
+//! market of stated depth that the epoch's purchases move until the next epoch opens at the
+//! path's price again), or a constant-product pool that the epoch's trades move.
+//!
+//! Providers' token rewards are valued in USD as the scenario says (`reward_valuation`): at
+//! the price when paid, at what their sales fetched, or at the price at the end of the span
+//! judged.
 //!
 //! The ledger covers whole epochs from time 0 (the warm-up included: supply is a stock, not
 //! a rate); an epoch cut short by the horizon is not settled.
@@ -13,7 +18,9 @@ use crate::core::engine::SimTime;
 use crate::core::rng::{StreamRng, Streams};
 use crate::core::units::{HOURS_PER_YEAR, NANOS_PER_HOUR};
 use crate::economics::ledger::{EpochInput, Ledger, Market};
+use crate::economics::outside::Book;
 use crate::economics::price::{Amm, PriceProcess};
+use crate::economics::provider::{RewardValuation, sales_value_per_token};
 use crate::metrics::Metrics;
 use crate::metrics::names;
 use crate::scenario::Scenario;
@@ -26,6 +33,35 @@ struct Counts {
     payments: u64,
     misses: u64,
     failures: u64,
+}
+
+/// What a group has earned so far, kept at the end of the warm-up.
+#[derive(Clone, Copy, Debug, Default)]
+struct Earned {
+    /// Token rewards at the price when paid, USD.
+    spot_usd: f64,
+    /// Token rewards at what the sales fetched, USD.
+    sales_usd: f64,
+    /// Tokens earned.
+    tokens: f64,
+    /// Fees received, USD.
+    fees: f64,
+    /// Stakes slashed, USD.
+    slashed: f64,
+    /// The stakes' cost of capital, USD.
+    capital: f64,
+}
+
+impl Earned {
+    /// Moves each amount the share `by` of the way to `to`'s.
+    fn toward(&mut self, to: &Earned, by: f64) {
+        self.spot_usd += by * (to.spot_usd - self.spot_usd);
+        self.sales_usd += by * (to.sales_usd - self.sales_usd);
+        self.tokens += by * (to.tokens - self.tokens);
+        self.fees += by * (to.fees - self.fees);
+        self.slashed += by * (to.slashed - self.slashed);
+        self.capital += by * (to.capital - self.capital);
+    }
 }
 
 /// One epoch's inputs per group.
@@ -69,11 +105,15 @@ pub struct Tokens {
     last_time: SimTime,
     /// Largest conservation error seen (tokens, USD), relative.
     worst: (f64, f64),
-    /// Each group's token rewards (USD), fees received and slashed stakes (USD) at the end
-    /// of the warm-up.
-    warm: Vec<(f64, f64, f64, f64)>,
+    /// What each group had earned at the end of the warm-up.
+    warm: Vec<Earned>,
     /// The cost of capital of each group's stakes so far, USD.
     capital: Vec<f64>,
+    /// Each group's token rewards so far at what the sales fetched, USD (with `sales`).
+    sales_usd: Vec<f64>,
+    /// Each group's tokens earned by the last supply review, and its rewards by then, each
+    /// review's at the price then, USD (with `final`).
+    reviewed: Vec<(f64, f64)>,
     /// The base yields are quoted on (stakes, else the supply, at the price), integrated
     /// over the settled epochs: USD-hours, and the hours.
     yield_base: (f64, f64),
@@ -105,8 +145,10 @@ impl Tokens {
             last_counts: vec![Counts::default(); n],
             last_time: 0,
             worst: (0.0, 0.0),
-            warm: vec![(0.0, 0.0, 0.0, 0.0); n],
+            warm: vec![Earned::default(); n],
             capital: vec![0.0; n],
+            sales_usd: vec![0.0; n],
+            reviewed: vec![(0.0, 0.0); n],
             yield_base: (0.0, 0.0),
             scratch: Scratch::default(),
         })
@@ -198,14 +240,36 @@ impl Tokens {
             payments: &x.payments,
             speculation_usd: speculation,
         };
-        match self.pool.as_mut() {
-            Some(a) => {
-                self.ledger.settle(&t.design, &input, &mut Market::Pool(a));
+        // The outside market's book opens at the path's price each epoch.
+        let book = t
+            .market_depth_usd
+            .and_then(|depth| Book::open(price, depth));
+        let (minted, close) = match (self.pool.as_mut(), book) {
+            (Some(a), _) => {
+                let minted = self.ledger.settle(&t.design, &input, &mut Market::Pool(a));
                 self.price.set(a.price());
+                (minted, a.price())
             }
-            None => {
-                self.ledger
+            (None, Some(mut book)) => {
+                let mut market = Market::Outside {
+                    price,
+                    book: &mut book,
+                };
+                let minted = self.ledger.settle(&t.design, &input, &mut market);
+                (minted, book.price())
+            }
+            (None, None) => {
+                let minted = self
+                    .ledger
                     .settle(&t.design, &input, &mut Market::Price(price));
+                (minted, price)
+            }
+        };
+        if t.reward_valuation == RewardValuation::Sales {
+            let (sold, fetched) = self.ledger.epoch_sales;
+            let per_token = sales_value_per_token(minted, sold, fetched, close);
+            for (v, &tokens) in self.sales_usd.iter_mut().zip(&self.ledger.epoch_tokens) {
+                *v += tokens * per_token;
             }
         }
         let err = self
@@ -221,12 +285,9 @@ impl Tokens {
         if self.last_time < warmup && now > warmup {
             // The epoch straddles the end of the warm-up: only its share after it is measured.
             let before = (warmup - self.last_time) as f64 / (now - self.last_time) as f64;
-            let l = &self.ledger;
-            for (i, w) in self.warm.iter_mut().enumerate() {
-                w.0 += before * (l.provider_tokens_usd[i] - w.0);
-                w.1 += before * (l.provider_usd[i] - w.1);
-                w.2 += before * (l.slashed_usd[i] - w.2);
-                w.3 += before * (self.capital[i] - w.3);
+            for i in 0..self.warm.len() {
+                let now = self.earned(i);
+                self.warm[i].toward(&now, before);
             }
         }
         self.last_time = now;
@@ -259,17 +320,35 @@ impl Tokens {
         }
     }
 
-    /// Group `i`'s income so far: fees received and token rewards at the price when earned,
-    /// less slashed stakes and the cost of capital of its stakes, USD.
-    pub fn income(&self, i: usize) -> f64 {
+    /// Group `i`'s income so far, for a supply review: fees received and token rewards
+    /// valued as the scenario says (with `final`, those since the last review at the price
+    /// now), less slashed stakes and the cost of capital of its stakes, USD.
+    pub fn income(&self, s: &Scenario, i: usize) -> f64 {
         let l = &self.ledger;
-        l.provider_usd[i] + l.provider_tokens_usd[i] - l.slashed_usd[i] - self.capital[i]
+        let rewards = match s.token().map(|t| t.reward_valuation) {
+            Some(RewardValuation::Sales) => self.sales_usd[i],
+            Some(RewardValuation::Final) => {
+                let (tokens, usd) = self.reviewed[i];
+                usd + (l.provider_tokens[i] - tokens) * self.price.price()
+            }
+            _ => l.provider_tokens_usd[i],
+        };
+        l.provider_usd[i] + rewards - l.slashed_usd[i] - self.capital[i]
+    }
+
+    /// A supply review judged [`Tokens::income`]: with `final`, the rewards up to now keep
+    /// the price now, and later ones are valued at later reviews' prices.
+    pub fn reviewed(&mut self) {
+        let price = self.price.price();
+        for (r, &tokens) in self.reviewed.iter_mut().zip(&self.ledger.provider_tokens) {
+            *r = (tokens, r.1 + (tokens - r.0) * price);
+        }
     }
 
     /// The cost of capital of group `i`'s stakes in the epochs settled after the warm-up,
     /// USD.
     pub fn capital_cost_usd(&self, i: usize) -> f64 {
-        self.capital[i] - self.warm[i].3
+        self.capital[i] - self.warm[i].capital
     }
 
     /// Names the token metrics; `window_h` is the measurement window.
@@ -364,32 +443,42 @@ impl Tokens {
         held * self.price.price()
     }
 
-    /// Marks the end of the warm-up: income from here on is measured.
-    pub fn mark_warmup(&mut self) {
+    /// What group `i` has earned so far.
+    fn earned(&self, i: usize) -> Earned {
         let l = &self.ledger;
-        for (i, w) in self.warm.iter_mut().enumerate() {
-            *w = (
-                l.provider_tokens_usd[i],
-                l.provider_usd[i],
-                l.slashed_usd[i],
-                self.capital[i],
-            );
+        Earned {
+            spot_usd: l.provider_tokens_usd[i],
+            sales_usd: self.sales_usd[i],
+            tokens: l.provider_tokens[i],
+            fees: l.provider_usd[i],
+            slashed: l.slashed_usd[i],
+            capital: self.capital[i],
         }
     }
 
-    /// Group `i`'s token rewards (USD when earned) and fees received in the epochs settled
+    /// Marks the end of the warm-up: income from here on is measured.
+    pub fn mark_warmup(&mut self) {
+        for i in 0..self.warm.len() {
+            self.warm[i] = self.earned(i);
+        }
+    }
+
+    /// Group `i`'s token rewards, valued as the scenario says (with `final`, at the price at
+    /// the end of the last settled epoch), and fees received, USD, in the epochs settled
     /// after the warm-up (the share after it of an epoch that straddles it).
-    pub fn window_income(&self, i: usize) -> (f64, f64) {
-        let l = &self.ledger;
-        (
-            l.provider_tokens_usd[i] - self.warm[i].0,
-            l.provider_usd[i] - self.warm[i].1,
-        )
+    pub fn window_income(&self, s: &Scenario, i: usize) -> (f64, f64) {
+        let (now, warm) = (self.earned(i), &self.warm[i]);
+        let rewards = match s.token().map(|t| t.reward_valuation) {
+            Some(RewardValuation::Sales) => now.sales_usd - warm.sales_usd,
+            Some(RewardValuation::Final) => (now.tokens - warm.tokens) * self.price.price(),
+            _ => now.spot_usd - warm.spot_usd,
+        };
+        (rewards, now.fees - warm.fees)
     }
 
     /// USD value of group `i`'s stakes slashed in the epochs settled after the warm-up.
     pub fn slashed_usd(&self, i: usize) -> f64 {
-        self.ledger.slashed_usd[i] - self.warm[i].2
+        self.ledger.slashed_usd[i] - self.warm[i].slashed
     }
 
     /// When the next epoch ends (None past the horizon).

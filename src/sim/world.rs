@@ -138,10 +138,13 @@ impl<'s> World<'s> {
         let s = self.s;
         let Some(rule) = s.supply() else { return };
         let income: Vec<f64> = match &self.tokens {
-            Some(t) => (0..self.gpus.len()).map(|i| t.income(i)).collect(),
+            Some(t) => (0..self.gpus.len()).map(|i| t.income(s, i)).collect(),
             None => self.gpus.iter().map(|p| p.fees_at(now)).collect(),
         };
         let decided = self.supply.review(rule, s, &mut self.gpus, &income, now);
+        if let Some(t) = self.tokens.as_mut() {
+            t.reviewed();
+        }
         for (g, k) in decided.leaves {
             self.reliability.left(s, g, k);
         }
@@ -185,8 +188,11 @@ impl<'s> World<'s> {
         };
         let mut metrics = Metrics::new();
         self.inference.metrics(horizon, &windows, &mut metrics);
-        let capacity: Vec<f64> = (0..self.gpus.len())
-            .map(|i| self.inference.capacity_rps(i))
+        let as_run = self.inference.capacity_at_mean_batch_rps(horizon, &windows);
+        let capacity: Vec<(f64, f64)> = as_run
+            .into_iter()
+            .enumerate()
+            .map(|(i, run)| (self.inference.capacity_rps(i), run))
             .collect();
         super::providers::metrics(
             s,

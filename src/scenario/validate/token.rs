@@ -1,6 +1,7 @@
 //! The `token` section: the emission within its maximum supply over the horizon, a price
-//! path that resolves (a CSV file read beforehand, see `files.rs`), the shares of each
-//! emission and fee, and the staking, lock-up and settlement rules in token epochs.
+//! path that resolves (a CSV file read beforehand, see `files.rs`) and the depth of its
+//! market, the shares of each emission and fee, and the staking, lock-up and settlement
+//! rules in token epochs.
 
 use super::files::Files;
 use crate::core::diagnostics::Issues;
@@ -31,6 +32,7 @@ pub(super) fn validate(
         .price
         .resolve(|file| files.text(file), &at.key("price"), issues);
     ok &= shares(t, at, issues);
+    ok &= market_depth(t, at, issues);
     let rules = rules(t, stakers, at, issues);
     ok &= rules.is_some();
     let epoch = from_secs(t.emission.epoch_h * 3600.0);
@@ -59,7 +61,31 @@ pub(super) fn validate(
             sell_share,
             ..Design::basic(t.work_share, t.payment, t.take_rate)
         },
+        market_depth_usd: t.market_depth_usd,
+        reward_valuation: t.reward_valuation,
     })
+}
+
+/// Whether the outside market's depth under the token at `at`, if given, is a positive
+/// number of USD for an exogenous price.
+fn market_depth(t: &RawToken, at: &YamlPath, issues: &mut Issues) -> bool {
+    let Some(depth) = t.market_depth_usd else {
+        return true;
+    };
+    let at = at.key("market_depth_usd");
+    if matches!(t.price, PricePathSpec::Amm(_)) {
+        issues.push(
+            &at,
+            "an `amm` price is a pool of its own depth (its reserves), not an outside market",
+            "remove market_depth_usd, or give an exogenous price (constant, gbm or csv)",
+        );
+        return false;
+    }
+    issues.positive(
+        &at,
+        depth,
+        "give the USD of the outside market's depth, e.g. 1000000 (about 100 times the +2% depth an exchange quotes), or leave it out for unlimited depth",
+    )
 }
 
 /// Whether the shares of each emission paid for work and of each fee kept, at `at`, are
@@ -281,7 +307,7 @@ mod tests {
 
     #[test]
     fn every_part_of_the_token_is_checked_at_once() {
-        let cases: [(String, &[(&str, &str)]); 6] = [
+        let cases: [(String, &[(&str, &str)]); 8] = [
             (token(", price: {constant: {usd: 1}}"), &[]),
             (
                 token(", price: {constant: {usd: 0}}, take_rate: -0.1")
@@ -316,6 +342,24 @@ mod tests {
                 &[(
                     "token.price.amm.token_reserve",
                     "the pool's 2000 tokens are more than the initial supply of 1000",
+                )],
+            ),
+            (
+                token(
+                    ", price: {gbm: {initial_usd: 1, drift_per_year: 0, volatility_per_year: 1}}, market_depth_usd: -5",
+                ),
+                &[(
+                    "token.market_depth_usd",
+                    "must be a positive number, got -5",
+                )],
+            ),
+            (
+                token(
+                    ", price: {amm: {token_reserve: 100, usd_reserve: 100, provider_sell_share: 0.5}}, market_depth_usd: 1000",
+                ),
+                &[(
+                    "token.market_depth_usd",
+                    "an `amm` price is a pool of its own depth",
                 )],
             ),
             (

@@ -133,6 +133,38 @@ impl Inference<'_> {
     }
 }
 
+impl Inference<'_> {
+    /// Requests per second each group completes at the mean batch its replicas ran from the
+    /// warm-up to `horizon` (`gpus`: the groups' windows), by the same steady-state model as
+    /// [`Inference::capacity_rps`] at full batches. The batch is at least 1: a replica also
+    /// runs while it only prefills, and a group whose replicas never ran counts at 1. With
+    /// drawn service times every GPU serves one request at a time either way.
+    pub fn capacity_at_mean_batch_rps(&self, horizon: SimTime, gpus: &[PoolDelta]) -> Vec<f64> {
+        let s = self.s;
+        let (prompt, output) = (s.prompt.mean(), s.output.mean().max(1.0));
+        let windows = gpus.iter().zip(&self.warm);
+        self.stations
+            .iter()
+            .zip(windows)
+            .map(|(st, (d, warm))| {
+                if s.service_override().is_some() {
+                    return st.capacity_rps;
+                }
+                let replica_time = d.serving as f64 / f64::from(st.tp());
+                let running = (st.mark(horizon).running - warm.running) as f64;
+                let b = if replica_time > 0.0 {
+                    running / replica_time
+                } else {
+                    1.0
+                };
+                let plan = &st.plan;
+                let b = b.clamp(1.0, plan.batch_limit(prompt + output));
+                f64::from(plan.replicas) * plan.replica_rps(prompt, output, b)
+            })
+            .collect()
+    }
+}
+
 /// The metrics of one group of users, each named by `key` from its quantity.
 /// What users paid a group in window `d` for inference (the rest paid for jobs): by the busy
 /// GPU-hour, the serving share of the hourly fees; per token, the token fees (the hourly
