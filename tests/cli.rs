@@ -669,7 +669,7 @@ fn bad_token_sections_exit_2_naming_the_place() {
         &[fits, "token.market_depth_usd=0"],
         &[
             "token.market_depth_usd",
-            "must be a positive number",
+            "must be between 0.01 and",
             "leave it out for unlimited depth",
         ],
     );

@@ -414,4 +414,10 @@ fn an_outside_price_with_a_stated_depth_burns_fewer_tokens_for_the_same_fees() {
     assert!(thin[names::token::CONSERVATION_ERROR] < 1e-12);
     // The path's price is the outside market's again when the next epoch opens.
     assert_eq!(thin[names::token::PRICE_USD], 1.0);
+    // Providers sell nothing to an outside market, so what sales fetched values their
+    // rewards at the path's price, as spot does: not at the book's price after the burns,
+    // which lasts no longer than the epoch.
+    let sales = burn("  market_depth_usd: 10\n  reward_valuation: sales\n");
+    let income = |m: &Metrics| m[names::provider::INCOME_USD];
+    assert_eq!(income(&sales), income(&thin));
 }

@@ -29,6 +29,9 @@ pub const DEFAULT_FEE: f64 = 0.003;
 const PRICE_FIX: &str =
     "give a positive price, a non-negative volatility, or a CSV file of `hour,usd` lines";
 
+/// What to do about a problem of an `amm` pool.
+const AMM_FIX: &str = "give positive, finite reserves, a fee in [0, 1), a provider_sell_share between 0 and 1 and a speculation of 0 or more";
+
 /// The smallest reserve a pool keeps: the smallest positive normal `f64`.
 const MIN_RESERVE: f64 = f64::MIN_POSITIVE;
 
@@ -292,7 +295,7 @@ impl AmmSpec {
             .flatten()
         {
             ok = false;
-            issues.push(at, format!("amm {problem}"), PRICE_FIX);
+            issues.push(at, format!("amm {problem}"), AMM_FIX);
         }
         ok
     }
@@ -1070,7 +1073,12 @@ mod tests {
             for (issue, start) in got.iter().zip(want) {
                 assert_eq!(issue.path, at);
                 assert!(issue.message.starts_with(start), "{}", issue.message);
-                assert_eq!(issue.fix, PRICE_FIX);
+                let fix = if start.starts_with("amm") {
+                    AMM_FIX
+                } else {
+                    PRICE_FIX
+                };
+                assert_eq!(issue.fix, fix);
             }
         }
     }

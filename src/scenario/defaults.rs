@@ -249,6 +249,11 @@ pub const MAX_RATE_PER_S: f64 = 1e9;
 pub const MAX_REQUESTS: f64 = 1e11;
 /// Most training or fine-tuning jobs of one class per day.
 pub const MAX_ARRIVALS_PER_DAY: f64 = 1e6;
+/// Least depth of an outside token market, USD: a cent.
+pub const MIN_MARKET_DEPTH_USD: f64 = 0.01;
+/// Most depth of an outside token market, USD: 10^15 (about ten times the world's yearly
+/// output), so that the book's arithmetic stays within floating point.
+pub const MAX_MARKET_DEPTH_USD: f64 = 1e15;
 
 #[cfg(test)]
 mod tests {

@@ -105,7 +105,7 @@ pub struct RawToken {
     /// Depth of the outside market an exogenous price (`constant`, `gbm`, `csv`) is quoted
     /// on, USD: the network's purchases (burns, buy-backs, stakes) move the price as in a
     /// constant-product pool that holds this many USD D, and D / price tokens, at the path's
-    /// price when each epoch opens. A purchase of X USD fills at price x (1 + X / D) on
+    /// price when the epoch settles. A purchase of X USD fills at price x (1 + X / D) on
     /// average and leaves the price at price x (1 + X / D)^2 for the epoch's later trades;
     /// the next epoch opens at the path's price again. D is about 100 times the "+2% depth"
     /// exchanges quote (the USD of asks within 2% above the price: (1 + X / D)^2 = 1.02 at

@@ -256,7 +256,9 @@ impl Tokens {
                     book: &mut book,
                 };
                 let minted = self.ledger.settle(&t.design, &input, &mut market);
-                (minted, book.price())
+                // The book's impact lasts until the epoch ends: the next opens at the path's
+                // price, which is what the unsold rewards are worth.
+                (minted, price)
             }
             (None, None) => {
                 let minted = self

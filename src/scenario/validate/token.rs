@@ -11,6 +11,7 @@ use crate::core::units::NANOS_PER_HOUR;
 use crate::economics::ledger::{Design, Lockup, Settlement, StakeRule};
 use crate::economics::onchain::Chain;
 use crate::economics::price::PricePathSpec;
+use crate::scenario::defaults::{MAX_MARKET_DEPTH_USD, MIN_MARKET_DEPTH_USD};
 use crate::scenario::raw::{RawChain, RawLockup, RawSettlement, RawStaking, RawToken};
 use crate::scenario::spec::TokenSpec;
 
@@ -81,9 +82,11 @@ fn market_depth(t: &RawToken, at: &YamlPath, issues: &mut Issues) -> bool {
         );
         return false;
     }
-    issues.positive(
+    issues.within(
         &at,
         depth,
+        MIN_MARKET_DEPTH_USD,
+        MAX_MARKET_DEPTH_USD,
         "give the USD of the outside market's depth, e.g. 1000000 (about 100 times the +2% depth an exchange quotes), or leave it out for unlimited depth",
     )
 }
@@ -346,12 +349,9 @@ mod tests {
             ),
             (
                 token(
-                    ", price: {gbm: {initial_usd: 1, drift_per_year: 0, volatility_per_year: 1}}, market_depth_usd: -5",
+                    ", price: {gbm: {initial_usd: 1, drift_per_year: 0, volatility_per_year: 1}}, market_depth_usd: 1e307",
                 ),
-                &[(
-                    "token.market_depth_usd",
-                    "must be a positive number, got -5",
-                )],
+                &[("token.market_depth_usd", "must be between 0.01 and")],
             ),
             (
                 token(
