@@ -24,8 +24,16 @@ pub enum Command {
     Viability(RunArgs),
     /// Check scenario files and report every problem, with its line and a fix.
     Validate(ValidateArgs),
-    /// Print the JSON Schema of scenario files (for editor completion and checks).
-    Schema,
+    /// Run every variant of a sweep (a sweep file, or a scenario with `--grid`), each with
+    /// the same seeds, and write each variant's summary, results.parquet and compare.json
+    /// (paired differences against the baseline). Run again on the same `--out` to resume.
+    Sweep(SweepArgs),
+    /// Compare the variants of a sweep with its baseline, or two runs, metric by metric, with
+    /// 95% intervals: paired when they share seeds, unpaired (and labelled so) when not.
+    Compare(CompareArgs),
+    /// Print the JSON Schema of scenario files (for editor completion and checks), or with
+    /// `--sweep` of sweep files.
+    Schema(SchemaArgs),
     /// What verifying a computation on Ethereum by re-executing it costs: gas, USD and days
     /// of full blocks, for a matrix product, at several gas prices and gas per multiply-add.
     Onchain(OnchainArgs),
@@ -139,6 +147,70 @@ pub struct RunArgs {
     /// No progress bar and no summary table.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// Arguments of `depinsim sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Sweep YAML file (it names its base scenario), or with `--grid` a scenario file.
+    pub file: PathBuf,
+    /// An axis of a grid over the scenario, without a sweep file: --grid 'PATH=[V1, V2]'
+    /// (YAML list syntax; repeatable, every combination runs).
+    #[arg(long = "grid", value_name = "PATH=[V1, V2, ...]")]
+    pub grid: Vec<String>,
+    /// Output directory (default: output/ and the file name without extension). A directory
+    /// of the same sweep is resumed: finished cells are kept, missing ones run.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Master seed of every variant (overrides simulation.seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Replications of every variant (overrides simulation.replications).
+    #[arg(long)]
+    pub replications: Option<u32>,
+    /// Worker threads (at most 1024); 0 uses every core. Results do not depend on it.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1024))]
+    pub threads: u16,
+    /// Override a field of the base scenario for every variant (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Replace the output directory if it holds something other than this sweep.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress bar and no table.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// The label of the variant the others are compared with (default: the sweep file's
+    /// `baseline`, or the first variant).
+    #[arg(long)]
+    pub baseline: Option<String>,
+    /// When a variant fails, report it, finish the others, then exit 1 (default: stop at
+    /// the first failure).
+    #[arg(long)]
+    pub keep_going: bool,
+}
+
+/// Arguments of `depinsim compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// A sweep's output directory, or two runs' output directories.
+    #[arg(required = true, num_args = 1..=2)]
+    pub dirs: Vec<PathBuf>,
+    /// For a sweep: the label of the variant to compare with (default: the sweep's
+    /// baseline).
+    #[arg(long)]
+    pub baseline: Option<String>,
+    /// Metrics to show, by name or prefix (repeatable; default: the headline metrics).
+    #[arg(long = "metric")]
+    pub metrics: Vec<String>,
+}
+
+/// Arguments of `depinsim schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The schema of sweep files instead of scenario files.
+    #[arg(long)]
+    pub sweep: bool,
 }
 
 /// Arguments of `depinsim validate`.

@@ -8,7 +8,9 @@ use anyhow::Result;
 use depinsim::cli::{Cli, Command};
 use depinsim::export::file::WriteError;
 use depinsim::export::outdir::OutDirError;
+use depinsim::export::sweep::SweepDirError;
 use depinsim::scenario::overrides::{Override, parse_override};
+use depinsim::scenario::sweep::sweep_schema_json;
 use depinsim::scenario::{LoadError, schema_json};
 
 /// Writes a line to standard output; a closed pipe (`depinsim schema | head`) is not an error.
@@ -28,8 +30,10 @@ macro_rules! err {
 }
 
 mod calibrate;
+mod compare;
 mod onchain;
 mod run;
+mod sweep;
 mod validate;
 
 /// A usage error that is not a scenario problem (bad --set syntax, say): exit code 2.
@@ -43,6 +47,10 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
         c.is::<LoadError>()
             || c.is::<Usage>()
             || matches!(c.downcast_ref::<WriteError>(), Some(WriteError::Exists(_)))
+            || matches!(
+                c.downcast_ref::<SweepDirError>(),
+                Some(SweepDirError::Incompatible { .. })
+            )
             || matches!(
                 c.downcast_ref::<OutDirError>(),
                 Some(
@@ -61,8 +69,14 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Run(args) => run::run(args, false),
         Command::Viability(args) => run::run(args, true),
         Command::Validate(args) => validate::validate(args),
-        Command::Schema => {
-            out!("{}", schema_json());
+        Command::Sweep(args) => sweep::sweep(args),
+        Command::Compare(args) => compare::compare(args),
+        Command::Schema(args) => {
+            if args.sweep {
+                out!("{}", sweep_schema_json());
+            } else {
+                out!("{}", schema_json());
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Calibrate(a) => calibrate::calibrate(a),
@@ -75,4 +89,19 @@ fn overrides(set: &[String]) -> Result<Vec<Override>> {
     set.iter()
         .map(|s| parse_override(s).map_err(|m| Usage(m).into()))
         .collect()
+}
+
+/// A bar on a terminal only (never on a pipe, where it would mix with the output, nor when
+/// `quiet`), drawn with `template`.
+fn progress_bar(len: u64, quiet: bool, template: &str) -> indicatif::ProgressBar {
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
 }

@@ -1,8 +1,10 @@
 //! The bottom layer, which imports nothing else of the crate: the event kernel
 //! ([`engine`]), random streams ([`rng`]), distributions ([`dist`]), units ([`units`]), and
-//! the problems found in input ([`diagnostics`]) at a document path ([`path`]).
+//! the problems found in input ([`diagnostics`]) at a document path ([`path`]), and SHA-256
+//! digests ([`digest`]).
 
 pub mod diagnostics;
+pub mod digest;
 pub mod dist;
 pub mod engine;
 pub mod path;

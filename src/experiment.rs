@@ -1,6 +1,12 @@
 //! Replications: each is an independent run of the world with its own seed, derived from the
 //! master seed and its index; they run in parallel on a rayon pool and come back in index
-//! order, so results do not depend on the thread count.
+//! order, so results do not depend on the thread count. A sweep's variants are expanded from
+//! its design in [`design`], its cells (variant x replication) run in [`sweep`], and a
+//! sensitivity design's indices come from [`sensitivity`].
+
+pub mod design;
+pub mod sensitivity;
+pub mod sweep;
 
 use rayon::prelude::*;
 

@@ -2,7 +2,8 @@
 //! directory is written whole or not at all ([`run`], on [`outdir`]); a single file, such as
 //! a calibration profile, is written beside its target and renamed into place ([`mod@file`],
 //! [`profile`]). [`json`] holds the records of summary.json and run.json, [`parquet`] the
-//! time series.
+//! time series. A sweep's directory ([`sweep`]) is its state as well as its results: its
+//! cells are written as they finish and read back to assemble [`sweep_results`].
 
 pub mod file;
 pub mod json;
@@ -10,3 +11,5 @@ pub mod outdir;
 pub mod parquet;
 pub mod profile;
 pub mod run;
+pub mod sweep;
+pub mod sweep_results;

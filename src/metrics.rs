@@ -1,9 +1,11 @@
 //! Measurement: streaming statistics while a replication runs (never a vector of every
 //! request), and summaries across replications with confidence intervals.
 
+pub mod difference;
 pub mod hist;
 pub mod names;
 pub mod recorder;
+pub mod sensitivity;
 pub mod summary;
 
 pub use hist::LatencyHist;

@@ -2,10 +2,12 @@
 //! `String` that the commands print; nothing here writes a file or knows a file format.
 //!
 //! - [`run`]: a run's headline figures, and how each provider group serves the model;
+//! - [`compare`]: variants (or runs) against a baseline, with paired intervals;
 //! - [`viability`]: the viability table of a run, with its verdicts;
 //! - [`calibration`]: a calibration profile against its peaks and targets, and the
 //!   compiler's resource report of the CUDA kernels.
 
 pub mod calibration;
+pub mod compare;
 pub mod run;
 pub mod viability;

@@ -12,6 +12,7 @@ pub mod overrides;
 pub mod raw;
 mod shape;
 mod spec;
+pub mod sweep;
 mod validate;
 
 pub use load::{LoadError, load_file, load_str, load_str_in, schema_json};

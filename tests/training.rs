@@ -171,7 +171,7 @@ fn the_shipped_scenario_finds_fine_tuning_viable_pretraining_not_and_inference_o
 
 #[test]
 fn faster_host_links_flip_the_pretraining_verdict() {
-    // The crossover of scenarios/sweeps/training-crossover.sh: consumer hosts at 1 Gbit/s
+    // The crossover of scenarios/sweeps/training-crossover.yaml: consumer hosts at 1 Gbit/s
     // make pretraining dearer than the cloud; at 100 Gbit/s it is cheaper.
     let verdict = |mbps: &str| {
         let bandwidth = format!("regions.eu-central.bandwidth_mbps={mbps}");

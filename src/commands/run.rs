@@ -2,21 +2,20 @@
 //! the output directory, print the tables.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use depinsim::cli::RunArgs;
+use depinsim::core::rng::replication_seed;
 use depinsim::experiment::{run_all, threads_for};
 use depinsim::export::json::{RunCost, RunInfo};
 use depinsim::export::run::{RunDir, RunResults};
-use depinsim::metrics::{EpochRow, MetricSummary, aggregate};
+use depinsim::metrics::{EpochRow, MetricSummary, Metrics, aggregate};
 use depinsim::report;
 use depinsim::scenario::overrides::Override;
 use depinsim::scenario::{Scenario, load_file};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Runs the scenario and writes its outputs; with `viability`, also the viability table.
 pub(super) fn run(args: RunArgs, viability: bool) -> Result<ExitCode> {
@@ -29,7 +28,7 @@ pub(super) fn run(args: RunArgs, viability: bool) -> Result<ExitCode> {
         .unwrap_or_else(|| default_out(&args.scenario));
     let run_dir = RunDir::create(&out, args.force)?;
 
-    let (summary, rows, cost) = simulate(&scenario, args.threads, args.quiet)?;
+    let (summary, rows, cost, replications) = simulate(&scenario, args.threads, args.quiet)?;
     let threads = threads_for(&scenario, usize::from(args.threads));
     let ovs = ovs.into_iter().map(|o| o.text).collect();
     let info = RunInfo::new(&scenario, &args.scenario, ovs, threads, cost);
@@ -38,6 +37,7 @@ pub(super) fn run(args: RunArgs, viability: bool) -> Result<ExitCode> {
         summary: &summary,
         info: &info,
         rows: &rows,
+        replications: &replications,
     })?;
     let mut table = viability.then(|| report::viability::table(&scenario, &summary));
     if let Some(t) = &mut table
@@ -48,7 +48,7 @@ pub(super) fn run(args: RunArgs, viability: bool) -> Result<ExitCode> {
         let mut packed_ovs = ovs_given.clone();
         packed_ovs.push(Override::field(&["inference", "dispatch"], "pack".into()));
         let packed = load_file(&args.scenario, &packed_ovs)?;
-        let (packed_summary, _, _) = simulate(&packed, args.threads, args.quiet)?;
+        let (packed_summary, _, _, _) = simulate(&packed, args.threads, args.quiet)?;
         report::viability::add_packed_rows(t, &packed, &packed_summary);
     }
     if let Some(t) = &table {
@@ -74,14 +74,22 @@ fn overrides(args: &RunArgs) -> Result<Vec<Override>> {
     Ok(ovs)
 }
 
-/// Every replication of `s` (a progress bar on a terminal unless `quiet`), combined: the
-/// summary, the time series and what the simulation cost (file output excluded).
-fn simulate(
-    s: &Scenario,
-    threads: u16,
-    quiet: bool,
-) -> Result<(BTreeMap<String, MetricSummary>, Vec<EpochRow>, RunCost)> {
-    let progress = progress_bar(u64::from(s.replications()), quiet);
+/// What a run produced: the summary, the time series, what the simulation cost (file
+/// output excluded), and each replication's seed and metrics.
+type Simulated = (
+    BTreeMap<String, MetricSummary>,
+    Vec<EpochRow>,
+    RunCost,
+    Vec<(u64, Metrics)>,
+);
+
+/// Every replication of `s` (a progress bar on a terminal unless `quiet`), combined.
+fn simulate(s: &Scenario, threads: u16, quiet: bool) -> Result<Simulated> {
+    let progress = super::progress_bar(
+        u64::from(s.replications()),
+        quiet,
+        "{spinner} replications {pos}/{len} [{bar:30}] {elapsed_precise}",
+    );
     let started_unix_s = started_unix_s();
     let start = Instant::now();
     let tick = || progress.inc(1);
@@ -100,7 +108,13 @@ fn simulate(
         events: outputs.iter().map(|o| o.events).sum(),
         requests: outputs.iter().map(|o| o.requests).sum(),
     };
-    Ok((aggregate(&metrics), rows, cost))
+    let summary = aggregate(&metrics);
+    let replications = metrics
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| (replication_seed(s.seed(), i as u64), m))
+        .collect();
+    Ok((summary, rows, cost, replications))
 }
 
 fn started_unix_s() -> u64 {
@@ -116,20 +130,6 @@ fn default_out(scenario: &Path) -> PathBuf {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "run".into());
     PathBuf::from("output").join(stem)
-}
-
-/// A bar on a terminal only: never on a pipe, where it would mix with the output.
-fn progress_bar(len: u64, quiet: bool) -> ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} replications {pos}/{len} [{bar:30}] {elapsed_precise}",
-    ) {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
 }
 
 #[cfg(test)]

@@ -78,8 +78,77 @@ pub fn write_atomic(path: &Path, contents: &[u8], replace: bool) -> Result<(), W
     written
 }
 
+/// A file written piece by piece beside its target and renamed over it by
+/// [`StreamedFile::finish`]: dropped unfinished, it leaves the target as it was.
+#[derive(Debug)]
+pub struct StreamedFile {
+    target: PathBuf,
+    tmp: PathBuf,
+    out: Option<io::BufWriter<fs::File>>,
+}
+
+impl StreamedFile {
+    /// Starts the file that will replace `target` (its folder must exist).
+    ///
+    /// # Errors
+    /// The temporary file cannot be created.
+    pub fn create(target: &Path) -> Result<Self, WriteError> {
+        let tmp = partial(target);
+        let file = fs::File::create(&tmp).map_err(|source| WriteError::Io {
+            path: tmp.clone(),
+            source,
+        })?;
+        Ok(Self {
+            target: target.to_path_buf(),
+            tmp,
+            out: Some(io::BufWriter::new(file)),
+        })
+    }
+
+    /// Appends `bytes`.
+    ///
+    /// # Errors
+    /// What the file system refused.
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), WriteError> {
+        use io::Write;
+        let tmp = &self.tmp;
+        match &mut self.out {
+            Some(out) => out.write_all(bytes).map_err(|source| WriteError::Io {
+                path: tmp.clone(),
+                source,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Flushes the file and renames it over its target.
+    ///
+    /// # Errors
+    /// What the file system refused; the target is then as it was.
+    pub fn finish(mut self) -> Result<(), WriteError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| WriteError::Io { path, source }
+        };
+        if let Some(out) = self.out.take() {
+            out.into_inner()
+                .map_err(|e| e.into_error())
+                .map_err(io(&self.tmp))?;
+        }
+        fs::rename(&self.tmp, &self.target).map_err(io(&self.target))
+    }
+}
+
+impl Drop for StreamedFile {
+    fn drop(&mut self) {
+        if self.out.take().is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
 /// The temporary file beside `path`: its name with `.partial` appended.
-fn partial(path: &Path) -> PathBuf {
+pub fn partial(path: &Path) -> PathBuf {
     let mut name = path.file_name().map(OsString::from).unwrap_or_default();
     name.push(".partial");
     path.with_file_name(name)

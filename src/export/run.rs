@@ -1,5 +1,5 @@
 //! A run's output directory and its files: summary.json, run.json, scenario.resolved.yaml,
-//! timeseries.parquet and, for `viability`, viability.json. They are written into a staging
+//! timeseries.parquet, replications.parquet and, for `viability`, viability.json. They are written into a staging
 //! folder that becomes the directory whole on [`RunDir::commit`] (see [`super::outdir`]), so
 //! each file is as atomic as the directory.
 
@@ -13,7 +13,8 @@ use super::file::WriteError;
 use super::json::{RunInfo, Summary};
 use super::outdir::{OutDirError, Staging};
 use super::parquet;
-use crate::metrics::{EpochRow, MetricSummary};
+use super::sweep_results::write_replications;
+use crate::metrics::{EpochRow, MetricSummary, Metrics};
 use crate::scenario::Scenario;
 
 /// What one run produced, as written to its directory.
@@ -27,6 +28,8 @@ pub struct RunResults<'a> {
     pub info: &'a RunInfo,
     /// The time series, one row per replication and epoch.
     pub rows: &'a [EpochRow],
+    /// Each replication's seed and metrics, in order (replications.parquet).
+    pub replications: &'a [(u64, Metrics)],
 }
 
 /// An output directory being written: nothing appears under its name until
@@ -48,7 +51,8 @@ impl RunDir {
         })
     }
 
-    /// Writes summary.json, run.json, scenario.resolved.yaml and timeseries.parquet.
+    /// Writes summary.json, run.json, scenario.resolved.yaml, timeseries.parquet and
+    /// replications.parquet (replication, seed, metric, value: what `compare` pairs).
     ///
     /// # Errors
     /// The file that could not be written, and why.
@@ -61,6 +65,13 @@ impl RunDir {
         )?;
         let name = "timeseries.parquet";
         parquet::write(r.rows, &self.staging.path().join(name)).map_err(|source| {
+            WriteError::Parquet {
+                path: name.into(),
+                source,
+            }
+        })?;
+        let name = "replications.parquet";
+        write_replications(r.replications, &self.staging.path().join(name)).map_err(|source| {
             WriteError::Parquet {
                 path: name.into(),
                 source,
@@ -130,6 +141,7 @@ inference: {users: [{region: us-east, rate_per_s: 2}]}
             summary: &summary,
             info: &info,
             rows: &out.rows,
+            replications: &[(7, out.metrics.clone())],
         })
         .expect("results");
         run.write_viability(&["a row"]).expect("viability");
@@ -143,6 +155,7 @@ inference: {users: [{region: us-east, rate_per_s: 2}]}
         assert_eq!(
             names,
             [
+                "replications.parquet",
                 "run.json",
                 "scenario.resolved.yaml",
                 "summary.json",

@@ -9,7 +9,7 @@ use crate::metrics::MetricSummary;
 use crate::metrics::names;
 
 /// The headline metrics, with their labels, in the order shown.
-const HEADLINE: [(&str, &str); 8] = [
+pub const HEADLINE: [(&str, &str); 8] = [
     ("requests completed", names::inference::COMPLETED_REQUESTS),
     ("drop ratio", names::inference::DROP_RATIO),
     ("TTFT p95 (s)", names::inference::TTFT_P95),

@@ -145,7 +145,7 @@ fn value_at<'a>(doc: &'a Value, path: &YamlPath) -> Option<&'a Value> {
 }
 
 /// Parses YAML into a document; an empty file is an empty mapping.
-fn parse(text: &str, origin: &str) -> Result<Value, LoadError> {
+pub(super) fn parse(text: &str, origin: &str) -> Result<Value, LoadError> {
     if text.trim().is_empty() {
         return Ok(Value::Object(Default::default()));
     }

@@ -364,6 +364,8 @@ pub struct Scenario {
     pub(crate) viability: Viability,
     /// The scenario file with every default filled in, written once validation is done.
     pub(crate) resolved_yaml: String,
+    /// SHA-256 of the resolved scenario with `simulation.replications` left out.
+    pub(crate) identity: String,
 }
 
 impl Scenario {
@@ -462,6 +464,12 @@ impl Scenario {
     /// The scenario as resolved YAML: every default filled in, so a run can be repeated.
     pub fn resolved_yaml(&self) -> &str {
         &self.resolved_yaml
+    }
+    /// The SHA-256 (hex) of the resolved scenario without `simulation.replications`:
+    /// replication i of two scenarios with the same identity is the same run, so a sweep
+    /// knows a variant by it, whatever its position or its replications.
+    pub fn identity(&self) -> &str {
+        &self.identity
     }
 
     /// Pools that can serve users in `region`, nearest first (ties by order in the file).

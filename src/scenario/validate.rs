@@ -31,6 +31,7 @@ use self::simulation::Times;
 use super::raw::RawScenario;
 use super::spec::{Cloud, JobClass, JobQueue, Pool, Scenario, TokenSpec, UserGroup, Viability};
 use crate::core::diagnostics::Issues;
+use crate::core::digest::sha256_hex;
 use crate::core::engine::SimTime;
 use crate::core::path::YamlPath;
 use crate::economics::pricing::{PriceUnit, Pricing};
@@ -55,8 +56,15 @@ pub fn validate(mut raw: RawScenario, stem: &str, dir: &Path) -> Result<Scenario
     if !issues.is_empty() {
         return Err(issues);
     }
-    scenario.resolved_yaml = serde_saphyr::to_string(&raw)
-        .unwrap_or_else(|e| format!("# could not serialize the scenario: {e}\n"));
+    let text = |raw: &RawScenario| {
+        serde_saphyr::to_string(raw)
+            .unwrap_or_else(|e| format!("# could not serialize the scenario: {e}\n"))
+    };
+    scenario.resolved_yaml = text(&raw);
+    // What identifies the scenario's results, replication by replication: everything but
+    // how many replications were asked for.
+    raw.simulation.replications = 0;
+    scenario.identity = sha256_hex(text(&raw).as_bytes());
     Ok(scenario)
 }
 
@@ -250,5 +258,6 @@ fn assemble(name: String, c: Checked, raw: &RawScenario) -> Option<Scenario> {
         verification: c.verification,
         viability: c.viability,
         resolved_yaml: String::new(),
+        identity: String::new(),
     })
 }
