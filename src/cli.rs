@@ -126,7 +126,15 @@ pub struct OnchainArgs {
 pub struct RunArgs {
     /// Scenario YAML file.
     pub scenario: PathBuf,
-    /// Output directory (default: output/ and the scenario file name without extension).
+    /// What `run` and `sweep` share.
+    #[command(flatten)]
+    pub options: RunOptions,
+}
+
+/// The options `run`, `viability` and `sweep` share.
+#[derive(Debug, Args)]
+pub struct RunOptions {
+    /// Output directory (default: output/ and the file name without extension).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Master seed (overrides simulation.seed).
@@ -138,13 +146,14 @@ pub struct RunArgs {
     /// Worker threads (at most 1024); 0 uses every core. Results do not depend on it.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1024))]
     pub threads: u16,
-    /// Override any scenario field: --set simulation.horizon_h=48 (repeatable).
+    /// Override any scenario field: --set simulation.horizon_h=48 (repeatable; for a sweep,
+    /// in every variant).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
-    /// Replace the output directory if it is not empty.
+    /// Replace the output directory if it holds other results (a sweep resumes its own).
     #[arg(long)]
     pub force: bool,
-    /// No progress bar and no summary table.
+    /// No progress bar and no table.
     #[arg(long, short)]
     pub quiet: bool,
 }
@@ -158,28 +167,10 @@ pub struct SweepArgs {
     /// (YAML list syntax; repeatable, every combination runs).
     #[arg(long = "grid", value_name = "PATH=[V1, V2, ...]")]
     pub grid: Vec<String>,
-    /// Output directory (default: output/ and the file name without extension). A directory
-    /// of the same sweep is resumed: finished cells are kept, missing ones run.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Master seed of every variant (overrides simulation.seed).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Replications of every variant (overrides simulation.replications).
-    #[arg(long)]
-    pub replications: Option<u32>,
-    /// Worker threads (at most 1024); 0 uses every core. Results do not depend on it.
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1024))]
-    pub threads: u16,
-    /// Override a field of the base scenario for every variant (repeatable).
-    #[arg(long = "set", value_name = "PATH=VALUE")]
-    pub set: Vec<String>,
-    /// Replace the output directory if it holds something other than this sweep.
-    #[arg(long)]
-    pub force: bool,
-    /// No progress bar and no table.
-    #[arg(long, short)]
-    pub quiet: bool,
+    /// What `run` and `sweep` share. A directory of the same sweep is resumed: finished
+    /// cells are kept, missing ones run.
+    #[command(flatten)]
+    pub options: RunOptions,
     /// The label of the variant the others are compared with (default: the sweep file's
     /// `baseline`, or the first variant).
     #[arg(long)]

@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use depinsim::cli::{Cli, Command};
+use depinsim::cli::{Cli, Command, RunOptions};
 use depinsim::export::file::WriteError;
 use depinsim::export::outdir::OutDirError;
 use depinsim::export::sweep::SweepDirError;
@@ -82,6 +82,24 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Calibrate(a) => calibrate::calibrate(a),
         Command::Onchain(a) => Ok(onchain::onchain(a)),
     }
+}
+
+/// The `--set` overrides, then those `--seed` and `--replications` stand for.
+fn run_overrides(o: &RunOptions) -> Result<Vec<Override>> {
+    let mut ovs = overrides(&o.set)?;
+    let sim = |key, value| Override::field(&["simulation", key], value);
+    ovs.extend(o.seed.map(|seed| sim("seed", seed.into())));
+    ovs.extend(o.replications.map(|r| sim("replications", r.into())));
+    Ok(ovs)
+}
+
+/// `output/<file stem>`.
+fn default_out(file: &std::path::Path) -> std::path::PathBuf {
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "run".into());
+    std::path::PathBuf::from("output").join(stem)
 }
 
 /// The `--set` arguments, parsed; a malformed one is a usage error.

@@ -29,12 +29,18 @@ pub fn run_replication(s: &Scenario, index: u32) -> ReplicationOutput {
 /// The worker threads a run of `s` will use when `threads` are asked for (0: one per core):
 /// never more than there are replications.
 pub fn threads_for(s: &Scenario, threads: usize) -> usize {
+    worker_threads(threads, s.replications() as usize)
+}
+
+/// The worker threads for `tasks` independent tasks when `threads` are asked for (0: one
+/// per core): never more than there are tasks, at least one.
+pub fn worker_threads(threads: usize, tasks: usize) -> usize {
     let asked = if threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
         threads
     };
-    asked.min(s.replications() as usize).max(1)
+    asked.min(tasks).max(1)
 }
 
 /// Runs every replication of `s` on `threads` threads (see [`threads_for`]), calling `done`

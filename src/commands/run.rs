@@ -2,7 +2,6 @@
 //! the output directory, print the tables.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -19,17 +18,18 @@ use depinsim::scenario::{Scenario, load_file};
 
 /// Runs the scenario and writes its outputs; with `viability`, also the viability table.
 pub(super) fn run(args: RunArgs, viability: bool) -> Result<ExitCode> {
-    let ovs = overrides(&args)?;
+    let opts = &args.options;
+    let ovs = super::run_overrides(opts)?;
     let scenario = load_file(&args.scenario, &ovs)?;
     let ovs_given = ovs.clone();
-    let out = args
+    let out = opts
         .out
         .clone()
-        .unwrap_or_else(|| default_out(&args.scenario));
-    let run_dir = RunDir::create(&out, args.force)?;
+        .unwrap_or_else(|| super::default_out(&args.scenario));
+    let run_dir = RunDir::create(&out, opts.force)?;
 
-    let (summary, rows, cost, replications) = simulate(&scenario, args.threads, args.quiet)?;
-    let threads = threads_for(&scenario, usize::from(args.threads));
+    let (summary, rows, cost, replications) = simulate(&scenario, opts.threads, opts.quiet)?;
+    let threads = threads_for(&scenario, usize::from(opts.threads));
     let ovs = ovs.into_iter().map(|o| o.text).collect();
     let info = RunInfo::new(&scenario, &args.scenario, ovs, threads, cost);
     run_dir.write_results(&RunResults {
@@ -48,7 +48,7 @@ pub(super) fn run(args: RunArgs, viability: bool) -> Result<ExitCode> {
         let mut packed_ovs = ovs_given.clone();
         packed_ovs.push(Override::field(&["inference", "dispatch"], "pack".into()));
         let packed = load_file(&args.scenario, &packed_ovs)?;
-        let (packed_summary, _, _, _) = simulate(&packed, args.threads, args.quiet)?;
+        let (packed_summary, _, _, _) = simulate(&packed, opts.threads, opts.quiet)?;
         report::viability::add_packed_rows(t, &packed, &packed_summary);
     }
     if let Some(t) = &table {
@@ -58,20 +58,11 @@ pub(super) fn run(args: RunArgs, viability: bool) -> Result<ExitCode> {
     if let Some(t) = &table {
         out!("{}", report::viability::render(t));
     }
-    if !args.quiet {
+    if !opts.quiet {
         out!("{}", report::run::headline(&info, &summary));
         out!("wrote {}", dir.display());
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The `--set` overrides, then those `--seed` and `--replications` stand for.
-fn overrides(args: &RunArgs) -> Result<Vec<Override>> {
-    let mut ovs = super::overrides(&args.set)?;
-    let sim = |key, value| Override::field(&["simulation", key], value);
-    ovs.extend(args.seed.map(|seed| sim("seed", seed.into())));
-    ovs.extend(args.replications.map(|r| sim("replications", r.into())));
-    Ok(ovs)
 }
 
 /// What a run produced: the summary, the time series, what the simulation cost (file
@@ -123,22 +114,14 @@ fn started_unix_s() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// `output/<file stem>`.
-fn default_out(scenario: &Path) -> PathBuf {
-    let stem = scenario
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "run".into());
-    PathBuf::from("output").join(stem)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::Usage;
+    use crate::commands::{Usage, default_out, run_overrides};
     use clap::Parser;
     use depinsim::cli::{Cli, Command};
     use depinsim::scenario::overrides::parse_override;
+    use std::path::Path;
 
     fn run_args(args: &[&str]) -> RunArgs {
         let argv = ["depinsim", "run", "s.yaml"].iter().chain(args);
@@ -163,10 +146,14 @@ mod tests {
             "simulation.seed=18446744073709551615",
             "simulation.replications=3",
         ];
-        let got = overrides(&a).expect("overrides");
+        let got = run_overrides(&a.options).expect("overrides");
         assert_eq!(got, want.map(|t| parse_override(t).expect("parses")));
-        assert!(overrides(&run_args(&[])).expect("none").is_empty());
-        let bad = overrides(&run_args(&["--set", "simulation"])).expect_err("no =");
+        assert!(
+            run_overrides(&run_args(&[]).options)
+                .expect("none")
+                .is_empty()
+        );
+        let bad = run_overrides(&run_args(&["--set", "simulation"]).options).expect_err("no =");
         assert!(bad.is::<Usage>(), "{bad:#}");
     }
 

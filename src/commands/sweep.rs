@@ -3,7 +3,6 @@
 //! summary, results.parquet and compare.json in the design's order.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -19,9 +18,7 @@ use depinsim::metrics::aggregate;
 use depinsim::metrics::difference::{Pairing, differences};
 use depinsim::report::compare::{Compared, table};
 use depinsim::scenario::overrides::{Override, parse_override};
-use depinsim::scenario::sweep::{
-    DEFAULT_DESIGN_SEED, Design, Sweep, ValuesAxis, load_sweep, override_at,
-};
+use depinsim::scenario::sweep::{Sweep, ValuesAxis, load_sweep, override_at};
 use depinsim::scenario::{LoadError, Scenario, load_file};
 use rayon::prelude::*;
 
@@ -41,10 +38,8 @@ pub(super) fn sweep(args: SweepArgs) -> Result<ExitCode> {
         .map(|(path, value)| override_at(path, value))
         .collect::<Result<Vec<_>, _>>()
         .map_err(Usage)?;
-    common.extend(super::overrides(&args.set)?);
-    let sim = |key, value| Override::field(&["simulation", key], value);
-    common.extend(args.seed.map(|seed| sim("seed", seed.into())));
-    common.extend(args.replications.map(|r| sim("replications", r.into())));
+    let opts = &args.options;
+    common.extend(super::run_overrides(opts)?);
     let (variants, sample) = expand(&sweep.raw.design).map_err(|e| Usage(e.to_string()))?;
     let overrides_of = |v: &Variant| -> Result<Vec<Override>, String> {
         let mut ovs = common.clone();
@@ -91,8 +86,11 @@ pub(super) fn sweep(args: SweepArgs) -> Result<ExitCode> {
             })
             .collect(),
     };
-    let out = args.out.clone().unwrap_or_else(|| default_out(&args.file));
-    let (dir, resumed) = SweepDir::open(&out, &manifest, args.force)?;
+    let out = opts
+        .out
+        .clone()
+        .unwrap_or_else(|| super::default_out(&args.file));
+    let (dir, resumed) = SweepDir::open(&out, &manifest, opts.force)?;
 
     // The cells not yet done, once per distinct variant.
     let mut seen = std::collections::BTreeSet::new();
@@ -112,7 +110,7 @@ pub(super) fn sweep(args: SweepArgs) -> Result<ExitCode> {
         })
         .collect();
     let cells: usize = work.iter().map(|w| w.replications.len()).sum();
-    if resumed && !args.quiet {
+    if resumed && !opts.quiet {
         err!(
             "resuming {}: {} of {} cells to run",
             out.display(),
@@ -122,7 +120,7 @@ pub(super) fn sweep(args: SweepArgs) -> Result<ExitCode> {
     }
     let progress = super::progress_bar(
         cells as u64,
-        args.quiet,
+        opts.quiet,
         "{spinner} cells {pos}/{len} [{bar:30}] {per_sec} eta {eta}",
     );
     let sink = |v: usize, r: u32, o: &depinsim::sim::world::ReplicationOutput| {
@@ -142,7 +140,7 @@ pub(super) fn sweep(args: SweepArgs) -> Result<ExitCode> {
     let load_any = |i: usize| load(i).map_err(anyhow::Error::from);
     let failures = run_cells(
         &work,
-        usize::from(args.threads),
+        usize::from(opts.threads),
         args.keep_going,
         &load_any,
         &sink,
@@ -166,12 +164,7 @@ pub(super) fn sweep(args: SweepArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
 
-    let design_seed = match &sweep.raw.design {
-        Design::Morris { seed, .. } | Design::Sobol { seed, .. } => {
-            seed.unwrap_or(DEFAULT_DESIGN_SEED)
-        }
-        _ => DEFAULT_DESIGN_SEED,
-    };
+    let design_seed = sweep.raw.design.seed();
     let (compared, outputs) = assemble(&dir, &manifest, &sweep.raw.metrics)?;
     if !outputs.is_empty() {
         let mut all = serde_json::Map::new();
@@ -189,7 +182,7 @@ pub(super) fn sweep(args: SweepArgs) -> Result<ExitCode> {
         }
         dir.json("sensitivity.json", &all)?;
     }
-    if !args.quiet {
+    if !opts.quiet {
         let base = &manifest.variants[baseline].label;
         out!("{}", table(base, Pairing::Paired, &compared, &[]));
         out!("wrote {}", dir.path().display());
@@ -332,13 +325,4 @@ fn grid_axes(grid: &[String]) -> Result<Vec<ValuesAxis>> {
             }
         })
         .collect()
-}
-
-/// `output/<file stem>`.
-fn default_out(file: &Path) -> PathBuf {
-    let stem = file
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "sweep".into());
-    PathBuf::from("output").join(stem)
 }

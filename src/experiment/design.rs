@@ -11,9 +11,8 @@ use crate::core::rng::{StreamRng, Streams};
 use crate::metrics::sensitivity::{
     MorrisDesign, SaltelliDesign, SensitivityError, morris_design, saltelli_design,
 };
-use crate::scenario::sweep::{
-    DEFAULT_DESIGN_SEED, DEFAULT_MORRIS_LEVELS, Design, RangeAxis, ValuesAxis,
-};
+use crate::scenario::defaults::DEFAULT_MORRIS_LEVELS;
+use crate::scenario::sweep::{Design, RangeAxis, ValuesAxis};
 
 /// One variant of a sweep, before it is loaded.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,13 +24,12 @@ pub struct Variant {
     pub params: Vec<(String, Value)>,
 }
 
-/// A sampled design's points in the unit cube, kept for its sensitivity indices.
+/// A sensitivity design's points in the unit cube, kept for its indices.
 #[derive(Clone, Debug)]
 pub enum Sample {
-    /// The design lists its variants.
-    Listed,
-    /// Independent or Latin-hypercube samples.
-    Drawn,
+    /// A design that gives no indices: listed values, independent or Latin-hypercube
+    /// samples.
+    Plain,
     /// Morris trajectories.
     Morris(MorrisDesign),
     /// Saltelli's matrices.
@@ -43,9 +41,10 @@ pub enum Sample {
 /// # Errors
 /// A sensitivity design's sizes are impossible (a checked sweep file has none).
 pub fn expand(design: &Design) -> Result<(Vec<Variant>, Sample), SensitivityError> {
+    let stream = || Streams::new(design.seed(), 0).stream("sweep_design");
     Ok(match design {
-        Design::Grid { axes } => (grid(axes), Sample::Listed),
-        Design::Zip { axes } => (zip(axes), Sample::Listed),
+        Design::Grid { axes } => (grid(axes), Sample::Plain),
+        Design::Zip { axes } => (zip(axes), Sample::Plain),
         Design::List { variants } => {
             let list = variants
                 .iter()
@@ -58,56 +57,40 @@ pub fn expand(design: &Design) -> Result<(Vec<Variant>, Sample), SensitivityErro
                     }
                 })
                 .collect();
-            (list, Sample::Listed)
+            (list, Sample::Plain)
         }
-        Design::Random {
-            samples,
-            seed,
-            axes,
-        } => {
-            let mut rng = stream(*seed);
+        Design::Random { samples, axes, .. } => {
+            let mut rng = stream();
             let points: Vec<Vec<f64>> = (0..*samples)
                 .map(|_| axes.iter().map(|_| rng.random::<f64>()).collect())
                 .collect();
-            (sampled(axes, &points), Sample::Drawn)
+            (sampled(axes, &points), Sample::Plain)
         }
-        Design::LatinHypercube {
-            samples,
-            seed,
-            axes,
-        } => {
-            let points = latin_hypercube(*samples as usize, axes.len(), &mut stream(*seed));
-            (sampled(axes, &points), Sample::Drawn)
+        Design::LatinHypercube { samples, axes, .. } => {
+            let points = latin_hypercube(*samples as usize, axes.len(), &mut stream());
+            (sampled(axes, &points), Sample::Plain)
         }
         Design::Morris {
             trajectories,
             levels,
-            seed,
             axes,
+            ..
         } => {
             let d = morris_design(
                 axes.len(),
                 *trajectories as usize,
                 levels.unwrap_or(DEFAULT_MORRIS_LEVELS) as usize,
-                &mut stream(*seed),
+                &mut stream(),
             )?;
             let points: Vec<Vec<f64>> = d.points().map(<[f64]>::to_vec).collect();
             (sampled(axes, &points), Sample::Morris(d))
         }
-        Design::Sobol {
-            samples,
-            seed,
-            axes,
-        } => {
-            let d = saltelli_design(axes.len(), *samples as usize, &mut stream(*seed))?;
+        Design::Sobol { samples, axes, .. } => {
+            let d = saltelli_design(axes.len(), *samples as usize, &mut stream())?;
             let points: Vec<Vec<f64>> = d.points().map(<[f64]>::to_vec).collect();
             (sampled(axes, &points), Sample::Saltelli(d))
         }
     })
-}
-
-fn stream(seed: Option<u64>) -> StreamRng {
-    Streams::new(seed.unwrap_or(DEFAULT_DESIGN_SEED), 0).stream("sweep_design")
 }
 
 /// Every combination, the last axis varying fastest.
@@ -259,7 +242,7 @@ mod tests {
     #[test]
     fn a_latin_hypercube_fills_every_stratum_of_every_axis_once() {
         let n = 50;
-        let points = latin_hypercube(n, 3, &mut stream(Some(7)));
+        let points = latin_hypercube(n, 3, &mut Streams::new(7, 0).stream("sweep_design"));
         for d in 0..3 {
             let mut strata: Vec<usize> = points
                 .iter()
@@ -285,7 +268,8 @@ mod tests {
             axes: vec![range.clone()],
         };
         let (a, _) = expand(&d(None)).expect("design");
-        let (b, _) = expand(&d(Some(DEFAULT_DESIGN_SEED))).expect("design");
+        let (b, _) =
+            expand(&d(Some(crate::scenario::defaults::DEFAULT_DESIGN_SEED))).expect("design");
         let (c, _) = expand(&d(Some(2))).expect("design");
         assert_eq!(a, b);
         assert_ne!(a, c);

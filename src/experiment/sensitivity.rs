@@ -29,7 +29,7 @@ pub fn indices(
     let names: Vec<&str> = axes.iter().map(String::as_str).collect();
     let ci = |i: &Option<Interval>| i.map(|i| json!([i.low, i.high]));
     match sample {
-        Sample::Listed | Sample::Drawn => None,
+        Sample::Plain => None,
         Sample::Morris(d) => Some(morris_indices(d, outputs, &mut rng, BOOTSTRAP).map(|ix| {
             let warnings = morris_warnings(d, &ix, &names);
             let rows: Vec<Value> = ix

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
-use super::run_replication;
+use super::{run_replication, worker_threads};
 use crate::scenario::Scenario;
 use crate::sim::world::ReplicationOutput;
 
@@ -48,13 +48,8 @@ pub fn run_cells<E: Send>(
     finish: &(dyn Fn(usize, &Scenario) -> Result<(), E> + Sync),
 ) -> Result<Vec<CellFailure<E>>, rayon::ThreadPoolBuildError> {
     let cells: usize = work.iter().map(|w| w.replications.len()).sum();
-    let asked = if threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        threads
-    };
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(asked.min(cells).max(1))
+        .num_threads(worker_threads(threads, cells))
         .build()?;
     let stop = AtomicBool::new(false);
     let mut failures: Vec<CellFailure<E>> = pool.install(|| {

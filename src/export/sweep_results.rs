@@ -299,5 +299,11 @@ mod tests {
         assert_eq!(value.null_count(), 1);
         let seed = df.column("seed").expect("seed").u64().expect("u64");
         assert_eq!(seed.get(3), Some(12));
+        // ... and reads back as it was written, replication by replication.
+        let back = read_replications(&path).expect("read back");
+        assert_eq!(back.len(), 2);
+        assert_eq!((back[0].0, back[1].0), (11, 12));
+        assert_eq!(back[1].1, cells[1].1);
+        assert!(back[0].1["b"].is_nan() && back[0].1["a"] == 1.0);
     }
 }

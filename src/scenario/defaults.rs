@@ -255,6 +255,17 @@ pub const MIN_MARKET_DEPTH_USD: f64 = 0.01;
 /// output), so that the book's arithmetic stays within floating point.
 pub const MAX_MARKET_DEPTH_USD: f64 = 1e15;
 
+/// Levels of a sweep's Morris grid when the file does not say (Saltelli et al. 2008,
+/// *Global Sensitivity Analysis: The Primer*, sec. 3.3: p = 4 is the usual choice).
+pub const DEFAULT_MORRIS_LEVELS: u32 = 4;
+/// Seed of a sweep's sampled design when the file does not say. It is the design's own,
+/// apart from the simulation's seed, so `--seed` changes the replications and not the
+/// points (assumed: any fixed value serves).
+pub const DEFAULT_DESIGN_SEED: u64 = 1;
+/// Most variants one sweep may have: far more than any one study needs, and few enough that
+/// the design itself fits in memory.
+pub const MAX_VARIANTS: u64 = 10_000_000;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,21 +15,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::defaults::{DEFAULT_DESIGN_SEED, DEFAULT_MORRIS_LEVELS, MAX_VARIANTS};
 use super::lines::LineIndex;
 use super::load::{LoadError, parse};
 use super::overrides::{Override, parse_override};
 use crate::core::diagnostics::Issues;
 use crate::core::path::YamlPath;
-
-/// Levels of a Morris grid when the file does not say (Saltelli et al. 2008, *Global
-/// Sensitivity Analysis: The Primer*, sec. 3.3: p = 4 is the usual choice).
-pub const DEFAULT_MORRIS_LEVELS: u32 = 4;
-/// Seed of a sampled design when the file does not say. It is the design's own, apart from
-/// the simulation's seed, so `--seed` changes the replications and not the points.
-pub const DEFAULT_DESIGN_SEED: u64 = 1;
-/// Most variants one sweep may have: far more than any one study needs, and few enough that
-/// the design itself fits in memory.
-pub const MAX_VARIANTS: u64 = 10_000_000;
 
 /// A sweep file.
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
@@ -120,6 +111,20 @@ pub enum Design {
         /// The ranges.
         axes: Vec<RangeAxis>,
     },
+}
+
+impl Design {
+    /// The seed a sampled design draws its points (and bootstrap resamples) from: the
+    /// file's, or [`DEFAULT_DESIGN_SEED`]; a listed design draws nothing.
+    pub fn seed(&self) -> u64 {
+        match self {
+            Design::Random { seed, .. }
+            | Design::LatinHypercube { seed, .. }
+            | Design::Morris { seed, .. }
+            | Design::Sobol { seed, .. } => seed.unwrap_or(DEFAULT_DESIGN_SEED),
+            Design::Grid { .. } | Design::Zip { .. } | Design::List { .. } => DEFAULT_DESIGN_SEED,
+        }
+    }
 }
 
 /// An axis with listed values.
