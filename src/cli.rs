@@ -28,6 +28,9 @@ pub enum Command {
     /// the same seeds, and write each variant's summary, results.parquet and compare.json
     /// (paired differences against the baseline). Run again on the same `--out` to resume.
     Sweep(SweepArgs),
+    /// Combine the shards of a sweep (`sweep --shard K/N`) into exactly what one machine
+    /// would have written.
+    Merge(MergeArgs),
     /// Compare the variants of a sweep with its baseline, or two runs, metric by metric, with
     /// 95% intervals: paired when they share seeds, unpaired (and labelled so) when not.
     Compare(CompareArgs),
@@ -179,6 +182,31 @@ pub struct SweepArgs {
     /// the first failure).
     #[arg(long)]
     pub keep_going: bool,
+    /// Run only shard K of N of the cells (variant x replication, dealt round robin in the
+    /// design's order), into its own `--out`; `depinsim merge` combines the shards.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Run nothing: check the sweep and write `OUT/sweep.sbatch`, which submits a Slurm job
+    /// array of N shards and a merge job that waits for them (`sh OUT/sweep.sbatch`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000), conflicts_with = "shard")]
+    pub emit_slurm: Option<u32>,
+}
+
+/// Arguments of `depinsim merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' output directories (every shard of one sweep).
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+    /// The merged sweep's directory: what one machine would have written.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Replace `--out` if it holds something other than this sweep.
+    #[arg(long)]
+    pub force: bool,
+    /// No table.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Arguments of `depinsim compare`.

@@ -31,9 +31,13 @@ macro_rules! err {
 
 mod calibrate;
 mod compare;
+mod merge;
 mod onchain;
 mod run;
+mod slurm;
 mod sweep;
+mod sweep_finish;
+mod sweep_plan;
 mod validate;
 
 /// A usage error that is not a scenario problem (bad --set syntax, say): exit code 2.
@@ -71,6 +75,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Validate(args) => validate::validate(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::Compare(args) => compare::compare(args),
+        Command::Merge(args) => merge::merge(args),
         Command::Schema(args) => {
             if args.sweep {
                 out!("{}", sweep_schema_json());

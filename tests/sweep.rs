@@ -473,3 +473,88 @@ fn a_morris_sweep_writes_its_indices_with_their_warnings() {
             .expect("json");
     assert_eq!(m["variants"].as_array().expect("list").len(), 9);
 }
+
+#[test]
+fn shards_merged_are_byte_identical_to_one_machine() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let whole = tmp.path().join("whole");
+    depinsim()
+        .args(SWEEP)
+        .arg("--out")
+        .arg(&whole)
+        .assert()
+        .success();
+    let shard = |k: u32, n: u32| {
+        let out = tmp.path().join(format!("s{k}of{n}"));
+        depinsim()
+            .args(SWEEP)
+            .args(["--shard", &format!("{k}/{n}"), "--out"])
+            .arg(&out)
+            .assert()
+            .success();
+        out
+    };
+    let merged = |name: &str, shards: &[std::path::PathBuf]| {
+        let out = tmp.path().join(name);
+        depinsim()
+            .arg("merge")
+            .args(shards)
+            .args(["--quiet", "--out"])
+            .arg(&out)
+            .assert()
+            .success();
+        out
+    };
+    let one = merged("one", &[shard(1, 1)]);
+    let three: Vec<_> = (1..=3).map(|k| shard(k, 3)).collect();
+    // Each shard holds its share of the 6 cells and no assembled file.
+    for s in &three {
+        let files = outputs(s);
+        assert_eq!(
+            files.iter().filter(|f| f.0.starts_with("cells/")).count(),
+            2
+        );
+        assert!(!s.join("results.parquet").exists());
+    }
+    let merged3 = merged("three", &three);
+    assert_eq!(outputs(&one), outputs(&whole));
+    assert_eq!(outputs(&merged3), outputs(&whole));
+
+    // Shards of another sweep, a shard given twice or missing, a whole sweep: refused.
+    let other = tmp.path().join("other");
+    depinsim()
+        .args(SWEEP)
+        .args(["--seed", "77", "--shard", "3/3", "--out"])
+        .arg(&other)
+        .assert()
+        .success();
+    let refuse = |shards: &[&Path], want: &str| {
+        let out = tmp.path().join("refused");
+        let o = depinsim()
+            .arg("merge")
+            .args(shards)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
+        assert!(stderr.contains(want), "`{want}` not in {stderr}");
+        assert!(!out.exists(), "an output directory was written");
+    };
+    refuse(&[&three[0], &three[1], &other], "another sweep");
+    refuse(&[&three[0], &three[0], &three[2]], "given twice");
+    refuse(&[&three[0], &three[2]], "shard(s) 2/3 missing");
+    refuse(&[&three[0], &whole], "a whole sweep, not a shard");
+    for bad in ["0/3", "4/3", "2"] {
+        refused(
+            &[
+                "scenarios/quickstart.yaml",
+                "--grid",
+                "providers.0.count=[4]",
+                "--shard",
+                bad,
+            ],
+            &["--shard", "1 <= K <= N"],
+        );
+    }
+}

@@ -1,122 +1,48 @@
-//! `depinsim sweep`: expand the design, load and check every variant before anything runs,
-//! run the cells not yet done (each written as it finishes), then assemble each variant's
-//! summary, results.parquet and compare.json in the design's order.
+//! `depinsim sweep`: plan the sweep (every variant loaded and checked before anything runs),
+//! run the cells not yet done (each written as it finishes; with `--shard K/N` only the
+//! K-th share of them), then complete it; or, with `--emit-slurm N`, write the Slurm script
+//! that runs it as a job array of N shards and a dependent merge.
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use depinsim::cli::SweepArgs;
-use depinsim::core::digest::sha256_hex;
 use depinsim::core::rng::replication_seed;
-use depinsim::experiment::design::{Variant, expand};
-use depinsim::experiment::sensitivity::indices;
 use depinsim::experiment::sweep::{VariantWork, run_cells};
-use depinsim::export::sweep::{Manifest, SweepDir, VariantEntry};
-use depinsim::export::sweep_results::{CompareWriter, Named, ResultsWriter};
-use depinsim::metrics::aggregate;
-use depinsim::metrics::difference::{Pairing, differences};
-use depinsim::report::compare::{Compared, table};
-use depinsim::scenario::overrides::{Override, parse_override};
-use depinsim::scenario::sweep::{Sweep, ValuesAxis, load_sweep, override_at};
-use depinsim::scenario::{LoadError, Scenario, load_file};
-use rayon::prelude::*;
+use depinsim::export::sweep::{Shard, SweepDir};
+use depinsim::scenario::Scenario;
+use depinsim::scenario::sweep::{Sweep, load_sweep};
 
 use super::Usage;
+use super::sweep_finish::{complete, write_summary};
+use super::sweep_plan::{Plan, file_overrides, grid_axes};
 
 /// Runs the sweep and writes its directory.
 pub(super) fn sweep(args: SweepArgs) -> Result<ExitCode> {
+    let opts = &args.options;
+    let shard = args.shard.as_deref().map(parse_shard).transpose()?;
     let sweep = if args.grid.is_empty() {
         load_sweep(&args.file)?
     } else {
         Sweep::grid(&args.file, grid_axes(&args.grid)?)?
     };
-    let mut common = sweep
-        .raw
-        .set
-        .iter()
-        .map(|(path, value)| override_at(path, value))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Usage)?;
-    let opts = &args.options;
+    let mut common = file_overrides(&sweep)?;
     common.extend(super::run_overrides(opts)?);
-    let (variants, sample) = expand(&sweep.raw.design).map_err(|e| Usage(e.to_string()))?;
-    let overrides_of = |v: &Variant| -> Result<Vec<Override>, String> {
-        let mut ovs = common.clone();
-        for (path, value) in &v.params {
-            ovs.push(override_at(path, value)?);
-        }
-        Ok(ovs)
-    };
-    let load = |i: usize| -> Result<Scenario, LoadError> {
-        let ovs = overrides_of(&variants[i]).map_err(LoadError::Override)?;
-        load_file(&sweep.base, &ovs)
-    };
-
-    // Every variant is loaded and checked before anything runs or is written.
-    let checked: Vec<Result<(String, u64, u32), LoadError>> = (0..variants.len())
-        .into_par_iter()
-        .map(|i| load(i).map(|s| (s.identity().to_string(), s.seed(), s.replications())))
-        .collect();
-    let entries = check_variants(&variants, checked)?;
-    let (seed, replications) = (entries[0].1, entries[0].2);
-    let baseline = baseline_of(
-        &variants,
-        args.baseline.as_deref().or(sweep.raw.baseline.as_deref()),
-    )?;
-    let base_text =
-        std::fs::read(&sweep.base).with_context(|| format!("reading {}", sweep.base.display()))?;
-    let manifest = Manifest {
-        depinsim_version: env!("CARGO_PKG_VERSION").to_string(),
-        base: sweep.base.display().to_string(),
-        base_sha256: sha256_hex(&base_text),
-        sweep: serde_json::to_value(&sweep.raw).unwrap_or_default(),
-        set: common.iter().map(|o| o.text.clone()).collect(),
-        seed,
-        replications,
-        baseline,
-        axes: sweep.paths().iter().map(|p| (*p).to_string()).collect(),
-        variants: variants
-            .iter()
-            .zip(&entries)
-            .map(|(v, e)| VariantEntry {
-                label: v.label.clone(),
-                id: e.0.clone(),
-                params: v.params.iter().cloned().collect(),
-            })
-            .collect(),
-    };
+    let mut plan = Plan::new(sweep, common, args.baseline.as_deref())?;
+    plan.manifest.shard = shard;
     let out = opts
         .out
         .clone()
         .unwrap_or_else(|| super::default_out(&args.file));
-    let (dir, resumed) = SweepDir::open(&out, &manifest, opts.force)?;
-
-    // The cells not yet done, once per distinct variant.
-    let mut seen = std::collections::BTreeSet::new();
-    let work: Vec<VariantWork> = manifest
-        .variants
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| seen.insert(v.id.clone()))
-        .filter_map(|(i, v)| {
-            let missing: Vec<u32> = (0..replications)
-                .filter(|&r| !dir.has_cell(&v.id, r))
-                .collect();
-            (!missing.is_empty() || !dir.has_summary(&v.id, replications)).then_some(VariantWork {
-                variant: i,
-                replications: missing,
-            })
-        })
-        .collect();
+    if let Some(n) = args.emit_slurm {
+        return super::slurm::emit(&out, n, opts.force);
+    }
+    let (dir, resumed) = SweepDir::open(&out, &plan.manifest, opts.force)?;
+    let m = &plan.manifest;
+    let work = work(&dir, &plan, shard);
     let cells: usize = work.iter().map(|w| w.replications.len()).sum();
     if resumed && !opts.quiet {
-        err!(
-            "resuming {}: {} of {} cells to run",
-            out.display(),
-            cells,
-            manifest.variants.len() * replications as usize
-        );
+        err!("resuming {}: {cells} cells to run", out.display());
     }
     let progress = super::progress_bar(
         cells as u64,
@@ -124,25 +50,22 @@ pub(super) fn sweep(args: SweepArgs) -> Result<ExitCode> {
         "{spinner} cells {pos}/{len} [{bar:30}] {per_sec} eta {eta}",
     );
     let sink = |v: usize, r: u32, o: &depinsim::sim::world::ReplicationOutput| {
-        let id = &manifest.variants[v].id;
-        dir.write_cell(id, r, replication_seed(seed, u64::from(r)), &o.metrics)
-            .map_err(anyhow::Error::from)?;
+        let seed = replication_seed(m.seed, u64::from(r));
+        dir.write_cell(&m.variants[v].id, r, seed, &o.metrics)?;
         progress.inc(1);
         Ok(())
     };
-    let finish = |v: usize, s: &Scenario| {
-        let id = &manifest.variants[v].id;
-        let cells = dir.read_cells(id, replications)?;
-        let metrics: Vec<_> = cells.into_iter().map(|c| c.1).collect();
-        dir.write_variant(id, s, &aggregate(&metrics))?;
-        Ok(())
+    // A shard holds only some of a variant's cells: summaries wait for the merge.
+    let finish = |v: usize, s: &Scenario| match shard {
+        Some(_) => Ok(()),
+        None => write_summary(&dir, m, v, s),
     };
-    let load_any = |i: usize| load(i).map_err(anyhow::Error::from);
+    let load = |i: usize| plan.load(i).map_err(anyhow::Error::from);
     let failures = run_cells(
         &work,
         usize::from(opts.threads),
         args.keep_going,
-        &load_any,
+        &load,
         &sink,
         &finish,
     )
@@ -150,12 +73,8 @@ pub(super) fn sweep(args: SweepArgs) -> Result<ExitCode> {
     progress.finish_and_clear();
     if !failures.is_empty() {
         for f in &failures {
-            err!(
-                "variant {} ({}) failed: {:#}",
-                f.variant,
-                manifest.variants[f.variant].label,
-                f.error
-            );
+            let label = &m.variants[f.variant].label;
+            err!("variant {} ({label}) failed: {:#}", f.variant, f.error);
         }
         err!(
             "{} variant(s) failed; run the same command again to retry them (finished cells are kept)",
@@ -163,166 +82,88 @@ pub(super) fn sweep(args: SweepArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(1));
     }
-
-    let design_seed = sweep.raw.design.seed();
-    let (compared, outputs) = assemble(&dir, &manifest, &sweep.raw.metrics)?;
-    if !outputs.is_empty() {
-        let mut all = serde_json::Map::new();
-        for (metric, values) in sweep.raw.metrics.iter().zip(&outputs) {
-            let Some(found) = indices(&sample, &manifest.axes, values, design_seed) else {
-                continue;
-            };
-            let (mut value, warnings) =
-                found.map_err(|e| anyhow::anyhow!("sensitivity indices of `{metric}`: {e}"))?;
-            for w in &warnings {
-                err!("warning: {metric}: {w}");
+    match shard {
+        Some(s) => {
+            if !opts.quiet {
+                out!(
+                    "wrote shard {}/{} to {}; merge the shards with `depinsim merge`",
+                    s.k,
+                    s.n,
+                    dir.path().display()
+                );
             }
-            value["warnings"] = serde_json::json!(warnings);
-            all.insert(metric.clone(), value);
         }
-        dir.json("sensitivity.json", &all)?;
-    }
-    if !opts.quiet {
-        let base = &manifest.variants[baseline].label;
-        out!("{}", table(base, Pairing::Paired, &compared, &[]));
-        out!("wrote {}", dir.path().display());
+        None => complete(&plan, &dir, opts.quiet)?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes results.parquet and compare.json, a variant at a time in the design's order, and
-/// returns the comparisons for the table (the first 20 variants) and, for each of
-/// `metrics`, its mean in every variant.
-fn assemble(
-    dir: &SweepDir,
-    m: &Manifest,
-    metrics: &[String],
-) -> Result<(Vec<Compared>, Vec<Vec<f64>>)> {
-    let base = &m.variants[m.baseline];
-    let base_cells: Vec<_> = dir
-        .read_cells(&base.id, m.replications)?
-        .into_iter()
-        .map(|c| c.1)
-        .collect();
-    fn named(index: usize, v: &VariantEntry) -> Named<'_> {
-        Named {
-            index,
-            label: &v.label,
-            id: &v.id,
-        }
-    }
-    let mut results = ResultsWriter::new(dir, m);
-    let mut compare = CompareWriter::new(dir, named(m.baseline, base), Pairing::Paired)?;
-    let mut shown = Vec::new();
-    let mut outputs = vec![Vec::with_capacity(m.variants.len()); metrics.len()];
+/// The cells still to run, once per distinct variant: those of `shard` if given (the cells
+/// of the distinct variants in the design's order, replication by replication, dealt round
+/// robin), and the variants whose summary is missing.
+fn work(dir: &SweepDir, plan: &Plan, shard: Option<Shard>) -> Vec<VariantWork> {
+    let m = &plan.manifest;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut cell = 0u64;
+    let mut work = Vec::new();
     for (i, v) in m.variants.iter().enumerate() {
-        let cells = dir.read_cells(&v.id, m.replications)?;
-        results.add(v, &cells)?;
-        let reps: Vec<_> = cells.into_iter().map(|c| c.1).collect();
-        let summary = aggregate(&reps);
-        for (name, out) in metrics.iter().zip(&mut outputs) {
-            let mean = summary.get(name).map(|s| s.mean).ok_or_else(|| {
-                Usage(format!(
-                    "metric `{name}` is not defined in variant {i} ({})\n    fix: name a metric of summary.json in the sweep file's `metrics`",
-                    v.label
-                ))
-            })?;
-            out.push(mean);
+        if !seen.insert(v.id.as_str()) {
+            continue;
         }
-        let d = differences(&base_cells, &reps, Pairing::Paired);
-        compare.add(named(i, v), &d)?;
-        if i != m.baseline && shown.len() < 20 {
-            shown.push(Compared {
-                label: v.label.clone(),
-                metrics: d,
+        let mut missing = Vec::new();
+        for r in 0..m.replications {
+            let mine = shard.is_none_or(|s| cell % u64::from(s.n) == u64::from(s.k - 1));
+            cell += 1;
+            if mine && !dir.has_cell(&v.id, r) {
+                missing.push(r);
+            }
+        }
+        let unsummarised = shard.is_none() && !dir.has_summary(&v.id, m.replications);
+        if !missing.is_empty() || unsummarised {
+            work.push(VariantWork {
+                variant: i,
+                replications: missing,
             });
         }
     }
-    results.finish()?;
-    compare.finish()?;
-    Ok((shown, outputs))
+    work
 }
 
-/// The variants' identities, seeds and replications, or every problem of every variant at
-/// once: a problem several variants share is told once, with the variants it is in.
-fn check_variants(
-    variants: &[Variant],
-    checked: Vec<Result<(String, u64, u32), LoadError>>,
-) -> Result<Vec<(String, u64, u32)>> {
-    let mut problems: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    let mut order: Vec<String> = Vec::new();
-    let mut ok = Vec::new();
-    for (i, c) in checked.into_iter().enumerate() {
-        match c {
-            Ok(e) => ok.push(e),
-            Err(LoadError::Invalid { issues, .. }) => {
-                for issue in issues {
-                    let text = issue.to_string();
-                    if !problems.contains_key(&text) {
-                        order.push(text.clone());
-                    }
-                    problems.entry(text).or_default().push(i);
-                }
-            }
-            Err(e) => return Err(e.into()),
+/// `K/N` with 1 <= K <= N.
+fn parse_shard(text: &str) -> Result<Shard> {
+    let bad = |why: &str| {
+        Usage(format!(
+            "--shard '{text}': {why}\n    fix: give K/N with 1 <= K <= N, e.g. --shard 2/8 for the second of eight shards"
+        ))
+    };
+    let (k, n) = text.split_once('/').ok_or_else(|| bad("expected K/N"))?;
+    let (k, n): (u32, u32) = (
+        k.trim()
+            .parse()
+            .map_err(|_| bad("K is not a whole number"))?,
+        n.trim()
+            .parse()
+            .map_err(|_| bad("N is not a whole number"))?,
+    );
+    if n == 0 || k == 0 || k > n {
+        return Err(bad(&format!("shard {k} of {n} does not exist")).into());
+    }
+    Ok(Shard { k, n })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shard_is_k_of_n_counted_from_one() {
+        assert_eq!(parse_shard("2/3").expect("valid"), Shard { k: 2, n: 3 });
+        for bad in ["0/3", "4/3", "1/0", "a/2", "3", "-1/2"] {
+            let e = parse_shard(bad).expect_err(bad);
+            assert!(
+                e.is::<Usage>() && e.to_string().contains("1 <= K <= N"),
+                "{e}"
+            );
         }
     }
-    if !problems.is_empty() {
-        let mut s = format!(
-            "{} problem(s) in the sweep's variants (nothing was run):",
-            problems.len()
-        );
-        for text in order {
-            let at = &problems[&text];
-            let names: Vec<&str> = at
-                .iter()
-                .take(3)
-                .map(|&i| variants[i].label.as_str())
-                .collect();
-            let more = if at.len() > 3 {
-                format!(" and {} more", at.len() - 3)
-            } else {
-                String::new()
-            };
-            s.push_str(&format!(
-                "\n  {text}\n    in variant(s): {}{more}",
-                names.join("; ")
-            ));
-        }
-        return Err(Usage(s).into());
-    }
-    Ok(ok)
-}
-
-/// The baseline's position: the variant labelled `name`, or the first.
-fn baseline_of(variants: &[Variant], name: Option<&str>) -> Result<usize> {
-    let Some(name) = name else { return Ok(0) };
-    variants
-        .iter()
-        .position(|v| v.label == name)
-        .ok_or_else(|| {
-            let labels: Vec<&str> = variants.iter().take(5).map(|v| v.label.as_str()).collect();
-            Usage(format!(
-                "baseline `{name}` is not a variant of the sweep\n    fix: give one of its labels, e.g. `{}`",
-                labels.join("`, `")
-            ))
-            .into()
-        })
-}
-
-/// `--grid 'PATH=[V1, V2]'` arguments as axes.
-fn grid_axes(grid: &[String]) -> Result<Vec<ValuesAxis>> {
-    grid.iter()
-        .map(|g| {
-            let ov = parse_override(g).map_err(|m| Usage(m.replacen("--set", "--grid", 1)))?;
-            let path = g.split_once('=').map_or(g.as_str(), |p| p.0).trim().to_string();
-            match ov.value {
-                serde_json::Value::Array(values) => Ok(ValuesAxis { path, values }),
-                other => Err(Usage(format!(
-                    "--grid '{g}': the values must be a YAML list, got {other}\n    fix: write --grid '{path}=[V1, V2, ...]'"
-                ))
-                .into()),
-            }
-        })
-        .collect()
 }

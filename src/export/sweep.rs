@@ -21,7 +21,7 @@ use crate::scenario::Scenario;
 pub const MANIFEST: &str = "sweep.json";
 
 /// The contents of sweep.json: what the sweep is, enough to resume it or refuse to mix it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     /// The depinsim version that ran it.
     pub depinsim_version: String,
@@ -43,6 +43,19 @@ pub struct Manifest {
     pub axes: Vec<String>,
     /// The variants, in the design's order.
     pub variants: Vec<VariantEntry>,
+    /// The share of the cells this directory holds, when it is one shard of the sweep.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+}
+
+/// Shard `k` of `n` (1 <= k <= n): the cells whose position in the design's order, counted
+/// from 0, is k - 1 modulo n.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// Which shard, from 1.
+    pub k: u32,
+    /// How many shards.
+    pub n: u32,
 }
 
 /// One variant in sweep.json.
@@ -234,6 +247,26 @@ impl SweepDir {
         write_atomic(&path, text.as_bytes(), true)
     }
 
+    /// Copies replication `replication` of variant `id` from another directory of the same
+    /// sweep (a shard), byte for byte.
+    ///
+    /// # Errors
+    /// The cell cannot be read there or written here.
+    pub fn copy_cell(
+        &self,
+        from: &SweepDir,
+        id: &str,
+        replication: u32,
+    ) -> Result<(), SweepDirError> {
+        let source = from.cell_path(id, replication);
+        let bytes = fs::read(&source).map_err(|e| read_err(&source, e.to_string()))?;
+        Ok(write_atomic(
+            &self.cell_path(id, replication),
+            &bytes,
+            true,
+        )?)
+    }
+
     /// The metrics of replications `0..replications` of variant `id`, in order (a value
     /// that was not finite comes back as NaN), with each replication's seed.
     ///
@@ -350,6 +383,7 @@ mod tests {
             replications: 2,
             baseline: 0,
             axes: vec!["a".into()],
+            shard: None,
             variants: ids
                 .iter()
                 .map(|id| VariantEntry {
