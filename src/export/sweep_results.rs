@@ -95,12 +95,19 @@ enum AxisColumn {
     Text,
 }
 
+/// Rows gathered before they are written as one row group: a few MB in memory, and few
+/// enough row groups that the file's metadata (held until the file is closed) stays small
+/// whatever the number of variants.
+const ROW_GROUP_ROWS: usize = 1 << 17;
+
 /// results.parquet, written a variant at a time and renamed into place when finished.
 pub struct ResultsWriter {
     target: PathBuf,
     tmp: PathBuf,
     axes: Vec<(String, AxisColumn)>,
     writer: Option<BatchedWriter<File>>,
+    /// Rows not yet written.
+    pending: Option<DataFrame>,
 }
 
 impl ResultsWriter {
@@ -128,6 +135,7 @@ impl ResultsWriter {
             target,
             axes,
             writer: None,
+            pending: None,
         }
     }
 
@@ -161,6 +169,28 @@ impl ResultsWriter {
         let mut front = DataFrame::new(rows, columns).map_err(parquet_err(&self.target))?;
         front.hstack_mut(df.columns()).map_err(err)?;
         df = front;
+        match &mut self.pending {
+            Some(p) => {
+                p.vstack_mut(&df).map_err(parquet_err(&self.target))?;
+            }
+            None => self.pending = Some(df),
+        }
+        if self
+            .pending
+            .as_ref()
+            .is_some_and(|p| p.height() >= ROW_GROUP_ROWS)
+        {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the pending rows as one row group.
+    fn flush(&mut self) -> Result<(), WriteError> {
+        let Some(mut df) = self.pending.take() else {
+            return Ok(());
+        };
+        df.rechunk_mut();
         if self.writer.is_none() {
             let file = File::create(&self.tmp).map_err(|source| WriteError::Io {
                 path: self.tmp.clone(),
@@ -182,6 +212,7 @@ impl ResultsWriter {
     /// # Errors
     /// What polars or the file system refused.
     pub fn finish(mut self) -> Result<(), WriteError> {
+        self.flush()?;
         if let Some(w) = self.writer.take() {
             w.finish().map_err(parquet_err(&self.target))?;
             std::fs::rename(&self.tmp, &self.target).map_err(|source| WriteError::Io {

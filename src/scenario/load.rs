@@ -235,7 +235,7 @@ fn structure(doc: Value) -> (Option<RawScenario>, Issues) {
             );
         }
     }
-    let found = super::shape::check(&doc, &schema_value(), &mut issues);
+    let found = super::shape::check(&doc, schema(), &mut issues);
     if missing || found.fatal > 0 {
         return (None, issues);
     }
@@ -288,5 +288,12 @@ pub fn schema_json() -> String {
 
 /// The JSON Schema of scenario files.
 pub fn schema_value() -> Value {
-    schemars::schema_for!(RawScenario).to_value()
+    schema().clone()
+}
+
+/// The JSON Schema of scenario files, generated once per process: every load walks the
+/// document against it, and a sweep loads every variant.
+fn schema() -> &'static Value {
+    static SCHEMA: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| schemars::schema_for!(RawScenario).to_value())
 }
