@@ -182,6 +182,14 @@ pub struct SweepArgs {
     /// the first failure).
     #[arg(long)]
     pub keep_going: bool,
+    /// Add replications to every variant, in blocks of `--replications`, until this metric's
+    /// 95% interval has at most this half-width in every variant: METRIC=VALUE (in the
+    /// metric's unit) or METRIC=N% (of its mean); repeatable. Not with `--shard`.
+    #[arg(long, value_name = "METRIC=VALUE|METRIC=N%")]
+    pub target_halfwidth: Vec<String>,
+    /// The most replications `--target-halfwidth` may reach (default 64).
+    #[arg(long, value_name = "N")]
+    pub max_replications: Option<u32>,
     /// Run only shard K of N of the cells (variant x replication, dealt round robin in the
     /// design's order), into its own `--out`; `depinsim merge` combines the shards.
     #[arg(long, value_name = "K/N")]

@@ -38,6 +38,7 @@ mod slurm;
 mod sweep;
 mod sweep_finish;
 mod sweep_plan;
+mod sweep_target;
 mod validate;
 
 /// A usage error that is not a scenario problem (bad --set syntax, say): exit code 2.

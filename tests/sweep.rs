@@ -558,3 +558,63 @@ fn shards_merged_are_byte_identical_to_one_machine() {
         );
     }
 }
+
+#[test]
+fn a_target_half_width_adds_paired_blocks_until_met_or_capped() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let base = [
+        "sweep",
+        "scenarios/quickstart.yaml",
+        "--grid",
+        "inference.users.0.rate_per_s=[1.5, 2]",
+        "--set",
+        "simulation.horizon_h=2",
+        "--quiet",
+    ];
+    // An unreachable target: blocks of 2 replications up to the cap of 6.
+    let adaptive = tmp.path().join("adaptive");
+    let o = depinsim()
+        .args(base)
+        .args(["--replications", "2", "--max-replications", "6"])
+        .args([
+            "--target-halfwidth",
+            "inference.ttft_s.p95=0.0001%",
+            "--out",
+        ])
+        .arg(&adaptive)
+        .assert()
+        .success();
+    let said = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
+    assert!(said.contains("cap of 6 replications"), "{said}");
+    // What it gives is what 6 replications from the start give.
+    let fixed = tmp.path().join("fixed");
+    depinsim()
+        .args(base)
+        .args(["--replications", "6", "--out"])
+        .arg(&fixed)
+        .assert()
+        .success();
+    let without_manifest = |d: &Path| {
+        outputs(d)
+            .into_iter()
+            .filter(|f| f.0 != "sweep.json")
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(without_manifest(&adaptive), without_manifest(&fixed));
+    // A loose target is met at once.
+    let loose = tmp.path().join("loose");
+    let o = depinsim()
+        .args(base)
+        .args([
+            "--replications",
+            "2",
+            "--target-halfwidth",
+            "inference.ttft_s.p95=50%",
+            "--out",
+        ])
+        .arg(&loose)
+        .assert()
+        .success();
+    let said = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
+    assert!(said.contains("met with 2 replications"), "{said}");
+}

@@ -9,13 +9,15 @@ use anyhow::{Context, Result};
 use depinsim::cli::SweepArgs;
 use depinsim::core::rng::replication_seed;
 use depinsim::experiment::sweep::{VariantWork, run_cells};
-use depinsim::export::sweep::{Shard, SweepDir};
+use depinsim::export::sweep::{MANIFEST, Shard, SweepDir};
 use depinsim::scenario::Scenario;
+use depinsim::scenario::defaults::MAX_ADAPTIVE_REPLICATIONS;
 use depinsim::scenario::sweep::{Sweep, load_sweep};
 
 use super::Usage;
 use super::sweep_finish::{complete, write_summary};
 use super::sweep_plan::{Plan, file_overrides, grid_axes};
+use super::sweep_target::{miss, parse_target};
 
 /// Runs the sweep and writes its directory.
 pub(super) fn sweep(args: SweepArgs) -> Result<ExitCode> {
@@ -37,13 +39,74 @@ pub(super) fn sweep(args: SweepArgs) -> Result<ExitCode> {
     if let Some(n) = args.emit_slurm {
         return super::slurm::emit(&out, n, opts.force);
     }
-    let (dir, resumed) = SweepDir::open(&out, &plan.manifest, opts.force)?;
-    let m = &plan.manifest;
-    let work = work(&dir, &plan, shard);
-    let cells: usize = work.iter().map(|w| w.replications.len()).sum();
-    if resumed && !opts.quiet {
-        err!("resuming {}: {cells} cells to run", out.display());
+    let targets = args
+        .target_halfwidth
+        .iter()
+        .map(|t| parse_target(t))
+        .collect::<Result<Vec<_>>>()?;
+    if !targets.is_empty() && shard.is_some() {
+        return Err(Usage(
+            "--target-halfwidth cannot be used with --shard: a shard cannot see the other shards' results\n    fix: give the sweep enough --replications for every shard, or run it on one machine".into(),
+        )
+        .into());
     }
+    let (dir, resumed) = SweepDir::open(&out, &plan.manifest, opts.force)?;
+    if resumed && !opts.quiet {
+        err!("resuming {}", out.display());
+    }
+    let block = plan.manifest.replications;
+    let cap = args.max_replications.unwrap_or(MAX_ADAPTIVE_REPLICATIONS);
+    loop {
+        if let Some(code) = run_pass(&plan, &dir, &args, shard)? {
+            return Ok(code);
+        }
+        if targets.is_empty() {
+            break;
+        }
+        let r = plan.manifest.replications;
+        let Some(why) = miss(&dir, &plan.manifest, &targets)? else {
+            err!("every --target-halfwidth met with {r} replications");
+            break;
+        };
+        if r >= cap {
+            err!(
+                "stopped at the cap of {r} replications (--max-replications) with a target unmet: {why}"
+            );
+            break;
+        }
+        let next = (r + block).min(cap);
+        if !opts.quiet {
+            err!("{why}: adding replications {r}..{next} to every variant");
+        }
+        plan.grow(next);
+        dir.json(MANIFEST, &plan.manifest)?;
+    }
+    if let Some(s) = shard {
+        if !opts.quiet {
+            out!(
+                "wrote shard {}/{} to {}; merge the shards with `depinsim merge`",
+                s.k,
+                s.n,
+                dir.path().display()
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    complete(&plan, &dir, opts.quiet)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the cells of `plan` not yet in `dir` (those of `shard` if given) and writes the
+/// summaries of the variants it completes; the exit code when variants failed.
+fn run_pass(
+    plan: &Plan,
+    dir: &SweepDir,
+    args: &SweepArgs,
+    shard: Option<Shard>,
+) -> Result<Option<ExitCode>> {
+    let (m, opts) = (&plan.manifest, &args.options);
+    let work = work(dir, plan, shard);
+    let cells: usize = work.iter().map(|w| w.replications.len()).sum();
     let progress = super::progress_bar(
         cells as u64,
         opts.quiet,
@@ -58,7 +121,7 @@ pub(super) fn sweep(args: SweepArgs) -> Result<ExitCode> {
     // A shard holds only some of a variant's cells: summaries wait for the merge.
     let finish = |v: usize, s: &Scenario| match shard {
         Some(_) => Ok(()),
-        None => write_summary(&dir, m, v, s),
+        None => write_summary(dir, m, v, s),
     };
     let load = |i: usize| plan.load(i).map_err(anyhow::Error::from);
     let failures = run_cells(
@@ -71,31 +134,18 @@ pub(super) fn sweep(args: SweepArgs) -> Result<ExitCode> {
     )
     .context("cannot start worker threads")?;
     progress.finish_and_clear();
-    if !failures.is_empty() {
-        for f in &failures {
-            let label = &m.variants[f.variant].label;
-            err!("variant {} ({label}) failed: {:#}", f.variant, f.error);
-        }
-        err!(
-            "{} variant(s) failed; run the same command again to retry them (finished cells are kept)",
-            failures.len()
-        );
-        return Ok(ExitCode::from(1));
+    if failures.is_empty() {
+        return Ok(None);
     }
-    match shard {
-        Some(s) => {
-            if !opts.quiet {
-                out!(
-                    "wrote shard {}/{} to {}; merge the shards with `depinsim merge`",
-                    s.k,
-                    s.n,
-                    dir.path().display()
-                );
-            }
-        }
-        None => complete(&plan, &dir, opts.quiet)?,
+    for f in &failures {
+        let label = &m.variants[f.variant].label;
+        err!("variant {} ({label}) failed: {:#}", f.variant, f.error);
     }
-    Ok(ExitCode::SUCCESS)
+    err!(
+        "{} variant(s) failed; run the same command again to retry them (finished cells are kept)",
+        failures.len()
+    );
+    Ok(Some(ExitCode::from(1)))
 }
 
 /// The cells still to run, once per distinct variant: those of `shard` if given (the cells

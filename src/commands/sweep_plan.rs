@@ -89,6 +89,15 @@ impl Plan {
         Ok(plan)
     }
 
+    /// Every variant with `replications` replications from now on (the cells run so far
+    /// are the first of them: replication i keeps its seed).
+    pub fn grow(&mut self, replications: u32) {
+        let ov = Override::field(&["simulation", "replications"], replications.into());
+        self.manifest.set.push(ov.text.clone());
+        self.common.push(ov);
+        self.manifest.replications = replications;
+    }
+
     /// Loads variant `i`.
     ///
     /// # Errors

@@ -262,6 +262,10 @@ pub const DEFAULT_MORRIS_LEVELS: u32 = 4;
 /// apart from the simulation's seed, so `--seed` changes the replications and not the
 /// points (assumed: any fixed value serves).
 pub const DEFAULT_DESIGN_SEED: u64 = 1;
+/// The most replications `sweep --target-halfwidth` adds up to (assumed: an interval
+/// narrows as 1 / sqrt(R), so 64 replications are 4x narrower than 4; past that the cap is
+/// the user's to raise).
+pub const MAX_ADAPTIVE_REPLICATIONS: u32 = 64;
 /// Most variants one sweep may have: far more than any one study needs, and few enough that
 /// the design itself fits in memory.
 pub const MAX_VARIANTS: u64 = 10_000_000;
