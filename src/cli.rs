@@ -28,6 +28,10 @@ pub enum Command {
     /// the same seeds, and write each variant's summary, results.parquet and compare.json
     /// (paired differences against the baseline). Run again on the same `--out` to resume.
     Sweep(SweepArgs),
+    /// Find by bisection the highest value of a parameter (a request rate) or the lowest (a
+    /// GPU count) at which the latency-objective attainment still meets a target, on the
+    /// same replications and seeds at every probe; writes capacity.json.
+    Capacity(CapacityArgs),
     /// Combine the shards of a sweep (`sweep --shard K/N`) into exactly what one machine
     /// would have written.
     Merge(MergeArgs),
@@ -198,6 +202,36 @@ pub struct SweepArgs {
     /// array of N shards and a merge job that waits for them (`sh OUT/sweep.sbatch`).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000), conflicts_with = "shard")]
     pub emit_slurm: Option<u32>,
+}
+
+/// Arguments of `depinsim capacity`.
+#[derive(Debug, Args)]
+pub struct CapacityArgs {
+    /// Scenario YAML file.
+    pub scenario: PathBuf,
+    /// The field to vary, as `--set` takes it (e.g. `inference.users.0.rate_per_s`).
+    #[arg(long)]
+    pub vary: String,
+    /// Lowest value to try.
+    #[arg(long, allow_negative_numbers = true)]
+    pub low: f64,
+    /// Highest value to try.
+    #[arg(long, allow_negative_numbers = true)]
+    pub high: f64,
+    /// The attainment to meet: share of requests answered within both latency objectives
+    /// (default: the scenario's `viability.min_slo_attainment`, 0.95 unless set).
+    #[arg(long)]
+    pub attainment: Option<f64>,
+    /// The field takes whole numbers (a GPU count).
+    #[arg(long)]
+    pub integer: bool,
+    /// Stop when the values that meet and miss are this close (default: 1% of the range; at
+    /// least 1 with `--integer`).
+    #[arg(long)]
+    pub tolerance: Option<f64>,
+    /// What `run` and `sweep` share (`--out` is where capacity.json goes).
+    #[command(flatten)]
+    pub options: RunOptions,
 }
 
 /// Arguments of `depinsim merge`.

@@ -30,6 +30,7 @@ macro_rules! err {
 }
 
 mod calibrate;
+mod capacity;
 mod compare;
 mod merge;
 mod onchain;
@@ -77,6 +78,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Sweep(args) => sweep::sweep(args),
         Command::Compare(args) => compare::compare(args),
         Command::Merge(args) => merge::merge(args),
+        Command::Capacity(args) => capacity::capacity(args),
         Command::Schema(args) => {
             if args.sweep {
                 out!("{}", sweep_schema_json());

@@ -2,8 +2,10 @@
 //! master seed and its index; they run in parallel on a rayon pool and come back in index
 //! order, so results do not depend on the thread count. A sweep's variants are expanded from
 //! its design in [`design`], its cells (variant x replication) run in [`sweep`], and a
-//! sensitivity design's indices come from [`sensitivity`].
+//! sensitivity design's indices come from [`sensitivity`]; [`capacity`] bisects a parameter
+//! for the latency-objective attainment.
 
+pub mod capacity;
 pub mod design;
 pub mod sensitivity;
 pub mod sweep;

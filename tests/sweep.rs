@@ -618,3 +618,65 @@ fn a_target_half_width_adds_paired_blocks_until_met_or_capped() {
     let said = String::from_utf8_lossy(&o.get_output().stderr).into_owned();
     assert!(said.contains("met with 2 replications"), "{said}");
 }
+
+#[test]
+fn a_capacity_search_brackets_the_rate_where_the_attainment_crosses_its_target() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("cap");
+    let args = [
+        "capacity",
+        "scenarios/quickstart.yaml",
+        "--vary",
+        "inference.users.0.rate_per_s",
+        "--set",
+        "simulation.horizon_h=1",
+        "--set",
+        "simulation.warmup_h=0.25",
+        "--replications",
+        "2",
+        "--tolerance",
+        "4",
+        "--quiet",
+    ];
+    depinsim()
+        .args(args)
+        .args(["--low", "1", "--high", "200", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let c: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("capacity.json")).expect("read"))
+            .expect("json");
+    let found = &c["search"]["outcome"]["found"];
+    let (cap, miss) = (
+        found["capacity"].as_f64().expect("capacity"),
+        found["misses_at"].as_f64().expect("misses"),
+    );
+    assert!(cap < miss && miss - cap <= 4.0, "{c}");
+    // The probes at both ends of the answer say what the answer says.
+    let probes = c["search"]["probes"].as_array().expect("probes");
+    let at = |x: f64| {
+        probes
+            .iter()
+            .find(|p| p["value"].as_f64() == Some(x))
+            .and_then(|p| p["mean"].as_f64())
+            .expect("probed")
+    };
+    assert!(at(cap) >= 0.95 && at(miss) < 0.95);
+    let bracket = c["search"]["bracket"].as_array().expect("bracket");
+    let (a, b) = (
+        bracket[0].as_f64().expect("a"),
+        bracket[1].as_f64().expect("b"),
+    );
+    assert!(a <= cap && miss <= b, "{a} {cap} {miss} {b}");
+
+    // A range upside down is refused before anything runs.
+    let bad = tmp.path().join("bad");
+    depinsim()
+        .args(args)
+        .args(["--low", "9", "--high", "2", "--out"])
+        .arg(&bad)
+        .assert()
+        .code(2);
+    assert!(!bad.exists());
+}
