@@ -31,6 +31,7 @@ macro_rules! err {
 
 mod calibrate;
 mod compare;
+mod memory;
 mod onchain;
 mod run;
 mod sweep;

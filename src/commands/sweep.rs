@@ -12,6 +12,7 @@ use depinsim::core::rng::replication_seed;
 use depinsim::experiment::design::{Variant, expand};
 use depinsim::experiment::sensitivity::indices;
 use depinsim::experiment::sweep::{VariantWork, run_cells};
+use depinsim::experiment::worker_threads;
 use depinsim::export::sweep::{Manifest, SweepDir, VariantEntry};
 use depinsim::export::sweep_results::{CompareWriter, Named, ResultsWriter};
 use depinsim::metrics::aggregate;
@@ -20,6 +21,7 @@ use depinsim::report::compare::{Compared, table};
 use depinsim::scenario::overrides::{Override, parse_override};
 use depinsim::scenario::sweep::{Sweep, ValuesAxis, load_sweep, override_at};
 use depinsim::scenario::{LoadError, Scenario, load_file};
+use depinsim::sim::footprint::Footprint;
 use rayon::prelude::*;
 
 use super::Usage;
@@ -54,12 +56,34 @@ pub(super) fn sweep(args: SweepArgs) -> Result<ExitCode> {
     };
 
     // Every variant is loaded and checked before anything runs or is written.
-    let checked: Vec<Result<(String, u64, u32), LoadError>> = (0..variants.len())
+    type Checked = (String, u64, u32, Footprint);
+    let checked: Vec<Result<Checked, LoadError>> = (0..variants.len())
         .into_par_iter()
-        .map(|i| load(i).map(|s| (s.identity().to_string(), s.seed(), s.replications())))
+        .map(|i| {
+            load(i).map(|s| {
+                let f = Footprint::of(&s);
+                (s.identity().to_string(), s.seed(), s.replications(), f)
+            })
+        })
         .collect();
     let entries = check_variants(&variants, checked)?;
     let (seed, replications) = (entries[0].1, entries[0].2);
+    // Memory: the largest variant's replications on every thread the cells may use.
+    let cells_at_most = variants.len().saturating_mul(replications as usize);
+    let in_flight = worker_threads(usize::from(opts.threads), cells_at_most);
+    if let Some(f) = entries
+        .iter()
+        .map(|e| &e.3)
+        .max_by_key(|f| f.run(in_flight, replications))
+    {
+        super::memory::admit(
+            f,
+            in_flight,
+            replications,
+            opts.max_memory,
+            "the sweep's largest variant",
+        )?;
+    }
     let baseline = baseline_of(
         &variants,
         args.baseline.as_deref().or(sweep.raw.baseline.as_deref()),
@@ -243,12 +267,10 @@ fn assemble(
     Ok((shown, outputs))
 }
 
-/// The variants' identities, seeds and replications, or every problem of every variant at
-/// once: a problem several variants share is told once, with the variants it is in.
-fn check_variants(
-    variants: &[Variant],
-    checked: Vec<Result<(String, u64, u32), LoadError>>,
-) -> Result<Vec<(String, u64, u32)>> {
+/// What each variant was checked for (its identity, seed, replications and memory), or
+/// every problem of every variant at once: a problem several variants share is told once,
+/// with the variants it is in.
+fn check_variants<T>(variants: &[Variant], checked: Vec<Result<T, LoadError>>) -> Result<Vec<T>> {
     let mut problems: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
     let mut ok = Vec::new();

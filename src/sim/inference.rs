@@ -38,6 +38,27 @@ use requests::{Request, Requests};
 use station::{RequestMark, Station};
 use users::Users;
 
+/// Bytes of inference's run-time state, for the memory estimate (`footprint.rs`).
+pub(crate) mod sizes {
+    use super::requests::Request;
+    use super::station::{RequestMark, Station};
+    use super::users::{Candidate, Users};
+    use crate::sim::replica::Replica;
+
+    /// Per provider group: its station and its integrals at the warm-up and the last epoch.
+    pub(crate) const GROUP: usize = size_of::<Station>() + 2 * size_of::<RequestMark>();
+    /// Per user group.
+    pub(crate) const USER_GROUP: usize = size_of::<Users>();
+    /// Per pool a user group may use.
+    pub(crate) const CANDIDATE: usize = size_of::<Candidate>();
+    /// Per request in flight: its slab slot, its place in the free list, and its place in
+    /// a queue.
+    pub(crate) const REQUEST: usize = size_of::<Request>() + 2 * size_of::<u32>();
+    /// Per replica that exists: itself, its places in the active and idle lists, and with
+    /// drawn service times the request it serves.
+    pub(crate) const REPLICA: usize = size_of::<Replica>() + 3 * size_of::<u32>();
+}
+
 /// How replicas serve.
 enum Mode {
     /// Continuous batching: each replica is a fluid model brought up to date at its events.
