@@ -163,6 +163,56 @@ pub struct RunOptions {
     /// No progress bar and no table.
     #[arg(long, short)]
     pub quiet: bool,
+    /// The memory the run may use, e.g. 8GiB, 500MB or plain bytes (default: the smallest
+    /// of physical memory, the cgroup's limit and RLIMIT_AS). A run whose estimate exceeds
+    /// 80% of it is refused before it starts.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
+}
+
+/// A memory size: plain bytes, or a number and a unit, B, kB, MB, GB, TB (powers of 1000)
+/// or KiB, MiB, GiB, TiB (powers of 1024), in any case: `8GiB`, `500MB`, `1.5 GB`.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let bad = || {
+        format!(
+            "`{text}` is not a memory size: give bytes or a number and a unit, e.g. 8GiB, 500MB \
+             or 1000000 (units: B, kB, MB, GB, TB, KiB, MiB, GiB, TiB)"
+        )
+    };
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        "tb" => 1_000_000_000_000,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        "tib" => 1 << 40,
+        _ => return Err(bad()),
+    };
+    let bytes = match number.parse::<u64>() {
+        Ok(n) => n.checked_mul(scale).ok_or_else(bad)?,
+        Err(_) => {
+            let x: f64 = number.parse().map_err(|_| bad())?;
+            let b = x * scale as f64;
+            if !(b.is_finite() && b < u64::MAX as f64) {
+                return Err(bad());
+            }
+            b.round() as u64
+        }
+    };
+    if bytes == 0 {
+        return Err(format!(
+            "`{text}`: the memory a run may use must be more than 0"
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Arguments of `depinsim sweep`.
@@ -283,4 +333,34 @@ pub struct ValidateArgs {
     /// Overrides to apply before checking, as for `run`.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_sizes_read_decimal_and_binary_units() {
+        let ok = [
+            ("1000000", 1_000_000),
+            ("8GiB", 8 << 30),
+            ("8gib", 8 << 30),
+            ("500MB", 500_000_000),
+            ("1.5 GB", 1_500_000_000),
+            ("1MiB", 1 << 20),
+            ("2 TiB", 2 << 40),
+            ("64kB", 64_000),
+            ("12B", 12),
+        ];
+        for (text, bytes) in ok {
+            assert_eq!(parse_size(text), Ok(bytes), "{text}");
+        }
+        for text in [
+            "", "lots", "8 GiBs", "-1GB", "1e3", "GB", "1..5GB", "0", "0.1B",
+        ] {
+            assert!(parse_size(text).is_err(), "{text} was accepted");
+        }
+        assert!(parse_size("20000000TB").is_err(), "overflow");
+        assert!(parse_size("99999999999999999999").is_err(), "overflow");
+    }
 }

@@ -32,6 +32,7 @@ macro_rules! err {
 mod calibrate;
 mod capacity;
 mod compare;
+mod memory;
 mod merge;
 mod onchain;
 mod run;

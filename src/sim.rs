@@ -7,6 +7,7 @@
 //! the per-epoch rows and `providers` names the providers' metrics at the end.
 
 pub mod event;
+pub mod footprint;
 pub mod inference;
 pub mod job_course;
 pub mod job_queue;

@@ -8,13 +8,14 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use depinsim::cli::CapacityArgs;
 use depinsim::experiment::capacity::{Outcome, Probe, Range, Search, search};
-use depinsim::experiment::run_all;
+use depinsim::experiment::{run_all, threads_for};
 use depinsim::export::file::write_atomic;
 use depinsim::metrics::names;
 use depinsim::metrics::summary::summarise;
 use depinsim::scenario::overrides::Override;
 use depinsim::scenario::sweep::override_at;
 use depinsim::scenario::{Scenario, load_file};
+use depinsim::sim::footprint::Footprint;
 use serde_json::{Value, json};
 
 use super::Usage;
@@ -47,9 +48,18 @@ pub(super) fn capacity(args: CapacityArgs) -> Result<ExitCode> {
         ovs.push(override_at(&args.vary, &value(x)).map_err(Usage)?);
         Ok(load_file(&args.scenario, &ovs)?)
     };
-    // Both ends are checked before anything runs.
+    // Both ends are checked before anything runs, memory included.
     let low = load(args.low)?;
-    load(args.high)?;
+    let high = load(args.high)?;
+    for s in [&low, &high] {
+        super::memory::admit(
+            &Footprint::of(s),
+            threads_for(s, usize::from(opts.threads)),
+            s.replications(),
+            opts.max_memory,
+            "a probe",
+        )?;
+    }
     let target = args
         .attainment
         .unwrap_or(low.viability().min_slo_attainment);

@@ -15,12 +15,22 @@ use depinsim::metrics::{EpochRow, MetricSummary, Metrics, aggregate};
 use depinsim::report;
 use depinsim::scenario::overrides::Override;
 use depinsim::scenario::{Scenario, load_file};
+use depinsim::sim::footprint::Footprint;
 
 /// Runs the scenario and writes its outputs; with `viability`, also the viability table.
 pub(super) fn run(args: RunArgs, viability: bool) -> Result<ExitCode> {
     let opts = &args.options;
     let ovs = super::run_overrides(opts)?;
     let scenario = load_file(&args.scenario, &ovs)?;
+    let threads = threads_for(&scenario, usize::from(opts.threads));
+    let footprint = Footprint::of(&scenario);
+    super::memory::admit(
+        &footprint,
+        threads,
+        scenario.replications(),
+        opts.max_memory,
+        "the run",
+    )?;
     let ovs_given = ovs.clone();
     let out = opts
         .out
@@ -29,7 +39,6 @@ pub(super) fn run(args: RunArgs, viability: bool) -> Result<ExitCode> {
     let run_dir = RunDir::create(&out, opts.force)?;
 
     let (summary, rows, cost, replications) = simulate(&scenario, opts.threads, opts.quiet)?;
-    let threads = threads_for(&scenario, usize::from(opts.threads));
     let ovs = ovs.into_iter().map(|o| o.text).collect();
     let info = RunInfo::new(&scenario, &args.scenario, ovs, threads, cost);
     run_dir.write_results(&RunResults {

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use depinsim::cli::SweepArgs;
 use depinsim::core::rng::replication_seed;
 use depinsim::experiment::sweep::{VariantWork, run_cells};
+use depinsim::experiment::worker_threads;
 use depinsim::export::sweep::{MANIFEST, Shard, SweepDir};
 use depinsim::scenario::Scenario;
 use depinsim::scenario::defaults::MAX_ADAPTIVE_REPLICATIONS;
@@ -32,6 +33,19 @@ pub(super) fn sweep(args: SweepArgs) -> Result<ExitCode> {
     common.extend(super::run_overrides(opts)?);
     let mut plan = Plan::new(sweep, common, args.baseline.as_deref())?;
     plan.manifest.shard = shard;
+    // Memory: the largest variant's replications on every thread the cells may use.
+    let replications = plan.manifest.replications;
+    let cells_at_most = plan.variants.len().saturating_mul(replications as usize);
+    let in_flight = worker_threads(usize::from(opts.threads), cells_at_most);
+    if let Some(f) = &plan.largest {
+        super::memory::admit(
+            f,
+            in_flight,
+            replications,
+            opts.max_memory,
+            "the sweep's largest variant",
+        )?;
+    }
     let out = opts
         .out
         .clone()

@@ -11,6 +11,7 @@ use depinsim::export::sweep::{Manifest, VariantEntry};
 use depinsim::scenario::overrides::{Override, parse_override};
 use depinsim::scenario::sweep::{Sweep, ValuesAxis, override_at};
 use depinsim::scenario::{LoadError, Scenario, load_file};
+use depinsim::sim::footprint::Footprint;
 use rayon::prelude::*;
 
 use super::Usage;
@@ -27,6 +28,8 @@ pub(super) struct Plan {
     pub common: Vec<Override>,
     /// What the sweep is (sweep.json).
     pub manifest: Manifest,
+    /// The memory of the variant whose replication needs the most.
+    pub largest: Option<Footprint>,
 }
 
 impl Plan {
@@ -43,15 +46,19 @@ impl Plan {
             sample,
             common,
             manifest: Manifest::default(),
+            largest: None,
         };
-        let checked: Vec<Result<(String, u64, u32), LoadError>> = (0..plan.variants.len())
+        type Checked = (String, u64, u32, Footprint);
+        let checked: Vec<Result<Checked, LoadError>> = (0..plan.variants.len())
             .into_par_iter()
             .map(|i| {
-                plan.load(i)
-                    .map(|s| (s.identity().to_string(), s.seed(), s.replications()))
+                plan.load(i).map(|s| {
+                    let f = Footprint::of(&s);
+                    (s.identity().to_string(), s.seed(), s.replications(), f)
+                })
             })
             .collect();
-        let entries = check_variants(&plan.variants, checked)?;
+        let mut entries = check_variants(&plan.variants, checked)?;
         let baseline = baseline_of(
             &plan.variants,
             baseline.or(plan.sweep.raw.baseline.as_deref()),
@@ -86,6 +93,10 @@ impl Plan {
                 .collect(),
             shard: None,
         };
+        plan.largest = entries
+            .iter_mut()
+            .max_by_key(|e| e.3.replication())
+            .map(|e| e.3.clone());
         Ok(plan)
     }
 
@@ -125,12 +136,10 @@ pub(super) fn file_overrides(sweep: &Sweep) -> Result<Vec<Override>> {
         .map_err(Usage)?)
 }
 
-/// The variants' identities, seeds and replications, or every problem of every variant at
-/// once: a problem several variants share is told once, with the variants it is in.
-fn check_variants(
-    variants: &[Variant],
-    checked: Vec<Result<(String, u64, u32), LoadError>>,
-) -> Result<Vec<(String, u64, u32)>> {
+/// What each variant was checked for (its identity, seed, replications and memory), or
+/// every problem of every variant at once: a problem several variants share is told once,
+/// with the variants it is in.
+fn check_variants<T>(variants: &[Variant], checked: Vec<Result<T, LoadError>>) -> Result<Vec<T>> {
     let mut problems: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
     let mut ok = Vec::new();

@@ -5,9 +5,11 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use depinsim::cli::ValidateArgs;
+use depinsim::experiment::threads_for;
 use depinsim::export::json::ServingPlan;
 use depinsim::report;
 use depinsim::scenario::load_file;
+use depinsim::sim::footprint::Footprint;
 
 /// Every file's problems (exit 2 if any has one), or its serving plan.
 pub(super) fn validate(args: ValidateArgs) -> Result<ExitCode> {
@@ -20,6 +22,12 @@ pub(super) fn validate(args: ValidateArgs) -> Result<ExitCode> {
                 for plan in ServingPlan::of(&s) {
                     out!("{}", report::run::serving_line(&plan));
                 }
+                let threads = threads_for(&s, 0);
+                let footprint = Footprint::of(&s);
+                out!(
+                    "{}",
+                    report::run::memory_line(&footprint, threads, s.replications())
+                );
             }
             Err(e) => {
                 err!("{e}");

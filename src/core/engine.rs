@@ -156,6 +156,12 @@ impl<E: Copy> QuadHeap<E> {
     }
 }
 
+/// Bytes one pending event of type `E` takes in an [`EventQueue`]: its key and itself, each
+/// in its own array.
+pub const fn queued_event_bytes<E>() -> usize {
+    size_of::<u128>() + size_of::<E>()
+}
+
 /// The future event list: a 4-ary heap keyed by (time, insertion sequence).
 pub struct EventQueue<E> {
     heap: QuadHeap<E>,

@@ -168,6 +168,10 @@ pub enum Market<'a> {
     Pool(&'a mut Amm),
 }
 
+/// Bytes of a [`Ledger`] per provider group: its seven per-group totals (tokens earned and
+/// their value, fees received, stakes and their cost, slashed value, the last epoch's pay).
+pub const BYTES_PER_GROUP: usize = 7 * size_of::<f64>();
+
 /// Running totals of the token economy of one replication.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ledger {

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use crate::export::json::{RunInfo, ServingPlan};
 use crate::metrics::MetricSummary;
 use crate::metrics::names;
+use crate::sim::footprint::Footprint;
 
 /// The headline metrics, with their labels, in the order shown.
 pub const HEADLINE: [(&str, &str); 8] = [
@@ -57,6 +58,60 @@ pub fn serving_line(plan: &ServingPlan) -> String {
         }
         (None, None) => format!("  {}", plan.pool),
     }
+}
+
+/// A number of bytes for people, in binary units (memory limits are in them): `512 B`,
+/// `28.0 KiB`, `2.63 GiB` (three significant figures).
+pub fn size(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut v = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    let digits = if v >= 100.0 {
+        0
+    } else if v >= 10.0 {
+        1
+    } else {
+        2
+    };
+    format!("{v:.digits$} {}", UNITS[unit])
+}
+
+/// A count with its thousands grouped: `4,000,000,000`.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `validate`'s line on memory: a replication's estimate, its largest part, and a run's on
+/// `threads` threads.
+pub fn memory_line(footprint: &Footprint, threads: usize, replications: u32) -> String {
+    let largest = footprint.largest().map_or(String::new(), |p| {
+        format!(
+            " (largest part: {} {}, {})",
+            count(p.count),
+            p.what,
+            size(p.bytes())
+        )
+    });
+    format!(
+        "  memory: about {} per replication{largest}; {} for {replications} replication(s) on {threads} thread(s)",
+        size(footprint.replication()),
+        size(footprint.run(threads, replications)),
+    )
 }
 
 #[cfg(test)]
@@ -115,5 +170,25 @@ mod tests {
         assert!(serving_line(&plan).starts_with("  dc: 4 replica(s) of 2 GPU(s), 64 mean"));
         plan.unfit = Some("too small".into());
         assert_eq!(serving_line(&plan), "  dc: serves no requests: too small");
+    }
+
+    #[test]
+    fn sizes_are_in_binary_units_with_three_figures() {
+        assert_eq!(size(0), "0 B");
+        assert_eq!(size(1023), "1023 B");
+        assert_eq!(size(28 * 1024), "28.0 KiB");
+        assert_eq!(size(12 << 20), "12.0 MiB");
+        assert_eq!(size(2_821_696 * 1024), "2.69 GiB");
+        assert_eq!(size(576_000_000_000), "536 GiB");
+        assert_eq!(size(u64::MAX), "16.0 EiB");
+    }
+
+    #[test]
+    fn counts_group_their_thousands() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1000), "1,000");
+        assert_eq!(count(4_000_000_000), "4,000,000,000");
+        assert_eq!(count(123_456_789_012), "123,456,789,012");
     }
 }

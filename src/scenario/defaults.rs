@@ -243,6 +243,13 @@ pub const MAX_HORIZON_H: f64 = 876_600.0;
 pub const MAX_ROWS: f64 = 2_000_000.0;
 /// Most replications per run.
 pub const MAX_REPLICATIONS: u32 = 100_000;
+/// Share of the memory the process may use (physical memory, the cgroup's limit,
+/// `RLIMIT_AS`, or `--max-memory`) that a run's estimate (`sim::footprint`) may take; above
+/// it the run is refused. The rest is headroom for what the estimate leaves out: the
+/// allocator's rounding and per-thread arenas, the output stage's buffers, and the
+/// estimate's own error (measured on the quickstart with 1 to 100 million cards, the
+/// resident peak was within the estimate; see README, Memory).
+pub const MEMORY_SHARE: f64 = 0.8;
 /// Highest request rate of one user group: one per nanosecond of simulated time.
 pub const MAX_RATE_PER_S: f64 = 1e9;
 /// Most requests one run may simulate (about 5 hours at 5 million per second).

@@ -38,6 +38,27 @@ use requests::{Request, Requests};
 use station::{RequestMark, Station};
 use users::Users;
 
+/// Bytes of inference's run-time state, for the memory estimate (`footprint.rs`).
+pub(crate) mod sizes {
+    use super::requests::Request;
+    use super::station::{RequestMark, Station};
+    use super::users::{Candidate, Users};
+    use crate::sim::replica::Replica;
+
+    /// Per provider group: its station and its integrals at the warm-up and the last epoch.
+    pub(crate) const GROUP: usize = size_of::<Station>() + 2 * size_of::<RequestMark>();
+    /// Per user group.
+    pub(crate) const USER_GROUP: usize = size_of::<Users>();
+    /// Per pool a user group may use.
+    pub(crate) const CANDIDATE: usize = size_of::<Candidate>();
+    /// Per request in flight: its slab slot, its place in the free list, and its place in
+    /// a queue.
+    pub(crate) const REQUEST: usize = size_of::<Request>() + 2 * size_of::<u32>();
+    /// Per replica that exists: itself, its places in the active and idle lists, and with
+    /// drawn service times the request it serves.
+    pub(crate) const REPLICA: usize = size_of::<Replica>() + 3 * size_of::<u32>();
+}
+
 /// How replicas serve.
 enum Mode {
     /// Continuous batching: each replica is a fluid model brought up to date at its events.
@@ -50,7 +71,7 @@ enum Mode {
     /// Drawn service times: each replica is one GPU serving one request at a time for its
     /// drawn time.
     Drawn {
-        /// The request each replica serves.
+        /// The request each replica serves (one entry per replica that exists).
         solo: Vec<u32>,
         /// Scratch: (time, replica) of requests' ends, to schedule.
         pending: Vec<(SimTime, u32)>,
@@ -70,6 +91,8 @@ pub struct Inference<'s> {
     s: &'s Scenario,
     users: Vec<Users>,
     stations: Vec<Station>,
+    /// Every replica that has opened, numbered in the order they first did (a group's
+    /// replicas that never opened do not exist: see `station.rs`).
     replicas: Vec<Replica>,
     reqs: Requests,
     mode: Mode,
@@ -92,15 +115,11 @@ impl<'s> Inference<'s> {
             .map(|(i, u)| Users::new(s, i, u, streams))
             .collect();
         let (prompt, output) = (s.prompt.mean(), s.output.mean().max(1.0));
-        let mut replicas = Vec::new();
         let stations: Vec<Station> = s
             .pools()
             .iter()
-            .enumerate()
-            .map(|(i, p)| {
+            .map(|p| {
                 let plan = p.serving.unwrap_or(Serving::single_server(0));
-                let first = replicas.len() as u32;
-                replicas.extend((0..plan.replicas).map(|_| Replica::new(i as u32)));
                 let max_queue = s
                     .max_queue_per_gpu
                     .map_or(usize::MAX, |q| q as usize * p.count as usize);
@@ -108,12 +127,12 @@ impl<'s> Inference<'s> {
                     Some(d) => f64::from(plan.replicas) / d.mean(),
                     None => plan.capacity_rps(prompt, output),
                 };
-                Station::new(plan, first..replicas.len() as u32, max_queue, capacity_rps)
+                Station::new(plan, max_queue, capacity_rps)
             })
             .collect();
         let mode = if s.service_override().is_some() {
             Mode::Drawn {
-                solo: vec![u32::MAX; replicas.len()],
+                solo: Vec::new(),
                 pending: Vec::new(),
             }
         } else {
@@ -128,7 +147,7 @@ impl<'s> Inference<'s> {
             warm: vec![RequestMark::default(); stations.len()],
             epoch: vec![RequestMark::default(); stations.len()],
             stations,
-            replicas,
+            replicas: Vec::new(),
             reqs: Requests::default(),
             mode,
             rec: Recorder::new(s.regions().len(), s.slo_ttft(), s.slo_tpot()),

@@ -100,6 +100,13 @@ impl Placed {
     }
 }
 
+/// Bytes of one job waiting or running (for the memory estimate, `footprint.rs`): its place
+/// in the line, and once placed its slot, its GPUs in one group and what they were charged.
+pub(crate) const BYTES_PER_JOB: usize = size_of::<(usize, SimTime)>()
+    + size_of::<Option<Placed>>()
+    + size_of::<(usize, u32)>()
+    + size_of::<f64>();
+
 /// The jobs of one replication.
 pub struct Jobs {
     classes: Vec<ClassState>,

@@ -54,6 +54,11 @@ pub fn time_to_failure(rng: &mut StreamRng, mtbf: f64, k: f64, stationary: bool)
     }
 }
 
+/// Bytes of a [`Reliability`] per provider group: its failure stream, whether it can fail,
+/// and its stale clocks (for the memory estimate, `footprint.rs`).
+pub(crate) const BYTES_PER_GROUP: usize =
+    size_of::<StreamRng>() + size_of::<bool>() + size_of::<u32>();
+
 /// The failures and owners' hours of one replication.
 pub struct Reliability {
     /// One failure stream per group.

@@ -55,6 +55,10 @@ impl Ord for Running {
     }
 }
 
+/// Bytes of a request in a replica's batch (for the memory estimate, `footprint.rs`); in
+/// the prefill queue it is a [`Work`], which is smaller.
+pub(crate) const RUNNING_BYTES: usize = size_of::<Running>();
+
 /// What changed when a replica was brought up to date.
 #[derive(Debug, Default)]
 pub struct Settled {

@@ -30,6 +30,10 @@ pub struct Decisions {
     pub leaves: Vec<(usize, u32)>,
 }
 
+/// Bytes of a [`Supply`] per provider group: its mark, its losing streak and the GPUs
+/// onboarding (for the memory estimate, `footprint.rs`).
+pub(crate) const BYTES_PER_GROUP: usize = size_of::<Mark>() + 2 * size_of::<u32>();
+
 /// Run-time state of supply decisions.
 #[derive(Clone, Debug)]
 pub struct Supply {

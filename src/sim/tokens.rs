@@ -91,6 +91,19 @@ pub struct TokenState {
     pub burned: f64,
 }
 
+/// Bytes of the token economy per provider group: its marks, counts and earnings, its
+/// capital, sales and reviews, an epoch's scratch inputs, and the ledger's per-group totals
+/// (for the memory estimate, `footprint.rs`).
+pub(crate) const BYTES_PER_GROUP: usize = size_of::<PoolMark>()
+    + size_of::<Counts>()
+    + size_of::<Earned>()
+    + 2 * size_of::<f64>()
+    + size_of::<(f64, f64)>()
+    + 3 * size_of::<f64>()
+    + 2 * size_of::<u32>()
+    + 2 * size_of::<u64>()
+    + crate::economics::ledger::BYTES_PER_GROUP;
+
 /// Run-time state of the token economy.
 pub struct Tokens {
     ledger: Ledger,

@@ -11,6 +11,7 @@ use crate::core::engine::{EventQueue, SimTime};
 use crate::scenario::Dispatch;
 use crate::sim::event::Event;
 use crate::sim::pool::PoolState;
+use crate::sim::replica::Replica;
 
 use super::{Inference, Mode};
 
@@ -57,8 +58,15 @@ impl Inference<'_> {
         if !st.can_open(&gpus[pool]) {
             return None;
         }
-        let (r, pos) = st.open()?;
+        let new = self.replicas.len() as u32;
+        let (r, pos) = st.open(new)?;
         gpus[pool].occupy(now, st.tp());
+        if r == new {
+            self.replicas.push(Replica::new(pool as u32));
+            if let Mode::Drawn { solo, .. } = &mut self.mode {
+                solo.push(u32::MAX);
+            }
+        }
         let rep = &mut self.replicas[r as usize];
         rep.pos = pos;
         rep.activate(now);

@@ -2,6 +2,11 @@
 //! or idle), the FIFO queue of requests waiting for it, and the integrals of requests
 //! decoding and in the system (Little's law). Every change goes through a method that first
 //! brings the integrals up to its time.
+//!
+//! A replica exists only once it has opened: a group of millions of cards, most of them
+//! idle, holds a count of replicas never opened instead of a replica each. A stopped
+//! replica goes back to the idle list and opens again before a new one is made, so the
+//! replicas that exist are the most that were ever active at once.
 
 use std::collections::VecDeque;
 
@@ -27,8 +32,10 @@ pub(super) struct Station {
     pub(super) capacity_rps: f64,
     /// Active replicas (indices into the subsystem's replicas).
     active: Vec<u32>,
-    /// Idle replicas, the next to open last.
+    /// Idle replicas that have served before, the next to open last.
     idle_replicas: Vec<u32>,
+    /// Replicas the group can hold that have never opened (they do not exist yet).
+    unopened: u32,
     /// Requests waiting, by slot, in arrival order.
     queue: VecDeque<u32>,
     /// Largest queue allowed (usize::MAX: no limit).
@@ -45,18 +52,14 @@ pub(super) struct Station {
 }
 
 impl Station {
-    /// An idle station serving by `plan` with the replicas `replicas`.
-    pub(super) fn new(
-        plan: Serving,
-        replicas: std::ops::Range<u32>,
-        max_queue: usize,
-        capacity_rps: f64,
-    ) -> Self {
+    /// An idle station serving by `plan`, none of whose `plan.replicas` replicas has opened.
+    pub(super) fn new(plan: Serving, max_queue: usize, capacity_rps: f64) -> Self {
         Self {
             plan,
             capacity_rps,
-            active: Vec::with_capacity(replicas.len()),
-            idle_replicas: replicas.rev().collect(),
+            active: Vec::new(),
+            idle_replicas: Vec::new(),
+            unopened: plan.replicas,
             queue: VecDeque::with_capacity(max_queue.min(1 << 16)),
             max_queue,
             in_replicas: 0,
@@ -98,7 +101,7 @@ impl Station {
     /// Whether a new replica can start: enough idle GPUs of one host and a replica to open.
     #[inline]
     pub(super) fn can_open(&self, gpus: &PoolState) -> bool {
-        gpus.idle() >= self.plan.tp && !self.idle_replicas.is_empty()
+        gpus.idle() >= self.plan.tp && (self.unopened > 0 || !self.idle_replicas.is_empty())
     }
 
     /// Active replicas.
@@ -107,10 +110,18 @@ impl Station {
         &self.active
     }
 
-    /// Opens an idle replica: returns it and its position among the active ones.
+    /// Opens an idle replica: the last one stopped, else a new one numbered `new` (which the
+    /// caller then creates). Returns it and its position among the active ones.
     #[inline]
-    pub(super) fn open(&mut self) -> Option<(u32, u32)> {
-        let r = self.idle_replicas.pop()?;
+    pub(super) fn open(&mut self, new: u32) -> Option<(u32, u32)> {
+        let r = match self.idle_replicas.pop() {
+            Some(r) => r,
+            None if self.unopened > 0 => {
+                self.unopened -= 1;
+                new
+            }
+            None => return None,
+        };
         let pos = self.active.len() as u32;
         self.active.push(r);
         Some((r, pos))
@@ -223,7 +234,7 @@ mod tests {
 
     #[test]
     fn integrals_count_requests_waiting_and_decoding() {
-        let mut st = Station::new(Serving::single_server(2), 0..2, 4, 1.0);
+        let mut st = Station::new(Serving::single_server(2), 4, 1.0);
         st.push_back(10, 7);
         st.push_back(20, 8); // 1 waiting for 10 ns
         assert_eq!(st.pop_head(30), Some(7)); // 2 waiting for 10 ns
@@ -238,16 +249,20 @@ mod tests {
 
     #[test]
     fn replicas_open_from_the_idle_list_and_close_by_swapping() {
-        let mut st = Station::new(Serving::single_server(3), 5..8, 0, 1.0);
-        assert_eq!(st.open(), Some((5, 0)));
-        assert_eq!(st.open(), Some((6, 1)));
-        assert_eq!(st.open(), Some((7, 2)));
-        assert_eq!(st.open(), None);
+        let mut st = Station::new(Serving::single_server(3), 0, 1.0);
+        assert_eq!(st.open(5), Some((5, 0)));
+        assert_eq!(st.open(6), Some((6, 1)));
+        assert_eq!(st.open(7), Some((7, 2)));
+        // All three have opened: there is no fourth.
+        assert_eq!(st.open(8), None);
         // Closing the first moves the last into its place.
         assert_eq!(st.close(5, 0), Some(7));
         assert_eq!(st.active(), &[7, 6]);
         assert_eq!(st.close(6, 1), None);
-        assert_eq!(st.open(), Some((6, 1)));
+        // The last stopped opens again before any new one.
+        assert_eq!(st.open(9), Some((6, 1)));
+        assert_eq!(st.open(9), Some((5, 2)));
+        assert_eq!(st.open(9), None);
         assert!(!st.queue_has_room());
     }
 
@@ -257,7 +272,7 @@ mod tests {
             tp: 2,
             ..Serving::single_server(2)
         };
-        let st = Station::new(plan, 0..2, 8, 1.0);
+        let st = Station::new(plan, 8, 1.0);
         let mut gpus = PoolState::new(3, 3, 1.0);
         assert!(st.can_open(&gpus));
         gpus.reserve(0, 2);
