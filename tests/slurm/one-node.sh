@@ -6,7 +6,8 @@
 # (`depinsim sweep --emit-slurm 3`), waits for it, and compares every file with the
 # single-machine result. Needs root (or sudo) for the packages and the daemons.
 #
-#   tests/slurm/one-node.sh
+#   tests/slurm/one-node.sh                  # builds the binary first
+#   DEPINSIM_BIN=target/release/depinsim tests/slurm/one-node.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -20,8 +21,14 @@ if ! command -v sbatch > /dev/null || ! command -v slurmctld > /dev/null \
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q slurmctld slurmd slurm-client munge > /dev/null
 fi
 
-cargo build --release --quiet
-bin=$root/target/release/depinsim
+# DEPINSIM_BIN: a binary already built (CI passes the one its tests built, which a plain
+# `cargo build` would build again with other dependency features).
+if [ -n "${DEPINSIM_BIN:-}" ]; then
+  bin=$(realpath "$DEPINSIM_BIN")
+else
+  cargo build --release --quiet
+  bin=$root/target/release/depinsim
+fi
 
 work=$(mktemp -d /tmp/depinsim-slurm.XXXXXX)
 chmod 755 "$work"
