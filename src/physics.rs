@@ -6,6 +6,7 @@
 
 pub mod catalogue;
 pub mod gpu;
+pub mod local_sgd;
 pub mod queueing;
 pub mod rates;
 pub mod roofline;

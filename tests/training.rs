@@ -170,6 +170,33 @@ fn the_shipped_scenario_finds_fine_tuning_viable_pretraining_not_and_inference_o
 }
 
 #[test]
+fn low_communication_pretraining_is_viable_where_every_step_pretraining_is_not() {
+    // The shipped scenario's 10B class trains as INTELLECT-1 did (local SGD, H = 100, int8):
+    // its 64 GPUs compute most of the time and it costs less than the cloud, while the 70B
+    // class exchanging every gradient every step computes under a fifth of the time.
+    let (s, m) = shipped(&["simulation.horizon_h=72", "simulation.replications=4"]);
+    let share = |c: &str| m[&names::job(c, names::job::COMPUTE_SHARE)].mean;
+    assert!(
+        share("pretrain-10b-local-sgd") > 0.9,
+        "{}",
+        share("pretrain-10b-local-sgd")
+    );
+    assert!(share("pretrain-70b") < 0.2);
+    let rows = table(&s, &m);
+    let verdict = |w: &str| rows.iter().find(|r| r.workload == w).map(|r| r.verdict);
+    assert_eq!(
+        verdict("pretrain-10b-local-sgd"),
+        Some(Verdict::Viable),
+        "{rows:#?}"
+    );
+    assert_eq!(
+        verdict("pretrain-70b"),
+        Some(Verdict::NotViable),
+        "{rows:#?}"
+    );
+}
+
+#[test]
 fn faster_host_links_flip_the_pretraining_verdict() {
     // The crossover of scenarios/sweeps/training-crossover.yaml: consumer hosts at 1 Gbit/s
     // make pretraining dearer than the cloud; at 100 Gbit/s it is cheaper.

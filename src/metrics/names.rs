@@ -291,8 +291,18 @@ pub mod job {
     pub const WALL_H: &str = "wall_h.mean";
     /// Useful work / wall time.
     pub const GOODPUT: &str = "goodput_ratio.mean";
-    /// Compute / (compute + communication) per step.
+    /// Share of the time computing: compute / (compute + communication) per step, or under
+    /// local SGD inner compute / round (the compute utilisation decentralized runs report).
     pub const COMPUTE_SHARE: &str = "compute_share_ratio.mean";
+    /// Share of the time the GPUs wait on exchanges: communication per step, or under local
+    /// SGD the workers' own collectives and the exchange not hidden behind inner steps
+    /// (1 - the compute share).
+    pub const IDLE_SHARE: &str = "idle_share_ratio.mean";
+    /// One step (every step) or one inner step of the slowest worker (local SGD), s.
+    pub const STEP_S: &str = "step_s.mean";
+    /// One synchronisation's exchange, s: a step's collectives, or local SGD's outer
+    /// synchronisation (all of it, hidden behind inner steps or not).
+    pub const EXCHANGE_S: &str = "exchange_s.mean";
     /// Time to write one checkpoint, s.
     pub const CHECKPOINT_S: &str = "checkpoint_s.mean";
     /// Share of jobs run with fully sharded states (the rest replicated).

@@ -156,6 +156,44 @@ pub const JOB_MEMORY_UTILISATION: f64 = 0.9;
 /// Seconds from a failure to training again: detect, re-place, reload (assumed).
 pub const RESTART_S: f64 = 600.0;
 
+// Low-communication training (`sync: local_sgd`).
+
+/// Inner steps between outer synchronisations: INTELLECT-1's `inner_steps = 100` (10B on up
+/// to 14 nodes of 8 H100 across three continents; Jaghouar et al. 2024, arXiv 2412.01152;
+/// PrimeIntellect-ai/prime, configs/10B/H100.toml). DiLoCo's own experiments use 500
+/// (Douillard et al. 2023, arXiv 2311.08105).
+pub const LOCAL_SGD_INNER_STEPS: u32 = 100;
+/// Bits per exchanged pseudo-gradient value: 16 (BF16, as DiLoCo exchanges them);
+/// INTELLECT-1 sends int8 (8), MuLoCo 2-bit deltas with error feedback (arXiv 2505.23725).
+pub const LOCAL_SGD_PAYLOAD_BITS: f64 = 16.0;
+/// Share of the pseudo-gradient's values sent: all of them (DiLoCo, INTELLECT-1); DeMo
+/// sends a few transform components per tensor, up to ~85x less data (Peng et al. 2024,
+/// arXiv 2411.19870).
+pub const LOCAL_SGD_SENT_FRACTION: f64 = 1.0;
+/// Share of the exchange hidden behind the next inner steps: none (DiLoCo and INTELLECT-1
+/// block on the outer step); streaming DiLoCo overlaps it (Douillard et al. 2025, arXiv
+/// 2501.18512).
+pub const LOCAL_SGD_OVERLAP: f64 = 0.0;
+/// Workers are hosts: exchange inside a host, then a ring across hosts (INTELLECT-1's
+/// ElasticDeviceMesh: a local process group per node, a global one across nodes).
+pub const LOCAL_SGD_HIERARCHICAL: bool = true;
+/// Tokens to reach every-step training's loss, as a ratio: 1. DiLoCo at 8 workers matches
+/// synchronous training on C4 while communicating 500x less (Douillard et al. 2023, arXiv
+/// 2311.08105, abstract); its scaling-law study (Charles et al. 2025, arXiv 2503.09799)
+/// finds one worker at or below data-parallel loss, and the loss rising with more workers
+/// at a fixed token budget, less so for larger models: `token_ratio_per_doubling` is for
+/// that. Where a setup is outside those studies, 1 is an assumption.
+pub const LOCAL_SGD_TOKEN_RATIO: f64 = 1.0;
+/// Growth of the token ratio with each doubling of the workers: 0 (assumed; see
+/// `LOCAL_SGD_TOKEN_RATIO`).
+pub const LOCAL_SGD_TOKEN_RATIO_PER_DOUBLING: f64 = 0.0;
+/// Bytes per trained parameter of the outer optimizer's state on the GPUs: the last global
+/// weights and the outer Nesterov momentum, FP32 each (DiLoCo's outer SGD with Nesterov
+/// momentum). 0 models keeping them in host memory, as PRIME can.
+pub const LOCAL_SGD_OUTER_STATE_BYTES_PER_PARAM: f64 = 8.0;
+/// Most bits per exchanged value: FP32.
+pub const LOCAL_SGD_MAX_PAYLOAD_BITS: f64 = 32.0;
+
 /// How waiting jobs start: EASY backfilling, as Slurm's default scheduler plugin does
 /// (`SchedulerType=sched/backfill`, slurm.conf), which is how shared GPU clusters run their
 /// queues; strict first come, first served (`sched/builtin`) leaves GPUs idle behind a large

@@ -30,6 +30,7 @@ pub use inference::{
 pub(crate) use training::default_job_queue;
 pub use training::{
     CloudSizing, DataParallel, JobKind, JobQueue, Placement, Provisioned, RawCloud, RawJobClass,
+    RawLocalSgd, Sync,
 };
 
 /// A depinsim scenario: regions and their network, GPU providers, and the demand they serve.

@@ -9,6 +9,7 @@ use crate::economics::price::{AmmSpec, PricePath};
 use crate::economics::pricing::{PriceUnit, Pricing};
 use crate::economics::provider::{CostModel, ProviderKind, RewardValuation, SupplyRule};
 use crate::physics::gpu::GpuClass;
+use crate::physics::local_sgd::LocalSgd;
 use crate::physics::rates::Rates;
 use crate::physics::roofline::Roofline;
 use crate::physics::serving::{ServedModel, Serving, Unfit};
@@ -64,6 +65,8 @@ pub struct Pool {
     pub interconnect_bytes_per_s: f64,
     /// One-way latency between the group's own GPUs, s.
     pub interconnect_latency_s: f64,
+    /// GPUs per host.
+    pub gpus_per_host: u32,
 }
 
 /// How a request chooses among the GPU pools that can serve it.
@@ -148,6 +151,8 @@ pub struct JobClass {
     pub micro_batch_tokens: f64,
     /// Share of a GPU's memory the job may use.
     pub memory_utilisation: f64,
+    /// Local SGD's settings; None synchronises every step.
+    pub local_sgd: Option<LocalSgd>,
 }
 
 impl JobClass {
@@ -161,16 +166,32 @@ impl JobClass {
         self.params * self.kind.trained_share() * GRADIENT_BYTES_PER_PARAM
     }
 
-    /// Bytes one GPU holds under `parallel`: its share of the model states and its
-    /// activations.
-    pub fn memory_per_gpu_bytes(&self, parallel: DataParallel) -> f64 {
+    /// GPUs a worker's model states are sharded over at most, on hosts of `host` GPUs:
+    /// every GPU of the job when it synchronises every step; under local SGD the job's
+    /// GPUs on one host (hierarchical) or one GPU (a flat ring).
+    pub fn worker_gpus(&self, host: u32) -> u32 {
+        match self.local_sgd {
+            None => self.gpus,
+            Some(l) if l.hierarchical => host.min(self.gpus).max(1),
+            Some(_) => 1,
+        }
+    }
+
+    /// Bytes one GPU holds under `parallel` when a worker's states are sharded over at most
+    /// `shards` GPUs: its share of the model states, of the outer optimizer's state under
+    /// local SGD, and its activations.
+    pub fn memory_per_gpu_bytes(&self, parallel: DataParallel, shards: u32) -> f64 {
+        let outer = self.local_sgd.map_or(0.0, |l| {
+            self.params * self.kind.trained_share() * l.outer_state_bytes_per_param
+                / f64::from(shards.max(1))
+        });
         training::memory_per_gpu_bytes(
             self.kind,
             parallel,
             self.params,
-            self.gpus,
+            shards,
             self.micro_batch_tokens,
-        )
+        ) + outer
     }
 
     /// Bytes of a GPU of `class` the job may use.
@@ -178,10 +199,30 @@ impl JobClass {
         class.memory_bytes() * self.memory_utilisation
     }
 
-    /// The parallelism the job runs with on GPUs that each offer `usable` bytes: the one
-    /// asked for, or replicated where it fits and sharded otherwise; None if it does not fit.
-    pub fn parallel_for(&self, usable: f64) -> Option<DataParallel> {
-        let fits = |p| self.memory_per_gpu_bytes(p) <= usable;
+    /// The parallelism the job runs with on GPUs that each offer `usable` bytes, its
+    /// workers' states sharded over at most `shards` GPUs: the one asked for, or replicated
+    /// where it fits and sharded otherwise; None if it does not fit.
+    pub fn parallel_for(&self, usable: f64, shards: u32) -> Option<DataParallel> {
+        self.choose(|p| self.memory_per_gpu_bytes(p, shards) <= usable)
+    }
+
+    /// The parallelism the same job runs with when it synchronises every step over all its
+    /// GPUs (as on the cloud reference), each offering `usable` bytes.
+    pub fn every_step_parallel_for(&self, usable: f64) -> Option<DataParallel> {
+        self.choose(|p| {
+            training::memory_per_gpu_bytes(
+                self.kind,
+                p,
+                self.params,
+                self.gpus,
+                self.micro_batch_tokens,
+            ) <= usable
+        })
+    }
+
+    /// The parallelism asked for if it `fits`, else replicated or sharded, the first that
+    /// fits.
+    fn choose(&self, fits: impl Fn(DataParallel) -> bool) -> Option<DataParallel> {
         match self.data_parallel {
             Some(p) => fits(p).then_some(p),
             None => [DataParallel::Replicated, DataParallel::Sharded]
@@ -190,9 +231,11 @@ impl JobClass {
         }
     }
 
-    /// Whether the job fits on GPUs of `class` under some parallelism it allows.
-    pub fn fits_on(&self, class: &GpuClass) -> bool {
-        self.parallel_for(self.usable_bytes(class)).is_some()
+    /// Whether the job fits on GPUs of `class`, `host` to a host, under some parallelism
+    /// it allows.
+    pub fn fits_on(&self, class: &GpuClass, host: u32) -> bool {
+        self.parallel_for(self.usable_bytes(class), self.worker_gpus(host))
+            .is_some()
     }
 
     /// Seconds to write a checkpoint when each GPU's link to storage offers `bandwidth`

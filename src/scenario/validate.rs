@@ -9,6 +9,7 @@ mod cloud;
 mod economy;
 mod files;
 mod inference;
+mod local_sgd;
 mod names;
 mod providers;
 mod regions;
@@ -111,10 +112,11 @@ fn check(raw: &mut RawScenario, files: &Files, issues: &mut Issues) -> Checked {
         &raw.inference.users,
         &regions,
         &raw.simulation,
+        !raw.training.is_empty(),
         &ip.key("users"),
         issues,
     );
-    let jobs = training::validate(&raw.training, &pools, &root.key("training"), issues);
+    let jobs = training::validate(&mut raw.training, &pools, &root.key("training"), issues);
     let job_queue = training::queue(&mut raw.job_queue, !raw.training.is_empty());
     let cloud = cloud::validate(&raw.cloud, &root.key("cloud"), issues);
     regions::payload(&raw.network, &np, issues);

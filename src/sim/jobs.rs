@@ -44,6 +44,11 @@ struct ClassStats {
     lost_s: f64,
     failures: u64,
     compute_share: f64,
+    /// Sums over jobs of the share of time waiting on exchanges, the (inner) step, s, and
+    /// one synchronisation's exchange, s.
+    idle_share: f64,
+    step_s: f64,
+    exchange_s: f64,
     /// Sum over jobs of the checkpoint write time, s.
     checkpoint_s: f64,
     /// Jobs run fully sharded.
@@ -328,7 +333,7 @@ impl Jobs {
         let (step, gpus) = (course.step, &course.gpus);
         let cloud = s.cloud();
         let st = &mut self.classes[c];
-        let cl = cloud_course(s, j, &step, &mut st.cloud);
+        let cl = cloud_course(s, j, &mut st.cloud);
         if measured {
             let x = &mut st.stats;
             x.placed += 1;
@@ -340,10 +345,13 @@ impl Jobs {
                     x.wall_s += t.wall_s();
                     x.lost_s += t.lost_s;
                     x.failures += t.failures;
-                    x.compute_share += step.compute_share();
+                    x.compute_share += step.compute_share;
+                    x.idle_share += step.idle_share;
+                    x.step_s += step.step_s;
+                    x.exchange_s += step.exchange_s;
                     x.checkpoint_s += course.checkpoint_s;
                     x.sharded += u64::from(step.parallel == DataParallel::Sharded);
-                    x.memory_bytes += j.memory_per_gpu_bytes(step.parallel);
+                    x.memory_bytes += step.memory_bytes;
                     x.flops += j.total_flops();
                     let peak: f64 = gpus
                         .iter()
@@ -422,6 +430,9 @@ impl Jobs {
                 m.insert(key(names::job::WALL_H), x.wall_s / ran / SECONDS_PER_HOUR);
                 m.insert(key(names::job::GOODPUT), x.useful_s / x.wall_s);
                 m.insert(key(names::job::COMPUTE_SHARE), x.compute_share / ran);
+                m.insert(key(names::job::IDLE_SHARE), x.idle_share / ran);
+                m.insert(key(names::job::STEP_S), x.step_s / ran);
+                m.insert(key(names::job::EXCHANGE_S), x.exchange_s / ran);
                 m.insert(key(names::job::CHECKPOINT_S), x.checkpoint_s / ran);
                 m.insert(key(names::job::SHARDED), x.sharded as f64 / ran);
                 m.insert(
@@ -463,18 +474,38 @@ fn idle(pools: &[PoolState]) -> Vec<u32> {
 /// and its activations under a parallelism its class allows, and no owners' hours.
 fn usable(s: &Scenario, j: &JobClass, p: usize) -> bool {
     let spec = &s.pools()[p];
-    j.fits_on(spec.class) && spec.online_local_h.is_none()
+    j.fits_on(spec.class, spec.gpus_per_host) && spec.online_local_h.is_none()
 }
 
 /// GPUs for job `j` under its placement rule with `idle[p]` idle GPUs in group `p`, or None
-/// if they are not there.
+/// if they are not there. Under local SGD a group gives whole workers (hosts, or GPUs on a
+/// flat ring), and the group that completes the job may give one smaller worker if the
+/// job's states fit its GPUs.
 fn placement(s: &Scenario, j: &JobClass, idle: &[u32]) -> Option<Vec<(usize, u32)>> {
     let fits = |p: usize| usable(s, j, p) && idle[p] > 0;
+    // GPUs group `p` gives when `left` are still wanted.
+    let chunk = |p: usize, left: u32| -> u32 {
+        let n = idle[p].min(left);
+        if j.local_sgd.is_none() {
+            return n;
+        }
+        let size = j.worker_gpus(s.pools()[p].gpus_per_host);
+        let rest = n % size;
+        let usable = j.usable_bytes(s.pools()[p].class);
+        if n == left && rest > 0 && j.parallel_for(usable, rest).is_some() {
+            n
+        } else {
+            n - rest
+        }
+    };
     let take = |candidates: &mut dyn Iterator<Item = usize>| {
         let mut left = j.gpus;
         let mut out = Vec::new();
         for p in candidates {
-            let n = idle[p].min(left);
+            let n = chunk(p, left);
+            if n == 0 {
+                continue;
+            }
             out.push((p, n));
             left -= n;
             if left == 0 {
@@ -486,7 +517,7 @@ fn placement(s: &Scenario, j: &JobClass, idle: &[u32]) -> Option<Vec<(usize, u32
     let n = idle.len();
     match j.placement {
         Placement::OneProvider => (0..n)
-            .find(|&p| fits(p) && idle[p] >= j.gpus)
+            .find(|&p| fits(p) && idle[p] >= j.gpus && chunk(p, j.gpus) == j.gpus)
             .map(|p| vec![(p, j.gpus)]),
         Placement::OneRegion => (0..s.regions().len())
             .find_map(|r| take(&mut (0..n).filter(|&p| fits(p) && s.pools()[p].region == r))),

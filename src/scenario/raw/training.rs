@@ -66,6 +66,92 @@ pub struct RawJobClass {
     /// and allocator fragmentation).
     #[serde(default = "default_job_memory")]
     pub memory_utilisation: f64,
+    /// How the workers synchronise: `every_step` (the default: every step all-reduces the
+    /// gradients, or gathers and scatters them when sharded, over the slowest link) or
+    /// `local_sgd` (the DiLoCo family: each worker takes `local_sgd.inner_steps` steps on
+    /// its own, then the workers exchange pseudo-gradients; see `local_sgd`).
+    #[serde(default)]
+    pub sync: Sync,
+    /// Local SGD's settings (each left out takes its default); unused unless `sync` is
+    /// `local_sgd`, so that `--set ...sync=every_step` compares the two on one class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_sgd: Option<RawLocalSgd>,
+}
+
+/// How a job's workers synchronise.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Sync {
+    /// Every step exchanges the gradients (synchronous data parallelism).
+    #[default]
+    EveryStep,
+    /// Inner steps on each worker, then an outer synchronisation of pseudo-gradients.
+    LocalSgd,
+}
+
+/// Local SGD (DiLoCo, Douillard et al. 2023; INTELLECT-1, Jaghouar et al. 2024): workers
+/// take inner steps on their own share of each global batch, then all-reduce their
+/// pseudo-gradients (the change of their weights since the last synchronisation) in a ring.
+/// A worker is a host (hierarchical) or a GPU (flat). Inside a host the job's
+/// `data_parallel` choice holds over the host's GPUs only: each worker keeps every model
+/// state (sharded across its own host's GPUs at most) plus the outer optimizer's state, so
+/// memory, not bandwidth, can decide where a job fits. A failed worker loses only its own
+/// inner steps since the last synchronisation and rejoins from the last global state at
+/// the first synchronisation after its restart; the job checkpoints only if
+/// `checkpoint_interval_min` is given (the global state survives on the other workers).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+#[schemars(rename = "LocalSgd")]
+#[schemars(deny_unknown_fields)]
+pub struct RawLocalSgd {
+    /// Inner steps H between outer synchronisations. Default 100 (INTELLECT-1; DiLoCo's
+    /// experiments use 500).
+    pub inner_steps: u32,
+    /// Bits per exchanged pseudo-gradient value, 1 to 32. Default 16 (BF16, as DiLoCo);
+    /// INTELLECT-1 sends 8 (int8), MuLoCo 2.
+    pub payload_bits: f64,
+    /// Share of the pseudo-gradient's values sent, (0, 1]. Default 1; DeMo-style
+    /// compression sends a small share (up to ~85x less data per GPU than AdamW-DDP).
+    pub sent_fraction: f64,
+    /// Share of the exchange hidden behind the next round's inner steps (streaming
+    /// DiLoCo), [0, 1]; at most the inner steps' time is hidden. Default 0.
+    pub overlap: f64,
+    /// Workers are hosts (`true`, the default: an exchange inside each host, then a ring
+    /// across hosts, so the ring has one member per host) or GPUs (`false`: a flat ring of
+    /// every GPU, each holding all the states).
+    pub hierarchical: bool,
+    /// Tokens needed to reach the loss every-step training reaches, as a ratio (>= 1).
+    /// Default 1: DiLoCo matches synchronous training at 8 workers; at more workers and a
+    /// fixed token budget its loss rises (Charles et al. 2025), see
+    /// `token_ratio_per_doubling`.
+    pub token_ratio: f64,
+    /// Growth of `token_ratio` with each doubling of the workers W: the job processes
+    /// tokens x token_ratio x (1 + this)^log2(W). Default 0 (assumed).
+    pub token_ratio_per_doubling: f64,
+    /// Bytes per trained parameter of the outer optimizer's state held on the GPUs (sharded
+    /// over a host's GPUs). Default 8: the last global weights and the outer Nesterov
+    /// momentum in FP32; 0 keeps them in host memory.
+    pub outer_state_bytes_per_param: f64,
+    /// A measured time of one outer synchronisation, s, used instead of the exchange's
+    /// ring model. Default `null`: computed from the payload over the placement's links.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync_s: Option<f64>,
+}
+
+impl Default for RawLocalSgd {
+    fn default() -> Self {
+        Self {
+            inner_steps: defaults::LOCAL_SGD_INNER_STEPS,
+            payload_bits: defaults::LOCAL_SGD_PAYLOAD_BITS,
+            sent_fraction: defaults::LOCAL_SGD_SENT_FRACTION,
+            overlap: defaults::LOCAL_SGD_OVERLAP,
+            hierarchical: defaults::LOCAL_SGD_HIERARCHICAL,
+            token_ratio: defaults::LOCAL_SGD_TOKEN_RATIO,
+            token_ratio_per_doubling: defaults::LOCAL_SGD_TOKEN_RATIO_PER_DOUBLING,
+            outer_state_bytes_per_param: defaults::LOCAL_SGD_OUTER_STATE_BYTES_PER_PARAM,
+            sync_s: None,
+        }
+    }
 }
 
 /// How a job's data-parallel workers hold the model.

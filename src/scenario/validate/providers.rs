@@ -379,6 +379,7 @@ fn pool(g: Checked, cx: &Context) -> Pool {
         online_local_h: a.window,
         interconnect_bytes_per_s: interconnect_gbps * 1e9 / 8.0,
         interconnect_latency_s: latency_s,
+        gpus_per_host: host.max(1),
     }
 }
 

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use super::names::Names;
 use crate::core::diagnostics::Issues;
 use crate::core::path::YamlPath;
+use crate::physics::local_sgd::LocalSgd;
 use crate::physics::training::{DataParallel, JobKind, activation_bytes};
 use crate::scenario::defaults::{self, MAX_ARRIVALS_PER_DAY};
 use crate::scenario::raw::{self, RawJobClass};
@@ -25,22 +26,23 @@ const GIB: f64 = 1_073_741_824.0;
 
 /// The job classes at `at`; a class without GPUs gives none.
 pub(super) fn validate(
-    classes: &[RawJobClass],
+    classes: &mut [RawJobClass],
     pools: &[Pool],
     at: &YamlPath,
     issues: &mut Issues,
 ) -> Vec<JobClass> {
     let mut names = Names::new("training");
     let mut out = Vec::new();
-    for (i, j) in classes.iter().enumerate() {
+    for (i, j) in classes.iter_mut().enumerate() {
         let jp = at.index(i);
         names.check(&jp, &j.name, i, issues);
+        let local_sgd = super::local_sgd::validate(j, &jp, issues);
         let sized = sizes(j, &jp, issues);
         let fix = "give the number of data-parallel GPUs";
         if !issues.at_least_one(&jp.key("gpus"), j.gpus, fix) {
             continue;
         }
-        let class = job_class(j);
+        let class = job_class(j, local_sgd);
         if sized {
             placeable(&class, pools, &jp, issues);
         }
@@ -127,7 +129,7 @@ fn sizes(j: &RawJobClass, at: &YamlPath, issues: &mut Issues) -> bool {
 }
 
 /// The class in the simulation's units.
-fn job_class(j: &RawJobClass) -> JobClass {
+fn job_class(j: &RawJobClass, local_sgd: Option<LocalSgd>) -> JobClass {
     JobClass {
         name: j.name.clone(),
         kind: match j.kind {
@@ -155,6 +157,7 @@ fn job_class(j: &RawJobClass) -> JobClass {
         },
         micro_batch_tokens: j.micro_batch_tokens,
         memory_utilisation: j.memory_utilisation,
+        local_sgd,
     }
 }
 
@@ -163,11 +166,16 @@ fn job_class(j: &RawJobClass) -> JobClass {
 fn placeable(j: &JobClass, pools: &[Pool], at: &YamlPath, issues: &mut Issues) {
     let fit: Vec<&Pool> = pools
         .iter()
-        .filter(|q| j.fits_on(q.class) && q.online_local_h.is_none())
+        .filter(|q| j.fits_on(q.class, q.gpus_per_host) && q.online_local_h.is_none())
         .collect();
     if fit.is_empty() {
         let least = j.data_parallel.unwrap_or(DataParallel::Sharded);
-        let need = j.memory_per_gpu_bytes(least);
+        let shards = pools
+            .iter()
+            .map(|q| j.worker_gpus(q.gpus_per_host))
+            .max()
+            .unwrap_or(1);
+        let need = j.memory_per_gpu_bytes(least, shards);
         let most = pools
             .iter()
             .map(|q| j.usable_bytes(q.class))
@@ -175,6 +183,8 @@ fn placeable(j: &JobClass, pools: &[Pool], at: &YamlPath, issues: &mut Issues) {
         let activations = activation_bytes(j.params, j.micro_batch_tokens);
         let fix = if activations >= most {
             "use fewer micro_batch_tokens: the activations alone exceed what the job may use"
+        } else if j.local_sgd.is_some() {
+            "under local_sgd each worker holds every state (sharded over its own host's GPUs at most): use data_parallel: sharded or auto, hosts with more GPUs, local_sgd.outer_state_bytes_per_param: 0, or a smaller model"
         } else if least == DataParallel::Replicated {
             "use data_parallel: sharded or auto (the states are then split across the GPUs), or a smaller model"
         } else {

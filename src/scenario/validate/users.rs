@@ -14,6 +14,7 @@ pub(super) fn validate(
     list: &[RawUserGroup],
     regions: &Regions,
     sim: &RawSimulation,
+    has_jobs: bool,
     at: &YamlPath,
     issues: &mut Issues,
 ) -> Vec<UserGroup> {
@@ -29,11 +30,12 @@ pub(super) fn validate(
         .enumerate()
         .filter_map(|(i, u)| group(u, regions, &at.index(i), issues))
         .collect();
-    if !list.is_empty() && list.iter().all(|u| u.rate_per_s == 0.0) {
+    // Users who never arrive are a training-only scenario's way of saying so.
+    if !has_jobs && !list.is_empty() && list.iter().all(|u| u.rate_per_s == 0.0) {
         issues.push(
             at,
-            "every user group has a rate of 0: nothing would happen",
-            "give at least one group a positive rate_per_s",
+            "every user group has a rate of 0 and there are no training jobs: nothing would happen",
+            "give at least one group a positive rate_per_s, or add training jobs",
         );
     }
     let rate: f64 = list.iter().map(|u| u.rate_per_s).sum();
@@ -123,7 +125,7 @@ mod tests {
                 "inference: {users: [{region: us-east, rate_per_s: 0}, {region: eu-west, rate_per_s: 0}]}",
                 &[(
                     "inference.users",
-                    "every user group has a rate of 0: nothing would happen",
+                    "every user group has a rate of 0 and there are no training jobs",
                 )],
             ),
             (
