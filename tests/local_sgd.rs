@@ -76,6 +76,33 @@ fn a_local_sgd_job_takes_its_rounds_exactly() {
 }
 
 #[test]
+fn faster_workers_waiting_for_the_slowest_count_as_idle() {
+    // Site b on A100s (312 TFLOP/s): its four hosts pace every round, and the H100 hosts
+    // wait. Inner compute: H100 6e10 x 1e6 / (8 x 989e12 x 0.4), A100 the same at 312e12;
+    // round = 50 x (A100 compute + FSDP) + exchange; compute share = 50 x (32 x H100 + 32 x
+    // A100 compute) / (64 x round).
+    let m = run(&[
+        "providers.site-b.gpu=a100_80gb_sxm",
+        "training.pt.sync=local_sgd",
+        "training.pt.local_sgd.inner_steps=50",
+        "training.pt.local_sgd.payload_bits=8",
+    ]);
+    let h100 = 6.0 * 1e10 * 1e6 / (8.0 * 989e12 * 0.4);
+    let a100 = 6.0 * 1e10 * 1e6 / (8.0 * 312e12 * 0.4);
+    let fsdp = 3.0 * 7.0 / 8.0 * 2e10 / 50e9 + 3.0 * 7.0 * 5e-6;
+    let exchange = 2.0 * 7.0 / 8.0 * 1e10 / 1.25e8 + 2.0 * 7.0 * 0.05;
+    let round = 50.0 * (a100 + fsdp) + exchange;
+    let share = 50.0 * (32.0 * h100 + 32.0 * a100) / (64.0 * round);
+    assert!(
+        (job(&m, names::job::COMPUTE_SHARE) - share).abs() < 1e-9,
+        "{}",
+        job(&m, names::job::COMPUTE_SHARE)
+    );
+    assert!((job(&m, names::job::IDLE_SHARE) - (1.0 - share)).abs() < 1e-9);
+    assert!((job(&m, names::job::STEP_S) - (a100 + fsdp)).abs() < 1e-9);
+}
+
+#[test]
 fn one_inner_step_of_sixteen_bits_on_a_flat_ring_runs_as_every_step_training() {
     // Replicated states fit when the model is small: 1B parameters, 16 GB of states per GPU.
     let small = [
@@ -138,6 +165,32 @@ training:
 }
 
 #[test]
+fn a_job_whose_leftover_worker_cannot_hold_the_states_is_refused() {
+    // 57 GPUs on 8-GPU hosts: seven workers and one of a single H100, which would have to
+    // hold 10B x (16 + 8) bytes = 240 GB.
+    let ovs = [
+        parse_override("training.pt.sync=local_sgd").expect("override"),
+        parse_override("training.pt.gpus=57").expect("override"),
+    ];
+    match load_str(TWO_SITES, "two-sites", "two-sites", &ovs) {
+        Err(LoadError::Invalid { issues, .. }) => {
+            let i = issues
+                .iter()
+                .find(|i| i.path.to_string() == "training[0].gpus")
+                .expect("the job's GPUs");
+            assert!(i.message.contains("left over"), "{}", i.message);
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // 56 GPUs, seven whole hosts, fit.
+    let ovs = [
+        parse_override("training.pt.sync=local_sgd").expect("override"),
+        parse_override("training.pt.gpus=56").expect("override"),
+    ];
+    assert!(load_str(TWO_SITES, "two-sites", "two-sites", &ovs).is_ok());
+}
+
+#[test]
 fn impossible_local_sgd_settings_are_refused_where_they_are_written() {
     let cases = [
         (
@@ -147,6 +200,14 @@ fn impossible_local_sgd_settings_are_refused_where_they_are_written() {
         (
             "training.pt.local_sgd.payload_bits=0",
             "training[0].local_sgd.payload_bits",
+        ),
+        (
+            "training.pt.local_sgd.payload_bits=0.5",
+            "training[0].local_sgd.payload_bits",
+        ),
+        (
+            "training.pt.local_sgd.sync_s=-1",
+            "training[0].local_sgd.sync_s",
         ),
         (
             "training.pt.local_sgd.overlap=1.5",

@@ -171,13 +171,19 @@ fn the_shipped_scenario_finds_fine_tuning_viable_pretraining_not_and_inference_o
 
 #[test]
 fn low_communication_pretraining_is_viable_where_every_step_pretraining_is_not() {
-    // The shipped scenario's 10B class trains as INTELLECT-1 did (local SGD, H = 100, int8):
-    // its 64 GPUs compute most of the time and it costs less than the cloud, while the 70B
-    // class exchanging every gradient every step computes under a fifth of the time.
+    // The shipped scenario's 10B class trains as INTELLECT-1 did (local SGD, H = 100, int8)
+    // on 96 GPUs, which only both datacenter groups hold: its 12 hosts exchange over the
+    // 1 Gbit/s links between us-east and ap-tokyo, 2 x 11/12 x 10 GB / 125 MB/s + 22 x 83 ms
+    // = 148.5 s a round. It still costs less than the cloud, while the 70B class exchanging
+    // every gradient every step computes under a fifth of the time. (Its compute share, about
+    // 0.6, counts the H100 hosts waiting for the A100 hosts that pace each round.)
     let (s, m) = shipped(&["simulation.horizon_h=72", "simulation.replications=4"]);
     let share = |c: &str| m[&names::job(c, names::job::COMPUTE_SHARE)].mean;
+    let exchange = m[&names::job("pretrain-10b-local-sgd", names::job::EXCHANGE_S)].mean;
+    let by_hand = 2.0 * 11.0 / 12.0 * 1e10 / 1.25e8 + 22.0 * 0.083;
+    assert!((exchange - by_hand).abs() < 1e-6, "{exchange} vs {by_hand}");
     assert!(
-        share("pretrain-10b-local-sgd") > 0.9,
+        share("pretrain-10b-local-sgd") > 0.5,
         "{}",
         share("pretrain-10b-local-sgd")
     );

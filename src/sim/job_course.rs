@@ -81,7 +81,9 @@ impl Course {
                 failed_at_s.push(at);
             }
         };
-        let net = if step.local_sgd {
+        // A job of one worker has no peer holding the global state: it recovers from its
+        // checkpoints, as every-step training does.
+        let net = if step.local_sgd && step.workers > 1 {
             let checkpoint = j.interval_s.map(|i| (i, checkpoint_s));
             exponential(mtbf_s).and_then(|d| {
                 run_local_sgd(
@@ -257,10 +259,13 @@ fn local_sgd_step(s: &Scenario, j: &JobClass, l: &LocalSgd, gpus: &[(usize, u32)
     let sharded = kinds.iter().any(|&(p, g, _)| {
         j.parallel_for(j.usable_bytes(pools[p].class), g) == Some(DataParallel::Sharded)
     });
-    let parallel = if sharded {
+    // A worker of one GPU holds every state whatever it is asked to do.
+    let parallel = if sharded && l.hierarchical {
         DataParallel::Sharded
-    } else {
+    } else if l.hierarchical {
         j.data_parallel.unwrap_or(DataParallel::Replicated)
+    } else {
+        DataParallel::Replicated
     };
     let inner = |&(p, g, _): &(usize, u32, u32)| StepModel {
         params: j.params,
@@ -278,6 +283,12 @@ fn local_sgd_step(s: &Scenario, j: &JobClass, l: &LocalSgd, gpus: &[(usize, u32)
         .map(inner)
         .max_by(|a, b| a.step_s().total_cmp(&b.step_s()))
         .expect("a placed job has GPUs");
+    // Every GPU's inner compute, each worker's at its own speed, against the GPU-time of
+    // rounds paced by the slowest: faster workers' wait for it is idle time too.
+    let gpu_compute_s: f64 = kinds
+        .iter()
+        .map(|k| f64::from(k.1 * k.2) * inner(k).compute_s())
+        .sum();
     let (bandwidth, latency) = link(s, gpus);
     let trained = j.params * j.kind.trained_share();
     let exchange_s = l.sync_s.unwrap_or_else(|| {
@@ -313,8 +324,10 @@ fn local_sgd_step(s: &Scenario, j: &JobClass, l: &LocalSgd, gpus: &[(usize, u32)
     JobStep {
         parallel,
         memory_bytes,
-        compute_share: round.compute_share(),
-        idle_share: round.idle_share(),
+        compute_share: f64::from(l.inner_steps) * gpu_compute_s
+            / (f64::from(j.gpus) * round.round_s()),
+        idle_share: 1.0
+            - f64::from(l.inner_steps) * gpu_compute_s / (f64::from(j.gpus) * round.round_s()),
         step_s: slowest.step_s(),
         exchange_s,
         rounds: (tokens / (j.tokens_per_step * f64::from(l.inner_steps))).ceil(),

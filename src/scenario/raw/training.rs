@@ -106,6 +106,7 @@ pub enum Sync {
 pub struct RawLocalSgd {
     /// Inner steps H between outer synchronisations. Default 100 (INTELLECT-1; DiLoCo's
     /// experiments use 500).
+    #[schemars(range(min = 1))]
     pub inner_steps: u32,
     /// Bits per exchanged pseudo-gradient value, 1 to 32. Default 16 (BF16, as DiLoCo);
     /// INTELLECT-1 sends 8 (int8), MuLoCo 2.

@@ -27,13 +27,13 @@ pub(super) fn validate(
         "give the inner steps between synchronisations, e.g. 100 (INTELLECT-1) or 500 (DiLoCo)",
     );
     if !(l.payload_bits.is_finite()
-        && l.payload_bits > 0.0
+        && l.payload_bits >= 1.0
         && l.payload_bits <= LOCAL_SGD_MAX_PAYLOAD_BITS)
     {
         issues.push(
             &at.key("payload_bits"),
             format!(
-                "must be more than 0 and at most {LOCAL_SGD_MAX_PAYLOAD_BITS}, got {}",
+                "must be between 1 and {LOCAL_SGD_MAX_PAYLOAD_BITS}, got {}",
                 l.payload_bits
             ),
             "give the bits per exchanged value: 16 (BF16), 8 (int8), 4 or 2",

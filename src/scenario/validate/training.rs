@@ -207,6 +207,22 @@ fn placeable(j: &JobClass, pools: &[Pool], at: &YamlPath, issues: &mut Issues) {
         );
         return;
     }
+    if j.local_sgd.is_some() && !fit.iter().any(|q| remainder_fits(j, q)) {
+        let host = fit
+            .iter()
+            .map(|q| j.worker_gpus(q.gpus_per_host))
+            .max()
+            .unwrap_or(1);
+        issues.push(
+            &at.key("gpus"),
+            format!(
+                "under local SGD the job's GPUs form workers of {host} (one per host); the {} left over would form a worker that cannot hold every model state",
+                j.gpus % host
+            ),
+            "ask for a multiple of the GPUs per host",
+        );
+        return;
+    }
     let available = match j.placement {
         Placement::OneProvider => fit.iter().map(|q| q.count).max().unwrap_or(0),
         Placement::OneRegion => {
@@ -221,6 +237,13 @@ fn placeable(j: &JobClass, pools: &[Pool], at: &YamlPath, issues: &mut Issues) {
     if j.gpus > available {
         issues.push(&at.key("gpus"), format!("wants {} GPUs, but at most {available} with enough memory exist under placement {}", j.gpus, placement_name(j.placement)), "ask for fewer GPUs, relax the placement, or add providers");
     }
+}
+
+/// Whether the worker left over when `j`'s GPUs fill whole workers on hosts of `q` (if any)
+/// holds every state it must.
+fn remainder_fits(j: &JobClass, q: &Pool) -> bool {
+    let rest = j.gpus % j.worker_gpus(q.gpus_per_host);
+    rest == 0 || j.parallel_for(j.usable_bytes(q.class), rest).is_some()
 }
 
 #[cfg(test)]
