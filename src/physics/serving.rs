@@ -37,6 +37,7 @@
 //! when it is admitted, so a batch never outgrows memory and nothing is preempted for space; a
 //! running request's KV read (and its attention) counts its mean context, prompt + output / 2.
 
+use super::formats::WeightFormat;
 use super::gpu::GpuClass;
 use super::rates::{BATCH_GRID, Rates};
 
@@ -123,9 +124,12 @@ pub struct ServedModel {
     pub attention_heads: u32,
     /// Dimension of one attention head.
     pub head_dim: u32,
-    /// Bytes per parameter.
+    /// Bytes per parameter (the weight format's, unless the scenario gives its own).
     pub bytes_per_param: f64,
-    /// KV-cache bytes per token.
+    /// How the weights are stored: the precision of the step's products (FLOP/s at the FP8
+    /// peak for FP8 on a class with FP8 tensor cores, the BF16 peak for weight-only formats).
+    pub weight_format: WeightFormat,
+    /// KV-cache bytes per token (in the KV cache's format).
     pub kv_bytes_per_token: f64,
     /// Longest request (prompt + output), tokens.
     pub context_tokens: u32,
@@ -288,7 +292,7 @@ impl Serving {
     ) -> Self {
         let tpf = f64::from(tp);
         let bandwidth = tpf * rates.bytes_per_s;
-        let flops = tpf * rates.flops;
+        let flops = tpf * rates.serving_flops(model.weight_format);
         // Replicas never span hosts: whole hosts, then the last, partly filled one.
         let host_size = gpus_per_host.max(1);
         let replicas = count / host_size * (host_size / tp) + count % host_size / tp;
@@ -408,6 +412,7 @@ pub(crate) mod tests {
             attention_heads: m.heads,
             head_dim: m.head_dim,
             bytes_per_param: 2.0,
+            weight_format: WeightFormat::Bf16,
             kv_bytes_per_token: m.kv_bytes_per_token(),
             context_tokens: m.context_tokens,
         }
@@ -691,6 +696,41 @@ pub(crate) mod tests {
         // bytes: 4 FLOPs a byte, far left of an H100's ridge (~262 FLOP/byte), so decode stays
         // memory-bound.
         assert_eq!(llama8b().attention_flops_per_pair() / 131_072.0, 4.0);
+    }
+
+    /// FP8 weights and KV cache on an H100 (W8A8, as TensorRT-LLM serves FP8): a byte a
+    /// weight and a byte a cached element, products at the FP8 peak (1,979 TFLOP/s dense).
+    #[test]
+    fn an_fp8_step_reads_half_the_bytes_and_multiplies_at_the_fp8_peak() {
+        let fp8 = ServedModel {
+            bytes_per_param: 1.0,
+            weight_format: WeightFormat::Fp8,
+            kv_bytes_per_token: 65_536.0,
+            ..llama8b()
+        };
+        let s = plan("h100_sxm", 1, 1, &fp8).expect("fits");
+        let bf16 = plan("h100_sxm", 1, 1, &llama8b()).expect("fits");
+        let (bw, flops) = (3.35e12 * 0.9, 1979e12 * 0.8);
+        assert!((s.cost.weights_s - 8e9 / bw).abs() < 1e-15);
+        assert!((s.cost.kv_s_per_token - 65_536.0 / bw).abs() < 1e-20);
+        assert!((s.cost.flop_s_per_token - 2.0 * 7e9 / flops).abs() < 1e-20);
+        assert!(
+            (s.cost.attention_flop_s * flops / fp8.attention_flops_per_pair() - 1.0).abs() < 1e-12
+        );
+        // Half the weights leave room for more KV tokens, and each takes half the bytes.
+        let per_gpu = 81_559.0 * MIB * 0.9 - 1.5 * GIB;
+        assert_eq!(s.kv_capacity_tokens, ((per_gpu - 8e9) / 65_536.0) as u64);
+        assert!(s.kv_capacity_tokens > 2 * bf16.kv_capacity_tokens);
+        // A prompt in one chunk is compute-bound: twice as fast. Decode at batch 1 is
+        // memory-bound: twice as fast too.
+        let (p, b) = (2048.0, 2048.0);
+        let ratio = bf16.cost.step_s_at(0.0, 0.0, p, p) / s.cost.step_s_at(0.0, 0.0, p, p);
+        assert!((ratio - 1979.0 / 989.0).abs() < 1e-9, "{ratio}");
+        let ratio = bf16.cost.step_s_at(1.0, b, 0.0, 0.0) / s.cost.step_s_at(1.0, b, 0.0, 0.0);
+        assert!((ratio - 2.0).abs() < 1e-9, "{ratio}");
+        // On an A100 (no FP8 tensor cores) FP8 weights are dequantised: the BF16 peak.
+        let a100 = plan("a100_80gb_sxm", 1, 1, &fp8).expect("fits");
+        assert!((a100.cost.flop_s_per_token - 2.0 * 7e9 / (312e12 * 0.8)).abs() < 1e-20);
     }
 
     #[test]
