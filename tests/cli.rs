@@ -534,10 +534,12 @@ fn every_problem_is_reported_at_once() {
 fn validate_accepts_every_shipped_scenario() {
     let mut cmd = depinsim();
     cmd.arg("validate");
-    for entry in fs::read_dir("scenarios").expect("scenarios/") {
-        let p = entry.expect("entry").path();
-        if p.extension().is_some_and(|e| e == "yaml") {
-            cmd.arg(p);
+    for dir in ["scenarios", "scenarios/published"] {
+        for entry in fs::read_dir(dir).expect("scenarios/") {
+            let p = entry.expect("entry").path();
+            if p.extension().is_some_and(|e| e == "yaml") {
+                cmd.arg(p);
+            }
         }
     }
     cmd.assert().success();
