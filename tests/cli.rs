@@ -618,7 +618,7 @@ fn numeric_formats_are_checked_and_a_fallback_is_shown() {
         ],
     );
     bad(
-        Some(&GOOD),
+        Some(GOOD),
         &["inference.model.weight_format=16"],
         &["inference.model.weight_format"],
     );
