@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::core::diagnostics::Issues;
 use crate::core::path::YamlPath;
 use crate::physics::gpu::{GPU_CLASSES, GpuClass, find_class};
-use crate::physics::rates::{BATCH_GRID, Rates};
+use crate::physics::rates::{BATCH_GRID, LowPrecision, Rates};
 
 /// Where a profile's numbers come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -535,7 +535,8 @@ impl Profile {
     /// the library's was not measured) at `token_budget` and at [`TRAINING_MATMUL_N`]; decode
     /// bandwidth by batch, the faster of the kernel and the library at each batch; KV-cache
     /// reads at the attention curve's rate at `context_tokens` cached positions, where the
-    /// profile has one. `origin` names the file.
+    /// profile has one. `origin` names the file. FP8 and INT8 rates are derived: the BF16 rate
+    /// x the class's datasheet FP8/BF16 (INT8/BF16) ratio; none for a CPU profile.
     ///
     /// # Errors
     /// A profile without matrix-product or decode points.
@@ -579,6 +580,7 @@ impl Profile {
         Ok(Rates {
             flops,
             training_flops,
+            low_precision: LowPrecision::derived(flops, find_class(&self.class)),
             bytes_per_s,
             memory_scale,
             kv_bytes_per_s,
@@ -675,6 +677,23 @@ mod tests {
             vec!["matmul at 8192", "decode at 128", "decode at 256"]
         );
         assert_eq!(r.kind, "datasheet profile");
+        // FP8 and INT8: the BF16 rate at the token budget x the datasheet's 1,979 / 989.
+        let ratio = 1979.0 / 989.0;
+        let low = r.low_precision;
+        assert!((low.fp8_flops.expect("fp8") / (6e14 * ratio) - 1.0).abs() < 1e-9);
+        assert!((low.int8_flops.expect("int8") / (6e14 * ratio) - 1.0).abs() < 1e-9);
+        assert!(low.basis.starts_with("derived"));
+        // A CPU profile, or a class without FP8 tensor cores, has no FP8 rate.
+        let mut cpu = p.clone();
+        cpu.class = "cpu".into();
+        let c = cpu.rates(2048.0, 4096.0, "cpu.yaml").expect("rates");
+        let low = c.low_precision;
+        assert_eq!((low.fp8_flops, low.int8_flops), (None, None));
+        let mut a100 = Profile::datasheet(find_class("a100_80gb_sxm").unwrap());
+        a100.matmul = curve(&[(2048.0, 2e14)]);
+        let a = a100.rates(2048.0, 4096.0, "a100.yaml").expect("rates");
+        let low = a.low_precision;
+        assert_eq!((low.fp8_flops, low.int8_flops), (None, Some(4e14)));
     }
 
     #[test]

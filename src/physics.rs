@@ -1,10 +1,12 @@
 //! What hardware and queues do, free of the simulation: GPU classes ([`gpu`]), the roofline
 //! ([`roofline`]), what one GPU achieves ([`rates`]), the model catalogue ([`catalogue`]), the
-//! replica plan and step cost of serving ([`serving`]), the fewest servers that meet latency
-//! objectives for a demand ([`sizing`]), the training time model
-//! ([`training`]), and exact queueing results ([`queueing`]) that the tests compare with.
+//! numeric formats a model is served in ([`formats`]), the replica plan and step cost of
+//! serving ([`serving`]), the fewest servers that meet latency objectives for a demand
+//! ([`sizing`]), the training time model ([`training`]), and exact queueing results
+//! ([`queueing`]) that the tests compare with.
 
 pub mod catalogue;
+pub mod formats;
 pub mod gpu;
 pub mod local_sgd;
 pub mod queueing;

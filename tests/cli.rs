@@ -534,10 +534,12 @@ fn every_problem_is_reported_at_once() {
 fn validate_accepts_every_shipped_scenario() {
     let mut cmd = depinsim();
     cmd.arg("validate");
-    for entry in fs::read_dir("scenarios").expect("scenarios/") {
-        let p = entry.expect("entry").path();
-        if p.extension().is_some_and(|e| e == "yaml") {
-            cmd.arg(p);
+    for dir in ["scenarios", "scenarios/published"] {
+        for entry in fs::read_dir(dir).expect("scenarios/") {
+            let p = entry.expect("entry").path();
+            if p.extension().is_some_and(|e| e == "yaml") {
+                cmd.arg(p);
+            }
         }
     }
     cmd.assert().success();
@@ -593,6 +595,50 @@ fn validate_shows_how_each_group_serves_the_model() {
                     "eu-gamers-4090: serves no requests",
                 ))
                 .and(predicate::str::contains("21.6 GB usable")),
+        );
+}
+
+/// An unknown weight or KV-cache format is refused with the place and the choices; FP8 on a
+/// class without FP8 tensor cores is served weight-only, and `validate` says so.
+#[test]
+fn numeric_formats_are_checked_and_a_fallback_is_shown() {
+    bad(
+        Some(&GOOD.replace(
+            "inference:\n",
+            "inference:\n  model: {name: llama-3.1-8b, weight_format: fp4, kv_cache_format: e5m2}\n",
+        )),
+        &[],
+        &[
+            "inference.model.weight_format",
+            "unknown choice `fp4`",
+            "use one of: bf16, fp8, int8_w8a8, int8, int4",
+            "inference.model.kv_cache_format",
+            "unknown choice `e5m2`",
+            "use one of: bf16, fp8, int8",
+        ],
+    );
+    bad(
+        Some(GOOD),
+        &["inference.model.weight_format=16"],
+        &["inference.model.weight_format"],
+    );
+    depinsim()
+        .args([
+            "validate",
+            "scenarios/quickstart.yaml",
+            "--set",
+            "inference.model.weight_format=fp8",
+            "--set",
+            "inference.model.kv_cache_format=fp8",
+        ])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("us-dc-h100: 8 replica(s) of 1 GPU(s)")
+                .and(predicate::str::contains("fp8 weights, fp8 products"))
+                .and(predicate::str::contains(
+                    "fp8 weights dequantised to bf16 products (no fp8 tensor cores)",
+                )),
         );
 }
 

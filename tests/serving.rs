@@ -105,7 +105,9 @@ fn capacity_is_also_counted_at_the_batch_the_replicas_ran() {
     let got = m[names::provider::CAPACITY_DEMAND_AS_RUN];
     assert!((got - want).abs() < 1e-9 * want, "{got} vs {want}");
     // Full batches would carry many times the demand that the replicas, as they ran, can.
-    assert!(m[names::provider::CAPACITY_DEMAND] > 20.0 * got);
+    // (About 20 times: a full batch of 256 is compute-bound in its matrix products, which
+    // attention's reads of the KV cache do not overlap.)
+    assert!(m[names::provider::CAPACITY_DEMAND] > 15.0 * got);
 }
 
 /// See issue 12 (item 6): a 30,000-token prompt took 2N x P / FLOP/s = 0.609 s, with N all

@@ -7,6 +7,8 @@ use serde::Serialize;
 
 use crate::core::engine::NANOS_PER_SEC;
 use crate::metrics::MetricSummary;
+use crate::physics::formats::{Matmul, WeightFormat};
+use crate::physics::rates::Rates;
 use crate::scenario::Scenario;
 
 /// The contents of summary.json.
@@ -71,6 +73,10 @@ pub struct ProfileUse {
     /// bytes/s per GPU; absent: KV reads run at the decode bandwidth.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kv_bytes_per_s: Option<f64>,
+    /// The products of a model not stored in BF16: their precision on this class and their
+    /// FLOP/s (absent for a BF16 model, whose products run at `prefill_flops`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matmul: Option<MatmulUse>,
     /// Lookups outside the profile's measured grid, clamped to its nearest point.
     pub clamped: Vec<String>,
     /// The efficiency factors, when the figures are datasheet peaks times them.
@@ -79,6 +85,35 @@ pub struct ProfileUse {
     /// Whether the class is the cloud reference's (and no provider group's).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub cloud_only: bool,
+}
+
+/// The precision a class multiplies the served model's weights at, and how fast.
+#[derive(Debug, Serialize)]
+pub struct MatmulUse {
+    /// The served model's `weight_format`.
+    pub weight_format: &'static str,
+    /// The precision of the products on this class: the format's (`fp8`, `int8`) or `bf16`
+    /// (weight-only formats, and FP8 on a class without FP8 tensor cores).
+    pub precision: &'static str,
+    /// Achieved FLOP/s of prefill steps at that precision, per GPU.
+    pub prefill_flops: f64,
+    /// How an FP8 or INT8 rate follows from the datasheet or the profile (it is derived,
+    /// not measured, for a profile); absent at BF16.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basis: Option<&'static str>,
+}
+
+impl MatmulUse {
+    /// How `rates` multiply weights stored in `format`; None for BF16 weights.
+    pub fn of(rates: &Rates, format: WeightFormat) -> Option<Self> {
+        let precision = rates.serving_matmul(format);
+        (format != WeightFormat::Bf16).then(|| Self {
+            weight_format: format.label(),
+            precision: precision.label(),
+            prefill_flops: rates.serving_flops(format),
+            basis: (precision != Matmul::Bf16).then_some(rates.low_precision.basis),
+        })
+    }
 }
 
 /// The contents of run.json.
@@ -133,6 +168,9 @@ pub struct ServingPlan {
     pub capacity_rps: f64,
     /// Why the group cannot serve the model, if it cannot.
     pub unfit: Option<String>,
+    /// How the group multiplies a model not stored in BF16 (absent for BF16 weights).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matmul: Option<MatmulUse>,
 }
 
 impl ServingPlan {
@@ -157,6 +195,7 @@ impl ServingPlan {
                         None => sv.capacity_rps(prompt, output),
                     },
                     unfit: None,
+                    matmul: MatmulUse::of(&p.rates, s.model().weight_format),
                 },
                 (Err(u), _) => Self {
                     pool: p.name.clone(),
@@ -169,6 +208,7 @@ impl ServingPlan {
                         "the model and one full-context KV cache need {:.1} GB; a replica of {} GPU(s) of one host has {:.1} GB usable",
                         u.need_gb, u.gpus, u.have_gb
                     )),
+                    matmul: None,
                 },
             })
             .collect()
@@ -234,6 +274,7 @@ impl RunInfo {
                     prefill_flops: rates.flops,
                     decode_bytes_per_s: rates.bytes_per_s,
                     kv_bytes_per_s: rates.kv_bytes_per_s,
+                    matmul: MatmulUse::of(rates, s.model().weight_format),
                     clamped: rates.clamped.clone(),
                     efficiency: rates.efficiency.map(|e| EfficiencyUse {
                         compute: e.compute,

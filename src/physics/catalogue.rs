@@ -47,7 +47,13 @@ pub struct ModelSpec {
 impl ModelSpec {
     /// KV-cache bytes per token in BF16.
     pub fn kv_bytes_per_token(&self) -> f64 {
-        2.0 * f64::from(self.layers) * f64::from(self.kv_heads) * f64::from(self.head_dim) * 2.0
+        self.kv_bytes_per_token_at(2.0)
+    }
+
+    /// KV-cache bytes per token at `bytes` an element (2 for BF16, 1 for FP8): a key and a
+    /// value vector per layer and KV head.
+    pub fn kv_bytes_per_token_at(&self, bytes: f64) -> f64 {
+        2.0 * f64::from(self.layers) * f64::from(self.kv_heads) * f64::from(self.head_dim) * bytes
     }
 
     /// Parameters of the LM head, billions: vocabulary x hidden size.

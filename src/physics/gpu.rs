@@ -6,6 +6,12 @@
 //! from the vendors' published datasheets; reference rental prices from Vast.ai medians and Akash's
 //! price list (read 2026-09).
 //!
+//! Besides the BF16 peak each class has its dense FP8 and INT8 tensor peaks, which the served
+//! model's `weight_format` selects (`super::formats`); each figure is cited where it is set.
+//! NVIDIA's datacenter datasheets quote these "with sparsity" (2:4 structured sparsity, which
+//! serving does not use), so the dense figure is half the one printed; the GeForce
+//! whitepapers print both. Ampere (A100, RTX 3090) has INT8 but no FP8 tensor cores.
+//!
 //! Memory is counted in bytes the way the hardware has it. A datasheet's "80 GB" is 80 GiB
 //! (memory capacities use binary prefixes: JEDEC JESD100B.01), and of that the driver
 //! offers what `nvidia-smi` reports as memory.total (`rocm-smi`'s VRAM Total for AMD), a
@@ -24,6 +30,11 @@ pub struct GpuClass {
     pub name: &'static str,
     /// Dense BF16/FP16 tensor throughput, TFLOP/s.
     pub bf16_tflops: f64,
+    /// Dense FP8 tensor throughput (FP32 accumulation), TFLOP/s; None for a class without FP8
+    /// tensor cores (Ampere: A100, RTX 3090).
+    pub fp8_tflops: Option<f64>,
+    /// Dense INT8 tensor throughput, TOP/s.
+    pub int8_tops: Option<f64>,
     /// Memory as the datasheet states it, "GB": binary gigabytes (GiB, 2^30 bytes). The
     /// training jobs' memory check still compares it with 10^9-byte gigabytes (issue 12,
     /// item 5); serving uses [`GpuClass::memory_mib`].
@@ -51,6 +62,10 @@ pub const GPU_CLASSES: &[GpuClass] = &[
         id: "h100_sxm",
         name: "NVIDIA H100 SXM 80GB",
         bf16_tflops: 989.0,
+        // Datasheet "FP8 Tensor Core 3,958 teraFLOPS*", "INT8 Tensor Core 3,958 TOPS*", each
+        // *with sparsity: half of it dense.
+        fp8_tflops: Some(1979.0),
+        int8_tops: Some(1979.0),
         vram_gb: 80.0,
         // nvidia-smi on "NVIDIA H100 80GB HBM3": 81559MiB.
         memory_mib: 81_559.0,
@@ -64,6 +79,10 @@ pub const GPU_CLASSES: &[GpuClass] = &[
         id: "h100_pcie",
         name: "NVIDIA H100 PCIe 80GB",
         bf16_tflops: 756.0,
+        // Datasheet "FP8 Tensor Core 3,026 teraFLOPS*", "INT8 Tensor Core 3,026 TOPS*" (H100
+        // PCIe column; *with sparsity): half of it dense.
+        fp8_tflops: Some(1513.0),
+        int8_tops: Some(1513.0),
         vram_gb: 80.0,
         // nvidia-smi on "NVIDIA H100 PCIe": 81559MiB.
         memory_mib: 81_559.0,
@@ -77,6 +96,10 @@ pub const GPU_CLASSES: &[GpuClass] = &[
         id: "h200_sxm",
         name: "NVIDIA H200 SXM 141GB",
         bf16_tflops: 989.0,
+        // Datasheet (H200 SXM column) "FP8 Tensor Core 3,958 TFLOPS", "INT8 Tensor Core 3,958
+        // TOPS", with sparsity: half of it dense.
+        fp8_tflops: Some(1979.0),
+        int8_tops: Some(1979.0),
         vram_gb: 141.0,
         // nvidia-smi on "NVIDIA H200": 143771MiB.
         memory_mib: 143_771.0,
@@ -90,6 +113,10 @@ pub const GPU_CLASSES: &[GpuClass] = &[
         id: "a100_80gb_sxm",
         name: "NVIDIA A100 SXM 80GB",
         bf16_tflops: 312.0,
+        // Ampere has no FP8 tensor cores. Datasheet "INT8 Tensor Core 624 TOPS | 1248 TOPS*"
+        // (*with sparsity): 624 dense.
+        fp8_tflops: None,
+        int8_tops: Some(624.0),
         vram_gb: 80.0,
         // nvidia-smi on "NVIDIA A100-SXM4-80GB": 81920MiB.
         memory_mib: 81_920.0,
@@ -103,6 +130,10 @@ pub const GPU_CLASSES: &[GpuClass] = &[
         id: "l40s",
         name: "NVIDIA L40S 48GB",
         bf16_tflops: 362.0,
+        // Datasheet "FP8 Tensor Core 733 | 1,466* TFLOPS", "Peak INT8 Tensor 733 | 1,466*
+        // TOPS" (*with sparsity): 733 dense.
+        fp8_tflops: Some(733.0),
+        int8_tops: Some(733.0),
         vram_gb: 48.0,
         // nvidia-smi on "NVIDIA L40S" (ECC on, as in every published output): 46068MiB.
         memory_mib: 46_068.0,
@@ -116,6 +147,11 @@ pub const GPU_CLASSES: &[GpuClass] = &[
         id: "rtx_4090",
         name: "NVIDIA GeForce RTX 4090 24GB",
         bf16_tflops: 165.0,
+        // Ada whitepaper, appendix table (RTX 4090): "Peak FP8 Tensor TFLOPS with FP32
+        // Accumulate 330.3/660.6" and "Peak INT8 Tensor TOPS 660.6/1321.2", dense/sparse. FP32
+        // accumulation, as the BF16 figure (FP8 GEMMs accumulate in FP32).
+        fp8_tflops: Some(330.3),
+        int8_tops: Some(660.6),
         vram_gb: 24.0,
         // nvidia-smi on "NVIDIA GeForce RTX 4090": 24564MiB.
         memory_mib: 24_564.0,
@@ -129,6 +165,10 @@ pub const GPU_CLASSES: &[GpuClass] = &[
         id: "rtx_3090",
         name: "NVIDIA GeForce RTX 3090 24GB",
         bf16_tflops: 71.0,
+        // Ampere has no FP8 tensor cores. GA102 whitepaper (RTX 3090): "Peak INT8 Tensor TOPS
+        // 284/568", dense/sparse.
+        fp8_tflops: None,
+        int8_tops: Some(284.0),
         vram_gb: 24.0,
         // nvidia-smi on "NVIDIA GeForce RTX 3090": 24576MiB.
         memory_mib: 24_576.0,
@@ -142,6 +182,10 @@ pub const GPU_CLASSES: &[GpuClass] = &[
         id: "mi300x",
         name: "AMD Instinct MI300X 192GB",
         bf16_tflops: 1307.0,
+        // Data sheet "Peak FP8 Performance 2,614.9 TFLOPs" and "Peak INT8 Performance
+        // 2,614.9 TOPs" (5,229.8 with structured sparsity): dense.
+        fp8_tflops: Some(2614.9),
+        int8_tops: Some(2614.9),
         vram_gb: 192.0,
         // rocm-smi on "AMD Instinct MI300X": VRAM Total Memory 205822885888 B.
         memory_mib: 196_288.0,

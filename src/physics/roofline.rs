@@ -1,6 +1,7 @@
 //! The roofline time model of one GPU class running one model: time = max(FLOPs / FLOP/s,
 //! bytes / bytes/s), for prefill and decode at batch 1 and for training steps' compute.
 
+use super::formats::WeightFormat;
 use super::gpu::GpuClass;
 use super::rates::Rates;
 
@@ -31,6 +32,32 @@ impl Roofline {
             bytes_per_s: class.mem_bandwidth_tbs * 1e12 * memory_eff,
             params,
             bytes_per_param,
+        }
+    }
+
+    /// The roofline of `class` serving a model of `params` parameters stored in `format`: its
+    /// bytes a weight, and its products at the format's peak on this class (FP8 at the FP8
+    /// tensor peak where the class has one; weight-only formats at the BF16 peak).
+    pub fn served(
+        class: &GpuClass,
+        format: WeightFormat,
+        compute_eff: f64,
+        memory_eff: f64,
+        params: f64,
+    ) -> Self {
+        let peak = format
+            .matmul_on(class)
+            .peak_tflops(class)
+            .unwrap_or(class.bf16_tflops);
+        Self {
+            flops: peak * 1e12 * compute_eff,
+            ..Self::new(
+                class,
+                compute_eff,
+                memory_eff,
+                params,
+                format.bytes_per_weight(),
+            )
         }
     }
 
@@ -84,6 +111,24 @@ mod tests {
         assert!((total - (1.6e13 / 7.912e14 + 100.0 * 16e9 / 3.015e12)).abs() < 1e-12);
         // a one-token prompt is memory-bound: reading the weights dominates.
         assert!((r.prefill_s(1.0) - r.decode_step_s()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn fp8_halves_the_bytes_and_doubles_the_flops_where_the_class_has_fp8() {
+        let h100 = find_class("h100_sxm").expect("h100");
+        let bf16 = Roofline::served(h100, WeightFormat::Bf16, 0.8, 0.9, 8e9);
+        assert_eq!(bf16, Roofline::new(h100, 0.8, 0.9, 8e9, 2.0));
+        let fp8 = Roofline::served(h100, WeightFormat::Fp8, 0.8, 0.9, 8e9);
+        // 8e9 bytes at 3.015 TB/s; 2N x 1000 at 0.8 x 1,979 TFLOP/s.
+        assert!((fp8.decode_step_s() - 8e9 / 3.015e12).abs() < 1e-12);
+        assert!((fp8.prefill_s(1000.0) - 1.6e13 / (1979e12 * 0.8)).abs() < 1e-12);
+        // INT4 weight-only: a quarter of the bytes, the BF16 peak.
+        let int4 = Roofline::served(h100, WeightFormat::Int4, 0.8, 0.9, 8e9);
+        assert_eq!((int4.bytes_per_param, int4.flops), (0.5, bf16.flops));
+        // No FP8 tensor cores on an A100: a byte a weight at the BF16 peak.
+        let a100 = find_class("a100_80gb_sxm").expect("a100");
+        let fp8 = Roofline::served(a100, WeightFormat::Fp8, 0.8, 0.9, 8e9);
+        assert_eq!((fp8.bytes_per_param, fp8.flops), (1.0, 312e12 * 0.8));
     }
 
     #[test]

@@ -12,9 +12,17 @@
 //! waiting prompts (chunked prefill, as in Sarathi-Serve and vLLM), within a token budget:
 //!
 //! ```text
-//! step = max((weights + KV bytes read) / bandwidth,
-//!            (2 N x tokens + 2 H x decoding + 4 L d x query-key pairs) / FLOP/s)
+//! step = max(weights / bandwidth, (2 N x tokens + 2 H x decoding) / FLOP/s)
+//!      + max(KV bytes read / bandwidth, 4 L d x query-key pairs / FLOP/s)
 //! ```
+//!
+//! The matrix products (with the weights they read) and attention (with the KV cache it
+//! reads) are separate kernels that run one after the other (cuBLAS or CUTLASS GEMMs, then
+//! FlashAttention or TensorRT-LLM's XQA), so each is bounded by its own roofline and their
+//! times add: at a large batch the products are compute-bound while attention is bound by
+//! its KV reads, and a single roofline over the whole step would let those reads hide under
+//! the products' FLOPs. At batch 1 both are memory-bound and a prompt alone is
+//! compute-bound in both, where the sum equals the single roofline.
 //!
 //! N is the non-embedding parameter count (the transformer blocks: Kaplan et al. 2020), H the
 //! LM head's (vocabulary x hidden, multiplied only where a token is sampled, so once per
@@ -37,6 +45,7 @@
 //! when it is admitted, so a batch never outgrows memory and nothing is preempted for space; a
 //! running request's KV read (and its attention) counts its mean context, prompt + output / 2.
 
+use super::formats::WeightFormat;
 use super::gpu::GpuClass;
 use super::rates::{BATCH_GRID, Rates};
 
@@ -67,21 +76,22 @@ impl StepCost {
     /// One step in which `batch` requests decode a token each, reading `kv_tokens` tokens of
     /// KV cache between them (and attending to as many), and `chunk` tokens of prompts of
     /// `prompt` tokens are prefilled. Memory time is scaled by the bandwidth at that batch
-    /// (linear between the tabulated powers of two, the last one beyond them).
+    /// (linear between the tabulated powers of two, the last one beyond them). The matrix
+    /// products and attention are rooflines of their own, added: they run as separate
+    /// kernels, so attention's KV reads do not hide under the products' FLOPs.
     #[inline]
     pub fn step_s_at(&self, batch: f64, kv_tokens: f64, chunk: f64, prompt: f64) -> f64 {
         let scale = self.scale(batch);
         let kv = self.kv_s_per_token * kv_tokens;
-        let memory = if self.kv_scales_with_batch {
-            (self.weights_s + kv) * scale
+        let kv = if self.kv_scales_with_batch {
+            kv * scale
         } else {
-            self.weights_s * scale + kv
+            kv
         };
         let pairs = kv_tokens + chunk * mean_pairs(prompt);
-        let compute = self.flop_s_per_token * (batch + chunk)
-            + self.head_flop_s * batch
-            + self.attention_flop_s * pairs;
-        memory.max(compute)
+        let linear = (self.weights_s * scale)
+            .max(self.flop_s_per_token * (batch + chunk) + self.head_flop_s * batch);
+        linear + kv.max(self.attention_flop_s * pairs)
     }
 
     #[inline]
@@ -123,9 +133,12 @@ pub struct ServedModel {
     pub attention_heads: u32,
     /// Dimension of one attention head.
     pub head_dim: u32,
-    /// Bytes per parameter.
+    /// Bytes per parameter (the weight format's, unless the scenario gives its own).
     pub bytes_per_param: f64,
-    /// KV-cache bytes per token.
+    /// How the weights are stored: the precision of the step's products (FLOP/s at the FP8
+    /// peak for FP8 on a class with FP8 tensor cores, the BF16 peak for weight-only formats).
+    pub weight_format: WeightFormat,
+    /// KV-cache bytes per token (in the KV cache's format).
     pub kv_bytes_per_token: f64,
     /// Longest request (prompt + output), tokens.
     pub context_tokens: u32,
@@ -288,7 +301,7 @@ impl Serving {
     ) -> Self {
         let tpf = f64::from(tp);
         let bandwidth = tpf * rates.bytes_per_s;
-        let flops = tpf * rates.flops;
+        let flops = tpf * rates.serving_flops(model.weight_format);
         // Replicas never span hosts: whole hosts, then the last, partly filled one.
         let host_size = gpus_per_host.max(1);
         let replicas = count / host_size * (host_size / tp) + count % host_size / tp;
@@ -408,6 +421,7 @@ pub(crate) mod tests {
             attention_heads: m.heads,
             head_dim: m.head_dim,
             bytes_per_param: 2.0,
+            weight_format: WeightFormat::Bf16,
             kv_bytes_per_token: m.kv_bytes_per_token(),
             context_tokens: m.context_tokens,
         }
@@ -691,6 +705,61 @@ pub(crate) mod tests {
         // bytes: 4 FLOPs a byte, far left of an H100's ridge (~262 FLOP/byte), so decode stays
         // memory-bound.
         assert_eq!(llama8b().attention_flops_per_pair() / 131_072.0, 4.0);
+    }
+
+    /// FP8 weights and KV cache on an H100 (W8A8, as TensorRT-LLM serves FP8): a byte a
+    /// weight and a byte a cached element, products at the FP8 peak (1,979 TFLOP/s dense).
+    #[test]
+    fn an_fp8_step_reads_half_the_bytes_and_multiplies_at_the_fp8_peak() {
+        let fp8 = ServedModel {
+            bytes_per_param: 1.0,
+            weight_format: WeightFormat::Fp8,
+            kv_bytes_per_token: 65_536.0,
+            ..llama8b()
+        };
+        let s = plan("h100_sxm", 1, 1, &fp8).expect("fits");
+        let bf16 = plan("h100_sxm", 1, 1, &llama8b()).expect("fits");
+        let (bw, flops) = (3.35e12 * 0.9, 1979e12 * 0.8);
+        assert!((s.cost.weights_s - 8e9 / bw).abs() < 1e-15);
+        assert!((s.cost.kv_s_per_token - 65_536.0 / bw).abs() < 1e-20);
+        assert!((s.cost.flop_s_per_token - 2.0 * 7e9 / flops).abs() < 1e-20);
+        assert!(
+            (s.cost.attention_flop_s * flops / fp8.attention_flops_per_pair() - 1.0).abs() < 1e-12
+        );
+        // Half the weights leave room for more KV tokens, and each takes half the bytes.
+        let per_gpu = 81_559.0 * MIB * 0.9 - 1.5 * GIB;
+        assert_eq!(s.kv_capacity_tokens, ((per_gpu - 8e9) / 65_536.0) as u64);
+        assert!(s.kv_capacity_tokens > 2 * bf16.kv_capacity_tokens);
+        // A prompt in one chunk is compute-bound: twice as fast. Decode at batch 1 is
+        // memory-bound: twice as fast too.
+        let (p, b) = (2048.0, 2048.0);
+        let ratio = bf16.cost.step_s_at(0.0, 0.0, p, p) / s.cost.step_s_at(0.0, 0.0, p, p);
+        assert!((ratio - 1979.0 / 989.0).abs() < 1e-9, "{ratio}");
+        let ratio = bf16.cost.step_s_at(1.0, b, 0.0, 0.0) / s.cost.step_s_at(1.0, b, 0.0, 0.0);
+        assert!((ratio - 2.0).abs() < 1e-9, "{ratio}");
+        // On an A100 (no FP8 tensor cores) FP8 weights are dequantised: the BF16 peak.
+        let a100 = plan("a100_80gb_sxm", 1, 1, &fp8).expect("fits");
+        assert!((a100.cost.flop_s_per_token - 2.0 * 7e9 / (312e12 * 0.8)).abs() < 1e-20);
+    }
+
+    /// At a large batch the products are compute-bound and attention is bound by its reads
+    /// of the KV cache: the two times add.
+    #[test]
+    fn products_and_attention_are_rooflines_of_their_own() {
+        let s = plan("h100_sxm", 1, 1, &llama8b()).expect("fits");
+        let (bw, flops) = (3.35e12 * 0.9, 989e12 * 0.8);
+        // 256 requests decoding over 300,000 cached tokens and a 500-token chunk of a
+        // 1,000-token prompt. Products: 2 x 7e9 x 756 + 2 x 0.5e9 x 256 FLOPs = 13.7 ms
+        // against 16e9 bytes = 5.3 ms of weights. Attention: 300,000 x 131,072 bytes =
+        // 13.0 ms of reads against 4 x 32 x 4096 x (300,000 + 500 x 1001 / 2) FLOPs = 0.36 ms.
+        let products = (2.0 * 7e9 * 756.0 + 2.0 * 0.5e9 * 256.0) / flops;
+        let attention = 300_000.0 * 131_072.0 / bw;
+        assert!(products > 16e9 / bw);
+        assert!(attention > 4.0 * 32.0 * 4096.0 * (300_000.0 + 500.0 * 500.5) / flops);
+        let got = s.cost.step_s_at(256.0, 300_000.0, 500.0, 1000.0);
+        assert!((got / (products + attention) - 1.0).abs() < 1e-12, "{got}");
+        // One roofline over the whole step would have taken the larger, 13.7 ms.
+        assert!(got > 1.9 * products.max(attention));
     }
 
     #[test]

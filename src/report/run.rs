@@ -51,8 +51,21 @@ pub fn serving_line(plan: &ServingPlan) -> String {
             let kv = plan
                 .kv_cache_tokens
                 .map_or(String::new(), |k| format!(", KV cache {k} tokens each"));
+            let matmul = plan.matmul.as_ref().map_or(String::new(), |m| {
+                // Weights not stored in BF16: their products at their own precision, or
+                // dequantised (weight-only formats, and W8A8 formats the class cannot run).
+                let f = m.weight_format;
+                match (m.precision, f) {
+                    ("bf16", "fp8" | "int8_w8a8") => format!(
+                        ", {f} weights dequantised to bf16 products (no {} tensor cores)",
+                        f.trim_end_matches("_w8a8")
+                    ),
+                    ("bf16", _) => format!(", {f} weights dequantised to bf16 products"),
+                    (p, _) => format!(", {f} weights, {p} products"),
+                }
+            });
             format!(
-                "  {}: {} replica(s) of {tp} GPU(s){kv}, {:.0} mean-size requests each, ~{:.1} requests/s at full batches",
+                "  {}: {} replica(s) of {tp} GPU(s){kv}, {:.0} mean-size requests each, ~{:.1} requests/s at full batches{matmul}",
                 plan.pool, plan.replicas, plan.batch_at_mean_request, plan.capacity_rps
             )
         }
@@ -160,12 +173,28 @@ mod tests {
             batch_at_mean_request: 63.6,
             capacity_rps: 12.34,
             unfit: None,
+            matmul: None,
         };
         assert_eq!(
             serving_line(&plan),
             "  dc: 4 replica(s) of 2 GPU(s), KV cache 100000 tokens each, 64 mean-size \
              requests each, ~12.3 requests/s at full batches"
         );
+        // Weights not in BF16 say what their products run at.
+        plan.matmul = Some(crate::export::json::MatmulUse {
+            weight_format: "fp8",
+            precision: "bf16",
+            prefill_flops: 2.5e14,
+            basis: None,
+        });
+        assert!(
+            serving_line(&plan).ends_with(
+                "full batches, fp8 weights dequantised to bf16 products (no fp8 tensor cores)"
+            ),
+            "{}",
+            serving_line(&plan)
+        );
+        plan.matmul = None;
         plan.kv_cache_tokens = None;
         assert!(serving_line(&plan).starts_with("  dc: 4 replica(s) of 2 GPU(s), 64 mean"));
         plan.unfit = Some("too small".into());

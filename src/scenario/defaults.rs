@@ -84,7 +84,7 @@ pub const SHARING_PUE: f64 = 1.0;
 
 /// The served model: a catalogue entry.
 pub const MODEL: &str = "llama-3-8b";
-/// Bytes per weight: BF16.
+/// Bytes per weight when the scenario gives no weight format: BF16's.
 pub const BYTES_PER_PARAM: f64 = 2.0;
 /// Median prompt tokens: the conversation trace of Azure's LLM inference service (Patel et
 /// al., Splitwise, ISCA 2024).

@@ -4,6 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::core::dist::DistSpec;
+use crate::physics::formats::{KvFormat, WeightFormat};
 use crate::scenario::defaults;
 
 /// Inference demand and how it is served.
@@ -120,15 +121,32 @@ pub struct RawModel {
     /// catalogue's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub head_dim: Option<u32>,
-    /// Bytes per weight: 2 for BF16/FP16, 1 for FP8/INT8, 0.5 for 4-bit. Default 2.
+    /// How the weights are stored, which sets their bytes (bytes_per_param) and the peak the
+    /// products run at: bf16 (BF16 or FP16, 2 bytes, the BF16 peak); fp8 (W8A8 as
+    /// TensorRT-LLM and vLLM serve FP8 checkpoints: 1 byte, the FP8 tensor peak; on a class
+    /// without FP8 tensor cores, A100 and RTX 3090, weight-only at the BF16 peak, as vLLM's
+    /// FP8 Marlin kernels serve it there); int8_w8a8 (SmoothQuant: 1 byte, the INT8 peak); int8
+    /// (weight-only W8A16: 1 byte, dequantised to the BF16 peak); int4 (weight-only W4A16,
+    /// AWQ or GPTQ: half a byte, the BF16 peak). Absent: bf16.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight_format: Option<WeightFormat>,
+    /// How the KV cache is stored, which sets its bytes (kv_bytes_per_token): bf16 (2 bytes
+    /// an element), fp8 (1 byte: TensorRT-LLM's FP8 KV cache, vLLM's kv_cache_dtype fp8) or
+    /// int8 (1 byte). Absent: bf16.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kv_cache_format: Option<KvFormat>,
+    /// Bytes per weight in memory and read each step. Default: the weight format's (2 for
+    /// bf16, 1 for fp8, int8_w8a8 and int8, 0.5 for int4); give your own for a mixed checkpoint
+    /// (e.g. FP8 blocks with a BF16 LM head), and the format still sets the products' peak.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes_per_param: Option<f64>,
     /// Longest request served, prompt + output tokens (vLLM's max_model_len): longer prompts
     /// are refused and outputs are cut at it. Default: the catalogue's context length.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub context_tokens: Option<u32>,
-    /// KV-cache bytes per token: 2 x layers x KV heads x head dimension x 2 bytes in BF16.
-    /// Default: the catalogue's (131,072 for Llama 3 8B).
+    /// KV-cache bytes per token as stored: 2 x layers x KV heads x head dimension x the KV
+    /// cache format's bytes an element. Default: the catalogue's shape in kv_cache_format
+    /// (131,072 for Llama 3 8B in BF16, 65,536 in FP8); a value given is used as it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kv_bytes_per_token: Option<f64>,
 }
@@ -143,6 +161,8 @@ impl Default for RawModel {
             layers: None,
             attention_heads: None,
             head_dim: None,
+            weight_format: None,
+            kv_cache_format: None,
             bytes_per_param: None,
             context_tokens: None,
             kv_bytes_per_token: None,

@@ -7,6 +7,7 @@ use crate::core::dist::Dist;
 use crate::core::engine::{SimTime, from_secs};
 use crate::core::path::YamlPath;
 use crate::physics::catalogue::{ModelSpec, find_model, model_ids};
+use crate::physics::formats::WeightFormat;
 use crate::physics::serving::{BatchPolicy, ServedModel, TensorParallel};
 use crate::scenario::defaults;
 use crate::scenario::raw::{self, RawBatching, RawInference, RawModel, TensorParallelRule};
@@ -24,23 +25,33 @@ pub(super) fn served_model(
         return None;
     }
     let params_b = *m.params_b.get_or_insert(spec.map_or(0.0, |s| s.params_b));
-    let bytes = *m.bytes_per_param.get_or_insert(defaults::BYTES_PER_PARAM);
+    // The formats are written back only when given, so a scenario without them resolves to
+    // the text it did before they existed (absent is bf16).
+    let weight_format = m.weight_format.unwrap_or_default();
+    let kv_element = m.kv_cache_format.unwrap_or_default().bytes_per_element();
+    let bytes = *m.bytes_per_param.get_or_insert(
+        m.weight_format
+            .map_or(defaults::BYTES_PER_PARAM, WeightFormat::bytes_per_weight),
+    );
     let context = *m
         .context_tokens
         .get_or_insert(spec.map_or(0, |s| s.context_tokens));
     let kv = *m
         .kv_bytes_per_token
-        .get_or_insert(spec.map_or(0.0, |s| s.kv_bytes_per_token()));
+        .get_or_insert(spec.map_or(0.0, |s| s.kv_bytes_per_token_at(kv_element)));
     let ok = issues.positive(
         &at.key("params_b"),
         params_b,
         "give the parameter count in billions, e.g. 8",
-    ) & issues.positive(&at.key("bytes_per_param"), bytes, "2 for BF16, 1 for FP8")
-        & issues.positive(
-            &at.key("kv_bytes_per_token"),
-            kv,
-            "2 x layers x KV heads x head dimension x 2 bytes, e.g. 131072 for Llama 3 8B",
-        );
+    ) & issues.positive(
+        &at.key("bytes_per_param"),
+        bytes,
+        "2 for BF16, 1 for FP8 or INT8, 0.5 for 4-bit, or leave it to weight_format",
+    ) & issues.positive(
+        &at.key("kv_bytes_per_token"),
+        kv,
+        "2 x layers x KV heads x head dimension x 2 bytes, e.g. 131072 for Llama 3 8B",
+    );
     let compute = compute_shape(m, spec, ok.then_some(params_b), at, issues);
     let context_ok = context_fits(context, spec, &at.key("context_tokens"), issues);
     let c = compute.filter(|_| ok && context_ok)?;
@@ -52,6 +63,7 @@ pub(super) fn served_model(
         attention_heads: c.attention_heads,
         head_dim: c.head_dim,
         bytes_per_param: bytes,
+        weight_format,
         kv_bytes_per_token: kv,
         context_tokens: context,
     })
@@ -532,6 +544,98 @@ mod tests {
         }
         let s = load(&inference("model: {name: llama-3-8b, bytes_per_param: 1}")).expect("valid");
         assert_eq!(s.model().bytes_per_param, 1.0);
+    }
+
+    #[test]
+    fn the_formats_set_the_bytes_of_weights_and_kv_cache() {
+        // Absent: BF16, and the resolved scenario shows no format (it resolves as before).
+        let s = load("").expect("valid");
+        assert_eq!(s.model().weight_format, WeightFormat::Bf16);
+        assert!(!s.resolved_yaml().contains("format"));
+        // FP8 weights and KV cache: a byte each, written back with the bytes they imply.
+        let s = load(&inference(
+            "model: {name: llama-3-8b, weight_format: fp8, kv_cache_format: fp8}",
+        ))
+        .expect("valid");
+        let m = s.model();
+        assert_eq!(
+            (m.weight_format, m.bytes_per_param, m.kv_bytes_per_token),
+            (WeightFormat::Fp8, 1.0, 65_536.0)
+        );
+        let yaml = s.resolved_yaml();
+        for shown in [
+            "weight_format: fp8",
+            "kv_cache_format: fp8",
+            "bytes_per_param: 1.0",
+            "kv_bytes_per_token: 65536.0",
+        ] {
+            assert!(yaml.contains(shown), "`{shown}` in\n{yaml}");
+        }
+        // The H100 group multiplies at the FP8 peak.
+        let flops = s.pools()[0].serving.expect("serves").cost.flop_s_per_token;
+        let want = 2.0 * m.non_embedding_params / (1979e12 * 0.8);
+        assert!((flops / want - 1.0).abs() < 1e-12);
+        // 4-bit and INT8 weight-only; bytes given stay as given (a mixed checkpoint), and so
+        // does a KV size given.
+        for (model, bytes, kv) in [
+            ("weight_format: int4", 0.5, 131_072.0),
+            ("weight_format: int8, kv_cache_format: int8", 1.0, 65_536.0),
+            ("weight_format: int8_w8a8", 1.0, 131_072.0),
+            ("weight_format: fp8, bytes_per_param: 1.13", 1.13, 131_072.0),
+            (
+                "kv_cache_format: fp8, kv_bytes_per_token: 70000",
+                2.0,
+                70_000.0,
+            ),
+        ] {
+            let s =
+                load(&inference(&format!("model: {{name: llama-3-8b, {model}}}"))).expect("valid");
+            let m = s.model();
+            assert_eq!(
+                (m.bytes_per_param, m.kv_bytes_per_token),
+                (bytes, kv),
+                "{model}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unknown_format_is_refused_with_the_choices() {
+        let fix = "use one of: bf16, fp8, int8_w8a8, int8, int4";
+        let i = only_issue(&inference("model: {name: llama-3-8b, weight_format: fp4}"));
+        assert_eq!(i.path.to_string(), "inference.model.weight_format");
+        assert!(i.message.contains("unknown choice `fp4`"), "{}", i.message);
+        assert_eq!(i.fix, fix);
+        let i = only_issue(&inference(
+            "model: {name: llama-3-8b, kv_cache_format: int4}",
+        ));
+        assert_eq!(i.path.to_string(), "inference.model.kv_cache_format");
+        assert!(i.message.contains("unknown choice `int4`"), "{}", i.message);
+        assert_eq!(i.fix, "use one of: bf16, fp8, int8");
+        check(
+            &inference("model: {name: llama-3-8b, weight_format: 8, kv_cache_format: [fp8]}"),
+            &[
+                ("inference.model.weight_format", "8"),
+                ("inference.model.kv_cache_format", "list"),
+            ],
+        );
+    }
+
+    /// A class without FP8 tensor cores serves FP8 weights weight-only (the documented
+    /// fallback), at its BF16 peak, with the byte a weight they take.
+    #[test]
+    fn fp8_on_a_class_without_fp8_falls_back_to_weight_only() {
+        let s = load(
+            "providers: [{name: a, region: us-east, gpu: a100_80gb_sxm, hourly_cost_usd: 1, count: 4}]
+inference: {users: [{region: us-east, rate_per_s: 2}], model: {name: llama-3-8b, weight_format: fp8}}",
+        )
+        .expect("valid: FP8 on an A100 is served weight-only");
+        let p = &s.pools()[0];
+        assert_eq!(p.rates.low_precision.fp8_flops, None);
+        let cost = p.serving.expect("serves").cost;
+        let want = 2.0 * s.model().non_embedding_params / (312e12 * 0.8);
+        assert!((cost.flop_s_per_token / want - 1.0).abs() < 1e-12);
+        assert!((cost.weights_s * 2.04e12 * 0.9 / (8.03e9 * 1.0) - 1.0).abs() < 1e-12);
     }
 
     /// A batching policy or an efficiency factor with a problem of its own leaves no group a
