@@ -159,7 +159,7 @@ fn viability_prints_the_table_and_writes_it() {
     // Inference under both cloud sizings, the scenario's own first, as the scenario
     // dispatches (spread) and again with the network packing its replicas; then each job
     // class.
-    assert_eq!(rows.as_array().map(Vec::len), Some(6));
+    assert_eq!(rows.as_array().map(Vec::len), Some(7));
     for (i, (dispatch, sizing)) in [
         ("spread", "right_sized"),
         ("spread", "matched_batch"),
