@@ -18,5 +18,5 @@ mod validate;
 pub use load::{LoadError, load_file, load_str, load_str_in, schema_json};
 pub use spec::{
     Cloud, CloudServing, CloudSizing, Dispatch, JobClass, JobQueue, Placement, Pool, Provisioned,
-    Region, Routing, Scenario, TokenSpec, UserGroup, Viability,
+    Region, Routing, Scenario, Tier, TokenSpec, UserGroup, Viability,
 };

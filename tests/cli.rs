@@ -183,6 +183,23 @@ fn viability_prints_the_table_and_writes_it() {
         out.join("summary.json").exists(),
         "viability writes the run's outputs too"
     );
+    // Every row against each tier of the cloud market: the hyperscaler's first, as the row's
+    // own figures; a tier's cost ratio is the hyperscaler's times 6.88 / the tier's price
+    // (AWS p5 6.88, Lambda 3.99, Vast.ai 2.40 per H100 GPU-hour).
+    assert!(stdout.contains("by cloud tier"), "{stdout}");
+    for (i, row) in rows.as_array().expect("rows").iter().enumerate() {
+        let tiers = row["tiers"].as_array().expect("tiers");
+        let names: Vec<&str> = tiers.iter().filter_map(|t| t["tier"].as_str()).collect();
+        assert_eq!(names, ["hyperscaler", "neocloud", "marketplace"], "row {i}");
+        assert_eq!(tiers[0]["verdict"], row["verdict"], "row {i}");
+        assert_eq!(tiers[0]["cost_ratio"], row["cost_ratio"], "row {i}");
+        let ratio = |t: usize| tiers[t]["cost_ratio"]["mean"].as_f64().expect("ratio");
+        for (t, price) in [(1, 3.99), (2, 2.40)] {
+            let want = ratio(0) * 6.88 / price;
+            assert!((ratio(t) / want - 1.0).abs() < 1e-12, "row {i} tier {t}");
+            assert_eq!(tiers[t]["price_usd_per_gpu_hour"], price);
+        }
+    }
 }
 
 #[test]
@@ -736,6 +753,69 @@ fn bad_token_sections_exit_2_naming_the_place() {
         Some(&text),
         &[fits, "token.reward_valuation=average"],
         &["token.reward_valuation", "spot", "sales", "final"],
+    );
+}
+
+#[test]
+fn impossible_verification_and_cloud_tiers_exit_2_naming_the_place() {
+    let token = "token:
+  emission: {schedule: {constant: {per_epoch: 1}}, epoch_h: 1}
+  price: {constant: {usd: 1}}
+  work_share: 0.5
+";
+    let text = format!("{GOOD}{token}");
+    // A verification cost multiple below 0, and the other impossible values of each method.
+    bad(
+        Some(&text),
+        &["token.verification={method: zk, proving_cost_multiple: -1}"],
+        &[
+            "token.verification.proving_cost_multiple",
+            "must be zero or more",
+            "multiple of the work",
+        ],
+    );
+    bad(
+        Some(&text),
+        &["token.verification={method: fingerprint, validator_cost_fraction: -0.01}"],
+        &[
+            "token.verification.validator_cost_fraction",
+            "must be zero or more",
+        ],
+    );
+    bad(
+        Some(&text),
+        &["token.verification={method: optimistic, detection_probability: 1.2}"],
+        &[
+            "token.verification.detection_probability",
+            "must be between 0 and 1",
+        ],
+    );
+    bad(
+        Some(&text),
+        &["token.verification={method: spot_check, spot_check_rate: -0.5}"],
+        &[
+            "token.verification.spot_check_rate",
+            "must be between 0 and 1",
+        ],
+    );
+    bad(
+        Some(&text),
+        &["token.verification={method: proof_of_luck}"],
+        &[
+            "token.verification.method",
+            "fingerprint",
+            "optimistic",
+            "zk",
+        ],
+    );
+    bad(
+        Some(GOOD),
+        &["cloud.tiers={neocloud: 0, marketplace: -2}"],
+        &[
+            "cloud.tiers.neocloud",
+            "cloud.tiers.marketplace",
+            "must be a positive number",
+        ],
     );
 }
 

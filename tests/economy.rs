@@ -391,6 +391,63 @@ fn verification_runs_double_the_work_and_the_bill_but_not_the_answers() {
     assert!(twice[names::token::PAYMENTS] > 1.95 * once[names::token::PAYMENTS]);
 }
 
+#[test]
+fn accounted_verification_adds_its_formula_to_the_cost_and_comes_out_of_income() {
+    let token = "token:
+  emission: {schedule: {constant: {per_epoch: 0}}, epoch_h: 1, initial_supply: 0}
+  price: {constant: {usd: 1}}
+  work_share: 1
+";
+    let pricing = "pricing: {unit: token, usd_per_million_output_tokens: 2}";
+    let plain = two_prices(pricing, token);
+    let proved = two_prices(
+        pricing,
+        &format!("{token}  verification: {{method: fingerprint, chain_usd_per_kb: 0.001}}\n"),
+    );
+    // Fingerprints are accounted, not simulated: the same requests are served.
+    use names::inference as i;
+    assert_eq!(plain[i::COMPLETED_REQUESTS], proved[i::COMPLETED_REQUESTS]);
+    assert!(!plain.contains_key(i::VERIFICATION_USD_PER_MILLION_TOKENS));
+    // Users pay $2 per million output tokens. Verifying a million costs the validator
+    // 0.01 x $2 = $0.02 (TOPLOC: validation ~100x faster than the inference) and the
+    // proofs 1e6 x 258 / 32 bytes at $1e-6 a byte = $8.0625: $8.0825 in all.
+    let price = proved[i::PRICE_USD_PER_MILLION_TOKENS];
+    assert!((price / 2.0 - 1.0).abs() < 1e-9, "{price}");
+    let per_million = proved[i::VERIFICATION_USD_PER_MILLION_TOKENS];
+    assert!((per_million - 8.0825).abs() < 1e-6, "{per_million}");
+    let verified = proved[i::VERIFIED_PRICE_USD_PER_MILLION_TOKENS];
+    assert!((verified - price - per_million).abs() < 1e-9);
+    // The cost ratio is the verified work's: it rises by verified / price.
+    let ratio = proved[i::COST_VS_CLOUD] / plain[i::COST_VS_CLOUD];
+    assert!((ratio - verified / price).abs() < 1e-9, "{ratio}");
+    // Each group bears its share out of its income, and the shares add up to the cost
+    // (the epochs settle the whole horizon, so income's window is the measured one).
+    let mut borne = 0.0;
+    for g in ["dear", "cheap"] {
+        let income = |m: &Metrics| m[&names::pool(g, names::pool::INCOME_WITH_REWARDS_USD)];
+        let share = proved
+            .get(&names::pool(g, names::pool::VERIFICATION_USD))
+            .copied()
+            .unwrap_or(0.0);
+        assert!(
+            (income(&plain) - income(&proved) - share).abs() < 1e-9,
+            "{g}"
+        );
+        borne += share;
+    }
+    let cost = proved[i::VERIFICATION_GPU_USD]
+        + proved[i::VERIFICATION_CHAIN_FEES_USD]
+        + proved[i::VERIFICATION_CAPITAL_USD];
+    assert!(
+        borne > 0.0 && (borne / cost - 1.0).abs() < 1e-9,
+        "{borne} vs {cost}"
+    );
+    assert!(
+        proved[&names::provider_kind("datacenter", names::provider::ROI)]
+            < plain[&names::provider_kind("datacenter", names::provider::ROI)]
+    );
+}
+
 /// A network whose GPUs are lent to one long training job after another, with a stake of
 /// 1,000 tokens per GPU and a tenth of it slashed per failure; `providers` are the groups.
 fn jobs_staked(providers: &str, placement: &str) -> String {

@@ -119,6 +119,22 @@ pub mod inference {
     pub const BATCH_MEAN: &str = "inference.batch_mean.mean";
     /// Verification runs that found no other group with room.
     pub const VERIFICATION_SKIPPED: &str = "inference.verification_skipped.count";
+    /// Verifiers' or provers' GPU time for the window's answers at the network's price, USD
+    /// (`fingerprint`, `optimistic`, `zk`; see `economics::verification`).
+    pub const VERIFICATION_GPU_USD: &str = "inference.verification_gpu_usd.total";
+    /// Proofs and commitments of the window's answers settled on chain, USD.
+    pub const VERIFICATION_CHAIN_FEES_USD: &str = "inference.verification_chain_fees_usd.total";
+    /// Return forgone on bonds locked for the challenge window, USD (`optimistic`).
+    pub const VERIFICATION_CAPITAL_USD: &str = "inference.verification_capital_usd.total";
+    /// Verification's GPU time, chain fees and capital per million output tokens, USD.
+    pub const VERIFICATION_USD_PER_MILLION_TOKENS: &str =
+        "inference.verification_usd_per_million_tokens.mean";
+    /// Time from an answer until it counts as verified, s.
+    pub const VERIFICATION_LATENCY_S: &str = "inference.verification_latency_s.mean";
+    /// What users paid plus what verifying the answers cost, per million output tokens, USD:
+    /// the network's cost of verified work (the cost ratios use it when it is given).
+    pub const VERIFIED_PRICE_USD_PER_MILLION_TOKENS: &str =
+        "inference.verified_price_usd_per_million_tokens.mean";
     /// Prompt tokens of the measured requests answered, as served.
     pub const PROMPT_TOKENS: &str = "inference.prompt_tokens.count";
     /// The same demand on the cloud reference, sized as `cloud.sizing` says, USD per million
@@ -210,6 +226,10 @@ pub mod pool {
     /// The return the USD in the group's stakes forwent while held, over the measurement
     /// window (`token.staking.cost_of_capital_per_year`), USD.
     pub const STAKE_CAPITAL_COST_USD: &str = "stake_capital_cost_usd.total";
+    /// What verifying the group's answers cost it (`fingerprint`, `optimistic`, `zk`), in
+    /// proportion to its inference fees over the window its income is measured on, USD: out
+    /// of its income.
+    pub const VERIFICATION_USD: &str = "verification_usd.total";
 }
 
 /// `provider.<kind>.<quantity>` for a kind of provider (`sharing`, `datacenter`).

@@ -5,6 +5,12 @@
 //! scenario's `viability` section, not viable when the whole interval is on the bad side of
 //! one, uncertain otherwise. Job rows also show waits and time to result (wait + wall time),
 //! marked as lower bounds where jobs were still waiting at the horizon.
+//!
+//! Every verdict is also given against each tier of the cloud market (`cloud.tiers`:
+//! hyperscaler on demand, neocloud, marketplace): the same cluster at the tier's price, so
+//! the tier's cost is the hyperscaler's times the ratio of the prices. With verification
+//! accounted beside the simulation (`token.verification.method`: `fingerprint`,
+//! `optimistic`, `zk`), the network's cost per unit includes what verifying the work costs.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -68,15 +74,77 @@ pub struct Row {
     pub network_cost_usd: Option<MetricSummary>,
     /// Cost per unit on the cloud, USD.
     pub cloud_cost_usd: Option<MetricSummary>,
-    /// Network cost / cloud cost.
+    /// Network cost / cloud cost, against the hyperscaler tier.
     pub cost_ratio: Option<MetricSummary>,
     /// Network wall time / cloud wall time (jobs).
     pub time_ratio: Option<MetricSummary>,
-    /// The verdict.
+    /// The verdict against the hyperscaler tier.
     pub verdict: Verdict,
+    /// What verifying the answers cost per unit, USD, when the method's cost is accounted
+    /// beside the simulation (`fingerprint`, `optimistic`, `zk`): part of the network's cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification_usd: Option<MetricSummary>,
+    /// The cloud's cost, the cost ratio and the verdict against each tier of the cloud
+    /// market, the hyperscaler's first.
+    pub tiers: Vec<TierRow>,
     /// Waits and time to result (jobs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub times: Option<JobTimes>,
+}
+
+/// One workload against one tier of the cloud market: the same cluster at the tier's price,
+/// so its cost is the hyperscaler's scaled by the ratio of the prices, and the cost ratio by
+/// its inverse (intervals included: a constant factor scales them exactly).
+#[derive(Clone, Debug, Serialize)]
+pub struct TierRow {
+    /// `hyperscaler`, `neocloud` or `marketplace`.
+    pub tier: &'static str,
+    /// The tier's price per GPU-hour, USD.
+    pub price_usd_per_gpu_hour: f64,
+    /// Cost per unit on the tier, USD.
+    pub cloud_cost_usd: Option<MetricSummary>,
+    /// Network cost / the tier's cost.
+    pub cost_ratio: Option<MetricSummary>,
+    /// The verdict against the tier.
+    pub verdict: Verdict,
+}
+
+/// A metric's summary times `k` (> 0).
+fn scaled(m: &MetricSummary, k: f64) -> MetricSummary {
+    MetricSummary {
+        mean: m.mean * k,
+        std: m.std.map(|x| x * k),
+        ci95_low: m.ci95_low.map(|x| x * k),
+        ci95_high: m.ci95_high.map(|x| x * k),
+        n: m.n,
+    }
+}
+
+/// A workload's rows against each tier of `s`'s cloud, from its cost and ratio against the
+/// hyperscaler tier (the scenario's price) and its attainment criterion, if any.
+fn tier_rows(
+    s: &Scenario,
+    cloud: Option<&MetricSummary>,
+    ratio: Option<&MetricSummary>,
+    slo: Option<(&MetricSummary, f64)>,
+) -> Vec<TierRow> {
+    let c = s.cloud();
+    let base = c.price_usd_per_gpu_hour;
+    c.tiers
+        .iter()
+        .map(|t| {
+            let k = t.price_usd_per_gpu_hour / base;
+            let usable = base > 0.0 && k.is_finite() && k > 0.0;
+            let cost_ratio = ratio.filter(|_| usable).map(|r| scaled(r, 1.0 / k));
+            TierRow {
+                tier: t.name,
+                price_usd_per_gpu_hour: t.price_usd_per_gpu_hour,
+                cloud_cost_usd: cloud.filter(|_| usable).map(|x| scaled(x, k)),
+                verdict: verdict(cost_ratio.as_ref(), s.viability().max_cost_ratio, slo),
+                cost_ratio,
+            }
+        })
+        .collect()
 }
 
 /// How long a job class's jobs waited for GPUs and took to give their result, h.
@@ -123,6 +191,8 @@ pub fn table(s: &Scenario, m: &BTreeMap<String, MetricSummary>) -> Vec<Row> {
     for j in s.jobs() {
         let key = |q: &str| get(&names::job(&j.name, q));
         let cost_ratio = key(names::job::COST_VS_CLOUD);
+        let cloud = key(names::job::CLOUD_USD_PER_PFLOP);
+        let tiers = tier_rows(s, cloud.as_ref(), cost_ratio.as_ref(), None);
         rows.push(Row {
             workload: j.name.clone(),
             kind: match j.kind {
@@ -136,10 +206,12 @@ pub fn table(s: &Scenario, m: &BTreeMap<String, MetricSummary>) -> Vec<Row> {
             goodput: key(names::job::GOODPUT),
             slo_attainment: None,
             network_cost_usd: key(names::job::USD_PER_PFLOP),
-            cloud_cost_usd: key(names::job::CLOUD_USD_PER_PFLOP),
+            cloud_cost_usd: cloud,
             verdict: verdict(cost_ratio.as_ref(), v.max_cost_ratio, None),
             cost_ratio,
             time_ratio: key(names::job::TIME_VS_CLOUD),
+            verification_usd: None,
+            tiers,
             times: Some(JobTimes::of(&j.name, m)),
         });
     }
@@ -193,6 +265,9 @@ fn inference_rows(s: &Scenario, m: &BTreeMap<String, MetricSummary>) -> Vec<Row>
         .iter()
         .map(|&(sizing, label, cloud, ratio)| {
             let cost_ratio = get(ratio);
+            let cloud = get(cloud);
+            let criterion = slo.as_ref().map(|x| (x, v.min_slo_attainment));
+            let tiers = tier_rows(s, cloud.as_ref(), cost_ratio.as_ref(), criterion);
             Row {
                 workload: "inference".into(),
                 kind: "inference",
@@ -210,10 +285,14 @@ fn inference_rows(s: &Scenario, m: &BTreeMap<String, MetricSummary>) -> Vec<Row>
                     slo.as_ref().map(|x| (x, v.min_slo_attainment)),
                 ),
                 slo_attainment: slo.clone(),
-                network_cost_usd: get(names::inference::PRICE_USD_PER_MILLION_TOKENS),
-                cloud_cost_usd: get(cloud),
+                // With verification accounted beside the simulation, the work's cost with it.
+                network_cost_usd: get(names::inference::VERIFIED_PRICE_USD_PER_MILLION_TOKENS)
+                    .or_else(|| get(names::inference::PRICE_USD_PER_MILLION_TOKENS)),
+                cloud_cost_usd: cloud,
                 cost_ratio,
                 time_ratio: None,
+                verification_usd: get(names::inference::VERIFICATION_USD_PER_MILLION_TOKENS),
+                tiers,
                 times: None,
             }
         })
@@ -329,10 +408,82 @@ pub fn render(rows: &[Row]) -> String {
     }
     let _ = writeln!(
         out,
-        "units: {}; ratios are network / cloud; [95% CI]",
+        "units: {}; ratios are network / cloud (the hyperscaler tier); [95% CI]",
         units.join(", ")
     );
     out.push_str(&job_times_note(rows));
+    out.push_str(&verification_note(rows, &cell));
+    out.push_str(&render_tiers(rows, &cell));
+    out
+}
+
+/// What verification added to the network's cost, when some row accounts it.
+fn verification_note(rows: &[Row], cell: &dyn Fn(&Option<MetricSummary>) -> String) -> String {
+    let Some(r) = rows.iter().find(|r| r.verification_usd.is_some()) else {
+        return String::new();
+    };
+    format!(
+        "network USD/unit includes verification: {} USD per {} (proofs, validators, \
+         challenges, bonds)\n",
+        cell(&r.verification_usd),
+        r.unit
+    )
+}
+
+/// The cost ratio and verdict of each row against each tier of the cloud market, when there
+/// is more than the hyperscaler tier.
+fn render_tiers(rows: &[Row], cell: &dyn Fn(&Option<MetricSummary>) -> String) -> String {
+    let Some(first) = rows.iter().find(|r| r.tiers.len() > 1) else {
+        return String::new();
+    };
+    let mut header: Vec<String> = ["workload", "kind", "dispatch", "cloud sized"]
+        .map(String::from)
+        .to_vec();
+    for t in &first.tiers {
+        header.push(format!(
+            "{} ${}/GPU-h",
+            t.tier,
+            sig(t.price_usd_per_gpu_hour)
+        ));
+    }
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut b = vec![
+                r.workload.clone(),
+                r.kind.to_string(),
+                r.dispatch.unwrap_or("-").to_string(),
+                r.cloud_sizing.unwrap_or("-").to_string(),
+            ];
+            for t in &r.tiers {
+                b.push(format!("{}  {}", cell(&t.cost_ratio), t.verdict.label()));
+            }
+            b.resize(header.len(), "-".into());
+            b
+        })
+        .collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            body.iter()
+                .map(|b| b[i].len())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[String]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        padded.join("  ").trim_end().to_string()
+    };
+    let mut out = String::from("\nby cloud tier: cost ratio [95% CI] and verdict\n");
+    let _ = writeln!(out, "{}", line(&header));
+    for b in &body {
+        let _ = writeln!(out, "{}", line(b));
+    }
     out
 }
 
@@ -479,6 +630,8 @@ mod tests {
             cost_ratio: None,
             time_ratio: None,
             verdict: Verdict::NoData,
+            verification_usd: None,
+            tiers: Vec::new(),
             times,
         }
     }

@@ -207,6 +207,17 @@ pub const CLOUD_GPU: &str = "h100_sxm";
 /// Cloud price per GPU-hour, USD: AWS p5 (8 H100) on demand after the June 2025 price cut,
 /// per GPU.
 pub const CLOUD_PRICE_USD_PER_GPU_HOUR: f64 = 6.88;
+/// The neocloud tier's price per H100 SXM GPU-hour, USD: Lambda's 8x H100 SXM on demand,
+/// per GPU (lambda.ai/pricing, read 2026-09-25; one GPU 4.29). Neoclouds listed H100s at
+/// about $2-4 in May 2026 (price surveys).
+pub const CLOUD_NEOCLOUD_USD_PER_GPU_HOUR: f64 = 3.99;
+/// The marketplace tier's price per H100 SXM GPU-hour, USD: Vast.ai's median of verified
+/// single-GPU offers (console.vast.ai bundles, read 2026-10-19); RunPod's community cloud
+/// 2.69 and Akash's "starting at" 2.71 are close. Marketplaces listed H100s at about
+/// $1.5-2.7 in May 2026 (price surveys).
+pub const CLOUD_MARKETPLACE_USD_PER_GPU_HOUR: f64 = 2.40;
+/// The GPU class the tiers' default prices are for.
+pub const CLOUD_TIERS_GPU: &str = "h100_sxm";
 /// Cloud bandwidth per GPU, Gbit/s: 3,200 Gbit/s per 8-GPU p5 node.
 pub const CLOUD_INTERCONNECT_GBPS: f64 = 400.0;
 /// One-way latency between cloud GPUs, microseconds (assumed: an InfiniBand-class fabric).
@@ -268,6 +279,44 @@ pub const SETTLEMENT_BATCH: u32 = 1;
 pub const REDUNDANCY: u32 = 1;
 /// Share of requests executed again as a spot check: none.
 pub const SPOT_CHECK_RATE: f64 = 0.0;
+/// How inference is verified: by running requests again (`reexecute`, as `redundancy` and
+/// `spot_check_rate` say; with both at their defaults, nothing is run again).
+pub const VERIFICATION_METHOD: &str = "reexecute";
+/// `fingerprint`: the validator's cost as a fraction of the work. TOPLOC (Ong et al., ICML
+/// 2025, PMLR v267): validation is up to ~100x faster than the inference it checks.
+pub const FINGERPRINT_VALIDATOR_FRACTION: f64 = 0.01;
+/// `fingerprint`: proof bytes per output token. TOPLOC: 258 bytes per 32 tokens.
+pub const FINGERPRINT_PROOF_BYTES_PER_TOKEN: f64 = 258.0 / 32.0;
+/// USD per kB (1,000 bytes) of proofs and commitments settled on chain: Ethereum calldata at
+/// 16 gas per non-zero byte (EIP-2028) and 2 gwei (the middle of 2025's 1-3 gwei, Etherscan's
+/// average gas price history), ETH at $3,400 (the figure `depinsim onchain` uses):
+/// 16 x 1,000 x 2e-9 x 3,400 = $0.1088. A rollup's blob space costs far less (give it).
+pub const PROOF_CHAIN_USD_PER_KB: f64 = 16.0 * 1000.0 * 2e-9 * 3400.0;
+/// `optimistic`: the challenge window, hours. Seven days, the fault-proof window of
+/// Optimism's and Arbitrum's rollups, whose design opML ("opML is all you need",
+/// ethresear.ch) follows.
+pub const OPTIMISTIC_CHALLENGE_WINDOW_H: f64 = 168.0;
+/// `optimistic`: the share of results challengers re-execute, the probability that a false
+/// result is detected. opML's security assumption is one honest verifier checking every
+/// result (AnyTrust): 1.
+pub const OPTIMISTIC_DETECTION_PROBABILITY: f64 = 1.0;
+/// `optimistic`: bytes committed on chain per result: one 32-byte hash of it (assumed: the
+/// smallest commitment a fraud proof can be checked against).
+pub const OPTIMISTIC_COMMITMENT_BYTES: f64 = 32.0;
+// `optimistic`'s bond has no figure of its own: by default it is the result's fee divided by
+// the detection probability, the smallest bond that makes cheating lose money, and its cost
+// of capital is the stakes' (`STAKE_COST_OF_CAPITAL_PER_YEAR`).
+/// zkLLM (Sun, Li and Zhang, CCS 2024, arXiv 2404.16109): a proof of a 13B model's inference
+/// over 2,048 tokens in under 15 minutes on an A100.
+pub const ZKLLM_PROOF_S: f64 = 900.0;
+/// `zk`: proving cost as a multiple of the work: zkLLM's 900 s against the same forward pass
+/// at an A100's datasheet peak (2 x 13e9 x 2,048 FLOP at 312 TFLOP/s = 0.171 s): ~5,270.
+/// The forward pass runs below peak, so this is the high end of the multiple.
+pub const ZK_PROVING_MULTIPLE: f64 = ZKLLM_PROOF_S / (2.0 * 13e9 * 2048.0 / 312e12);
+/// `zk`: the time until an answer's proof exists, s: zkLLM's 13B proof.
+pub const ZK_PROOF_LATENCY_S: f64 = ZKLLM_PROOF_S;
+/// `zk`: proof bytes per answer: zkLLM's proofs are under 200 kB.
+pub const ZK_PROOF_BYTES: f64 = 200_000.0;
 
 // Limits that keep a run within what one machine can hold and compute.
 
@@ -323,7 +372,7 @@ mod tests {
     #[test]
     fn the_schema_shows_each_default_stated_here() {
         let schema = super::super::load::schema_value();
-        let cases: [(&str, Value); 54] = [
+        let cases: [(&str, Value); 56] = [
             ("Simulation/properties/horizon_h", json!(HORIZON_H)),
             ("Simulation/properties/warmup_h", json!(WARMUP_H)),
             ("Simulation/properties/epoch_h", json!(EPOCH_H)),
@@ -458,6 +507,14 @@ mod tests {
             (
                 "Token/properties/verification",
                 json!({"redundancy": REDUNDANCY, "spot_check_rate": SPOT_CHECK_RATE}),
+            ),
+            (
+                "CloudTiers/properties/neocloud",
+                json!(CLOUD_NEOCLOUD_USD_PER_GPU_HOUR),
+            ),
+            (
+                "CloudTiers/properties/marketplace",
+                json!(CLOUD_MARKETPLACE_USD_PER_GPU_HOUR),
             ),
         ];
         for (at, want) in cases {

@@ -21,7 +21,7 @@ mod inference;
 mod training;
 pub use economy::{
     PriceUnitName, PricingPolicy, RawChain, RawCosts, RawLockup, RawPricing, RawSettlement,
-    RawStaking, RawVerification,
+    RawStaking, RawVerification, RawVerificationMethod,
 };
 pub use inference::{
     Dispatch, RawBatching, RawDailyCycle, RawInference, RawModel, RawUserGroup, Routing,
@@ -30,7 +30,7 @@ pub use inference::{
 pub(crate) use training::default_job_queue;
 pub use training::{
     CloudSizing, DataParallel, JobKind, JobQueue, Placement, Provisioned, RawCloud, RawJobClass,
-    RawLocalSgd, Sync,
+    RawLocalSgd, RawTiers, Sync,
 };
 
 /// A depinsim scenario: regions and their network, GPU providers, and the demand they serve.

@@ -8,6 +8,7 @@ use crate::economics::ledger::Design;
 use crate::economics::price::{AmmSpec, PricePath};
 use crate::economics::pricing::{PriceUnit, Pricing};
 use crate::economics::provider::{CostModel, ProviderKind, RewardValuation, SupplyRule};
+use crate::economics::verification::Method;
 use crate::physics::gpu::GpuClass;
 use crate::physics::local_sgd::LocalSgd;
 use crate::physics::rates::Rates;
@@ -265,8 +266,11 @@ pub struct Cloud {
     /// What one GPU achieves, and where the figures come from (None until the model is
     /// known).
     pub rates: Option<Rates>,
-    /// Price per GPU-hour, USD.
+    /// Price per GPU-hour, USD: the hyperscaler tier, the headline reference.
     pub price_usd_per_gpu_hour: f64,
+    /// The tiers of the cloud market every viability verdict is given against, the
+    /// hyperscaler's first (at `price_usd_per_gpu_hour`).
+    pub tiers: Vec<Tier>,
     /// Bandwidth per GPU, bytes/s.
     pub bandwidth_bytes_per_s: f64,
     /// One-way latency, s.
@@ -311,6 +315,15 @@ pub enum CloudServing {
     Drawn(f64),
     /// The model does not fit a cloud node.
     Unfit,
+}
+
+/// A tier of the cloud market: the same cluster at its price.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tier {
+    /// `hyperscaler`, `neocloud` or `marketplace`.
+    pub name: &'static str,
+    /// Price per GPU-hour, USD.
+    pub price_usd_per_gpu_hour: f64,
 }
 
 impl Cloud {
@@ -402,8 +415,8 @@ pub struct Scenario {
     pub(crate) pricing: Pricing,
     pub(crate) price_unit: PriceUnit,
     pub(crate) supply: Option<SupplyRule>,
-    /// Executions per request (redundancy) and the spot-check rate.
-    pub(crate) verification: (u32, f64),
+    /// How inference is verified.
+    pub(crate) verification: Method,
     pub(crate) viability: Viability,
     /// The scenario file with every default filled in, written once validation is done.
     pub(crate) resolved_yaml: String,
@@ -484,8 +497,13 @@ impl Scenario {
     pub fn supply(&self) -> Option<&SupplyRule> {
         self.supply.as_ref()
     }
-    /// Executions per request and the spot-check rate.
+    /// Executions per request and the share run once more, as the simulation runs them
+    /// ((1, 0) for the methods whose cost is accounted rather than simulated).
     pub fn verification(&self) -> (u32, f64) {
+        self.verification.reruns()
+    }
+    /// How inference is verified.
+    pub fn verification_method(&self) -> Method {
         self.verification
     }
     /// The cloud reference.

@@ -19,6 +19,7 @@ mod testing;
 mod token;
 mod training;
 mod users;
+mod verification;
 mod viability;
 
 use std::path::Path;
@@ -37,6 +38,7 @@ use crate::core::engine::SimTime;
 use crate::core::path::YamlPath;
 use crate::economics::pricing::{PriceUnit, Pricing};
 use crate::economics::provider::SupplyRule;
+use crate::economics::verification::Method;
 use crate::physics::serving::{BatchPolicy, ServedModel};
 
 /// Validates `raw`, filling its remaining defaults in place (for scenario.resolved.yaml);
@@ -89,7 +91,7 @@ struct Checked {
     supply: Option<SupplyRule>,
     pricing: Pricing,
     price_unit: PriceUnit,
-    verification: (u32, f64),
+    verification: Method,
     viability: Viability,
 }
 
@@ -118,7 +120,7 @@ fn check(raw: &mut RawScenario, files: &Files, issues: &mut Issues) -> Checked {
     );
     let jobs = training::validate(&mut raw.training, &pools, &root.key("training"), issues);
     let job_queue = training::queue(&mut raw.job_queue, !raw.training.is_empty());
-    let cloud = cloud::validate(&raw.cloud, &root.key("cloud"), issues);
+    let cloud = cloud::validate(&mut raw.cloud, &root.key("cloud"), issues);
     regions::payload(&raw.network, &np, issues);
     let slo = inference::objectives(&raw.inference, &ip, issues);
     let stakers = raw.providers.iter().map(|g| u64::from(g.count)).sum();
@@ -130,7 +132,7 @@ fn check(raw: &mut RawScenario, files: &Files, issues: &mut Issues) -> Checked {
     let (pricing, price_unit) = economy::pricing(&raw.pricing, &root.key("pricing"), issues);
     let serving = providers::serving(&pools);
     let verification =
-        economy::verification(raw.token.as_ref(), serving, &tp.key("verification"), issues);
+        verification::validate(raw.token.as_mut(), serving, &tp.key("verification"), issues);
     let viability = viability::validate(&raw.viability, &root.key("viability"), issues);
     Checked {
         times,

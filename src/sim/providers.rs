@@ -1,7 +1,8 @@
 //! Providers' metrics over the measurement window [warm-up, horizon]: each group's
 //! utilisation, availability, GPUs, revenue, costs and returns, and the network's totals.
 //! Income is users' fees, or with a token the fees received and token rewards (valued as
-//! `token.reward_valuation` says), less slashed stakes and the stakes' cost of capital; costs
+//! `token.reward_valuation` says), less slashed stakes, the stakes' cost of capital and what
+//! verifying the group's answers cost it (`economics::verification`); costs
 //! are full costs of the GPU-time in the network that the owners lent (a card with owners' hours costs nothing while they have it back), and
 //! availability is the share of that lent time online.
 
@@ -13,19 +14,29 @@ use crate::scenario::Scenario;
 use super::pool::{PoolDelta, PoolState};
 use super::tokens::Tokens;
 
-/// Adds the providers' metrics; `windows` are the groups' windows from the warm-up to the
-/// horizon, `settled` those over which income is measured (with a token, from the warm-up to
-/// the end of the last settled epoch; else the same windows), and `capacity_rps` what each
-/// group answers per second with full batches and at the mean batch its replicas ran.
+/// The groups' windows: `all` from the warm-up to the horizon, `settled` those over which
+/// income is measured (with a token, from the warm-up to the end of the last settled epoch;
+/// else the same windows).
+pub struct Windows<'a> {
+    /// From the warm-up to the horizon.
+    pub all: &'a [PoolDelta],
+    /// Over which income is measured.
+    pub settled: &'a [PoolDelta],
+}
+
+/// Adds the providers' metrics over `windows`; `capacity_rps` is what each group answers
+/// per second with full batches and at the mean batch its replicas ran, and `verification`
+/// what verifying each group's answers cost it over its settled window (out of its income).
 pub fn metrics(
     s: &Scenario,
     pools: &[PoolState],
-    windows: &[PoolDelta],
-    settled: &[PoolDelta],
+    windows: &Windows,
     capacity_rps: &[(f64, f64)],
+    verification: &[f64],
     tokens: Option<&Tokens>,
     m: &mut Metrics,
 ) {
+    let (settled, windows) = (windows.settled, windows.all);
     let (mut busy, mut member, mut revenue, mut cost) = (0.0, 0.0, 0.0, 0.0);
     let (mut capacity, mut as_run, mut gpus_final) = (0.0, 0.0, 0u64);
     for (((p, st), d), &(rps, run_rps)) in
@@ -81,13 +92,19 @@ pub fn metrics(
     m.insert(n::REVENUE_USD.into(), revenue);
     m.insert(n::COST_USD.into(), cost);
     m.insert(n::PROFIT_USD.into(), revenue - cost);
-    returns(s, settled, tokens, m);
+    returns(s, settled, verification, tokens, m);
 }
 
 /// Providers' returns: per group and per kind of provider (sharing economy, datacenter),
-/// income against full costs over the same `windows`, and the years until hardware is paid
-/// back.
-fn returns(s: &Scenario, windows: &[PoolDelta], tokens: Option<&Tokens>, m: &mut Metrics) {
+/// income (less what verifying its answers cost each group) against full costs over the
+/// same `windows`, and the years until hardware is paid back.
+fn returns(
+    s: &Scenario,
+    windows: &[PoolDelta],
+    verification: &[f64],
+    tokens: Option<&Tokens>,
+    m: &mut Metrics,
+) {
     // (income, cost) per kind; each group's ROI with its GPU-hours, for percentiles.
     let mut kinds = [(0.0, 0.0); 2];
     let mut rois: [Vec<(f64, f64)>; 2] = [Vec::new(), Vec::new()];
@@ -105,6 +122,11 @@ fn returns(s: &Scenario, windows: &[PoolDelta], tokens: Option<&Tokens>, m: &mut
             }
             None => d.fees,
         };
+        let verified = verification.get(i).copied().unwrap_or(0.0);
+        if verified > 0.0 {
+            m.insert(key(q::VERIFICATION_USD), verified);
+        }
+        let income = income - verified;
         let member_h = d.lent_h();
         if tokens.is_some() {
             m.insert(key(q::INCOME_WITH_REWARDS_USD), income);

@@ -194,12 +194,26 @@ impl<'s> World<'s> {
             .enumerate()
             .map(|(i, run)| (self.inference.capacity_rps(i), run))
             .collect();
+        // Verification accounted beside the simulation is borne by the providers whose
+        // answers it checks, in proportion to their inference fees.
+        let fees = self.inference.fees_usd(&windows);
+        let verification: Vec<f64> = match self.inference.verification_cost(fees) {
+            Some(c) if fees > 0.0 => {
+                let per_fee = c.total_usd() / fees;
+                let by_group = self.inference.fees_by_group_usd(&settled);
+                by_group.into_iter().map(|f| f * per_fee).collect()
+            }
+            _ => vec![0.0; s.pools().len()],
+        };
         super::providers::metrics(
             s,
             &self.gpus,
-            &windows,
-            &settled,
+            &super::providers::Windows {
+                all: &windows,
+                settled: &settled,
+            },
             &capacity,
+            &verification,
             self.tokens.as_ref(),
             &mut metrics,
         );

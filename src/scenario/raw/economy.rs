@@ -220,24 +220,108 @@ pub enum RawChain {
     },
 }
 
-/// Verifying computation by running it again elsewhere.
+/// Verifying inference: by running it again elsewhere (`reexecute`, `spot_check`), or by
+/// proofs and challenges whose cost is accounted beside the simulation (`fingerprint`,
+/// `optimistic`, `zk`). The cost of each method is in the viability table and in the
+/// providers' returns; the README gives the formulas.
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(default)]
 #[schemars(deny_unknown_fields)]
 #[schemars(rename = "Verification")]
 pub struct RawVerification {
+    /// How results are verified. `reexecute` (the default): each request runs `redundancy`
+    /// times on different groups, and a share `spot_check_rate` once more. `spot_check`: a
+    /// share `spot_check_rate` (which must be given) runs again on another group.
+    /// `fingerprint`: proof of inference in the TOPLOC manner (a validator's cost as a
+    /// fraction of the work, proof bytes settled on chain). `optimistic`: opML's challenge
+    /// window, bond and detection probability. `zk`: zero-knowledge proofs (proving cost as
+    /// a multiple of the work, proof latency and bytes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<RawVerificationMethod>,
     /// Times each request is executed (1: no redundancy; 2: every request twice on
-    /// different groups). Default 1.
+    /// different groups), under `reexecute`. Default 1.
     pub redundancy: u32,
-    /// Share of requests executed once more by another group as a spot check. Default 0.
+    /// Share of requests executed once more by another group as a spot check, under
+    /// `reexecute` and `spot_check`. Default 0.
     pub spot_check_rate: f64,
+    /// `fingerprint`: the validator's cost as a fraction of the work. Default 0.01: TOPLOC's
+    /// validation is up to ~100x faster than the inference (Ong et al., ICML 2025).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validator_cost_fraction: Option<f64>,
+    /// `fingerprint`: proof bytes per output token. Default 8.0625: TOPLOC's 258 bytes per
+    /// 32 tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proof_bytes_per_token: Option<f64>,
+    /// `optimistic`: hours a result can be challenged before it is final. Default 168 (7
+    /// days, the optimistic rollups' fault-proof window, which opML follows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub challenge_window_h: Option<f64>,
+    /// `optimistic`: share of results challengers re-execute, the probability that a false
+    /// result is detected (and its bond slashed), in (0, 1]. Default 1: opML's assumption
+    /// of one honest verifier checking every result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detection_probability: Option<f64>,
+    /// `optimistic`: the bond put up with each result, as a multiple of its fee, locked for
+    /// the challenge window. Default 1 / detection_probability: the smallest bond that makes
+    /// cheating lose money.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bond_multiple: Option<f64>,
+    /// `optimistic`: return per year the bonded money forgoes. Default 0.045, as for stakes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_of_capital_per_year: Option<f64>,
+    /// `optimistic`: bytes committed on chain per result. Default 32 (one hash, assumed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commitment_bytes: Option<f64>,
+    /// `zk`: proving cost as a multiple of the work. Default ~5,270: zkLLM's 13B proof (under
+    /// 15 minutes on an A100) against the forward pass at the A100's peak.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proving_cost_multiple: Option<f64>,
+    /// `zk`: seconds until an answer's proof exists. Default 900 (zkLLM, 13B).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proof_latency_s: Option<f64>,
+    /// `zk`: proof bytes per answer. Default 200,000 (zkLLM: under 200 kB).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proof_bytes: Option<f64>,
+    /// `fingerprint`, `optimistic`, `zk`: USD per kB (1,000 bytes) settled on chain.
+    /// Default 0.1088: Ethereum calldata (16 gas a byte) at 2 gwei and $3,400 per ETH.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain_usd_per_kb: Option<f64>,
+}
+
+/// How inference is verified (see [`RawVerification::method`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawVerificationMethod {
+    /// Requests run again on other groups (`redundancy`, `spot_check_rate`).
+    #[default]
+    Reexecute,
+    /// A sampled share of requests run again.
+    SpotCheck,
+    /// Activation fingerprints checked by a validator (TOPLOC).
+    Fingerprint,
+    /// A challenge window with bonds (opML).
+    Optimistic,
+    /// Zero-knowledge proofs (zkLLM).
+    Zk,
 }
 
 impl Default for RawVerification {
     fn default() -> Self {
         Self {
+            method: None,
             redundancy: defaults::REDUNDANCY,
             spot_check_rate: defaults::SPOT_CHECK_RATE,
+            validator_cost_fraction: None,
+            proof_bytes_per_token: None,
+            challenge_window_h: None,
+            detection_probability: None,
+            bond_multiple: None,
+            cost_of_capital_per_year: None,
+            commitment_bytes: None,
+            proving_cost_multiple: None,
+            proof_latency_s: None,
+            proof_bytes: None,
+            chain_usd_per_kb: None,
         }
     }
 }

@@ -250,9 +250,17 @@ pub(crate) fn default_job_queue() -> Option<JobQueue> {
 pub struct RawCloud {
     /// GPU class of the cloud cluster. Default h100_sxm.
     pub gpu: String,
-    /// Price per GPU-hour, USD. Default 6.88: AWS p5 (8 H100) on demand after the June 2025
-    /// price cut, per GPU.
+    /// Price per GPU-hour of the hyperscaler tier, the headline reference, USD. Default 6.88:
+    /// AWS p5 (8 H100) on demand after the June 2025 price cut, per GPU (us-east-1, read
+    /// 2026-11).
     pub price_usd_per_gpu_hour: f64,
+    /// The cheaper tiers of the cloud market, USD per GPU-hour: every viability verdict is
+    /// also given against each. The same cluster at another price (assumed: a neocloud's
+    /// 8-GPU nodes have InfiniBand as a hyperscaler's do; a marketplace's hosts often do not,
+    /// which the price does not capture). Defaults for h100_sxm: neocloud 3.99, marketplace
+    /// 2.40; for another class, give them (left out, only the hyperscaler tier is shown).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tiers: Option<RawTiers>,
     /// Bandwidth per GPU for gradient exchange, Gbit/s. Default 400: 3,200 Gbit/s per
     /// 8-GPU p5 node.
     pub interconnect_gbps: f64,
@@ -288,6 +296,30 @@ pub struct RawCloud {
     pub attainment: Option<f64>,
 }
 
+/// Prices of the cloud market's cheaper tiers, USD per GPU-hour (the hyperscaler tier is
+/// `cloud.price_usd_per_gpu_hour`).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(default)]
+#[schemars(rename = "CloudTiers")]
+#[schemars(deny_unknown_fields)]
+pub struct RawTiers {
+    /// A neocloud's on-demand price per GPU-hour, USD. Default 3.99: Lambda, 8x H100 SXM,
+    /// per GPU (lambda.ai/pricing, read 2026-09-25; 4.29 for one GPU).
+    pub neocloud: f64,
+    /// A marketplace's price per GPU-hour, USD. Default 2.40: Vast.ai, H100 SXM, the median
+    /// of verified offers (read 2026-10-19; RunPod community 2.69, Akash from 2.71).
+    pub marketplace: f64,
+}
+
+impl Default for RawTiers {
+    fn default() -> Self {
+        Self {
+            neocloud: defaults::CLOUD_NEOCLOUD_USD_PER_GPU_HOUR,
+            marketplace: defaults::CLOUD_MARKETPLACE_USD_PER_GPU_HOUR,
+        }
+    }
+}
+
 /// How the cloud reference is sized for inference.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -315,6 +347,7 @@ impl Default for RawCloud {
         Self {
             gpu: defaults::CLOUD_GPU.into(),
             price_usd_per_gpu_hour: defaults::CLOUD_PRICE_USD_PER_GPU_HOUR,
+            tiers: None,
             interconnect_gbps: defaults::CLOUD_INTERCONNECT_GBPS,
             latency_us: defaults::CLOUD_LATENCY_US,
             mtbf_h: defaults::CLOUD_MTBF_H,

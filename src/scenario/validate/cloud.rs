@@ -7,12 +7,32 @@ use crate::core::diagnostics::Issues;
 use crate::core::dist::Dist;
 use crate::core::path::YamlPath;
 use crate::physics::serving::{BatchPolicy, ServedModel, Serving};
-use crate::scenario::raw::{self, RawCalibration, RawCloud};
-use crate::scenario::spec::{Cloud, CloudServing, CloudSizing, Provisioned};
+use crate::scenario::defaults;
+use crate::scenario::raw::{self, RawCalibration, RawCloud, RawTiers};
+use crate::scenario::spec::{Cloud, CloudServing, CloudSizing, Provisioned, Tier};
 
 /// The cloud at `at`, to be completed by [`serve`]; None when its GPU class is unknown.
-pub(super) fn validate(c: &RawCloud, at: &YamlPath, issues: &mut Issues) -> Option<Cloud> {
+/// The tiers' default prices, which are an H100 SXM's, are filled in place for that class.
+pub(super) fn validate(c: &mut RawCloud, at: &YamlPath, issues: &mut Issues) -> Option<Cloud> {
     let class = gpu_class(&c.gpu, &at.key("gpu"), issues);
+    if c.tiers.is_none() && c.gpu == defaults::CLOUD_TIERS_GPU {
+        c.tiers = Some(RawTiers::default());
+    }
+    let mut tiers = vec![Tier {
+        name: "hyperscaler",
+        price_usd_per_gpu_hour: c.price_usd_per_gpu_hour,
+    }];
+    if let Some(t) = &c.tiers {
+        let at = at.key("tiers");
+        for (name, price) in [("neocloud", t.neocloud), ("marketplace", t.marketplace)] {
+            let fix = "give the tier's price per GPU-hour, USD, above 0";
+            issues.positive(&at.key(name), price, fix);
+            tiers.push(Tier {
+                name,
+                price_usd_per_gpu_hour: price,
+            });
+        }
+    }
     issues.non_negative(
         &at.key("price_usd_per_gpu_hour"),
         c.price_usd_per_gpu_hour,
@@ -52,6 +72,7 @@ pub(super) fn validate(c: &RawCloud, at: &YamlPath, issues: &mut Issues) -> Opti
         flops: f64::NAN,
         rates: None,
         price_usd_per_gpu_hour: c.price_usd_per_gpu_hour,
+        tiers,
         bandwidth_bytes_per_s: c.interconnect_gbps * 1e9 / 8.0,
         latency_s: c.latency_us / 1e6,
         mtbf_s: c.mtbf_h * 3600.0,

@@ -1,6 +1,6 @@
 //! The economy's sections but for the token's own (`token.rs`): what a provider group's GPUs
 //! cost (all in, or item by item with defaults by kind), providers joining and leaving,
-//! pricing, and verification by running requests again elsewhere.
+//! and pricing (verification is `verification.rs`).
 
 use crate::core::diagnostics::Issues;
 use crate::core::path::YamlPath;
@@ -8,9 +8,7 @@ use crate::economics::pricing::{PriceUnit, Pricing, UtilisationRule};
 use crate::economics::provider::{CostItems, CostModel, ProviderKind, SupplyRule};
 use crate::physics::gpu::GpuClass;
 use crate::scenario::defaults::{self, MAX_HORIZON_H, ONE_SECOND_H};
-use crate::scenario::raw::{
-    PriceUnitName, PricingPolicy, RawCosts, RawPricing, RawProviderGroup, RawToken,
-};
+use crate::scenario::raw::{PriceUnitName, PricingPolicy, RawCosts, RawPricing, RawProviderGroup};
 
 /// The costs of the group at `at`, of `kind` and paying `electricity` USD per kWh in its
 /// region: `hourly_cost_usd` or `costs`, exactly one. Fills the items' defaults in place;
@@ -263,44 +261,6 @@ fn price_unit(r: &RawPricing, at: &YamlPath, issues: &mut Issues) -> PriceUnit {
             }
         }
     }
-}
-
-/// Executions per request and the spot-check rate of the token's verification at `at`;
-/// `groups` provider groups can serve (None: unknown, after another problem), and each extra
-/// execution needs another.
-pub(super) fn verification(
-    t: Option<&RawToken>,
-    groups: Option<usize>,
-    at: &YamlPath,
-    issues: &mut Issues,
-) -> (u32, f64) {
-    let Some(t) = t else {
-        return (defaults::REDUNDANCY, defaults::SPOT_CHECK_RATE);
-    };
-    let v = &t.verification;
-    issues.within(
-        &at.key("spot_check_rate"),
-        v.spot_check_rate,
-        0.0,
-        1.0,
-        "a share of requests, e.g. 0.05",
-    );
-    let extra = v.redundancy.saturating_sub(1) + u32::from(v.spot_check_rate > 0.0);
-    let fix = "1 runs each request once; 2 runs it twice on different groups";
-    if issues.at_least_one(&at.key("redundancy"), v.redundancy, fix)
-        && let Some(groups) = groups
-        && extra as usize >= groups.max(1)
-    {
-        issues.push(
-            &at.key("redundancy"),
-            format!(
-                "each request needs {} different groups, but {groups} can serve",
-                extra + 1
-            ),
-            "lower redundancy (or spot checks), or add provider groups",
-        );
-    }
-    (v.redundancy.max(1), v.spot_check_rate)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use crate::core::engine::{SimTime, to_secs};
 use crate::economics::pricing::PriceUnit;
+use crate::economics::verification::{Cost, Work};
 use crate::metrics::names::{self, LATENCY_QUANTILES, users};
 use crate::metrics::recorder::GroupStats;
 use crate::metrics::{LatencyHist, Metrics};
@@ -120,6 +121,21 @@ impl Inference<'_> {
         if rec.window_tokens > 0 {
             let price = revenue / rec.window_tokens as f64 * 1e6;
             m.insert(n::PRICE_USD_PER_MILLION_TOKENS.into(), price);
+            // Verification accounted beside the simulation adds to the cost of the work.
+            let price = match self.verification_cost(revenue) {
+                Some(c) => {
+                    let per_million = c.total_usd() / rec.window_tokens as f64 * 1e6;
+                    m.insert(n::VERIFICATION_GPU_USD.into(), c.gpu_usd);
+                    m.insert(n::VERIFICATION_CHAIN_FEES_USD.into(), c.chain_usd);
+                    m.insert(n::VERIFICATION_CAPITAL_USD.into(), c.capital_usd);
+                    m.insert(n::VERIFICATION_USD_PER_MILLION_TOKENS.into(), per_million);
+                    m.insert(n::VERIFICATION_LATENCY_S.into(), c.latency_s);
+                    let verified = price + per_million;
+                    m.insert(n::VERIFIED_PRICE_USD_PER_MILLION_TOKENS.into(), verified);
+                    verified
+                }
+                None => price,
+            };
             for (name, cloud) in [
                 (n::COST_VS_CLOUD, chosen),
                 (n::COST_VS_CLOUD_RIGHT_SIZED, right),
@@ -134,6 +150,45 @@ impl Inference<'_> {
 }
 
 impl Inference<'_> {
+    /// What the users paid for inference in the groups' windows `gpus` (the rest paid for
+    /// jobs), USD.
+    pub fn fees_usd(&self, gpus: &[PoolDelta]) -> f64 {
+        gpus.iter()
+            .map(|d| inference_fees(self.s.price_unit(), d))
+            .sum()
+    }
+
+    /// Each group's inference fees in its window of `gpus`, USD.
+    pub fn fees_by_group_usd(&self, gpus: &[PoolDelta]) -> Vec<f64> {
+        let unit = self.s.price_unit();
+        gpus.iter().map(|d| inference_fees(unit, d)).collect()
+    }
+
+    /// What verifying the measurement window's answers costs, for the methods accounted
+    /// beside the simulation (None for re-execution, whose runs are paid as requests);
+    /// `fees_usd` is what users paid for the window's inference. The window's answers are
+    /// its output tokens at the measured requests' mean length.
+    pub fn verification_cost(&self, fees_usd: f64) -> Option<Cost> {
+        let rec = &self.rec;
+        let (completed, tokens) = (rec.all.completed as f64, rec.output_tokens as f64);
+        let window_tokens = rec.window_tokens as f64;
+        let work = Work {
+            fees_usd,
+            answers: if tokens > 0.0 {
+                window_tokens * completed / tokens
+            } else {
+                0.0
+            },
+            output_tokens: window_tokens,
+            service_s: if completed > 0.0 {
+                rec.service_sum_ns as f64 / 1e9 / completed
+            } else {
+                0.0
+            },
+        };
+        self.s.verification_method().cost(&work)
+    }
+
     /// Requests per second each group completes at the mean batch its replicas ran from the
     /// warm-up to `horizon` (`gpus`: the groups' windows), by the same steady-state model as
     /// [`Inference::capacity_rps`] at full batches. The batch is at least 1: a replica also
