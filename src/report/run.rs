@@ -51,8 +51,11 @@ pub fn serving_line(plan: &ServingPlan) -> String {
             let kv = plan
                 .kv_cache_tokens
                 .map_or(String::new(), |k| format!(", KV cache {k} tokens each"));
+            let stages = plan
+                .pipeline_stages
+                .map_or(String::new(), |n| format!(" in {n} pipeline stages"));
             format!(
-                "  {}: {} replica(s) of {tp} GPU(s){kv}, {:.0} mean-size requests each, ~{:.1} requests/s at full batches",
+                "  {}: {} replica(s) of {tp} GPU(s){stages}{kv}, {:.0} mean-size requests each, ~{:.1} requests/s at full batches",
                 plan.pool, plan.replicas, plan.batch_at_mean_request, plan.capacity_rps
             )
         }
@@ -155,6 +158,7 @@ mod tests {
         let mut plan = ServingPlan {
             pool: "dc".into(),
             tensor_parallel: Some(2),
+            pipeline_stages: None,
             replicas: 4,
             kv_cache_tokens: Some(100_000),
             batch_at_mean_request: 63.6,

@@ -64,6 +64,8 @@ pub struct Pool {
     pub interconnect_bytes_per_s: f64,
     /// One-way latency between the group's own GPUs, s.
     pub interconnect_latency_s: f64,
+    /// The link between the GPUs of one host (tensor parallel's all-reduces).
+    pub host_link: crate::physics::comm::HostLink,
 }
 
 /// How a request chooses among the GPU pools that can serve it.
