@@ -201,7 +201,7 @@ fn supply_side(
         let served = (model.as_ref(), policy.as_ref());
         let at = ip.key("pipeline");
         pipeline::fits(&pools, &raw.providers, served, p, serving, &at, &pp, issues);
-    } else {
+    } else if raw.inference.pipeline.is_none() {
         inference::model_fits(
             &pools,
             model.as_ref(),
