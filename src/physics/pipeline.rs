@@ -121,7 +121,7 @@ mod tests {
     use super::*;
     use crate::physics::gpu::find_class;
     use crate::physics::serving::TensorParallel;
-    use crate::physics::serving::tests::{FREE, llama8b};
+    use crate::physics::serving::tests::FREE;
 
     const GIB: f64 = 1_073_741_824.0;
 
