@@ -1019,3 +1019,31 @@ inference:
         &["calibration.profiles.rtx_4090", "nowhere.yaml"],
     );
 }
+
+#[test]
+fn bad_pipelines_exit_2_naming_the_place() {
+    // Llama 2 70B in NF4 needs two RTX 3090 hosts a replica: a group of one host cannot
+    // field them, and a limit on stages must allow at least two.
+    let petals = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/published/petals-70b.yaml"),
+    )
+    .expect("petals-70b.yaml");
+    bad(
+        Some(&petals),
+        &["providers[0].count=1"],
+        &[
+            "providers[0].count",
+            "needs 2 stages of one host each, more than the 1 host(s) of `swarm-3090`",
+        ],
+    );
+    for stages in ["0", "1", "2000"] {
+        bad(
+            Some(&petals),
+            &[&format!("inference.pipeline.max_stages={stages}")],
+            &[
+                "inference.pipeline.max_stages",
+                "must be between 2 and 1024",
+            ],
+        );
+    }
+}

@@ -158,6 +158,9 @@ pub struct ServingPlan {
     pub pool: String,
     /// GPUs per replica (tensor parallel inside a host); None when the group cannot serve.
     pub tensor_parallel: Option<u32>,
+    /// Pipeline stages (hosts) of one replica, when it spans more than one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pipeline_stages: Option<u32>,
     /// Replicas the group holds.
     pub replicas: u32,
     /// KV-cache capacity of one replica, tokens (None: not modelled, drawn service times).
@@ -183,6 +186,7 @@ impl ServingPlan {
                 (Ok(sv), drawn) => Self {
                     pool: p.name.clone(),
                     tensor_parallel: Some(sv.tp),
+                    pipeline_stages: (sv.stages() > 1).then(|| sv.stages()),
                     replicas: sv.replicas,
                     kv_cache_tokens: drawn.is_none().then_some(sv.kv_capacity_tokens),
                     batch_at_mean_request: if drawn.is_some() {
@@ -200,6 +204,7 @@ impl ServingPlan {
                 (Err(u), _) => Self {
                     pool: p.name.clone(),
                     tensor_parallel: None,
+                    pipeline_stages: None,
                     replicas: 0,
                     kv_cache_tokens: None,
                     batch_at_mean_request: 0.0,

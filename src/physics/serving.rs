@@ -44,7 +44,12 @@
 //! prompt costs more than an early one). Each request's KV cache (prompt + output) is reserved
 //! when it is admitted, so a batch never outgrows memory and nothing is preempted for space; a
 //! running request's KV read (and its attention) counts its mean context, prompt + output / 2.
+//!
+//! Communication adds to the step ([`Comm`], `physics::comm`): a tensor-parallel replica's
+//! two all-reduces a layer over its host's GPU link, and a pipeline replica's stages and hops
+//! (`physics::pipeline` plans those).
 
+use super::comm::{Comm, HostLink};
 use super::formats::WeightFormat;
 use super::gpu::GpuClass;
 use super::rates::{BATCH_GRID, Rates};
@@ -70,6 +75,9 @@ pub struct StepCost {
     /// bandwidth, as weights do; false: at a profile's attention rate, which already counts
     /// the whole batch's reads).
     pub kv_scales_with_batch: bool,
+    /// What communication adds: tensor-parallel all-reduces, a pipeline's stages and hops.
+    /// The fields above are then one stage's.
+    pub comm: Comm,
 }
 
 impl StepCost {
@@ -79,8 +87,19 @@ impl StepCost {
     /// (linear between the tabulated powers of two, the last one beyond them). The matrix
     /// products and attention are rooflines of their own, added: they run as separate
     /// kernels, so attention's KV reads do not hide under the products' FLOPs.
+    /// A pipeline moves the batch in micro-batches, each through every stage and hop
+    /// ([`Comm::cycle_s`]).
     #[inline]
     pub fn step_s_at(&self, batch: f64, kv_tokens: f64, chunk: f64, prompt: f64) -> f64 {
+        let k = self.comm.micro_batches(batch);
+        let (b, kv, ch) = (batch / k, kv_tokens / k, chunk / k);
+        self.comm.cycle_s(self.stage_s(b, kv, ch, prompt), b + ch)
+    }
+
+    /// One stage's roofline for `batch` decoding tokens over `kv_tokens` and a `chunk` of
+    /// prompts of `prompt` tokens.
+    #[inline]
+    fn stage_s(&self, batch: f64, kv_tokens: f64, chunk: f64, prompt: f64) -> f64 {
         let scale = self.scale(batch);
         let kv = self.kv_s_per_token * kv_tokens;
         let kv = if self.kv_scales_with_batch {
@@ -155,6 +174,12 @@ impl ServedModel {
     pub fn attention_flops_per_pair(&self) -> f64 {
         4.0 * f64::from(self.layers) * f64::from(self.attention_heads) * f64::from(self.head_dim)
     }
+
+    /// Values of one token's activations between layers: query heads x head dimension, the
+    /// hidden size of every model in the catalogue.
+    pub fn activation_width(&self) -> f64 {
+        f64::from(self.attention_heads) * f64::from(self.head_dim)
+    }
 }
 
 /// How a group picks the tensor-parallel degree of its replicas, among the powers of two up
@@ -213,7 +238,7 @@ pub struct Serving {
 
 /// The largest power of two up to `host` that divides `heads`: the most GPUs a replica can
 /// have.
-fn degrees_up_to(host: u32, heads: u32) -> u32 {
+pub(crate) fn degrees_up_to(host: u32, heads: u32) -> u32 {
     let mut t = 1u32 << (31 - host.max(1).leading_zeros());
     while !heads.is_multiple_of(t) {
         t /= 2;
@@ -232,13 +257,34 @@ pub struct Unfit {
     pub gpus: u32,
 }
 
+/// The shape of a group's replicas, for [`Serving::of_shape`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Shape {
+    /// GPUs per replica (all stages).
+    pub(crate) tp: u32,
+    /// Replicas the group holds.
+    pub(crate) replicas: u32,
+    /// KV-cache tokens one replica holds.
+    pub(crate) kv_tokens: f64,
+    /// Share of the layers one stage holds (1: the whole model).
+    pub(crate) share: f64,
+    /// Communication of each step.
+    pub(crate) comm: Comm,
+}
+
+/// Bytes of one GPU's memory for weights and KV cache: the policy's share of what the driver
+/// offers, less the runtime's reserve.
+pub(crate) fn usable_per_gpu(class: &GpuClass, policy: &BatchPolicy) -> f64 {
+    (class.memory_bytes() * policy.memory_utilisation - policy.runtime_reserve_bytes).max(0.0)
+}
+
 impl Serving {
-    /// Plans the replicas of a group of `count` GPUs of `class`, `gpus_per_host` to a host,
-    /// at the degree the policy's [`TensorParallel`] picks.
+    /// Plans the replicas of a group of `count` GPUs of `class`, `gpus_per_host` to a host
+    /// joined by `link`, at the degree the policy's [`TensorParallel`] picks.
     pub fn plan(
         class: &GpuClass,
-        count: u32,
-        gpus_per_host: u32,
+        (count, gpus_per_host): (u32, u32),
+        link: &HostLink,
         model: &ServedModel,
         policy: &BatchPolicy,
         rates: &Rates,
@@ -246,9 +292,7 @@ impl Serving {
         let host = count.min(gpus_per_host).max(1);
         let weights = model.weight_bytes();
         let full_request = model.kv_bytes_per_token * f64::from(model.context_tokens);
-        let per_gpu = (class.memory_bytes() * policy.memory_utilisation
-            - policy.runtime_reserve_bytes)
-            .max(0.0);
+        let per_gpu = usable_per_gpu(class, policy);
         let usable = |tp: u32| f64::from(tp) * per_gpu;
         // KV tokens a replica of `t` GPUs holds; it must take one full-context request.
         let kv_tokens = |t: u32| ((usable(t) - weights) / model.kv_bytes_per_token).floor();
@@ -257,8 +301,21 @@ impl Serving {
         let mut degrees = std::iter::successors(Some(1u32), |t| t.checked_mul(2))
             .take_while(|&t| t <= host)
             .filter(|&t| heads.is_multiple_of(t));
-        let build =
-            |t: u32| Self::at_degree(t, count, gpus_per_host, kv_tokens(t), model, policy, rates);
+        let build = |t: u32| {
+            let host_size = gpus_per_host.max(1);
+            // Replicas never span hosts: whole hosts, then the last, partly filled one.
+            let replicas = count / host_size * (host_size / t) + count % host_size / t;
+            let layers = f64::from(model.layers);
+            let comm = Comm::tensor_parallel(t, layers, model.activation_width(), link);
+            let shape = Shape {
+                tp: t,
+                replicas,
+                kv_tokens: kv_tokens(t),
+                share: 1.0,
+                comm,
+            };
+            Self::of_shape(&shape, model, policy, rates)
+        };
         let chosen = match policy.tensor_parallel {
             TensorParallel::Smallest => degrees.find(|&t| fits(t)).map(build),
             TensorParallel::Throughput { prompt, output } => {
@@ -289,22 +346,24 @@ impl Serving {
         })
     }
 
-    /// The group's replicas of `tp` GPUs, holding `kv_tokens` tokens of KV cache each.
-    fn at_degree(
-        tp: u32,
-        count: u32,
-        gpus_per_host: u32,
-        kv_tokens: f64,
+    /// Replicas of `shape`: `shape.tp` GPUs each, whose step (each stage's, for a pipeline)
+    /// covers `shape.share` of the model's layers on `shape.tp / stages` GPUs.
+    pub(crate) fn of_shape(
+        shape: &Shape,
         model: &ServedModel,
         policy: &BatchPolicy,
         rates: &Rates,
     ) -> Self {
-        let tpf = f64::from(tp);
+        let Shape {
+            tp,
+            replicas,
+            kv_tokens,
+            share,
+            comm,
+        } = *shape;
+        let tpf = f64::from(tp) / comm.stages;
         let bandwidth = tpf * rates.bytes_per_s;
         let flops = tpf * rates.serving_flops(model.weight_format);
-        // Replicas never span hosts: whole hosts, then the last, partly filled one.
-        let host_size = gpus_per_host.max(1);
-        let replicas = count / host_size * (host_size / tp) + count % host_size / tp;
         Self {
             tp,
             replicas,
@@ -312,16 +371,22 @@ impl Serving {
             token_budget: f64::from(policy.token_budget),
             kv_capacity_tokens: kv_tokens.min(u64::MAX as f64 / 2.0) as u64,
             cost: StepCost {
-                weights_s: model.weight_bytes() / bandwidth,
-                kv_s_per_token: model.kv_bytes_per_token
+                weights_s: share * model.weight_bytes() / bandwidth,
+                kv_s_per_token: share * model.kv_bytes_per_token
                     / rates.kv_bytes_per_s.map_or(bandwidth, |kv| tpf * kv),
-                flop_s_per_token: 2.0 * model.non_embedding_params / flops,
-                head_flop_s: 2.0 * model.lm_head_params / flops,
-                attention_flop_s: model.attention_flops_per_pair() / flops,
+                flop_s_per_token: share * 2.0 * model.non_embedding_params / flops,
+                head_flop_s: share * 2.0 * model.lm_head_params / flops,
+                attention_flop_s: share * model.attention_flops_per_pair() / flops,
                 memory_scale: rates.memory_scale,
                 kv_scales_with_batch: rates.kv_bytes_per_s.is_none(),
+                comm,
             },
         }
+    }
+
+    /// Pipeline stages of a replica (1: one host).
+    pub fn stages(&self) -> u32 {
+        self.cost.comm.stages as u32
     }
 
     /// One request at a time per GPU, for drawn service times: a step is one second of work.
@@ -340,6 +405,7 @@ impl Serving {
                 attention_flop_s: 0.0,
                 memory_scale: [1.0; BATCH_GRID],
                 kv_scales_with_batch: true,
+                comm: Comm::NONE,
             },
         }
     }
@@ -427,6 +493,12 @@ pub(crate) mod tests {
         }
     }
 
+    /// A host link that costs nothing, for the tests of the plan's choices.
+    pub(crate) const FREE: HostLink = HostLink {
+        bytes_per_s: f64::INFINITY,
+        latency_s: 0.0,
+    };
+
     const MIB: f64 = 1_048_576.0;
     const GIB: f64 = 1_073_741_824.0;
 
@@ -447,8 +519,8 @@ pub(crate) mod tests {
         let class = find_class(gpu).expect("class");
         Serving::plan(
             class,
-            count,
-            host,
+            (count, host),
+            &FREE,
             model,
             &POLICY,
             &Rates::efficiency(class, 0.8, 0.9),
@@ -500,7 +572,7 @@ pub(crate) mod tests {
                 tensor_parallel,
                 ..POLICY
             };
-            Serving::plan(class, 8, 8, &big, &policy, &rates)
+            Serving::plan(class, (8, 8), &FREE, &big, &policy, &rates)
         };
         let (prompt, output) = (1000.0, 200.0);
         let capacity = |t: u32| {
@@ -535,7 +607,7 @@ pub(crate) mod tests {
                     tensor_parallel,
                     ..POLICY
                 };
-                Serving::plan(a100, 8, 8, &big, &policy, &a100_rates)
+                Serving::plan(a100, (8, 8), &FREE, &big, &policy, &a100_rates)
             };
             let caps: Vec<(u32, f64)> = [2, 4, 8]
                 .into_iter()
@@ -565,12 +637,12 @@ pub(crate) mod tests {
             tensor_parallel: TensorParallel::Throughput { prompt, output },
             ..POLICY
         };
-        let s = Serving::plan(class, 8, 8, &odd, &policy, &rates).expect("fits");
+        let s = Serving::plan(class, (8, 8), &FREE, &odd, &policy, &rates).expect("fits");
         assert_eq!(s.tp, 4);
         let e = Serving::plan(
             class,
-            4,
-            4,
+            (4, 4),
+            &FREE,
             &big,
             &BatchPolicy {
                 tensor_parallel: TensorParallel::Gpus(8),
@@ -579,6 +651,49 @@ pub(crate) mod tests {
             &rates,
         );
         assert_eq!(e.expect_err("no host of 8").gpus, 8);
+    }
+
+    #[test]
+    fn tensor_parallel_steps_pay_two_all_reduces_a_layer() {
+        // 70B (80 layers of 64 heads x 128) on four H100s joined by NVLink, 450 GB/s a
+        // direction and 1 us a ring step. A decode step of 256 tokens adds 160 all-reduces of
+        // 256 x 8192 x 2 bytes, each 2 x 3 ring steps of a quarter: 160 x (6 us + 1.5 x
+        // 4,194,304 / 450e9 s) = 0.96 ms + 2.237 ms, to the same step without them.
+        let big = ServedModel {
+            params: 70e9,
+            non_embedding_params: 68e9,
+            lm_head_params: 1e9,
+            layers: 80,
+            attention_heads: 64,
+            kv_bytes_per_token: 327_680.0,
+            ..llama8b()
+        };
+        let class = find_class("h100_sxm").expect("class");
+        let rates = Rates::efficiency(class, 0.8, 0.9);
+        let policy = BatchPolicy {
+            tensor_parallel: TensorParallel::Gpus(4),
+            ..POLICY
+        };
+        let nvlink = HostLink {
+            bytes_per_s: 450e9,
+            latency_s: 1e-6,
+        };
+        let plan = |link: &HostLink| {
+            Serving::plan(class, (8, 8), link, &big, &policy, &rates).expect("fits")
+        };
+        let (free, paid) = (plan(&FREE), plan(&nvlink));
+        let at = |s: &Serving| s.cost.step_s_at(256.0, 256.0 * 1100.0, 0.0, 0.0);
+        let want = 160.0 * (6e-6 + 1.5 * 256.0 * 8192.0 * 2.0 / 450e9);
+        assert!(
+            (at(&paid) - at(&free) - want).abs() < 1e-12,
+            "{}",
+            at(&paid) - at(&free)
+        );
+        // One GPU pays nothing: 8B on one H100 steps as before.
+        let small = |link: &HostLink| {
+            Serving::plan(class, (8, 8), link, &llama8b(), &POLICY, &rates).expect("fits")
+        };
+        assert_eq!(small(&nvlink).cost, small(&FREE).cost);
     }
 
     #[test]
@@ -597,8 +712,8 @@ pub(crate) mod tests {
         let class = find_class("h100_sxm").expect("class");
         let s = Serving::plan(
             class,
-            12,
-            6,
+            (12, 6),
+            &FREE,
             &big,
             &policy,
             &Rates::efficiency(class, 0.8, 0.9),
@@ -608,8 +723,8 @@ pub(crate) mod tests {
         // A partly filled last host still holds what fits in it: 8 + 4 GPUs in hosts of 8.
         let s = Serving::plan(
             class,
-            12,
-            8,
+            (12, 8),
+            &FREE,
             &big,
             &policy,
             &Rates::efficiency(class, 0.8, 0.9),
@@ -639,7 +754,7 @@ pub(crate) mod tests {
     }
 
     fn plan_with(class: &GpuClass, model: &ServedModel, rates: &Rates) -> Serving {
-        Serving::plan(class, 1, 1, model, &POLICY, rates).expect("fits")
+        Serving::plan(class, (1, 1), &FREE, model, &POLICY, rates).expect("fits")
     }
 
     #[test]

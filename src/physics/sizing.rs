@@ -230,8 +230,8 @@ mod tests {
         };
         let s = Serving::plan(
             class,
-            8,
-            8,
+            (8, 8),
+            &crate::physics::serving::tests::FREE,
             &llama8b(),
             &policy,
             &Rates::efficiency(class, 0.8, 0.9),

@@ -51,6 +51,9 @@ pub fn serving_line(plan: &ServingPlan) -> String {
             let kv = plan
                 .kv_cache_tokens
                 .map_or(String::new(), |k| format!(", KV cache {k} tokens each"));
+            let stages = plan
+                .pipeline_stages
+                .map_or(String::new(), |n| format!(" in {n} pipeline stages"));
             let matmul = plan.matmul.as_ref().map_or(String::new(), |m| {
                 // Weights not stored in BF16: their products at their own precision, or
                 // dequantised (weight-only formats, and W8A8 formats the class cannot run).
@@ -65,7 +68,7 @@ pub fn serving_line(plan: &ServingPlan) -> String {
                 }
             });
             format!(
-                "  {}: {} replica(s) of {tp} GPU(s){kv}, {:.0} mean-size requests each, ~{:.1} requests/s at full batches{matmul}",
+                "  {}: {} replica(s) of {tp} GPU(s){stages}{kv}, {:.0} mean-size requests each, ~{:.1} requests/s at full batches{matmul}",
                 plan.pool, plan.replicas, plan.batch_at_mean_request, plan.capacity_rps
             )
         }
@@ -168,6 +171,7 @@ mod tests {
         let mut plan = ServingPlan {
             pool: "dc".into(),
             tensor_parallel: Some(2),
+            pipeline_stages: None,
             replicas: 4,
             kv_cache_tokens: Some(100_000),
             batch_at_mean_request: 63.6,

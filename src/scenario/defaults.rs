@@ -64,6 +64,13 @@ pub const DATACENTER_INTERCONNECT_LATENCY_US: f64 = CLOUD_LATENCY_US;
 pub const DATACENTER_GPUS_PER_HOST: u32 = 8;
 /// GPUs per consumer host: one card per gaming PC.
 pub const CONSUMER_GPUS_PER_HOST: u32 = 1;
+/// Latency of one step of a ring all-reduce between the GPUs of one host, microseconds
+/// (assumed: NVLink and PCIe peer-to-peer transfers take about a microsecond). The link's
+/// bandwidth comes by GPU class from `physics::comm::HOST_LINKS` (datasheets).
+pub const HOST_LINK_LATENCY_US: f64 = 1.0;
+/// Most pipeline stages a replica may span (`inference.pipeline.max_stages`): a Llama 2
+/// 70B replica has 80 layers, and a stage holds at least one.
+pub const MAX_PIPELINE_STAGES: u32 = 1024;
 
 // Provider costs, item by item.
 

@@ -24,8 +24,8 @@ pub use economy::{
     RawStaking, RawVerification, RawVerificationMethod,
 };
 pub use inference::{
-    Dispatch, RawBatching, RawDailyCycle, RawInference, RawModel, RawUserGroup, Routing,
-    TensorParallel, TensorParallelRule,
+    Dispatch, RawBatching, RawDailyCycle, RawInference, RawModel, RawPipeline, RawUserGroup,
+    Routing, TensorParallel, TensorParallelRule,
 };
 pub(crate) use training::default_job_queue;
 pub use training::{
@@ -349,6 +349,17 @@ pub struct RawProviderGroup {
     /// gaming PC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpus_per_host: Option<u32>,
+    /// Bandwidth of one GPU's link to the other GPUs of its host, one direction, Gbit/s: what
+    /// a tensor-parallel replica's all-reduces cross (two a layer, of the step's
+    /// activations). Default by GPU class: half the datasheet's bidirectional NVLink (H100
+    /// and H200 SXM 3,600, A100 SXM 2,400) or Infinity Fabric (MI300X 3,584) figure, PCIe x16
+    /// for cards without one (H100 PCIe 512, L40S, RTX 4090 and 3090 256).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_link_gbps: Option<f64>,
+    /// Latency of one step of a ring all-reduce between the GPUs of one host, microseconds.
+    /// Default 1 (assumed: NVLink and PCIe peer-to-peer transfers take about a microsecond).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_link_latency_us: Option<f64>,
 }
 
 /// Efficiency factors: achieved / datasheet peak.

@@ -68,6 +68,8 @@ pub struct Pool {
     pub interconnect_latency_s: f64,
     /// GPUs per host.
     pub gpus_per_host: u32,
+    /// The link between the GPUs of one host (tensor parallel's all-reduces).
+    pub host_link: crate::physics::comm::HostLink,
 }
 
 /// How a request chooses among the GPU pools that can serve it.

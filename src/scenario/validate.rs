@@ -11,6 +11,7 @@ mod files;
 mod inference;
 mod local_sgd;
 mod names;
+mod pipeline;
 mod providers;
 mod regions;
 mod simulation;
@@ -182,6 +183,7 @@ fn supply_side(
         &bp,
         issues,
     );
+    let pipe = pipeline::validate(raw.inference.pipeline.as_ref(), &ip.key("pipeline"), issues);
     let n = raw.regions.len();
     let intra_rtt_s: Vec<f64> = (0..n).map(|i| rtt_s[i * n + i]).collect();
     let cx = providers::Context {
@@ -193,19 +195,26 @@ fn supply_side(
         efficiencies_ok,
         model: model.as_ref(),
         policy: policy.as_ref(),
+        pipeline: pipe,
         drawn: raw.inference.service_time_s.is_some(),
     };
     let pools = providers::validate(&mut raw.providers, &cx, &pp, issues);
     let serving = providers::serving(&pools);
     let tp = (policy.as_ref(), &bp.key("tensor_parallel"));
-    inference::model_fits(
-        &pools,
-        model.as_ref(),
-        serving,
-        tp,
-        &ip.key("model"),
-        issues,
-    );
+    if let Some(p) = &pipe {
+        let served = (model.as_ref(), policy.as_ref());
+        let at = ip.key("pipeline");
+        pipeline::fits(&pools, &raw.providers, served, p, serving, &at, &pp, issues);
+    } else if raw.inference.pipeline.is_none() {
+        inference::model_fits(
+            &pools,
+            model.as_ref(),
+            serving,
+            tp,
+            &ip.key("model"),
+            issues,
+        );
+    }
     (pools, model, policy)
 }
 

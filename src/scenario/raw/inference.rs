@@ -56,6 +56,28 @@ pub struct RawInference {
     /// Continuous batching of each replica.
     #[serde(default)]
     pub batching: RawBatching,
+    /// Serving in pipeline stages across hosts, for groups none of whose hosts holds the
+    /// model (without it such a group cannot serve). A replica is then the fewest hosts of
+    /// the group, up to `max_stages`, whose shares of the layers fit (each stage one host,
+    /// tensor parallel over its GPUs), and its step is one pass of a micro-batch through every
+    /// stage and hop: between hosts the group's `interconnect_latency_us` plus activations
+    /// (hidden size x 2 bytes a token) over its `interconnect_gbps`, and the client's round
+    /// trip (the group's region's own). With fewer sequences than stages in flight the
+    /// pipeline idles (tokens/s = sequences / round trip); a failed GPU stops its replica
+    /// until enough GPUs are idle to form it again. Default: none (groups whose hosts cannot
+    /// hold the model do not serve).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline: Option<RawPipeline>,
+}
+
+/// Pipeline replicas across hosts (`inference.pipeline`).
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[schemars(rename = "Pipeline")]
+pub struct RawPipeline {
+    /// Most stages (hosts) one replica may span: at least 2, at most 1024. A group whose
+    /// model needs more stages than this, or than it has hosts, cannot serve.
+    pub max_stages: u32,
 }
 
 fn default_slo_tpot() -> f64 {

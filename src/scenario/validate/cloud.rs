@@ -6,6 +6,7 @@ use super::names::gpu_class;
 use crate::core::diagnostics::Issues;
 use crate::core::dist::Dist;
 use crate::core::path::YamlPath;
+use crate::physics::comm::{HostLink, host_link_gb_s};
 use crate::physics::serving::{BatchPolicy, ServedModel, Serving};
 use crate::scenario::defaults;
 use crate::scenario::raw::{self, RawCalibration, RawCloud, RawTiers};
@@ -116,7 +117,12 @@ pub(super) fn serve(cloud: &mut Cloud, s: &Served) {
         Some(d) => CloudServing::Drawn(d.mean()),
         None => {
             let node = s.gpus_per_node;
-            Serving::plan(cloud.class, node, node, s.model, s.policy, &rates)
+            // The cloud's 8-GPU nodes join their GPUs by the class's own link.
+            let link = HostLink {
+                bytes_per_s: host_link_gb_s(cloud.class.id) * 1e9,
+                latency_s: defaults::HOST_LINK_LATENCY_US / 1e6,
+            };
+            Serving::plan(cloud.class, (node, node), &link, s.model, s.policy, &rates)
                 .map_or(CloudServing::Unfit, CloudServing::Batched)
         }
     };

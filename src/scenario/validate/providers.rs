@@ -9,7 +9,9 @@ use super::regions::Regions;
 use crate::core::diagnostics::Issues;
 use crate::core::path::YamlPath;
 use crate::economics::provider::{CostModel, ProviderKind};
+use crate::physics::comm::{HostLink, host_link_gb_s};
 use crate::physics::gpu::GpuClass;
+use crate::physics::pipeline::{self, Hops, Pipeline};
 use crate::physics::roofline::Roofline;
 use crate::physics::serving::{BatchPolicy, ServedModel, Serving, Unfit};
 use crate::scenario::defaults;
@@ -46,6 +48,8 @@ pub(super) struct Context<'a> {
     /// The served model and the batching policy, if valid.
     pub(super) model: Option<&'a ServedModel>,
     pub(super) policy: Option<&'a BatchPolicy>,
+    /// Pipeline replicas across hosts, if the scenario allows them.
+    pub(super) pipeline: Option<Pipeline>,
     /// Whether service times are drawn instead of batched on the roofline.
     pub(super) drawn: bool,
 }
@@ -99,7 +103,8 @@ fn group(
         cx.raw_regions[r].bandwidth_mbps
     });
     let intra_rtt_s = region.map_or(0.0, |r| cx.intra_rtt_s[r]);
-    let hosts = hosts(g, dc, (region_mbps, intra_rtt_s), at, issues);
+    let mut hosts = hosts(g, dc, (region_mbps, intra_rtt_s), at, issues);
+    hosts.link = host_link(g, class, at, issues);
     let checked = Checked {
         name: g.name.clone(),
         region: region?,
@@ -302,6 +307,42 @@ fn hosts(
         interconnect_gbps: ic,
         latency_s: latency_us / 1e6,
         per_host: host,
+        link: HostLink {
+            bytes_per_s: 0.0,
+            latency_s: 0.0,
+        },
+        client_rtt_s: region_rtt_s,
+    }
+}
+
+/// The link between the GPUs of one host, filled by GPU class.
+fn host_link(
+    g: &mut RawProviderGroup,
+    class: Option<&GpuClass>,
+    at: &YamlPath,
+    issues: &mut Issues,
+) -> HostLink {
+    let gbps = *g
+        .host_link_gbps
+        .get_or_insert(class.map_or(0.0, |c| host_link_gb_s(c.id) * 8.0));
+    if class.is_some() {
+        issues.positive(
+            &at.key("host_link_gbps"),
+            gbps,
+            "give the bandwidth of one GPU's link to the others of its host, Gbit/s",
+        );
+    }
+    let latency_us = *g
+        .host_link_latency_us
+        .get_or_insert(defaults::HOST_LINK_LATENCY_US);
+    issues.non_negative(
+        &at.key("host_link_latency_us"),
+        latency_us,
+        "give the latency of one all-reduce step inside a host, microseconds, e.g. 1",
+    );
+    HostLink {
+        bytes_per_s: gbps * 1e9 / 8.0,
+        latency_s: latency_us / 1e6,
     }
 }
 
@@ -311,6 +352,10 @@ struct Hosts {
     interconnect_gbps: f64,
     latency_s: f64,
     per_host: u32,
+    /// Between the GPUs of one host.
+    link: HostLink,
+    /// Between the group and a client in its region (the region's own round trip), s.
+    client_rtt_s: f64,
 }
 
 /// The value of `slot`, filled when left out with the default for datacenter GPU classes
@@ -347,11 +392,24 @@ fn pool(g: Checked, cx: &Context) -> Pool {
         interconnect_gbps,
         latency_s,
         per_host: host,
+        link,
+        client_rtt_s,
     } = g.hosts;
+    let group = (g.count, host.max(1));
     let serving = match (cx.model, cx.policy) {
         _ if cx.drawn => Ok(Serving::single_server(g.count)),
         (Some(m), Some(pol)) if cx.efficiencies_ok => {
-            Serving::plan(g.class, g.count, host.max(1), m, pol, &rates)
+            Serving::plan(g.class, group, &link, m, pol, &rates).or_else(|unfit| {
+                let Some(pipe) = cx.pipeline else {
+                    return Err(unfit);
+                };
+                let hops = Hops {
+                    latency_s,
+                    bytes_per_s: interconnect_gbps * 1e9 / 8.0,
+                    client_rtt_s,
+                };
+                pipeline::plan(g.class, group, &link, &hops, m, pol, &rates, &pipe)
+            })
         }
         _ => Err(NO_PLAN),
     };
@@ -380,6 +438,7 @@ fn pool(g: Checked, cx: &Context) -> Pool {
         interconnect_bytes_per_s: interconnect_gbps * 1e9 / 8.0,
         interconnect_latency_s: latency_s,
         gpus_per_host: host.max(1),
+        host_link: link,
     }
 }
 
