@@ -136,6 +136,8 @@ mod tests {
             attention_heads: 64,
             head_dim: 128,
             bytes_per_param: 4.25 / 8.0,
+            // Weight-only 4-bit: dequantised to BF16 products.
+            weight_format: crate::physics::formats::WeightFormat::Int4,
             kv_bytes_per_token: 2.0 * 80.0 * 8.0 * 128.0 * 2.0,
             context_tokens: 4096,
         }
