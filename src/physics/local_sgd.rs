@@ -212,6 +212,21 @@ mod tests {
     use crate::core::rng::Streams;
     use crate::physics::training::DataParallel;
 
+    /// H = 100, int8, everything else at its default.
+    fn sgd() -> LocalSgd {
+        LocalSgd {
+            inner_steps: 100,
+            payload_bits: 8.0,
+            sent_fraction: 1.0,
+            overlap: 0.0,
+            hierarchical: true,
+            token_ratio: 1.0,
+            token_ratio_per_doubling: 0.0,
+            outer_state_bytes_per_param: 8.0,
+            sync_s: None,
+        }
+    }
+
     fn constant(s: f64) -> Dist {
         DistSpec::Constant(s)
             .validate(&YamlPath::root(), &mut Issues::default())
@@ -227,17 +242,7 @@ mod tests {
         // FSDP collectives 3 x 7/8 x 20e9 / 50e9 + 3 x 7 x 5e-6 = 1.050105 s.
         // Exchange: 10 GB (8 bits) in a ring of 14: 2 x 13/14 x 1e10 / 1.25e8 + 2 x 13 x
         // 0.05 = 148.5714 + 1.3 s; nothing inside a sharded host.
-        let sgd = LocalSgd {
-            inner_steps: 100,
-            payload_bits: 8.0,
-            sent_fraction: 1.0,
-            overlap: 0.0,
-            hierarchical: true,
-            token_ratio: 1.0,
-            token_ratio_per_doubling: 0.0,
-            outer_state_bytes_per_param: 8.0,
-            sync_s: None,
-        };
+        let sgd = sgd();
         let payload = sgd.payload_bytes(1e10);
         assert_eq!(payload, 1e10);
         let inner = StepModel {
@@ -327,13 +332,8 @@ mod tests {
         let sgd = LocalSgd {
             inner_steps: 1,
             payload_bits: 16.0,
-            sent_fraction: 1.0,
-            overlap: 0.0,
             hierarchical: false,
-            token_ratio: 1.0,
-            token_ratio_per_doubling: 0.0,
-            outer_state_bytes_per_param: 8.0,
-            sync_s: None,
+            ..sgd()
         };
         let round = Round {
             inner: StepModel {
@@ -352,15 +352,9 @@ mod tests {
     #[test]
     fn the_token_ratio_grows_per_doubling_of_the_workers() {
         let sgd = LocalSgd {
-            inner_steps: 100,
-            payload_bits: 16.0,
-            sent_fraction: 1.0,
-            overlap: 0.0,
-            hierarchical: true,
             token_ratio: 1.1,
             token_ratio_per_doubling: 0.05,
-            outer_state_bytes_per_param: 8.0,
-            sync_s: None,
+            ..sgd()
         };
         // 8 workers: three doublings, 1.1 x 1.05^3 = 1.2733875.
         assert!((sgd.token_ratio_at(8) - 1.1 * 1.05f64.powi(3)).abs() < 1e-12);

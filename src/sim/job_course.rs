@@ -316,6 +316,8 @@ fn local_sgd_step(s: &Scenario, j: &JobClass, l: &LocalSgd, gpus: &[(usize, u32)
         exchange_s,
         overlap: l.overlap,
     };
+    let compute_share =
+        f64::from(l.inner_steps) * gpu_compute_s / (f64::from(j.gpus) * round.round_s());
     let tokens = j.tokens * l.token_ratio_at(workers);
     let memory_bytes = kinds
         .iter()
@@ -324,10 +326,8 @@ fn local_sgd_step(s: &Scenario, j: &JobClass, l: &LocalSgd, gpus: &[(usize, u32)
     JobStep {
         parallel,
         memory_bytes,
-        compute_share: f64::from(l.inner_steps) * gpu_compute_s
-            / (f64::from(j.gpus) * round.round_s()),
-        idle_share: 1.0
-            - f64::from(l.inner_steps) * gpu_compute_s / (f64::from(j.gpus) * round.round_s()),
+        compute_share,
+        idle_share: 1.0 - compute_share,
         step_s: slowest.step_s(),
         exchange_s,
         rounds: (tokens / (j.tokens_per_step * f64::from(l.inner_steps))).ceil(),
