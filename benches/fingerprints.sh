@@ -32,6 +32,10 @@ cases=(
   "token-render|token-render.yaml|"
   "bench-year|bench-year.yaml|--set simulation.horizon_h=200"
   "utilisation-pricing|token-designs.yaml|--set simulation.horizon_h=240 --replications 2 --set pricing.policy=utilisation"
+  "intellect-1|published/intellect-1.yaml|"
+  "petals-70b|published/petals-70b.yaml|"
+  "petals-swarm-1000|published/petals-swarm-1000.yaml|--set simulation.horizon_h=2"
+  "trtllm-8b-fp8|published/trtllm-8b-fp8.yaml|"
 )
 {
   printf '%s  schema\n' "$("$bin" schema | sha256sum | cut -d' ' -f1)"
