@@ -9,8 +9,8 @@ use std::path::Path;
 use depinsim::core::engine::to_secs;
 use depinsim::experiment::{run_all, run_replication};
 use depinsim::metrics::{MetricSummary, aggregate, names};
-use depinsim::scenario::load_file;
 use depinsim::scenario::overrides::parse_override;
+use depinsim::scenario::{load_file, load_str};
 
 /// Output tokens a second over the measured window (after the warm-up) of one replication of
 /// the scenario `file`, with its GPU utilisation and the requests it turned away.
@@ -124,6 +124,49 @@ fn petals_70b_single_stream_is_within_2_to_8_tokens_per_s() {
         "{tps} vs {}",
         1.0 / token_s
     );
+}
+
+/// Tokens per second of one stream of petals-70b moved to two regions, us-east and eu-west,
+/// with the group's hosts in us-east and, when `spread`, also in eu-west.
+fn petals_70b_across(spread: bool) -> f64 {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/published/petals-70b.yaml");
+    let text = std::fs::read_to_string(&path).expect("petals-70b.yaml");
+    let list = if spread { "[eu-west]" } else { "[]" };
+    let text = text
+        .replace(
+            "  - {name: internet, utc_offset_h: 0, bandwidth_mbps: 100}",
+            "  - {name: us-east, utc_offset_h: -5, bandwidth_mbps: 100}\n  - {name: eu-west, utc_offset_h: 0, bandwidth_mbps: 100}",
+        )
+        .replace(
+            "  intra_region_rtt_ms: 100",
+            "  intra_region_rtt_ms: 10\n  rtt_ms: {us-east: {eu-west: 76}}",
+        )
+        .replace("region: internet, gpu", &format!("region: us-east, spread_regions: {list}, gpu"))
+        .replace("{region: internet, rate_per_s", "{region: us-east, rate_per_s");
+    let s =
+        load_str(&text, "petals-70b (moved)", "petals-70b", &[]).unwrap_or_else(|e| panic!("{e}"));
+    1.0 / run_replication(&s, 0).metrics[names::inference::TPOT_MEAN]
+}
+
+/// A swarm spread over two continents (Petals' volunteers are): with hosts in us-east and
+/// eu-west (76 ms round trip, IBM Cloud's Washington-London), a two-stage replica puts its
+/// second stage in eu-west, so the hop between stages costs 38 ms one way instead of the
+/// 5 ms between two us-east hosts (half the 10 ms regional round trip), and the token comes
+/// back to the client from eu-west (38 ms) instead of from us-east (5 ms).
+///
+/// By hand: two stages of 21.79 ms (as above) and three transfers of 16,384 bytes at
+/// 12.5 MB/s (3.93 ms); one region: 5 + 5 + 5 ms of latency, 62.5 ms a token; spread:
+/// 38 + 5 + 38 ms, 128.5 ms a token.
+#[test]
+fn petals_70b_spread_over_two_continents_pays_each_crossing() {
+    let stage = (68.98e9 * 4.25 / 8.0 / 2.0 + 192.0 * 163_840.0 / 2.0) / (936e9 * 0.9);
+    let fixed = 2.0 * stage + 3.0 * 16_384.0 / 12.5e6;
+    let one = petals_70b_across(false);
+    let spread = petals_70b_across(true);
+    for (tps, latency_s) in [(one, 0.015), (spread, 0.081)] {
+        let want = 1.0 / (fixed + latency_s);
+        assert!((tps / want - 1.0).abs() < 1e-3, "{tps} vs {want} tokens/s");
+    }
 }
 
 /// The paper's point about geography: single-batch inference slows as the round trip between

@@ -133,20 +133,20 @@ impl Comm {
         }
     }
 
-    /// This replica cut into `stages` pipeline stages, with hops of `hop_latency_s` one way
-    /// and `hop_bytes_per_s` between stages, and a client `client_rtt_s` away (its two legs at
-    /// the same bandwidth), for activations of `width` values a token.
+    /// This replica cut into `stages` pipeline stages, whose hops between stages take
+    /// `between_s` of latency in all and run at `hop_bytes_per_s`, and a client `client_rtt_s`
+    /// away (its two legs at the same bandwidth), for activations of `width` values a token.
     pub fn pipelined(
         self,
         stages: u32,
         width: f64,
-        (hop_latency_s, hop_bytes_per_s): (f64, f64),
+        (between_s, hop_bytes_per_s): (f64, f64),
         client_rtt_s: f64,
     ) -> Self {
         let s = f64::from(stages.max(1));
         Self {
             stages: s,
-            hop_fixed_s: (s - 1.0) * hop_latency_s + client_rtt_s,
+            hop_fixed_s: between_s + client_rtt_s,
             hop_per_token_s: (s + 1.0) * width * ACTIVATION_BYTES / hop_bytes_per_s,
             ..self
         }
@@ -198,7 +198,7 @@ mod tests {
         // 3 stages of 10 ms each, hops of 20 ms one way at 12.5 MB/s (100 Mbit/s), a client
         // 50 ms round trip away, width 8192: per token 2 inter-stage latencies and the client's
         // round trip (90 ms), 4 transfers of 16,384 bytes (5.24 ms), and 30 ms of stages.
-        let c = Comm::NONE.pipelined(3, 8192.0, (0.020, 12.5e6), 0.050);
+        let c = Comm::NONE.pipelined(3, 8192.0, (2.0 * 0.020, 12.5e6), 0.050);
         let want = 3.0 * 0.010 + 2.0 * 0.020 + 0.050 + 4.0 * 16_384.0 / 12.5e6;
         assert!((c.cycle_s(0.010, 1.0) - want).abs() < 1e-15);
         // Micro-batches: one per sequence up to the stages, then the stages.

@@ -22,15 +22,56 @@ pub struct Pipeline {
     pub max_stages: u32,
 }
 
-/// The links a group's pipeline crosses.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// The links a group's pipeline crosses: its stages take the group's regions in turn (its own
+/// region first), one host a stage.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Hops {
-    /// One-way latency between two of the group's hosts, s.
-    pub latency_s: f64,
+    /// One-way latency from the stage in the group's `j`-th region to the next stage (in the
+    /// next region, or the group's own host latency when both are in one region), s.
+    pub legs_s: Vec<f64>,
+    /// One-way latency from a last stage in the `j`-th region back to the client, who sits
+    /// in the group's own region, s.
+    pub back_s: Vec<f64>,
+    /// One-way latency from the client to the first stage (in the group's own region), s.
+    pub out_s: f64,
     /// Bandwidth of a host's link to the others, bytes/s.
     pub bytes_per_s: f64,
-    /// Round trip between the client and the group, s.
-    pub client_rtt_s: f64,
+}
+
+impl Hops {
+    /// Every host in one region: hops of `latency_s` one way, a client `client_rtt_s` away.
+    pub fn within(latency_s: f64, bytes_per_s: f64, client_rtt_s: f64) -> Self {
+        let half = client_rtt_s / 2.0;
+        Self {
+            legs_s: vec![latency_s],
+            back_s: vec![half],
+            out_s: half,
+            bytes_per_s,
+        }
+    }
+
+    /// The latency of the hops between `stages` stages, s: stage k sits in region k mod n,
+    /// so leg j is crossed once for each k < stages - 1 with k mod n = j.
+    pub fn between_stages_s(&self, stages: u32) -> f64 {
+        let n = self.legs_s.len().max(1) as u32;
+        let hops = stages.saturating_sub(1);
+        self.legs_s
+            .iter()
+            .enumerate()
+            .map(|(j, leg)| {
+                let crossings = hops / n + u32::from((j as u32) < hops % n);
+                f64::from(crossings) * leg
+            })
+            .sum()
+    }
+
+    /// The client's round trip for `stages` stages, s: out to the first stage, back from the
+    /// last one's region.
+    pub fn client_s(&self, stages: u32) -> f64 {
+        let n = self.back_s.len().max(1);
+        let last = (stages.max(1) as usize - 1) % n;
+        self.out_s + self.back_s.get(last).copied().unwrap_or(0.0)
+    }
 }
 
 /// Layers of the largest of `stages` stages of a model of `layers` layers.
@@ -103,8 +144,8 @@ pub fn plan(
     let comm = Comm::tensor_parallel(t, layers, width, link).pipelined(
         stages,
         width,
-        (hops.latency_s, hops.bytes_per_s),
-        hops.client_rtt_s,
+        (hops.between_stages_s(stages), hops.bytes_per_s),
+        hops.client_s(stages),
     );
     let shape = Shape {
         tp: t * stages,
@@ -151,13 +192,11 @@ mod tests {
         tensor_parallel: TensorParallel::Smallest,
     };
 
-    const HOPS: Hops = Hops {
-        latency_s: 0.025,
-        bytes_per_s: 12.5e6,
-        client_rtt_s: 0.050,
-    };
-
     fn plan_on(count: u32, max_stages: u32) -> Result<Serving, Unfit> {
+        plan_over(count, max_stages, &Hops::within(0.025, 12.5e6, 0.050))
+    }
+
+    fn plan_over(count: u32, max_stages: u32, hops: &Hops) -> Result<Serving, Unfit> {
         let class = find_class("rtx_3090").expect("class");
         let rates = Rates::efficiency(class, 0.8, 0.9);
         let pipe = Pipeline { max_stages };
@@ -165,7 +204,7 @@ mod tests {
             class,
             (count, 1),
             &FREE,
-            &HOPS,
+            hops,
             &llama2_70b(),
             &POLICY,
             &rates,
@@ -209,5 +248,38 @@ mod tests {
         assert!((two - want).abs() < 1e-12, "{two} {want}");
         // Beyond the stages, micro-batches grow and the cycle with them.
         assert!(s.cost.step_s_at(8.0, 8000.0, 0.0, 0.0) > want);
+    }
+
+    #[test]
+    fn stages_spread_over_regions_take_each_region_in_turn() {
+        // Three regions A (own), B, C: A-B 76 ms, B-C 231 ms, C-A 166 ms round trips; hosts
+        // of one region 5 ms apart; a client in A, whose own round trip is 10 ms.
+        let hops = Hops {
+            legs_s: vec![0.038, 0.1155, 0.083],
+            back_s: vec![0.005, 0.038, 0.083],
+            out_s: 0.005,
+            bytes_per_s: 12.5e6,
+        };
+        // Two stages (A, B): one hop A-B, back from B. Four stages (A, B, C, A): hops A-B,
+        // B-C, C-A, back from A. Five (A, B, C, A, B): A-B twice.
+        assert!((hops.between_stages_s(2) - 0.038).abs() < 1e-15);
+        assert!((hops.client_s(2) - (0.005 + 0.038)).abs() < 1e-15);
+        assert!((hops.between_stages_s(4) - (0.038 + 0.1155 + 0.083)).abs() < 1e-15);
+        assert!((hops.client_s(4) - 0.010).abs() < 1e-15);
+        assert!((hops.between_stages_s(5) - (2.0 * 0.038 + 0.1155 + 0.083)).abs() < 1e-15);
+        assert!((hops.client_s(5) - (0.005 + 0.038)).abs() < 1e-15);
+        // One region: every hop the same, the client's round trip both ways.
+        let one = Hops::within(0.025, 12.5e6, 0.050);
+        assert_eq!(one.between_stages_s(3), 0.050);
+        assert_eq!(one.client_s(3), 0.050);
+        // A two-stage replica's lone token pays the stages, the A-B hop and the return from B.
+        let spread = plan_over(2, 8, &hops).expect("fits");
+        let alone = plan_on(2, 8).expect("fits");
+        let extra = (0.038 + 0.043) - (0.025 + 0.050);
+        let (a, b) = (
+            spread.cost.step_s_at(1.0, 1000.0, 0.0, 0.0),
+            alone.cost.step_s_at(1.0, 1000.0, 0.0, 0.0),
+        );
+        assert!((a - b - extra).abs() < 1e-12, "{a} {b}");
     }
 }

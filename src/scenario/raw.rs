@@ -360,6 +360,18 @@ pub struct RawProviderGroup {
     /// Default 1 (assumed: NVLink and PCIe peer-to-peer transfers take about a microsecond).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_link_latency_us: Option<f64>,
+    /// Further regions the group's hosts sit in, beside `region`, for a swarm spread across
+    /// the world (as Petals' volunteers are). A pipeline replica's stages then take the
+    /// regions in turn (`region`, these in order, then `region` again), and each hop between
+    /// stages in two regions costs half their round trip (`network.rtt_ms`) one way instead
+    /// of `interconnect_latency_us`; the token returns to the client, in `region`, from the
+    /// last stage's region. Without a pipeline (`inference.pipeline`) it has no effect, and it
+    /// is refused. For everything else (prices, lending hours, routing, training) the hosts
+    /// count as in `region`; to train across regions, list a group per region. With spread
+    /// regions the default `interconnect_gbps` of consumer cards is the slowest region's
+    /// bandwidth. Default: none (every host in `region`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spread_regions: Vec<String>,
 }
 
 /// Efficiency factors: achieved / datasheet peak.

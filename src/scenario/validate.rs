@@ -190,6 +190,7 @@ fn supply_side(
         regions,
         raw_regions: &raw.regions,
         intra_rtt_s: &intra_rtt_s,
+        rtt_s,
         profiles,
         calibration: &raw.calibration,
         efficiencies_ok,

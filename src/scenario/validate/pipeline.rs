@@ -130,4 +130,42 @@ inference:
         // 36.7 GB of weights do not fit... in 1 stage, and a limit of 2 is enough.
         check(&swarm(8, 2), &[]);
     }
+
+    #[test]
+    fn spread_regions_are_listed_regions_once_and_need_a_pipeline() {
+        let spread = |list: &str, pipeline: &str| {
+            format!(
+                "regions: [{{name: us-east}}, {{name: eu-west}}]
+network: {{rtt_ms: {{us-east: {{eu-west: 76}}}}}}
+providers: [{{name: swarm, region: us-east, gpu: rtx_3090, count: 8, hourly_cost_usd: 0.1, spread_regions: {list}}}]
+inference:
+  users: [{{region: us-east, rate_per_s: 0.1}}]
+  model: {{name: llama-2-70b, bytes_per_param: 0.53125}}
+  {pipeline}"
+            )
+        };
+        let pipe = "pipeline: {max_stages: 4}";
+        check(&spread("[eu-west]", pipe), &[]);
+        check(
+            &spread("[eu-west, mars]", pipe),
+            &[("providers[0].spread_regions[1]", "`mars` is not a region")],
+        );
+        check(
+            &spread("[eu-west, us-east]", pipe),
+            &[(
+                "providers[0].spread_regions[1]",
+                "`us-east` is listed already",
+            )],
+        );
+        check(
+            &spread("[eu-west]", ""),
+            &[
+                (
+                    "providers[0].spread_regions",
+                    "need a valid inference.pipeline",
+                ),
+                ("inference.model", ""),
+            ],
+        );
+    }
 }

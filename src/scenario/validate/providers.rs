@@ -40,6 +40,8 @@ pub(super) struct Context<'a> {
     pub(super) raw_regions: &'a [RawRegion],
     /// Each region's own round trip, s.
     pub(super) intra_rtt_s: &'a [f64],
+    /// The round trip between every two regions, s, row by row.
+    pub(super) rtt_s: &'a [f64],
     /// Calibration profiles by class.
     pub(super) profiles: &'a Profiles,
     /// The efficiency factors, and whether they are valid.
@@ -99,12 +101,16 @@ fn group(
     let cost = cost_model(g, class, kind, electricity, at, issues);
     let price = price(g, class, at, issues);
     let availability = availability(g, dc, at, issues);
-    let region_mbps = region.map_or(defaults::BANDWIDTH_MBPS, |r| {
-        cx.raw_regions[r].bandwidth_mbps
+    let route = region.map(|home| spread(g, home, cx, at, issues));
+    let region_mbps = route.as_ref().map_or(defaults::BANDWIDTH_MBPS, |rs| {
+        rs.iter()
+            .map(|&r| cx.raw_regions[r].bandwidth_mbps)
+            .fold(f64::INFINITY, f64::min)
     });
     let intra_rtt_s = region.map_or(0.0, |r| cx.intra_rtt_s[r]);
     let mut hosts = hosts(g, dc, (region_mbps, intra_rtt_s), at, issues);
     hosts.link = host_link(g, class, at, issues);
+    hosts.route = route.unwrap_or_default();
     let checked = Checked {
         name: g.name.clone(),
         region: region?,
@@ -311,8 +317,67 @@ fn hosts(
             bytes_per_s: 0.0,
             latency_s: 0.0,
         },
-        client_rtt_s: region_rtt_s,
+        route: Vec::new(),
     }
+}
+
+/// The regions the group's hosts sit in, its own first, then its `spread_regions` (each
+/// checked at `at`: a listed region, once, and only where pipeline replicas can use it).
+fn spread(
+    g: &RawProviderGroup,
+    home: usize,
+    cx: &Context,
+    at: &YamlPath,
+    issues: &mut Issues,
+) -> Vec<usize> {
+    let sp = at.key("spread_regions");
+    if !g.spread_regions.is_empty() && cx.pipeline.is_none() {
+        issues.push(
+            &sp,
+            "spread regions matter only to pipeline replicas, which need a valid inference.pipeline",
+            "set `inference.pipeline: {max_stages: N}`, or remove spread_regions",
+        );
+    }
+    let mut route = vec![home];
+    for (i, name) in g.spread_regions.iter().enumerate() {
+        let Some(r) = cx.regions.lookup(name, &sp.index(i), issues) else {
+            continue;
+        };
+        if route.contains(&r) {
+            issues.push(
+                &sp.index(i),
+                format!("`{name}` is listed already (as the group's region or above)"),
+                "list each further region once, and not the group's own `region`",
+            );
+        } else {
+            route.push(r);
+        }
+    }
+    route
+}
+
+/// The hops of a pipeline over `route` (region indices, the group's own first), `n` regions
+/// in all: between two hosts of one region `latency_s`, between regions half their round
+/// trip; the client in the group's own region.
+fn route_hops(route: &[usize], n: usize, rtt_s: &[f64], latency_s: f64, bytes_per_s: f64) -> Hops {
+    let Some(&home) = route.first() else {
+        return Hops::within(latency_s, bytes_per_s, 0.0);
+    };
+    let mut hops = Hops::within(latency_s, bytes_per_s, rtt_s[home * n + home]);
+    if route.len() > 1 {
+        hops.legs_s = (0..route.len())
+            .map(|j| {
+                let (a, b) = (route[j], route[(j + 1) % route.len()]);
+                if a == b {
+                    latency_s
+                } else {
+                    rtt_s[a * n + b] / 2.0
+                }
+            })
+            .collect();
+        hops.back_s = route.iter().map(|&r| rtt_s[r * n + home] / 2.0).collect();
+    }
+    hops
 }
 
 /// The link between the GPUs of one host, filled by GPU class.
@@ -347,15 +412,15 @@ fn host_link(
 }
 
 /// What links a group's GPUs.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Hosts {
     interconnect_gbps: f64,
     latency_s: f64,
     per_host: u32,
     /// Between the GPUs of one host.
     link: HostLink,
-    /// Between the group and a client in its region (the region's own round trip), s.
-    client_rtt_s: f64,
+    /// The regions its hosts sit in, its own first (indices).
+    route: Vec<usize>,
 }
 
 /// The value of `slot`, filled when left out with the default for datacenter GPU classes
@@ -393,7 +458,7 @@ fn pool(g: Checked, cx: &Context) -> Pool {
         latency_s,
         per_host: host,
         link,
-        client_rtt_s,
+        route,
     } = g.hosts;
     let group = (g.count, host.max(1));
     let serving = match (cx.model, cx.policy) {
@@ -403,11 +468,9 @@ fn pool(g: Checked, cx: &Context) -> Pool {
                 let Some(pipe) = cx.pipeline else {
                     return Err(unfit);
                 };
-                let hops = Hops {
-                    latency_s,
-                    bytes_per_s: interconnect_gbps * 1e9 / 8.0,
-                    client_rtt_s,
-                };
+                let n = cx.intra_rtt_s.len();
+                let bytes_per_s = interconnect_gbps * 1e9 / 8.0;
+                let hops = route_hops(&route, n, cx.rtt_s, latency_s, bytes_per_s);
                 pipeline::plan(g.class, group, &link, &hops, m, pol, &rates, &pipe)
             })
         }
