@@ -402,7 +402,9 @@ fn accounted_verification_adds_its_formula_to_the_cost_and_comes_out_of_income()
     let plain = two_prices(pricing, token);
     let proved = two_prices(
         pricing,
-        &format!("{token}  verification: {{method: fingerprint, chain_usd_per_kb: 0.001}}\n"),
+        &format!(
+            "{token}  verification: {{method: fingerprint, on_chain: proofs, chain_usd_per_kb: 0.001}}\n"
+        ),
     );
     // Fingerprints are accounted, not simulated: the same requests are served.
     use names::inference as i;
@@ -446,6 +448,14 @@ fn accounted_verification_adds_its_formula_to_the_cost_and_comes_out_of_income()
         proved[&names::provider_kind("datacenter", names::provider::ROI)]
             < plain[&names::provider_kind("datacenter", names::provider::ROI)]
     );
+    // By default one Merkle root an hour settles the proofs: 47 hours of window at
+    // (21,000 + 32 x 16) gas x 2 gwei x $3,400 = $0.1462816 a root, however many proofs.
+    let rooted = two_prices(
+        pricing,
+        &format!("{token}  verification: {{method: fingerprint}}\n"),
+    );
+    let fees = rooted[i::VERIFICATION_CHAIN_FEES_USD];
+    assert!((fees - 47.0 * 0.1462816).abs() < 1e-9, "{fees}");
 }
 
 /// A network whose GPUs are lent to one long training job after another, with a stake of

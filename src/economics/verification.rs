@@ -6,8 +6,11 @@
 //! so their cost is already in what users pay. The other three are accounted, not
 //! simulated: their work runs on verifiers' or provers' GPUs outside the simulated groups,
 //! charged at the network's own price for the work (`W`, the window's inference fees: what
-//! users paid for the answers' GPU time), and the proof bytes are settled on chain at `p`
-//! USD per byte. With `N` answers and `T` output tokens in the window:
+//! users paid for the answers' GPU time), and the proofs reach the chain one of two ways
+//! ([`OnChain`]): as one Merkle root of them every `e` seconds, a transaction of `R` USD each
+//! (the default: the validators keep the proofs, as rollups post state roots), or every
+//! proof's bytes at `p` USD per byte. With `N` answers and `T` output tokens in a window of
+//! `D` seconds, chain fees are `D R / e` with roots, or as below with proofs:
 //!
 //! | method | GPU time, USD | chain fees, USD | capital, USD | latency until verified |
 //! |---|---|---|---|---|
@@ -59,8 +62,8 @@ pub enum Method {
         validator_fraction: f64,
         /// Proof bytes per output token.
         proof_bytes_per_token: f64,
-        /// USD per byte settled on chain.
-        chain_usd_per_byte: f64,
+        /// How the proofs or commitments reach the chain.
+        chain: OnChain,
     },
     /// Optimistic verification with a challenge window (opML): accounted.
     Optimistic {
@@ -74,8 +77,8 @@ pub enum Method {
         capital_per_year: f64,
         /// Bytes committed on chain per result.
         commitment_bytes: f64,
-        /// USD per byte settled on chain.
-        chain_usd_per_byte: f64,
+        /// How the proofs or commitments reach the chain.
+        chain: OnChain,
     },
     /// Zero-knowledge proofs of inference (zkLLM): accounted.
     Zk {
@@ -85,8 +88,8 @@ pub enum Method {
         proof_latency_s: f64,
         /// Proof bytes per answer.
         proof_bytes: f64,
-        /// USD per byte settled on chain.
-        chain_usd_per_byte: f64,
+        /// How the proofs or commitments reach the chain.
+        chain: OnChain,
     },
 }
 
@@ -101,6 +104,40 @@ pub struct Work {
     pub output_tokens: f64,
     /// Mean time an answer spent in its replica, s (`s`).
     pub service_s: f64,
+    /// Length of the window, s.
+    pub window_s: f64,
+}
+
+/// How proofs and commitments reach the chain.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum OnChain {
+    /// Every proof's or commitment's bytes, at `usd_per_byte` (`p`).
+    Proofs {
+        /// USD per byte settled on chain.
+        usd_per_byte: f64,
+    },
+    /// One Merkle root of all of them every `every_s`, in a transaction of `usd_per_root`;
+    /// the validators keep the proofs, and a disputed answer's proof is checked against the
+    /// root.
+    Root {
+        /// Time between roots, s.
+        every_s: f64,
+        /// What settling one root costs, USD.
+        usd_per_root: f64,
+    },
+}
+
+impl OnChain {
+    /// What settling `bytes` of proofs or commitments made over `window_s` costs, USD.
+    pub fn usd(&self, bytes: f64, window_s: f64) -> f64 {
+        match *self {
+            OnChain::Proofs { usd_per_byte } => bytes * usd_per_byte,
+            OnChain::Root {
+                every_s,
+                usd_per_root,
+            } => window_s / every_s * usd_per_root,
+        }
+    }
 }
 
 /// What verifying a window's work costs (the module's table).
@@ -145,10 +182,10 @@ impl Method {
             Method::Fingerprint {
                 validator_fraction: f,
                 proof_bytes_per_token: b,
-                chain_usd_per_byte: p,
+                chain,
             } => Some(Cost {
                 gpu_usd: f * w.fees_usd,
-                chain_usd: w.output_tokens * b * p,
+                chain_usd: chain.usd(w.output_tokens * b, w.window_s),
                 capital_usd: 0.0,
                 latency_s: f * w.service_s,
             }),
@@ -158,10 +195,10 @@ impl Method {
                 bond_multiple,
                 capital_per_year,
                 commitment_bytes,
-                chain_usd_per_byte,
+                chain,
             } => Some(Cost {
                 gpu_usd: detection * w.fees_usd,
-                chain_usd: w.answers * commitment_bytes * chain_usd_per_byte,
+                chain_usd: chain.usd(w.answers * commitment_bytes, w.window_s),
                 capital_usd: bond_multiple * w.fees_usd * capital_per_year * window_s
                     / SECONDS_PER_YEAR,
                 latency_s: window_s,
@@ -170,10 +207,10 @@ impl Method {
                 proving_multiple,
                 proof_latency_s,
                 proof_bytes,
-                chain_usd_per_byte,
+                chain,
             } => Some(Cost {
                 gpu_usd: proving_multiple * w.fees_usd,
-                chain_usd: w.answers * proof_bytes * chain_usd_per_byte,
+                chain_usd: chain.usd(w.answers * proof_bytes, w.window_s),
                 capital_usd: 0.0,
                 latency_s: proof_latency_s,
             }),
@@ -203,6 +240,7 @@ mod tests {
         answers: 1000.0,
         output_tokens: 200_000.0,
         service_s: 2.0,
+        window_s: 7200.0,
     };
 
     #[test]
@@ -222,7 +260,7 @@ mod tests {
         let m = Method::Fingerprint {
             validator_fraction: 0.01,
             proof_bytes_per_token: 258.0 / 32.0,
-            chain_usd_per_byte: 1e-4,
+            chain: OnChain::Proofs { usd_per_byte: 1e-4 },
         };
         let c = m.cost(&WORK).expect("accounted");
         // GPU: 0.01 x $100 = $1; chain: 200,000 tokens x 8.0625 bytes x $1e-4 = $161.25;
@@ -245,7 +283,7 @@ mod tests {
             bond_multiple: 1.0,
             capital_per_year: 0.045,
             commitment_bytes: 32.0,
-            chain_usd_per_byte: 1e-4,
+            chain: OnChain::Proofs { usd_per_byte: 1e-4 },
         };
         let c = m.cost(&WORK).expect("accounted");
         // GPU: 1 x $100; chain: 1,000 x 32 x 1e-4 = $3.2; capital: 1 x $100 x 0.045 x
@@ -262,7 +300,7 @@ mod tests {
             proving_multiple: 5000.0,
             proof_latency_s: 900.0,
             proof_bytes: 200_000.0,
-            chain_usd_per_byte: 1e-4,
+            chain: OnChain::Proofs { usd_per_byte: 1e-4 },
         };
         let c = m.cost(&WORK).expect("accounted");
         // GPU: 5,000 x $100 = $500,000; chain: 1,000 proofs x 200 kB x 1e-4 = $20,000.
@@ -270,5 +308,25 @@ mod tests {
         assert!((c.chain_usd - 20_000.0).abs() < 1e-6);
         assert_eq!((c.capital_usd, c.latency_s), (0.0, 900.0));
         assert_eq!(m.to_string(), "zk");
+    }
+
+    #[test]
+    fn a_root_an_hour_costs_its_transactions_whatever_the_proofs_weigh() {
+        // A 2-hour window, a root an hour at $0.15: $0.30 of chain fees, for TOPLOC's proofs
+        // of 200,000 tokens (1.6 MB, $161.25 as calldata) or zkLLM's of 1,000 answers alike.
+        let root = OnChain::Root {
+            every_s: 3600.0,
+            usd_per_root: 0.15,
+        };
+        assert!((root.usd(1.6e6, WORK.window_s) - 0.30).abs() < 1e-12);
+        let m = Method::Zk {
+            proving_multiple: 5000.0,
+            proof_latency_s: 900.0,
+            proof_bytes: 200_000.0,
+            chain: root,
+        };
+        let c = m.cost(&WORK).expect("accounted");
+        assert!((c.chain_usd - 0.30).abs() < 1e-12);
+        assert_eq!(c.gpu_usd, 500_000.0);
     }
 }

@@ -113,6 +113,9 @@ pub mod inference {
     pub const SERVICE_S: &str = "inference.service_s.mean";
     /// Output tokens of the measured requests.
     pub const OUTPUT_TOKENS: &str = "inference.output_tokens.count";
+    /// Output tokens of the requests answered in the window (after the warm-up), whenever
+    /// they were issued: over the window's length, the steady-state throughput.
+    pub const WINDOW_OUTPUT_TOKENS: &str = "inference.window_output_tokens.count";
     /// Time-average requests queued or in service (Little's L).
     pub const IN_SYSTEM_REQUESTS: &str = "inference.in_system_requests.mean";
     /// Requests decoding per active replica.

@@ -108,6 +108,9 @@ pub struct Comm {
     pub hop_fixed_s: f64,
     /// ...and the part per token passed, s.
     pub hop_per_token_s: f64,
+    /// The client's round trip inside `hop_fixed_s` (a pipeline's: each token goes out to
+    /// the first stage and back from the last), s; 0 for one host.
+    pub client_rtt_s: f64,
 }
 
 impl Comm {
@@ -118,6 +121,7 @@ impl Comm {
         tp_per_token_s: 0.0,
         hop_fixed_s: 0.0,
         hop_per_token_s: 0.0,
+        client_rtt_s: 0.0,
     };
 
     /// Tensor parallel over `tp` GPUs of a host joined by `link`, for a stage of `layers`
@@ -147,6 +151,7 @@ impl Comm {
         Self {
             stages: s,
             hop_fixed_s: between_s + client_rtt_s,
+            client_rtt_s,
             hop_per_token_s: (s + 1.0) * width * ACTIVATION_BYTES / hop_bytes_per_s,
             ..self
         }

@@ -18,7 +18,7 @@ pub const HEADLINE: [(&str, &str); 8] = [
     ("SLO attainment", names::inference::SLO_ATTAINMENT),
     ("end-to-end p95 (s)", names::inference::E2E_P95),
     ("GPU utilisation", names::gpu::UTILISATION),
-    ("provider profit (USD)", names::provider::PROFIT_USD),
+    ("provider net profit (USD)", names::provider::NET_PROFIT_USD),
 ];
 
 /// What ran (replications, seed, wall time, speed), then each headline metric the run

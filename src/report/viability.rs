@@ -300,12 +300,22 @@ fn inference_rows(s: &Scenario, m: &BTreeMap<String, MetricSummary>) -> Vec<Row>
 }
 
 /// Lower and upper ends of a metric's interval (the mean with one replication).
+/// The 95% interval of `m`: (-inf, inf) when it has none (fewer than two replications), so
+/// that one value decides nothing.
 fn bounds(m: &MetricSummary) -> (f64, f64) {
-    (m.ci95_low.unwrap_or(m.mean), m.ci95_high.unwrap_or(m.mean))
+    match (m.ci95_low, m.ci95_high) {
+        (Some(lo), Some(hi)) if m.n >= 2 => (lo, hi),
+        _ => (f64::NEG_INFINITY, f64::INFINITY),
+    }
 }
 
+/// Relative slack in comparing an interval with a threshold: a ratio that equals it up to
+/// rounding (a tier priced exactly at the network's price) counts as at it.
+const TIE: f64 = 1e-9;
+
 /// Viable when the cost ratio is surely at most `max_ratio` and the attainment (if any)
-/// surely at least its minimum; not viable when either is surely on the wrong side.
+/// surely at least its minimum; not viable when either is surely on the wrong side. A metric
+/// without an interval (one replication) is never sure.
 pub fn verdict(
     cost_ratio: Option<&MetricSummary>,
     max_ratio: f64,
@@ -315,12 +325,14 @@ pub fn verdict(
         return Verdict::NoData;
     };
     let (lo, hi) = bounds(cost);
-    let mut good = hi <= max_ratio;
-    let mut bad = lo > max_ratio;
+    let at_most = max_ratio * (1.0 + TIE);
+    let mut good = hi <= at_most;
+    let mut bad = lo > at_most;
     if let Some((att, min)) = slo {
         let (lo, hi) = bounds(att);
-        good &= lo >= min;
-        bad |= hi < min;
+        let at_least = min * (1.0 - TIE);
+        good &= lo >= at_least;
+        bad |= hi < at_least;
     }
     match (good, bad) {
         (_, true) => Verdict::NotViable,
@@ -612,6 +624,20 @@ mod tests {
             ),
             Verdict::Uncertain
         );
+        // One replication has no interval: however far from parity, it decides nothing.
+        let one = MetricSummary {
+            mean: 9.0,
+            std: None,
+            ci95_low: None,
+            ci95_high: None,
+            n: 1,
+        };
+        assert_eq!(verdict(Some(&one), 1.0, None), Verdict::Uncertain);
+        // A tier priced exactly at the network's price: 2.40 / 6.88 x 6.88 / 2.40 is 1 up to
+        // rounding, and at parity counts as viable.
+        let parity = 2.40 / 6.88 * 6.88 / 2.40;
+        let tie = m(parity, parity - 1e-15, parity + 1e-13);
+        assert_eq!(verdict(Some(&tie), 1.0, None), Verdict::Viable);
     }
 
     /// A row of `kind` with no figures but `times`.

@@ -214,6 +214,12 @@ pub const CLOUD_GPU: &str = "h100_sxm";
 /// Cloud price per GPU-hour, USD: AWS p5 (8 H100) on demand after the June 2025 price cut,
 /// per GPU.
 pub const CLOUD_PRICE_USD_PER_GPU_HOUR: f64 = 6.88;
+/// Hyperscaler prices per GPU-hour by cloud GPU class, USD: H100 SXM as above; A100 80GB SXM
+/// AWS p4de (8 A100 80GB) on demand, per GPU, 3.43. Other classes have no sourced default.
+pub const CLOUD_PRICES_USD_PER_GPU_HOUR: [(&str, f64); 2] = [
+    (CLOUD_GPU, CLOUD_PRICE_USD_PER_GPU_HOUR),
+    ("a100_80gb_sxm", 3.43),
+];
 /// The neocloud tier's price per H100 SXM GPU-hour, USD: Lambda's 8x H100 SXM on demand,
 /// per GPU (lambda.ai/pricing, read 2026-09-25; one GPU 4.29). Neoclouds listed H100s at
 /// about $2-4 in May 2026 (price surveys).
@@ -299,6 +305,13 @@ pub const FINGERPRINT_PROOF_BYTES_PER_TOKEN: f64 = 258.0 / 32.0;
 /// average gas price history), ETH at $3,400 (the figure `depinsim onchain` uses):
 /// 16 x 1,000 x 2e-9 x 3,400 = $0.1088. A rollup's blob space costs far less (give it).
 pub const PROOF_CHAIN_USD_PER_KB: f64 = 16.0 * 1000.0 * 2e-9 * 3400.0;
+/// Hours between the Merkle roots of verification's proofs settled on chain: one an hour, as
+/// OP Mainnet's proposer posts an output root every 1,800 two-second L2 blocks.
+pub const PROOF_ROOT_INTERVAL_H: f64 = 1.0;
+/// USD per root settled: an Ethereum transaction's 21,000 gas plus 32 bytes of calldata at
+/// 16 gas a byte, at 2 gwei and $3,400 per ETH, as `PROOF_CHAIN_USD_PER_KB`:
+/// 21,512 x 2e-9 x 3,400 = $0.1463.
+pub const PROOF_ROOT_USD: f64 = (21_000.0 + 32.0 * 16.0) * 2e-9 * 3400.0;
 /// `optimistic`: the challenge window, hours. Seven days, the fault-proof window of
 /// Optimism's and Arbitrum's rollups, whose design opML ("opML is all you need",
 /// ethresear.ch) follows.
@@ -379,7 +392,7 @@ mod tests {
     #[test]
     fn the_schema_shows_each_default_stated_here() {
         let schema = super::super::load::schema_value();
-        let cases: [(&str, Value); 56] = [
+        let cases: [(&str, Value); 55] = [
             ("Simulation/properties/horizon_h", json!(HORIZON_H)),
             ("Simulation/properties/warmup_h", json!(WARMUP_H)),
             ("Simulation/properties/epoch_h", json!(EPOCH_H)),
@@ -470,10 +483,6 @@ mod tests {
             ("JobClass/properties/data_parallel", json!("auto")),
             ("JobClass/properties/restart_s", json!(RESTART_S)),
             ("Cloud/properties/gpu", json!(CLOUD_GPU)),
-            (
-                "Cloud/properties/price_usd_per_gpu_hour",
-                json!(CLOUD_PRICE_USD_PER_GPU_HOUR),
-            ),
             (
                 "Cloud/properties/interconnect_gbps",
                 json!(CLOUD_INTERCONNECT_GBPS),

@@ -20,8 +20,8 @@ mod economy;
 mod inference;
 mod training;
 pub use economy::{
-    PriceUnitName, PricingPolicy, RawChain, RawCosts, RawLockup, RawPricing, RawSettlement,
-    RawStaking, RawVerification, RawVerificationMethod,
+    PriceUnitName, PricingPolicy, RawChain, RawCosts, RawLockup, RawOnChain, RawPricing,
+    RawSettlement, RawStaking, RawVerification, RawVerificationMethod,
 };
 pub use inference::{
     Dispatch, RawBatching, RawDailyCycle, RawInference, RawModel, RawPipeline, RawUserGroup,

@@ -231,8 +231,8 @@ impl<'s> Inference<'s> {
         let down = cand.secs_per_byte * output * s.bytes_per_token;
         let req = Request {
             pool: pool as u32,
-            ttft_extra: cand.rtt + from_secs(up),
-            net: cand.rtt + from_secs(up + down),
+            ttft_extra: cand.net_rtt + from_secs(up),
+            net: cand.net_rtt + from_secs(up + down),
             ..req
         };
         self.submit(pool, req, now, gpus, q);

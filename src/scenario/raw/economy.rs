@@ -282,10 +282,36 @@ pub struct RawVerification {
     /// `zk`: proof bytes per answer. Default 200,000 (zkLLM: under 200 kB).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proof_bytes: Option<f64>,
-    /// `fingerprint`, `optimistic`, `zk`: USD per kB (1,000 bytes) settled on chain.
-    /// Default 0.1088: Ethereum calldata (16 gas a byte) at 2 gwei and $3,400 per ETH.
+    /// `fingerprint`, `optimistic`, `zk`: how the proofs (or commitments) reach the chain.
+    /// `root` (default): one Merkle root of all of them every `root_interval_h`, one
+    /// transaction of `root_usd` each, while the validators keep the proofs and check a
+    /// disputed answer's against the root (as rollups post state roots, not transactions);
+    /// `proofs`: every proof's bytes at `chain_usd_per_kb`, the costlier design.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_chain: Option<RawOnChain>,
+    /// `on_chain: root`: hours between roots. Default 1: OP Mainnet's proposer posts an
+    /// output root every 1,800 two-second L2 blocks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root_interval_h: Option<f64>,
+    /// `on_chain: root`: USD per root settled. Default 0.1463: an Ethereum transaction
+    /// (21,000 gas) carrying 32 bytes of calldata (16 gas a byte), at 2 gwei and $3,400 per
+    /// ETH.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root_usd: Option<f64>,
+    /// `on_chain: proofs`: USD per kB (1,000 bytes) settled on chain. Default 0.1088:
+    /// Ethereum calldata (16 gas a byte) at 2 gwei and $3,400 per ETH.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chain_usd_per_kb: Option<f64>,
+}
+
+/// How verification's proofs reach the chain (see [`RawVerification::on_chain`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawOnChain {
+    /// One Merkle root of them every `root_interval_h`.
+    Root,
+    /// Every proof's bytes.
+    Proofs,
 }
 
 /// How inference is verified (see [`RawVerification::method`]).
@@ -321,6 +347,9 @@ impl Default for RawVerification {
             proving_cost_multiple: None,
             proof_latency_s: None,
             proof_bytes: None,
+            on_chain: None,
+            root_interval_h: None,
+            root_usd: None,
             chain_usd_per_kb: None,
         }
     }

@@ -250,10 +250,12 @@ pub(crate) fn default_job_queue() -> Option<JobQueue> {
 pub struct RawCloud {
     /// GPU class of the cloud cluster. Default h100_sxm.
     pub gpu: String,
-    /// Price per GPU-hour of the hyperscaler tier, the headline reference, USD. Default 6.88:
-    /// AWS p5 (8 H100) on demand after the June 2025 price cut, per GPU (us-east-1, read
-    /// 2026-11).
-    pub price_usd_per_gpu_hour: f64,
+    /// Price per GPU-hour of the hyperscaler tier, the headline reference, USD. Default by
+    /// class: h100_sxm 6.88, AWS p5 (8 H100) on demand after the June 2025 price cut, per GPU
+    /// (us-east-1, read 2026-11); a100_80gb_sxm 3.43, AWS p4de (8 A100 80GB) per GPU; another
+    /// class needs it given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price_usd_per_gpu_hour: Option<f64>,
     /// The cheaper tiers of the cloud market, USD per GPU-hour: every viability verdict is
     /// also given against each. The same cluster at another price (assumed: a neocloud's
     /// 8-GPU nodes have InfiniBand as a hyperscaler's do; a marketplace's hosts often do not,
@@ -346,7 +348,7 @@ impl Default for RawCloud {
     fn default() -> Self {
         Self {
             gpu: defaults::CLOUD_GPU.into(),
-            price_usd_per_gpu_hour: defaults::CLOUD_PRICE_USD_PER_GPU_HOUR,
+            price_usd_per_gpu_hour: None,
             tiers: None,
             interconnect_gbps: defaults::CLOUD_INTERCONNECT_GBPS,
             latency_us: defaults::CLOUD_LATENCY_US,

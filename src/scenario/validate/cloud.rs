@@ -16,12 +16,29 @@ use crate::scenario::spec::{Cloud, CloudServing, CloudSizing, Provisioned, Tier}
 /// The tiers' default prices, which are an H100 SXM's, are filled in place for that class.
 pub(super) fn validate(c: &mut RawCloud, at: &YamlPath, issues: &mut Issues) -> Option<Cloud> {
     let class = gpu_class(&c.gpu, &at.key("gpu"), issues);
+    let listed = defaults::CLOUD_PRICES_USD_PER_GPU_HOUR
+        .iter()
+        .find(|(gpu, _)| *gpu == c.gpu);
+    let price = match (c.price_usd_per_gpu_hour, listed) {
+        (Some(p), _) => p,
+        (None, Some(&(_, p))) => *c.price_usd_per_gpu_hour.insert(p),
+        (None, None) => {
+            if class.is_some() {
+                issues.push(
+                    &at.key("price_usd_per_gpu_hour"),
+                    format!("no default hyperscaler price for the class `{}`", c.gpu),
+                    "give the cloud's price per GPU-hour of that class, USD (defaults exist for h100_sxm and a100_80gb_sxm)",
+                );
+            }
+            0.0
+        }
+    };
     if c.tiers.is_none() && c.gpu == defaults::CLOUD_TIERS_GPU {
         c.tiers = Some(RawTiers::default());
     }
     let mut tiers = vec![Tier {
         name: "hyperscaler",
-        price_usd_per_gpu_hour: c.price_usd_per_gpu_hour,
+        price_usd_per_gpu_hour: price,
     }];
     if let Some(t) = &c.tiers {
         let at = at.key("tiers");
@@ -36,7 +53,7 @@ pub(super) fn validate(c: &mut RawCloud, at: &YamlPath, issues: &mut Issues) -> 
     }
     issues.non_negative(
         &at.key("price_usd_per_gpu_hour"),
-        c.price_usd_per_gpu_hour,
+        price,
         "give the cloud price per GPU-hour, USD",
     );
     issues.positive(
@@ -72,7 +89,7 @@ pub(super) fn validate(c: &mut RawCloud, at: &YamlPath, issues: &mut Issues) -> 
         // batching policy are known.
         flops: f64::NAN,
         rates: None,
-        price_usd_per_gpu_hour: c.price_usd_per_gpu_hour,
+        price_usd_per_gpu_hour: price,
         tiers,
         bandwidth_bytes_per_s: c.interconnect_gbps * 1e9 / 8.0,
         latency_s: c.latency_us / 1e6,
@@ -150,6 +167,24 @@ mod tests {
                 ("cloud.gpus_per_node", "must be at least 1"),
             ],
         );
+    }
+
+    #[test]
+    fn the_hyperscaler_price_follows_the_cloud_class() {
+        // AWS p4de: 8 A100 80GB at 3.43 a GPU-hour; no tiers (their defaults are an H100's).
+        let s = load("cloud: {gpu: a100_80gb_sxm}").expect("valid");
+        let c = s.cloud();
+        assert_eq!(c.price_usd_per_gpu_hour, 3.43);
+        assert_eq!(c.tiers.len(), 1);
+        // A class without a sourced price must be given one.
+        check(
+            "cloud: {gpu: l40s}",
+            &[(
+                "cloud.price_usd_per_gpu_hour",
+                "no default hyperscaler price for the class `l40s`",
+            )],
+        );
+        check("cloud: {gpu: l40s, price_usd_per_gpu_hour: 1.9}", &[]);
     }
 
     #[test]

@@ -4,9 +4,9 @@
 
 use crate::core::diagnostics::Issues;
 use crate::core::path::YamlPath;
-use crate::economics::verification::Method;
+use crate::economics::verification::{Method, OnChain};
 use crate::scenario::defaults;
-use crate::scenario::raw::{RawToken, RawVerification, RawVerificationMethod};
+use crate::scenario::raw::{RawOnChain, RawToken, RawVerification, RawVerificationMethod};
 
 /// The verification method of the token at `at`; `groups` provider groups can serve (None:
 /// unknown, after another problem), and each run again needs another. Without a token,
@@ -64,7 +64,7 @@ pub(super) fn validate(
             Method::Fingerprint {
                 validator_fraction: f,
                 proof_bytes_per_token: b,
-                chain_usd_per_byte: chain(v, at, issues),
+                chain: chain(v, at, issues),
             }
         }
         RawVerificationMethod::Optimistic => optimistic(v, at, issues),
@@ -82,7 +82,7 @@ pub(super) fn validate(
                 proving_multiple: k,
                 proof_latency_s: l,
                 proof_bytes: b,
-                chain_usd_per_byte: chain(v, at, issues),
+                chain: chain(v, at, issues),
             }
         }
     }
@@ -93,12 +93,30 @@ fn fill(field: &mut Option<f64>, default: f64) -> f64 {
     *field.get_or_insert(default)
 }
 
-/// USD per byte settled on chain, its default filled in place.
-fn chain(v: &mut RawVerification, at: &YamlPath, issues: &mut Issues) -> f64 {
-    let kb = fill(&mut v.chain_usd_per_kb, defaults::PROOF_CHAIN_USD_PER_KB);
-    let fix = "USD per kB settled on chain, e.g. 0.1088 (Ethereum calldata at 2 gwei)";
-    issues.non_negative(&at.key("chain_usd_per_kb"), kb, fix);
-    kb / 1000.0
+/// How proofs reach the chain, the defaults of the way chosen filled in place.
+fn chain(v: &mut RawVerification, at: &YamlPath, issues: &mut Issues) -> OnChain {
+    match *v.on_chain.get_or_insert(RawOnChain::Root) {
+        RawOnChain::Root => {
+            let h = fill(&mut v.root_interval_h, defaults::PROOF_ROOT_INTERVAL_H);
+            let usd = fill(&mut v.root_usd, defaults::PROOF_ROOT_USD);
+            let fix = "hours between the roots settled, above 0, e.g. 1";
+            issues.positive(&at.key("root_interval_h"), h, fix);
+            let fix = "USD per root settled, e.g. 0.1463 (an Ethereum transaction at 2 gwei)";
+            issues.non_negative(&at.key("root_usd"), usd, fix);
+            OnChain::Root {
+                every_s: h * 3600.0,
+                usd_per_root: usd,
+            }
+        }
+        RawOnChain::Proofs => {
+            let kb = fill(&mut v.chain_usd_per_kb, defaults::PROOF_CHAIN_USD_PER_KB);
+            let fix = "USD per kB settled on chain, e.g. 0.1088 (Ethereum calldata at 2 gwei)";
+            issues.non_negative(&at.key("chain_usd_per_kb"), kb, fix);
+            OnChain::Proofs {
+                usd_per_byte: kb / 1000.0,
+            }
+        }
+    }
 }
 
 /// Redundancy and spot checks: each run again needs another group that can serve.
@@ -142,7 +160,7 @@ fn not_reexecuting(
     match method {
         RawVerificationMethod::SpotCheck if !spot => issues.push(
             &at.key("spot_check_rate"),
-            "spot_check re-runs a share of requests, but the share is not given",
+            "spot_check re-runs a share of requests, but the share is 0 or not given",
             "give the share of requests to run again, e.g. spot_check_rate: 0.05",
         ),
         RawVerificationMethod::SpotCheck => {}
@@ -202,7 +220,7 @@ fn optimistic(v: &mut RawVerification, at: &YamlPath, issues: &mut Issues) -> Me
         bond_multiple: m,
         capital_per_year: r,
         commitment_bytes: c,
-        chain_usd_per_byte: chain(v, at, issues),
+        chain: chain(v, at, issues),
     }
 }
 
@@ -235,17 +253,34 @@ mod tests {
             method("{method: spot_check, spot_check_rate: 0.1}"),
             Method::SpotCheck { share: 0.1 }
         );
-        let per_byte = defaults::PROOF_CHAIN_USD_PER_KB / 1000.0;
+        // A root an hour, each an Ethereum transaction with 32 bytes of calldata:
+        // (21,000 + 32 x 16) gas x 2 gwei x $3,400 = $0.1462816.
+        let root = OnChain::Root {
+            every_s: 3600.0,
+            usd_per_root: defaults::PROOF_ROOT_USD,
+        };
+        assert!((defaults::PROOF_ROOT_USD - 0.1462816).abs() < 1e-12);
         assert_eq!(
             method("{method: fingerprint}"),
             Method::Fingerprint {
                 validator_fraction: 0.01,
                 proof_bytes_per_token: 258.0 / 32.0,
-                chain_usd_per_byte: per_byte,
+                chain: root,
             }
         );
-        // 16 gas x 2 gwei x $3,400 = $1.088e-4 per byte.
+        // Every proof's bytes instead: 16 gas x 2 gwei x $3,400 = $1.088e-4 per byte.
+        let per_byte = defaults::PROOF_CHAIN_USD_PER_KB / 1000.0;
         assert!((per_byte - 1.088e-4).abs() < 1e-12);
+        let Method::Fingerprint { chain, .. } = method("{method: fingerprint, on_chain: proofs}")
+        else {
+            panic!("fingerprint");
+        };
+        assert_eq!(
+            chain,
+            OnChain::Proofs {
+                usd_per_byte: per_byte
+            }
+        );
         // The bond defaults to 1 / d: at d = 0.25, four times the fee.
         assert_eq!(
             method("{method: optimistic, detection_probability: 0.25}"),
@@ -255,7 +290,7 @@ mod tests {
                 bond_multiple: 4.0,
                 capital_per_year: 0.045,
                 commitment_bytes: 32.0,
-                chain_usd_per_byte: per_byte,
+                chain: root,
             }
         );
         let Method::Zk {
@@ -307,7 +342,7 @@ mod tests {
                 ],
             ),
             (
-                "{method: fingerprint, validator_cost_fraction: -0.5, chain_usd_per_kb: -1}",
+                "{method: fingerprint, validator_cost_fraction: -0.5, on_chain: proofs, chain_usd_per_kb: -1}",
                 &[
                     (
                         "token.verification.validator_cost_fraction",
@@ -346,7 +381,7 @@ mod tests {
                     ("token.verification.redundancy", "only `reexecute` runs"),
                     (
                         "token.verification.spot_check_rate",
-                        "the share is not given",
+                        "the share is 0 or not given",
                     ),
                 ],
             ),

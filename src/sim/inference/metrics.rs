@@ -53,6 +53,7 @@ impl Inference<'_> {
             );
         }
         m.insert(n::OUTPUT_TOKENS.into(), rec.output_tokens as f64);
+        m.insert(n::WINDOW_OUTPUT_TOKENS.into(), rec.window_tokens as f64);
         // What users paid for inference ([`inference_fees`]); the batch is averaged over replica
         // time.
         let (mut revenue, mut running, mut replica_time, mut system) = (0.0, 0.0, 0.0, 0.0);
@@ -185,6 +186,7 @@ impl Inference<'_> {
             } else {
                 0.0
             },
+            window_s: to_secs(self.s.horizon() - self.s.warmup()),
         };
         self.s.verification_method().cost(&work)
     }

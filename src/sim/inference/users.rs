@@ -14,7 +14,11 @@ use crate::scenario::{Scenario, UserGroup};
 #[derive(Clone, Debug)]
 pub(super) struct Candidate {
     pub(super) pool: usize,
+    /// The round trip between the users and the pool (routing and its limits use it).
     pub(super) rtt: SimTime,
+    /// What of it an answer's first token and end-to-end time add to the replica's own
+    /// time: the round trip, less the client's legs a pipeline's steps already carry.
+    pub(super) net_rtt: SimTime,
     pub(super) secs_per_byte: f64,
 }
 
@@ -53,9 +57,17 @@ impl Users {
             .map(|p| {
                 let pr = s.pools()[p].region;
                 let bw = region.bandwidth_bps.min(s.regions()[pr].bandwidth_bps);
+                let rtt_s = s.rtt_s(u.region, pr);
+                // A pipeline's steps already carry the client's legs inside the group's
+                // region: only the rest of the user's round trip is added.
+                let in_steps = s.pools()[p]
+                    .serving
+                    .as_ref()
+                    .map_or(0.0, |sv| sv.cost.comm.client_rtt_s);
                 Candidate {
                     pool: p,
-                    rtt: from_secs(s.rtt_s(u.region, pr)),
+                    rtt: from_secs(rtt_s),
+                    net_rtt: from_secs((rtt_s - in_steps).max(0.0)),
                     secs_per_byte: 8.0 / bw,
                 }
             })
