@@ -170,6 +170,11 @@ fn petals_70b_first_token_counts_the_client_round_trip_once() {
 /// Tokens per second of one stream of petals-70b moved to two regions, us-east and eu-west,
 /// with the group's hosts in us-east and, when `spread`, also in eu-west.
 fn petals_70b_across(spread: bool) -> f64 {
+    petals_70b_moved(spread, "us-east")
+}
+
+/// [`petals_70b_across`] with the users in `user_region`.
+fn petals_70b_moved(spread: bool, user_region: &str) -> f64 {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/published/petals-70b.yaml");
     let text = std::fs::read_to_string(&path).expect("petals-70b.yaml");
     let list = if spread { "[eu-west]" } else { "[]" };
@@ -183,7 +188,10 @@ fn petals_70b_across(spread: bool) -> f64 {
             "  intra_region_rtt_ms: 10\n  rtt_ms: {us-east: {eu-west: 76}}",
         )
         .replace("region: internet, gpu", &format!("region: us-east, spread_regions: {list}, gpu"))
-        .replace("{region: internet, rate_per_s", "{region: us-east, rate_per_s");
+        .replace(
+            "{region: internet, rate_per_s",
+            &format!("{{region: {user_region}, rate_per_s"),
+        );
     let s =
         load_str(&text, "petals-70b (moved)", "petals-70b", &[]).unwrap_or_else(|e| panic!("{e}"));
     1.0 / run_replication(&s, 0).metrics[names::inference::TPOT_MEAN]
@@ -208,6 +216,17 @@ fn petals_70b_spread_over_two_continents_pays_each_crossing() {
         let want = 1.0 / (fixed + latency_s);
         assert!((tps / want - 1.0).abs() < 1e-3, "{tps} vs {want} tokens/s");
     }
+}
+
+/// A user on another continent drives every token over its own round trip: Petals' client
+/// sends each new token back to the first stage. The steps carry the group's region's own
+/// legs (10 ms); a user in eu-west, 76 ms from the us-east swarm, waits 66 ms more a token.
+#[test]
+fn petals_70b_remote_user_pays_its_round_trip_on_every_token() {
+    let home = petals_70b_moved(false, "us-east");
+    let away = petals_70b_moved(false, "eu-west");
+    let added = 1.0 / away - 1.0 / home;
+    assert!((added - 0.066).abs() < 1e-6, "{added} s a token");
 }
 
 /// The paper's point about geography: single-batch inference slows as the round trip between

@@ -216,6 +216,7 @@ impl<'s> Inference<'s> {
             first: now,
             ttft_extra: 0,
             net: 0,
+            token_extra_ns: 0,
             prompt: prompt as u32,
             output_tokens: output as u32,
             service_s: draw.service_s.unwrap_or(0.0),
@@ -233,6 +234,7 @@ impl<'s> Inference<'s> {
             pool: pool as u32,
             ttft_extra: cand.net_rtt + from_secs(up),
             net: cand.net_rtt + from_secs(up + down),
+            token_extra_ns: cand.token_extra_ns,
             ..req
         };
         self.submit(pool, req, now, gpus, q);
@@ -313,10 +315,13 @@ impl<'s> Inference<'s> {
         let measured = r.issued >= s.warmup();
         let wait = r.admitted - r.issued;
         let service = now - r.admitted;
-        let answer = (now - r.issued).saturating_add(r.net);
+        let later = u64::from(r.output_tokens.saturating_sub(1));
+        let token_extra = u64::from(r.token_extra_ns);
+        let answer = (now - r.issued)
+            .saturating_add(r.net)
+            .saturating_add(token_extra * later);
         let (ttft, tpot) = if s.service_override().is_none() {
-            let tpot =
-                (r.output_tokens > 1).then(|| (now - r.first) / u64::from(r.output_tokens - 1));
+            let tpot = (r.output_tokens > 1).then(|| (now - r.first) / later + token_extra);
             ((r.first - r.issued).saturating_add(r.ttft_extra), tpot)
         } else {
             (answer, None)

@@ -20,6 +20,9 @@ pub(super) struct Request {
     pub(super) ttft_extra: SimTime,
     /// Network time of the whole exchange.
     pub(super) net: SimTime,
+    /// What each output token after the first waits beyond the replica's steps, ns: in a
+    /// pipeline, the rest of a remote user's round trip (the client sends every token back).
+    pub(super) token_extra_ns: u32,
     pub(super) prompt: u32,
     pub(super) output_tokens: u32,
     /// Drawn service time, s (when the scenario draws them).

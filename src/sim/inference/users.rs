@@ -19,6 +19,9 @@ pub(super) struct Candidate {
     /// What of it an answer's first token and end-to-end time add to the replica's own
     /// time: the round trip, less the client's legs a pipeline's steps already carry.
     pub(super) net_rtt: SimTime,
+    /// What each output token after the first adds, ns: for a pipeline, the same rest of the
+    /// round trip (its client drives every token); 0 otherwise (tokens stream).
+    pub(super) token_extra_ns: u32,
     pub(super) secs_per_byte: f64,
 }
 
@@ -64,10 +67,16 @@ impl Users {
                     .serving
                     .as_ref()
                     .map_or(0.0, |sv| sv.cost.comm.client_rtt_s);
+                let rest = from_secs((rtt_s - in_steps).max(0.0));
                 Candidate {
                     pool: p,
                     rtt: from_secs(rtt_s),
-                    net_rtt: from_secs((rtt_s - in_steps).max(0.0)),
+                    net_rtt: rest,
+                    token_extra_ns: if in_steps > 0.0 {
+                        u32::try_from(rest).unwrap_or(u32::MAX)
+                    } else {
+                        0
+                    },
                     secs_per_byte: 8.0 / bw,
                 }
             })
