@@ -83,7 +83,15 @@ pub(super) fn fits(
                 "the model does not fit in {} stages on any provider group's hosts (weights, and one full-context KV cache, shared by the stages)",
                 pipe.max_stages
             ),
-            "allow more stages, or serve a smaller or more quantised model (bytes_per_param)",
+            if pipe.max_stages >= model.layers {
+                format!(
+                    "the model has {} layers, one a stage at most: serve a smaller or more quantised model (bytes_per_param), or use hosts with more memory",
+                    model.layers
+                )
+            } else {
+                "allow more stages, or serve a smaller or more quantised model (bytes_per_param)"
+                    .into()
+            },
         ),
     }
 }
