@@ -201,7 +201,25 @@ fn optimistic(v: &mut RawVerification, at: &YamlPath, issues: &mut Issues) -> Me
         None => 0.0,
     };
     let fix = "the bond as a multiple of the result's fee, 0 or more, e.g. 1";
-    issues.non_negative(&at.key("bond_multiple"), m, fix);
+    if issues.non_negative(&at.key("bond_multiple"), m, fix)
+        && d > 0.0
+        && d <= 1.0
+        && m * d < 1.0 - 1e-12
+    {
+        // Providers are simulated honest: a bond too small to deter cheating would only
+        // make the method look cheaper than it can be.
+        issues.push(
+            &at.key("bond_multiple"),
+            format!(
+                "a bond of {m} times the fee, caught with probability {d}, does not deter cheating (skipping the work saves the fee; it loses bond x probability = {})",
+                m * d
+            ),
+            format!(
+                "give a bond of at least 1 / detection_probability = {} times the fee, or leave it out",
+                1.0 / d
+            ),
+        );
+    }
     let r = fill(
         &mut v.cost_of_capital_per_year,
         defaults::STAKE_COST_OF_CAPITAL_PER_YEAR,
@@ -329,7 +347,25 @@ mod tests {
 
     #[test]
     fn impossible_values_are_named_at_their_paths() {
-        let cases: [(&str, &[(&str, &str)]); 5] = [
+        let cases: [(&str, &[(&str, &str)]); 8] = [
+            (
+                "{method: optimistic, detection_probability: 0.1, bond_multiple: 1}",
+                &[(
+                    "token.verification.bond_multiple",
+                    "does not deter cheating",
+                )],
+            ),
+            (
+                "{method: fingerprint, root_interval_h: 0}",
+                &[(
+                    "token.verification.root_interval_h",
+                    "must be a positive number",
+                )],
+            ),
+            (
+                "{method: zk, root_usd: -1}",
+                &[("token.verification.root_usd", "must be zero or more")],
+            ),
             (
                 "{method: zk, proving_cost_multiple: -1, proof_latency_s: -5, proof_bytes: -1}",
                 &[
