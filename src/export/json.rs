@@ -156,7 +156,8 @@ pub struct RunInfo {
 pub struct ServingPlan {
     /// Provider group.
     pub pool: String,
-    /// GPUs per replica (tensor parallel inside a host); None when the group cannot serve.
+    /// GPUs per replica, every pipeline stage's together (tensor parallel inside each host);
+    /// None when the group cannot serve.
     pub tensor_parallel: Option<u32>,
     /// Pipeline stages (hosts) of one replica, when it spans more than one.
     #[serde(skip_serializing_if = "Option::is_none")]
