@@ -38,16 +38,10 @@ pub(super) fn run(args: RunArgs, viability: bool) -> Result<ExitCode> {
         .unwrap_or_else(|| super::default_out(&args.scenario));
     let run_dir = RunDir::create(&out, opts.force)?;
 
-    let (summary, rows, cost, replications) = simulate(&scenario, opts.threads, opts.quiet)?;
+    let sim = simulate(&scenario, opts.threads, opts.quiet)?;
     let ovs = ovs.into_iter().map(|o| o.text).collect();
-    let info = RunInfo::new(&scenario, &args.scenario, ovs, threads, cost);
-    run_dir.write_results(&RunResults {
-        scenario: &scenario,
-        summary: &summary,
-        info: &info,
-        rows: &rows,
-        replications: &replications,
-    })?;
+    let info = write_results(&run_dir, &scenario, &args.scenario, ovs, threads, &sim)?;
+    let summary = sim.0;
     let mut table = viability.then(|| report::viability::table(&scenario, &summary));
     if let Some(t) = &mut table
         && report::viability::wants_packed_run(&scenario)
@@ -74,9 +68,31 @@ pub(super) fn run(args: RunArgs, viability: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Writes a run's files (`run_dir` is committed by the caller) and returns its provenance:
+/// `file` the scenario as given, `ovs` the overrides' texts, `threads` those used.
+pub(super) fn write_results(
+    run_dir: &RunDir,
+    scenario: &Scenario,
+    file: &std::path::Path,
+    ovs: Vec<String>,
+    threads: usize,
+    sim: &Simulated,
+) -> Result<RunInfo> {
+    let (summary, rows, cost, replications) = sim;
+    let info = RunInfo::new(scenario, file, ovs, threads, *cost);
+    run_dir.write_results(&RunResults {
+        scenario,
+        summary,
+        info: &info,
+        rows,
+        replications,
+    })?;
+    Ok(info)
+}
+
 /// What a run produced: the summary, the time series, what the simulation cost (file
 /// output excluded), and each replication's seed and metrics.
-type Simulated = (
+pub(super) type Simulated = (
     BTreeMap<String, MetricSummary>,
     Vec<EpochRow>,
     RunCost,
@@ -84,7 +100,7 @@ type Simulated = (
 );
 
 /// Every replication of `s` (a progress bar on a terminal unless `quiet`), combined.
-fn simulate(s: &Scenario, threads: u16, quiet: bool) -> Result<Simulated> {
+pub(super) fn simulate(s: &Scenario, threads: u16, quiet: bool) -> Result<Simulated> {
     let progress = super::progress_bar(
         u64::from(s.replications()),
         quiet,

@@ -43,6 +43,17 @@ impl<'a> Summary<'a> {
     }
 }
 
+/// summary.json's text, as `run` writes it (the exact tier of `check` hashes it).
+///
+/// # Errors
+/// What serde_json refused.
+pub fn summary_text(
+    s: &Scenario,
+    metrics: &BTreeMap<String, MetricSummary>,
+) -> Result<String, serde_json::Error> {
+    Ok(serde_json::to_string_pretty(&Summary::new(s, metrics))? + "\n")
+}
+
 /// The efficiency factors a class's datasheet peaks were scaled by.
 #[derive(Debug, Serialize)]
 pub struct EfficiencyUse {

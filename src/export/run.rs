@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::file::WriteError;
-use super::json::{RunInfo, Summary};
+use super::json::{RunInfo, summary_text};
 use super::outdir::{OutDirError, Staging};
 use super::parquet;
 use super::sweep_results::write_replications;
@@ -57,7 +57,11 @@ impl RunDir {
     /// # Errors
     /// The file that could not be written, and why.
     pub fn write_results(&self, r: &RunResults<'_>) -> Result<(), WriteError> {
-        self.json("summary.json", &Summary::new(r.scenario, r.summary))?;
+        let summary = summary_text(r.scenario, r.summary).map_err(|source| WriteError::Json {
+            path: "summary.json".into(),
+            source,
+        })?;
+        self.file("summary.json", summary.as_bytes())?;
         self.json("run.json", r.info)?;
         self.file(
             "scenario.resolved.yaml",
@@ -111,6 +115,60 @@ impl RunDir {
             source,
         })
     }
+}
+
+/// What `depinsim check` reads back from a run's directory.
+#[derive(Debug)]
+pub struct WrittenRun {
+    /// The scenario's name, from summary.json.
+    pub scenario: String,
+    /// The SHA-256 of summary.json's bytes.
+    pub summary_sha256: String,
+    /// Each replication's seed and metrics, in order, from replications.parquet.
+    pub replications: Vec<(u64, Metrics)>,
+}
+
+/// A directory that is not a run `depinsim run` wrote: a usage error (exit 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {message}\n    fix: give a directory `depinsim run` wrote", .path.display())]
+pub struct NotARun {
+    /// The file that is missing or damaged.
+    pub path: PathBuf,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// Reads summary.json and replications.parquet of the run in `dir`.
+///
+/// # Errors
+/// [`NotARun`] naming the file that is missing or damaged.
+pub fn read_run(dir: &Path) -> Result<WrittenRun, NotARun> {
+    let not = |name: &str, message: String| NotARun {
+        path: dir.join(name),
+        message,
+    };
+    let bytes = fs::read(dir.join("summary.json"))
+        .map_err(|e| not("summary.json", format!("cannot be read ({e})")))?;
+    let scenario = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v.get("scenario")?.as_str().map(str::to_string))
+        .ok_or_else(|| {
+            not(
+                "summary.json",
+                "is not a summary (no `scenario` name in JSON)".into(),
+            )
+        })?;
+    let reps = dir.join("replications.parquet");
+    if !reps.is_file() {
+        return Err(not("replications.parquet", "is missing".into()));
+    }
+    let replications = crate::export::sweep_results::read_replications(&reps)
+        .map_err(|e| not("replications.parquet", format!("cannot be read ({e})")))?;
+    Ok(WrittenRun {
+        scenario,
+        summary_sha256: crate::core::digest::sha256_hex(&bytes),
+        replications,
+    })
 }
 
 #[cfg(test)]
