@@ -5,6 +5,8 @@ pub mod difference;
 pub mod hist;
 pub mod names;
 pub mod recorder;
+pub mod regression;
+pub mod self_test;
 pub mod sensitivity;
 pub mod summary;
 
