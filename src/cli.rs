@@ -38,6 +38,17 @@ pub enum Command {
     /// Compare the variants of a sweep with its baseline, or two runs, metric by metric, with
     /// 95% intervals: paired when they share seeds, unpaired (and labelled so) when not.
     Compare(CompareArgs),
+    /// Run a scenario and write a baseline file for `check`: its seeds, every metric's
+    /// per-replication values, the SHA-256 of its summary.json, and the margins a check
+    /// holds each metric to. With `--update`, write the new one beside the old and print
+    /// what changed.
+    Baseline(BaselineArgs),
+    /// Check a run's directory (or a scenario, run first with the baseline's seed,
+    /// replications and overrides) against a baseline: byte-identical summary.json passes at
+    /// once; otherwise each metric's paired difference is judged against its margin (pass,
+    /// regression, improvement, inconclusive). Exit 0 pass, 1 regression, 2 bad input, 3
+    /// inconclusive only.
+    Check(CheckArgs),
     /// Print the JSON Schema of scenario files (for editor completion and checks), or with
     /// `--sweep` of sweep files.
     Schema(SchemaArgs),
@@ -314,6 +325,88 @@ pub struct CompareArgs {
     /// Metrics to show, by name or prefix (repeatable; default: the headline metrics).
     #[arg(long = "metric")]
     pub metrics: Vec<String>,
+}
+
+/// Arguments of `depinsim baseline`.
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// Scenario YAML file.
+    pub scenario: PathBuf,
+    /// Baseline file to write (default: beside the scenario, NAME.baseline.json).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Master seed (overrides simulation.seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Number of replications, at least 2 (overrides simulation.replications).
+    #[arg(long)]
+    pub replications: Option<u32>,
+    /// Override any scenario field (repeatable); `check SCENARIO` applies them again.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Worker threads; 0 uses every core. Results do not depend on it.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1024))]
+    pub threads: u16,
+    /// The baseline exists and is being renewed on purpose: write the new one beside it
+    /// (NAME.pending.json, keeping its margins) and print what changed. Accepting it is
+    /// renaming it over the old file, reviewed in the diff.
+    #[arg(long)]
+    pub update: bool,
+    /// Replace the file written if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress bar and no summary line.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// The memory the run may use (as for `run`).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
+}
+
+/// Arguments of `depinsim check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// A run's output directory, or a scenario file to run first (on the baseline's seed
+    /// and replications, with its overrides then `--set`).
+    pub target: PathBuf,
+    /// The baseline file.
+    #[arg(long)]
+    pub baseline: PathBuf,
+    /// Also write the verdicts as JUnit XML (one test case per metric) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write check.json here (default: check.json in the run's directory, or in `--out`).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// With a scenario: write the run's files to this directory too.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// With a scenario: further overrides, after the baseline's own (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Worker threads; 0 uses every core. Results do not depend on it.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1024))]
+    pub threads: u16,
+    /// Replace files written (check.json, the JUnit file, `--out`) if they exist.
+    #[arg(long)]
+    pub force: bool,
+    /// List every metric, the passing ones too.
+    #[arg(long)]
+    pub all: bool,
+    /// No progress bar; only the outcome line.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Emulate neutral changes of the baseline's scenario (given as the target): the run on
+    /// other seeds, paired by replication, `--trials` times; report the false-alarm rate and
+    /// each metric's smallest change detected with 80% power.
+    #[arg(long)]
+    pub self_test: bool,
+    /// Neutral changes the self-test emulates.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub trials: u32,
+    /// The memory the run may use (as for `run`).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<u64>,
 }
 
 /// Arguments of `depinsim schema`.

@@ -6,8 +6,10 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use depinsim::cli::{Cli, Command, RunOptions};
+use depinsim::export::baseline::BaselineError;
 use depinsim::export::file::WriteError;
 use depinsim::export::outdir::OutDirError;
+use depinsim::export::run::NotARun;
 use depinsim::export::sweep::SweepDirError;
 use depinsim::scenario::overrides::{Override, parse_override};
 use depinsim::scenario::sweep::sweep_schema_json;
@@ -29,13 +31,16 @@ macro_rules! err {
     }};
 }
 
+mod baseline;
 mod calibrate;
 mod capacity;
+mod check;
 mod compare;
 mod memory;
 mod merge;
 mod onchain;
 mod run;
+mod self_test;
 mod slurm;
 mod sweep;
 mod sweep_finish;
@@ -52,6 +57,8 @@ struct Usage(String);
 pub fn exit_code(e: &anyhow::Error) -> u8 {
     let usage = e.chain().any(|c| {
         c.is::<LoadError>()
+            || c.is::<BaselineError>()
+            || c.is::<NotARun>()
             || c.is::<Usage>()
             || matches!(c.downcast_ref::<WriteError>(), Some(WriteError::Exists(_)))
             || matches!(
@@ -80,6 +87,8 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Compare(args) => compare::compare(args),
         Command::Merge(args) => merge::merge(args),
         Command::Capacity(args) => capacity::capacity(args),
+        Command::Baseline(args) => baseline::baseline(args),
+        Command::Check(args) => check::check(args),
         Command::Schema(args) => {
             if args.sweep {
                 out!("{}", sweep_schema_json());

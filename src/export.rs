@@ -5,6 +5,8 @@
 //! time series. A sweep's directory ([`sweep`]) is its state as well as its results: its
 //! cells are written as they finish and read back to assemble [`sweep_results`].
 
+pub mod baseline;
+pub mod check;
 pub mod file;
 pub mod json;
 pub mod outdir;

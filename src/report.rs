@@ -4,10 +4,13 @@
 //! - [`run`]: a run's headline figures, and how each provider group serves the model;
 //! - [`compare`]: variants (or runs) against a baseline, with paired intervals;
 //! - [`viability`]: the viability table of a run, with its verdicts;
+//! - [`check`]: a run's metrics against a baseline, verdict by verdict, and the
+//!   self-test's false alarms and detectable changes;
 //! - [`calibration`]: a calibration profile against its peaks and targets, and the
 //!   compiler's resource report of the CUDA kernels.
 
 pub mod calibration;
+pub mod check;
 pub mod compare;
 pub mod run;
 pub mod viability;
