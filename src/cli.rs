@@ -49,6 +49,10 @@ pub enum Command {
     /// regression, improvement, inconclusive). Exit 0 pass, 1 regression, 2 bad input, 3
     /// inconclusive only.
     Check(CheckArgs),
+    /// Print a completion script for a shell (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or with `--out DIR` write one page per command there.
+    Man(ManArgs),
     /// Print the JSON Schema of scenario files (for editor completion and checks), or with
     /// `--sweep` of sweep files.
     Schema(SchemaArgs),
@@ -407,6 +411,26 @@ pub struct CheckArgs {
     /// The memory the run may use (as for `run`).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_memory: Option<u64>,
+}
+
+/// Arguments of `depinsim completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell: `depinsim completions bash > ~/.local/share/bash-completion/completions/depinsim`.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Arguments of `depinsim man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write depinsim.1 and depinsim-COMMAND.1 for every command into this directory
+    /// (e.g. ~/.local/share/man/man1) instead of printing depinsim.1.
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+    /// Replace pages that exist.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Arguments of `depinsim schema`.

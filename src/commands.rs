@@ -36,6 +36,7 @@ mod calibrate;
 mod capacity;
 mod check;
 mod compare;
+mod manual;
 mod memory;
 mod merge;
 mod onchain;
@@ -98,6 +99,8 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Calibrate(a) => calibrate::calibrate(a),
+        Command::Completions(a) => manual::completions(a),
+        Command::Man(a) => manual::man(a),
         Command::Onchain(a) => Ok(onchain::onchain(a)),
     }
 }
