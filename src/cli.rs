@@ -370,8 +370,8 @@ pub struct BaselineArgs {
 /// Arguments of `depinsim check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// A run's output directory, or a scenario file to run first (on the baseline's seed
-    /// and replications, with its overrides then `--set`).
+    /// A run's output directory, or a scenario file to run first (with the baseline's
+    /// overrides, seed and replications, then `--set`).
     pub target: PathBuf,
     /// The baseline file.
     #[arg(long)]
@@ -402,8 +402,9 @@ pub struct CheckArgs {
     pub quiet: bool,
     /// Emulate neutral changes of the baseline's scenario (given as the target): the run on
     /// other seeds, paired by replication, `--trials` times; report the false-alarm rate and
-    /// each metric's smallest change detected with 80% power.
-    #[arg(long)]
+    /// each metric's smallest change detected with 80% power (`--json` writes it; not with
+    /// `--junit`, `--out` or `--all`).
+    #[arg(long, conflicts_with_all = ["junit", "out", "all"])]
     pub self_test: bool,
     /// Neutral changes the self-test emulates.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]

@@ -517,3 +517,81 @@ fn the_self_test_counts_few_false_alarms_and_its_detectable_changes_are_caught()
     );
     assert!(tested >= 24, "{tested}");
 }
+
+#[test]
+fn edited_baselines_and_unwritable_outputs_never_disagree_with_the_exit_code() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let baseline = tokens_baseline(dir.path());
+    let mut b = read_json(&baseline);
+    // A metric the run lacks, the summary's hash unchanged: not an exact pass but a
+    // regression, in the exit code, check.json and the JUnit file alike.
+    b["metrics"]["fake.café"] = b["metrics"][names::token::MINTED].clone();
+    // A metric left with one pair: inconclusive, not judged on one difference.
+    let values = b["metrics"][names::inference::TTFT_P99]["values"]
+        .as_array_mut()
+        .expect("values");
+    for v in values.iter_mut().skip(1) {
+        *v = Value::Null;
+    }
+    // A pattern ending inside a non-ASCII name's last character must not panic.
+    b["margins"]["overrides"] = serde_json::json!([{"metric": "*x", "relative": 0.5}]);
+    let edited = dir.path().join("edited.json");
+    fs::write(&edited, serde_json::to_string_pretty(&b).expect("json")).expect("write");
+    let junit = dir.path().join("edited.xml");
+    let (code, c) = {
+        let json = dir.path().join("edited-check.json");
+        let out = depinsim()
+            .args(["check", TOKENS, "--quiet", "--baseline"])
+            .arg(&edited)
+            .arg("--junit")
+            .arg(&junit)
+            .arg("--json")
+            .arg(&json)
+            .output()
+            .expect("runs");
+        (out.status.code(), read_json(&json))
+    };
+    assert_eq!((code, c["tier"].as_str()), (Some(1), Some("statistical")));
+    assert!(c["note"].as_str().expect("note").contains("edited"));
+    assert_eq!(verdict(&c, "fake.café"), "regression");
+    assert_eq!(verdict(&c, names::inference::TTFT_P99), "inconclusive");
+    let xml = fs::read_to_string(&junit).expect("junit");
+    assert!(xml.contains("failures=\"1\""), "{xml}");
+
+    // A JUnit path that cannot be written: exit 2 before anything runs, no check.json.
+    let json = dir.path().join("never.json");
+    let bad = baseline.join("x.xml"); // under a file
+    depinsim()
+        .args(["check", TOKENS, "--quiet", "--baseline"])
+        .arg(&baseline)
+        .arg("--json")
+        .arg(&json)
+        .arg("--junit")
+        .arg(&bad)
+        .assert()
+        .code(2);
+    assert!(!json.exists());
+    // The self-test writes no JUnit file, and says so.
+    depinsim()
+        .args([
+            "check",
+            "--self-test",
+            TOKENS,
+            "--trials",
+            "2",
+            "--baseline",
+        ])
+        .arg(&baseline)
+        .arg("--junit")
+        .arg(dir.path().join("st.xml"))
+        .assert()
+        .code(2);
+    // --force replaces a baseline but keeps its reviewed margins.
+    depinsim()
+        .args(["baseline", TOKENS, "--quiet", "--force", "--out"])
+        .arg(&edited)
+        .args(SHORT)
+        .assert()
+        .success();
+    assert_eq!(read_json(&edited)["margins"], b["margins"]);
+}

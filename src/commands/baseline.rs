@@ -8,7 +8,6 @@ use depinsim::cli::BaselineArgs;
 use depinsim::core::digest::sha256_hex;
 use depinsim::export::baseline::{Baseline, default_path, pending_path};
 use depinsim::export::check::CheckReport;
-use depinsim::export::file::WriteError;
 use depinsim::export::json::summary_text;
 use depinsim::metrics::Metrics;
 use depinsim::metrics::regression::{Margins, check};
@@ -60,7 +59,12 @@ pub(super) fn baseline(args: BaselineArgs) -> Result<ExitCode> {
     };
     if target.exists() && !args.force {
         if args.update {
-            return Err(WriteError::Exists(target).into());
+            return Err(Usage(format!(
+                "{} exists: a pending baseline not yet accepted\n    fix: review it and rename it over {}, or delete it, or give --force to replace it",
+                target.display(),
+                path.display()
+            ))
+            .into());
         }
         return Err(Usage(format!(
             "{} exists\n    fix: give --update to write the new baseline beside it (as {}) and see what changed, or --force to replace it",
@@ -80,8 +84,14 @@ pub(super) fn baseline(args: BaselineArgs) -> Result<ExitCode> {
     )?;
     let (summary, _, _, replications) = super::run::simulate(&scenario, args.threads, args.quiet)?;
     let sha = sha256_hex(summary_text(&scenario, &summary)?.as_bytes());
+    // The margins are the reviewed part of a baseline: a replaced one (--force) keeps those
+    // of the file it replaces, as --update does, when that file is a baseline.
+    let replaced = (!args.update && args.force && path.is_file())
+        .then(|| Baseline::read(&path).ok())
+        .flatten();
     let margins = old
         .as_ref()
+        .or(replaced.as_ref())
         .map_or_else(Margins::default, |b| b.margins.clone());
     let new = Baseline::new(
         scenario.name(),
@@ -96,6 +106,13 @@ pub(super) fn baseline(args: BaselineArgs) -> Result<ExitCode> {
     new.write(&target, args.force)?;
     match &old {
         Some(old) => out!("{}", changes(old, &new, &replications, &path)),
+        None if !args.quiet && replaced.is_some() => out!(
+            "wrote {}: {} metrics over {} replications (seed {}); margins kept from the file it replaced",
+            target.display(),
+            new.metrics.len(),
+            new.replications,
+            new.seed,
+        ),
         None if !args.quiet => out!(
             "wrote {}: {} metrics over {} replications (seed {}); margins: {:.0}% of the baseline, at least {}, either way (edit `margins` to change them)",
             target.display(),

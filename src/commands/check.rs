@@ -21,12 +21,13 @@ use depinsim::sim::footprint::Footprint;
 
 use super::Usage;
 
-/// A run to check: its scenario's name, summary.json's SHA-256, and each replication's
-/// seed and metrics.
+/// A run to check: its scenario's name, summary.json's SHA-256, each replication's seed
+/// and metrics, and (read from a run's directory) the overrides it ran with.
 struct Checked {
     scenario: String,
     summary_sha256: String,
     replications: Vec<(u64, Metrics)>,
+    overrides: Option<Vec<String>>,
 }
 
 /// Checks the run and writes check.json (and the JUnit file); the exit code is the
@@ -54,10 +55,12 @@ pub(super) fn check(args: CheckArgs) -> Result<ExitCode> {
             .clone()
             .or_else(|| args.out.as_ref().map(|d| d.join("check.json")))
     };
-    for path in json.iter().chain(&args.junit) {
-        if path.exists() && !args.force {
-            return Err(WriteError::Exists(path.clone()).into());
-        }
+    for (path, what) in json
+        .iter()
+        .map(|p| (p, "--json"))
+        .chain(args.junit.iter().map(|p| (p, "--junit")))
+    {
+        writable(path, what, args.force)?;
     }
     let run = if args.target.is_dir() {
         let r = read_run(&args.target)?;
@@ -65,6 +68,7 @@ pub(super) fn check(args: CheckArgs) -> Result<ExitCode> {
             scenario: r.scenario,
             summary_sha256: r.summary_sha256,
             replications: r.replications,
+            overrides: r.overrides,
         }
     } else if args.target.is_file() {
         run_scenario(&args, &baseline)?
@@ -77,6 +81,7 @@ pub(super) fn check(args: CheckArgs) -> Result<ExitCode> {
     };
     same_scenario(&run.scenario, &baseline, &args.baseline)?;
     let pairs = paired(&run.replications, &baseline, &args.baseline)?;
+    let run_replications = run.replications.len();
     let metrics: Vec<Metrics> = run
         .replications
         .into_iter()
@@ -85,18 +90,42 @@ pub(super) fn check(args: CheckArgs) -> Result<ExitCode> {
         .collect();
     let checked =
         judge(&baseline.values(), &metrics, &baseline.margins, true).with_replications_needed();
-    let report = CheckReport::new(
+    let mut report = CheckReport::new(
         &baseline,
         &args.baseline,
         &run.summary_sha256,
         &checked,
         pairs,
     );
-    if let Some(path) = &json {
-        report.write_json(path, args.force)?;
+    if run_replications != baseline.seeds.len() {
+        report.add_note(&format!(
+            "the run has {} replications and the baseline {}: the first {pairs} were paired",
+            run_replications,
+            baseline.seeds.len()
+        ));
     }
+    if let Some(ovs) = run.overrides.as_ref().filter(|o| **o != baseline.overrides) {
+        report.add_note(&format!(
+            "the run's overrides {ovs:?} are not the baseline's {:?}",
+            baseline.overrides
+        ));
+    }
+    let unwritable = |what: &str, path: &Path, e: WriteError| {
+        Usage(format!(
+            "cannot write {what} {}: {:#}\n    fix: give a path in a folder you can write",
+            path.display(),
+            anyhow::Error::from(e)
+        ))
+    };
     if let Some(path) = &args.junit {
-        report.write_junit(path, args.force)?;
+        report
+            .write_junit(path, args.force)
+            .map_err(|e| unwritable("the JUnit file", path, e))?;
+    }
+    if let Some(path) = &json {
+        report
+            .write_json(path, args.force)
+            .map_err(|e| unwritable("check.json", path, e))?;
     }
     let table = report::check::table(&report, args.all);
     if args.quiet {
@@ -105,14 +134,31 @@ pub(super) fn check(args: CheckArgs) -> Result<ExitCode> {
         }
     } else {
         out!("{table}");
-        if pairs < baseline.seeds.len() {
-            out!(
-                "note: the run has {pairs} of the baseline's {} replications; only those were paired",
-                baseline.seeds.len()
-            );
-        }
     }
     Ok(ExitCode::from(report.exit_code))
+}
+
+/// Refuses `path` (the file of option `what`) before anything runs: it exists and `force` is
+/// not given, or its folder cannot be made.
+fn writable(path: &Path, what: &str, force: bool) -> Result<()> {
+    if path.exists() && !force {
+        return Err(Usage(format!(
+            "{} exists\n    fix: give {what} another file, or --force to replace it",
+            path.display()
+        ))
+        .into());
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Usage(format!(
+                "cannot make the folder of {what} {}: {e}\n    fix: give a path in a folder you can write",
+                path.display()
+            ))
+        })?;
+    }
+    Ok(())
 }
 
 /// A run of scenario `name` is checked only against a baseline of the same name.
@@ -134,7 +180,7 @@ fn paired(run: &[(u64, Metrics)], baseline: &Baseline, file: &Path) -> Result<us
     let n = run.len().min(baseline.seeds.len());
     if let Some(i) = (0..n).find(|&i| run[i].0 != baseline.seeds[i]) {
         return Err(Usage(format!(
-            "replication {i} of the run ran on seed {}, the baseline's ({}) on {}: they do not share seeds, so they cannot be paired\n    fix: run with --seed {} (the baseline's master seed), or write the baseline again",
+            "replication {i} of the run ran on seed {}, the baseline's ({}) on {}: they do not share seeds, so they cannot be paired\n    fix: run on the baseline's master seed ({}), or write the baseline again",
             run[i].0,
             file.display(),
             baseline.seeds[i],
@@ -153,7 +199,8 @@ fn paired(run: &[(u64, Metrics)], baseline: &Baseline, file: &Path) -> Result<us
 }
 
 /// The baseline's scenario as `check SCENARIO` runs it: the baseline's overrides, then
-/// `extra`, then its seed and replication count.
+/// `seed` and its replication count, then `extra` (so a `--set` of the seed shows as a run
+/// that cannot be paired rather than being ignored).
 pub(super) fn scenario_of(
     file: &Path,
     baseline: &Baseline,
@@ -168,10 +215,10 @@ pub(super) fn scenario_of(
             ))
         })?);
     }
-    ovs.extend(super::overrides(extra)?);
     let sim = |key, value| Override::field(&["simulation", key], value);
     ovs.push(sim("seed", seed.into()));
     ovs.push(sim("replications", baseline.replications.into()));
+    ovs.extend(super::overrides(extra)?);
     Ok((load_file(file, &ovs)?, ovs))
 }
 
@@ -204,5 +251,6 @@ fn run_scenario(args: &CheckArgs, baseline: &Baseline) -> Result<Checked> {
         scenario: scenario.name().to_string(),
         summary_sha256,
         replications: sim.3,
+        overrides: None,
     })
 }

@@ -69,14 +69,14 @@ pub struct BaselineMetric {
 pub enum BaselineError {
     /// The file cannot be read.
     #[error(
-        "cannot read the baseline {}: {source}\n    fix: give a file `depinsim baseline` wrote",
+        "cannot read the baseline {}: {error}\n    fix: give a file `depinsim baseline` wrote",
         .path.display()
     )]
     Read {
         /// The file.
         path: PathBuf,
         /// What the system said.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file is not a baseline, or not one this build reads.
     #[error("{}: {message}\n    fix: {fix}", .path.display())]
@@ -161,9 +161,9 @@ impl Baseline {
     /// The file cannot be read, is not JSON of this form (with the line and the field), or is
     /// inconsistent (seeds or values not one per replication, a margin below zero).
     pub fn read(path: &Path) -> Result<Self, BaselineError> {
-        let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| BaselineError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         let malformed = |message: String, fix: &str| BaselineError::Malformed {
             path: path.to_path_buf(),

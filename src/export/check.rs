@@ -57,6 +57,9 @@ pub struct CheckReport<'a> {
     pub metrics: &'a [Judgement],
     /// Metrics new in the run: listed, not judged.
     pub new_metrics: &'a [String],
+    /// What the reader should know about how the run was judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl<'a> CheckReport<'a> {
@@ -70,15 +73,19 @@ impl<'a> CheckReport<'a> {
         checked: &'a Checked,
         pairs: usize,
     ) -> Self {
-        let tier = if baseline.summary_sha256 == summary_sha256 {
+        // The hash alone is trusted only while the baseline's values agree with it: a
+        // baseline edited by hand is judged metric by metric, so that the exit code, the
+        // verdicts and the JUnit file never disagree.
+        let same = baseline.summary_sha256 == summary_sha256;
+        let outcome = Outcome::of(checked);
+        let tier = if same && outcome == Outcome::Pass {
             Tier::Exact
         } else {
             Tier::Statistical
         };
-        let outcome = match tier {
-            Tier::Exact => Outcome::Pass,
-            Tier::Statistical => Outcome::of(checked),
-        };
+        let note = (same && tier == Tier::Statistical).then(|| {
+            "summary.json is byte-identical to the baseline's, but the baseline's values are not the run's (was it edited?): judged metric by metric".to_string()
+        });
         Self {
             scenario: &baseline.scenario,
             baseline_file: baseline_file.display().to_string(),
@@ -96,6 +103,7 @@ impl<'a> CheckReport<'a> {
             exit_code: outcome.exit_code(),
             metrics: &checked.metrics,
             new_metrics: &checked.new_metrics,
+            note,
         }
     }
 
@@ -117,6 +125,14 @@ impl<'a> CheckReport<'a> {
     /// As [`write_atomic`].
     pub fn write_junit(&self, path: &Path, replace: bool) -> Result<(), WriteError> {
         write_atomic(path, self.junit().as_bytes(), replace)
+    }
+
+    /// Adds a note for the reader (after any already there).
+    pub fn add_note(&mut self, text: &str) {
+        self.note = Some(match self.note.take() {
+            Some(n) => format!("{n}; {text}"),
+            None => text.to_string(),
+        });
     }
 
     /// The check as JUnit XML: a suite named after the scenario with the seed, versions, tier
@@ -196,15 +212,15 @@ impl<'a> CheckReport<'a> {
 
 /// One line: the verdict and the change against the margin.
 fn headline(j: &Judgement) -> String {
-    if let Some(note) = &j.note {
-        return format!("regression: {note}");
-    }
     let verdict = match j.verdict {
         Verdict::Pass => "pass",
         Verdict::Regression => "regression",
         Verdict::Improvement => "improvement",
         Verdict::Inconclusive => "inconclusive",
     };
+    if let Some(note) = &j.note {
+        return format!("{verdict}: {note}");
+    }
     let mut s = format!(
         "{verdict}: change {} (90% interval {} to {}), margin {} ({})",
         j.change,

@@ -126,6 +126,8 @@ pub struct WrittenRun {
     pub summary_sha256: String,
     /// Each replication's seed and metrics, in order, from replications.parquet.
     pub replications: Vec<(u64, Metrics)>,
+    /// The `--set` overrides it ran with, from run.json (none if run.json is unreadable).
+    pub overrides: Option<Vec<String>>,
 }
 
 /// A directory that is not a run `depinsim run` wrote: a usage error (exit 2).
@@ -164,10 +166,15 @@ pub fn read_run(dir: &Path) -> Result<WrittenRun, NotARun> {
     }
     let replications = crate::export::sweep_results::read_replications(&reps)
         .map_err(|e| not("replications.parquet", format!("cannot be read ({e})")))?;
+    let overrides = fs::read(dir.join("run.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| serde_json::from_value(v.get("overrides")?.clone()).ok());
     Ok(WrittenRun {
         scenario,
         summary_sha256: crate::core::digest::sha256_hex(&bytes),
         replications,
+        overrides,
     })
 }
 

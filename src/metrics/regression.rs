@@ -21,7 +21,9 @@
 //!
 //! When every difference is the same (a metric the change did not touch, or a deterministic
 //! one), there is no noise to test against: the difference itself is compared with the
-//! margin, and the metric is left out of Holm's family.
+//! margin, and the metric is left out of Holm's family. A metric with a single pair (the
+//! others undefined on one side) is inconclusive: one difference cannot tell a change from
+//! noise.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -174,13 +176,11 @@ pub fn matches(pattern: &str, name: &str) -> bool {
         return pattern == name;
     }
     let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !name.starts_with(first) || name.len() < first.len() + last.len() {
+    if !name.starts_with(first) || !name.ends_with(last) || name.len() < first.len() + last.len() {
         return false;
     }
+    // Both ends are character boundaries: the name starts with `first` and ends with `last`.
     let mut rest = &name[first.len()..name.len() - last.len()];
-    if !name.ends_with(last) {
-        return false;
-    }
     for p in &parts[1..parts.len() - 1] {
         match rest.find(p) {
             Some(at) => rest = &rest[at + p.len()..],
@@ -234,7 +234,7 @@ pub struct Judgement {
     pub p_improvement: Option<f64>,
     /// The verdict.
     pub verdict: Verdict,
-    /// Why, when it is not the tests': the metric is missing from the run.
+    /// Why, when it is not the tests': the metric is missing from the run, or has one pair.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// For an inconclusive verdict: the replications that would decide at the observed
@@ -371,8 +371,16 @@ pub fn judge_pairs(
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
             (a.min(x), b.max(x))
         });
+    if n == 1 {
+        // One difference says nothing of the noise: no verdict either way.
+        j.ci90_low = mean;
+        j.ci90_high = mean;
+        j.verdict = Verdict::Inconclusive;
+        j.note = Some("one paired replication: at least 2 are needed".into());
+        return j;
+    }
     let scale = j.baseline.abs().max(j.now.abs());
-    if n < 2 || hi - lo <= 1e-9 * scale {
+    if hi - lo <= 1e-9 * scale {
         // Every difference the same: no noise to test against.
         j.std = 0.0;
         j.ci90_low = mean;
@@ -535,9 +543,9 @@ fn one_sided_alpha(direction: Direction, family: usize) -> f64 {
 /// rise for `both`), that its regression test rejects at Holm's strictest level in a
 /// family of `family` (alpha / family, so whatever the other metrics do): m - d + t se for
 /// a rise, m + d + t se for a fall, with t = t(1 - level, n - 1); zero spread, just beyond
-/// m - d (or m + d). None for a metric missing from the run.
+/// m - d (or m + d). None for a metric missing from the run or with one pair.
 pub fn change_caught(j: &Judgement, family: usize) -> Option<f64> {
-    if j.n == 0 || !j.change.is_finite() {
+    if j.n < 2 || !j.change.is_finite() {
         return None;
     }
     let offset = if j.direction == Direction::LowerIsWorse {
@@ -616,6 +624,9 @@ mod tests {
         assert!(matches("a*b*c", "abc") && matches("a*b*c", "aXbYc"));
         assert!(!matches("a*b*c", "acb") && !matches("a*a", "a"));
         assert!(matches("exact", "exact") && !matches("exact", "exact.no"));
+        // Names need not be ASCII in a hand-edited baseline: no slicing inside a character.
+        assert!(!matches("*x", "fake.café") && matches("*é", "fake.café"));
+        assert!(!matches("f*x", "fé") && matches("f*", "fé"));
     }
 
     #[test]
@@ -661,6 +672,12 @@ mod tests {
         );
         let lower = judge_pairs("m", &up, 0.4, Direction::LowerIsWorse);
         assert_eq!(lower.verdict, Verdict::Improvement);
+        let one = judge_pairs("m", &up[..1], 0.4, Direction::Both);
+        assert_eq!(
+            (one.verdict, one.p_regression),
+            (Verdict::Inconclusive, None)
+        );
+        assert_eq!(change_caught(&one, 1), None);
         let none = judge_pairs("m", &[], 0.4, Direction::Both);
         assert_eq!(none.verdict, Verdict::Regression);
         assert!(none.note.is_some());

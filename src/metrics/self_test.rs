@@ -65,6 +65,12 @@ pub struct SelfTest {
     pub metrics_judged: usize,
     /// Metrics in Holm's family (whose differences vary), the largest count of any trial.
     pub family: usize,
+    /// The confidence, jointly for the family, that every detectable change is caught in
+    /// at least 80% of runs: 0.95 when the trials allow it, less with too few (Bonferroni
+    /// over the family, at the rank used).
+    pub confidence: f64,
+    /// The fewest trials that reach 95% joint confidence for this family.
+    pub trials_for_confidence: usize,
     /// Every metric the baseline defines.
     pub sensitivity: Vec<Sensitivity>,
 }
@@ -98,12 +104,17 @@ pub fn self_test(
         .enumerate()
         .map(|(k, name)| sensitivity(k, name, baseline, trials, &checked, family))
         .collect();
+    let rank = confident_rank(trials.len(), family);
     SelfTest {
         trials: trials.len(),
         false_alarms,
         false_alarms_uncorrected,
         metrics_judged,
         family,
+        confidence: joint_confidence(trials.len(), rank, family),
+        trials_for_confidence: (1..=100_000)
+            .find(|&t| joint_confidence(t, confident_rank(t, family), family) >= 0.95 - 1e-12)
+            .unwrap_or(100_000),
         sensitivity,
     }
 }
@@ -186,6 +197,21 @@ fn sensitivity(
     }
 }
 
+/// The joint confidence, over `family` metrics (Bonferroni), that the order statistic of
+/// rank `rank` of `t` samples lies above each one's [`POWER`] quantile.
+fn joint_confidence(t: usize, rank: usize, family: usize) -> f64 {
+    use statrs::distribution::{Binomial, DiscreteCDF};
+    let Ok(b) = Binomial::new(POWER, t as u64) else {
+        return 0.0;
+    };
+    let each = if rank == 0 {
+        0.0
+    } else {
+        b.cdf(rank as u64 - 1)
+    };
+    (1.0 - family.max(1) as f64 * (1.0 - each)).max(0.0)
+}
+
 /// The rank r (from 1) of the order statistic of `t` samples that lies above their
 /// [`POWER`] quantile with confidence 1 - 0.05 / `family`: the least r with
 /// P(Binomial(t, POWER) <= r - 1) >= that, at most `t`.
@@ -218,8 +244,11 @@ mod tests {
         let r = confident_rank(200, 100) as u64;
         assert!((178..=181).contains(&r), "{r}");
         assert!(b.cdf(r - 1) >= 0.9995 && b.cdf(r - 2) < 0.9995);
-        // Ten trials: P(at most 9 of 10 below) = 1 - 0.8^10 = 0.89 < 0.95, so the largest.
+        // Ten trials: P(at most 9 of 10 below) = 1 - 0.8^10 = 0.89 < 0.95, so the largest,
+        // and the joint confidence over 2 metrics is 1 - 2 x 0.8^10 = 0.785.
         assert_eq!(confident_rank(10, 1), 10);
+        assert!((joint_confidence(10, 10, 2) - (1.0 - 2.0 * 0.8f64.powi(10))).abs() < 1e-12);
+        assert!((joint_confidence(200, confident_rank(200, 100), 100) - 0.95).abs() < 0.05);
     }
 
     #[test]
@@ -244,6 +273,8 @@ mod tests {
             .collect();
         let t = self_test(&baseline, &trials, &Margins::default());
         assert_eq!((t.trials, t.metrics_judged, t.family), (200, 10, 9));
+        // 9 metrics need 1 - 0.8^T >= 1 - 0.05/9 at the largest rank, T >= 24 (0.8^24 = 0.0047).
+        assert!(t.confidence >= 0.95 && (20..=30).contains(&t.trials_for_confidence));
         assert!(t.false_alarms <= t.false_alarms_uncorrected);
         assert!(t.false_alarms <= 17, "{}", t.false_alarms);
         for s in &t.sensitivity {

@@ -75,7 +75,7 @@ fn row(j: &Judgement) -> [String; 6] {
         )
     };
     let mut v = verdict(j.verdict).to_string();
-    if j.verdict == Verdict::Inconclusive {
+    if j.verdict == Verdict::Inconclusive && j.note.is_none() {
         match j.replications_needed {
             Some(n) => {
                 let _ = write!(v, " (~{n} replications)");
@@ -109,6 +109,9 @@ pub fn table(r: &CheckReport<'_>, all: bool) -> String {
         "check of `{}` against {} (seed {})\n{tier}\n",
         r.scenario, r.baseline_file, r.seed
     );
+    if let Some(note) = &r.note {
+        let _ = writeln!(s, "note: {note}");
+    }
     let rank = |v: Verdict| match v {
         Verdict::Regression => 0,
         Verdict::Inconclusive => 1,
@@ -191,16 +194,25 @@ pub fn self_test(t: &SelfTest, scenario: &str) -> String {
     );
     let _ = writeln!(
         s,
-        "{} metrics judged, {} of them vary; the smallest change each detects in at least 80% of runs (95% confidence for all of them together), and that change planted in the trials:",
-        t.metrics_judged, t.family
+        "{} metrics judged, {} of them vary; the smallest change each detects in at least 80% of runs ({:.0}% confidence for all of them together), and the share of these trials (in sample) in which it was caught:",
+        t.metrics_judged,
+        t.family,
+        100.0 * t.confidence
     );
+    if t.confidence < 0.95 - 1e-12 {
+        let _ = writeln!(
+            s,
+            "too few trials for 95% confidence: give --trials {} or more",
+            t.trials_for_confidence
+        );
+    }
     let mut rows = vec![[
         "metric".to_string(),
         "baseline".into(),
         "margin".into(),
         "std of difference".into(),
         "detectable".into(),
-        "power planted".into(),
+        "caught in trials".into(),
     ]];
     for m in t.sensitivity.iter().filter(|m| m.std > 0.0) {
         rows.push([
