@@ -136,6 +136,11 @@ pub struct RunInfo {
     pub scenario: String,
     /// Scenario file as given.
     pub scenario_file: String,
+    /// The resolved scenario's SHA-256 without its replication count
+    /// (`Scenario::identity`).
+    pub scenario_identity: String,
+    /// The scenario file's opening comment: its question and sources.
+    pub question: Option<String>,
     /// Master seed.
     pub seed: u64,
     /// When the run started, seconds since 1970-01-01 UTC.
@@ -260,6 +265,8 @@ impl RunInfo {
             version: env!("CARGO_PKG_VERSION"),
             scenario: s.name().to_string(),
             scenario_file: scenario_file.display().to_string(),
+            scenario_identity: s.identity().to_string(),
+            question: s.question().map(str::to_string),
             seed: s.seed(),
             started_unix_s: cost.started_unix_s,
             overrides,
@@ -314,6 +321,8 @@ impl RunInfo {
             version: "0.0.0",
             scenario: scenario.into(),
             scenario_file: format!("{scenario}.yaml"),
+            scenario_identity: "0".repeat(64),
+            question: Some("What does it cost?".into()),
             seed: 7,
             started_unix_s: 0,
             overrides: Vec::new(),

@@ -127,13 +127,33 @@ pub fn load_str_in(
         return Err(invalid(issues));
     };
     match validate(raw, stem, dir) {
-        Ok(s) if issues.is_empty() => Ok(s),
+        Ok(mut s) if issues.is_empty() => {
+            s.question = opening_comment(text);
+            Ok(s)
+        }
         Ok(_) => Err(invalid(issues)),
         Err(more) => {
             issues.append(more);
             Err(invalid(issues))
         }
     }
+}
+
+/// The comment lines a file opens with, without their `#` (and one space after it), up to
+/// the first line that is not a comment; none if it opens otherwise.
+fn opening_comment(text: &str) -> Option<String> {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim_end)
+        .take_while(|l| l.starts_with('#'))
+        .map(|l| {
+            let l = &l[1..];
+            l.strip_prefix(' ').unwrap_or(l)
+        })
+        .collect();
+    let joined = lines.join("\n");
+    let trimmed = joined.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_string())
 }
 
 /// The value at `path` in a document, if there is one.

@@ -424,6 +424,8 @@ pub struct Scenario {
     pub(crate) resolved_yaml: String,
     /// SHA-256 of the resolved scenario with `simulation.replications` left out.
     pub(crate) identity: String,
+    /// The file's opening comment: the question it asks and its sources.
+    pub(crate) question: Option<String>,
 }
 
 impl Scenario {
@@ -533,6 +535,11 @@ impl Scenario {
     /// knows a variant by it, whatever its position or its replications.
     pub fn identity(&self) -> &str {
         &self.identity
+    }
+    /// The scenario file's opening comment (its question and sources), without the `#`s;
+    /// the resolved YAML keeps no comment, so `run` records it in run.json for reports.
+    pub fn question(&self) -> Option<&str> {
+        self.question.as_deref()
     }
 
     /// Pools that can serve users in `region`, nearest first (ties by order in the file).

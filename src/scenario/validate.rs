@@ -273,5 +273,6 @@ fn assemble(name: String, c: Checked, raw: &RawScenario) -> Option<Scenario> {
         viability: c.viability,
         resolved_yaml: String::new(),
         identity: String::new(),
+        question: None,
     })
 }
