@@ -49,6 +49,10 @@ pub enum Command {
     /// regression, improvement, inconclusive). Exit 0 pass, 1 regression, 2 bad input, 3
     /// inconclusive only.
     Check(CheckArgs),
+    /// Draw a run's charts (PNG and SVG under plots/) and write report.html (one
+    /// self-contained page) and report.md into its directory; run again, it replaces only its
+    /// own files.
+    Report(ReportArgs),
     /// Print a completion script for a shell (bash, zsh, fish, powershell, elvish).
     Completions(CompletionsArgs),
     /// Print the manual page (roff), or with `--out DIR` write one page per command there.
@@ -143,11 +147,24 @@ pub struct OnchainArgs {
     pub block_gas_limit: f64,
 }
 
+/// Arguments of `depinsim report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A run's output directory.
+    pub dir: PathBuf,
+    /// No summary line.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
 /// Arguments of `depinsim run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Scenario YAML file.
     pub scenario: PathBuf,
+    /// Write no report (report.html, report.md, plots/) after the run.
+    #[arg(long)]
+    pub no_report: bool,
     /// What `run` and `sweep` share.
     #[command(flatten)]
     pub options: RunOptions,

@@ -9,6 +9,7 @@ use depinsim::cli::{Cli, Command, RunOptions};
 use depinsim::export::baseline::BaselineError;
 use depinsim::export::file::WriteError;
 use depinsim::export::outdir::OutDirError;
+use depinsim::export::report::ReportInputError;
 use depinsim::export::run::NotARun;
 use depinsim::export::sweep::SweepDirError;
 use depinsim::scenario::overrides::{Override, parse_override};
@@ -40,6 +41,7 @@ mod manual;
 mod memory;
 mod merge;
 mod onchain;
+mod report;
 mod run;
 mod self_test;
 mod slurm;
@@ -59,6 +61,7 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
     let usage = e.chain().any(|c| {
         c.is::<LoadError>()
             || c.is::<BaselineError>()
+            || c.is::<ReportInputError>()
             || c.is::<NotARun>()
             || c.is::<Usage>()
             || matches!(c.downcast_ref::<WriteError>(), Some(WriteError::Exists(_)))
@@ -99,6 +102,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Calibrate(a) => calibrate::calibrate(a),
+        Command::Report(a) => report::report(a),
         Command::Completions(a) => manual::completions(a),
         Command::Man(a) => manual::man(a),
         Command::Onchain(a) => Ok(onchain::onchain(a)),

@@ -12,6 +12,7 @@ pub mod json;
 pub mod outdir;
 pub mod parquet;
 pub mod profile;
+pub mod report;
 pub mod run;
 pub mod sweep;
 pub mod sweep_results;

@@ -6,11 +6,15 @@
 //! - [`viability`]: the viability table of a run, with its verdicts;
 //! - [`check`]: a run's metrics against a baseline, verdict by verdict, and the
 //!   self-test's false alarms and detectable changes;
+//! - [`plot`]: a run's charts (SVG text and pixels), and [`html`]: report.html and
+//!   report.md;
 //! - [`calibration`]: a calibration profile against its peaks and targets, and the
 //!   compiler's resource report of the CUDA kernels.
 
 pub mod calibration;
 pub mod check;
 pub mod compare;
+pub mod html;
+pub mod plot;
 pub mod run;
 pub mod viability;

@@ -58,12 +58,28 @@ pub(super) fn run(args: RunArgs, viability: bool) -> Result<ExitCode> {
         run_dir.write_viability(t)?;
     }
     let dir = run_dir.commit()?;
+    let charts = if args.no_report {
+        None
+    } else {
+        Some(super::report::write(&dir).with_context(|| {
+            format!(
+                "the run was written to {}, but not its report (`depinsim report` draws it)",
+                dir.display()
+            )
+        })?)
+    };
     if let Some(t) = &table {
         out!("{}", report::viability::render(t));
     }
     if !opts.quiet {
         out!("{}", report::run::headline(&info, &summary));
-        out!("wrote {}", dir.display());
+        match charts {
+            Some(n) => out!(
+                "wrote {} (report.html, report.md and {n} charts)",
+                dir.display()
+            ),
+            None => out!("wrote {}", dir.display()),
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -43,6 +43,76 @@ pub fn write(rows: &[EpochRow], path: &Path) -> PolarsResult<()> {
     Ok(())
 }
 
+/// Reads back a time series [`write()`] wrote.
+///
+/// # Errors
+/// The file cannot be read, or lacks a column of the right type.
+pub fn read(path: &Path) -> PolarsResult<Vec<EpochRow>> {
+    use polars_io::SerReader;
+    let df = polars_io::parquet::read::ParquetReader::new(File::open(path)?).finish()?;
+    let n = df.height();
+    let u32s = |name: &str| -> PolarsResult<Vec<u32>> {
+        let c = df.column(name)?.u32()?;
+        Ok((0..n).map(|i| c.get(i).unwrap_or(0)).collect())
+    };
+    let u64s = |name: &str| -> PolarsResult<Vec<u64>> {
+        let c = df.column(name)?.u64()?;
+        Ok((0..n).map(|i| c.get(i).unwrap_or(0)).collect())
+    };
+    let f64s = |name: &str| -> PolarsResult<Vec<Option<f64>>> {
+        let c = df.column(name)?.f64()?;
+        Ok((0..n).map(|i| c.get(i)).collect())
+    };
+    let warmup: Vec<bool> = {
+        let c = df.column("warmup")?.bool()?;
+        (0..n).map(|i| c.get(i).unwrap_or(false)).collect()
+    };
+    let (replication, epoch) = (u32s("replication")?, u32s("epoch")?);
+    let (start_h, e2e, util, in_system, revenue) = (
+        f64s("start_h")?,
+        f64s("e2e_mean_s")?,
+        f64s("gpu_utilisation_ratio")?,
+        f64s("in_system_requests_mean")?,
+        f64s("revenue_usd")?,
+    );
+    let (arrived, completed, dropped, queued, gpus) = (
+        u64s("arrived_requests")?,
+        u64s("completed_requests")?,
+        u64s("dropped_requests")?,
+        u64s("queued_requests_at_end")?,
+        u64s("gpus")?,
+    );
+    let (price, circulating, staked, locked, burned) = (
+        f64s("token_price_usd")?,
+        f64s("token_circulating")?,
+        f64s("token_staked")?,
+        f64s("token_locked")?,
+        f64s("token_burned")?,
+    );
+    Ok((0..n)
+        .map(|i| EpochRow {
+            replication: replication[i],
+            epoch: epoch[i],
+            start_h: start_h[i].unwrap_or(f64::NAN),
+            warmup: warmup[i],
+            arrived: arrived[i],
+            dropped: dropped[i],
+            completed: completed[i],
+            e2e_mean_s: e2e[i],
+            gpu_utilisation: util[i].unwrap_or(f64::NAN),
+            in_system_mean: in_system[i].unwrap_or(f64::NAN),
+            queued_at_end: queued[i],
+            revenue_usd: revenue[i].unwrap_or(f64::NAN),
+            gpus: gpus[i],
+            token_price_usd: price[i],
+            token_circulating: circulating[i],
+            token_staked: staked[i],
+            token_locked: locked[i],
+            token_burned: burned[i],
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,5 +153,6 @@ mod tests {
         let e2e = df.column("e2e_mean_s").expect("column");
         assert_eq!(e2e.null_count(), 1);
         assert_eq!(e2e.f64().expect("f64").get(1), Some(0.25));
+        assert_eq!(read(&path).expect("read back"), rows);
     }
 }

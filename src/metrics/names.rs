@@ -279,6 +279,25 @@ pub mod provider {
     ];
 }
 
+/// The scope names (regions, groups, kinds, classes) for which `keys` hold `quantity` under
+/// `scope` (one of [`region`], [`pool()`], [`provider_kind`], [`job()`]), in the keys' order:
+/// readers enumerate what a run measured without spelling a name.
+pub fn scopes_in<'a>(
+    keys: impl IntoIterator<Item = &'a str>,
+    scope: fn(&str, &str) -> String,
+    quantity: &str,
+) -> Vec<String> {
+    let probe = scope("\u{0}", quantity);
+    let Some((before, after)) = probe.split_once('\u{0}') else {
+        return Vec::new();
+    };
+    keys.into_iter()
+        .filter_map(|k| k.strip_prefix(before)?.strip_suffix(after))
+        .filter(|name| !name.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// `job.<class>.<quantity>` for a quantity of [`job`](mod@job).
 pub fn job(class: &str, quantity: &str) -> String {
     format!("job.{class}.{quantity}")
@@ -431,6 +450,26 @@ mod tests {
                 "count", "mean", "total", "final", "max", "p10", "p50", "p90", "p95", "p99",
             ]
             .contains(&stat)
+    }
+
+    #[test]
+    fn scopes_are_found_from_the_builders_alone() {
+        let keys = [
+            region("us-east", users::TTFT_ATTAINMENT),
+            region("eu", users::TTFT_ATTAINMENT),
+            region("eu", users::SLO_ATTAINMENT),
+            pool("dc", pool::ROI),
+            provider::ROI.to_string(),
+            provider_kind("sharing", provider::ROI),
+        ];
+        let k = || keys.iter().map(String::as_str);
+        assert_eq!(
+            scopes_in(k(), region, users::TTFT_ATTAINMENT),
+            ["us-east", "eu"]
+        );
+        assert_eq!(scopes_in(k(), provider_kind, provider::ROI), ["sharing"]);
+        assert_eq!(scopes_in(k(), pool, pool::ROI), ["dc"]);
+        assert!(scopes_in(k(), job, job::GOODPUT).is_empty());
     }
 
     /// Every name this file defines, whole or under a scope, follows the grammar.

@@ -3,14 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// Metric values of one replication, by dot-separated name (unit last: `inference.ttft_s.p99`).
 pub type Metrics = BTreeMap<String, f64>;
 
 /// One metric summarised across replications.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MetricSummary {
     /// Mean over replications.
     pub mean: f64,

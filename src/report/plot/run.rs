@@ -1,0 +1,356 @@
+//! A run's charts, from its summary, its time series and its viability table: each chart a
+//! file stem and a [`Chart`], only those the run has data for.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::chart::{Bar, BarChart, Chart, LineChart, Series};
+use crate::metrics::names::{self, scopes_in};
+use crate::metrics::summary::t975;
+use crate::metrics::{EpochRow, MetricSummary};
+
+/// The file stem of every chart a run may have, in the order shown.
+pub const CHART_STEMS: [&str; 10] = [
+    "utilisation",
+    "gpus",
+    "latency_by_region",
+    "attainment_by_region",
+    "token_price",
+    "token_supply",
+    "provider_roi",
+    "training",
+    "training_lost",
+    "viability",
+];
+
+/// What a run's charts are drawn from.
+#[derive(Debug)]
+pub struct RunRecords<'a> {
+    /// summary.json's metrics.
+    pub summary: &'a BTreeMap<String, MetricSummary>,
+    /// The time series, every replication's epochs.
+    pub rows: &'a [EpochRow],
+    /// viability.json, when the run wrote one.
+    pub viability: Option<&'a Value>,
+}
+
+/// Every chart of the run, in the order the report shows them: (file stem, chart).
+pub fn charts(r: &RunRecords<'_>) -> Vec<(&'static str, Chart)> {
+    let mut out = Vec::new();
+    let over_time = |title: &str, y_label: &str, series: Vec<Series>| {
+        Chart::Line(LineChart {
+            title: title.into(),
+            x_label: "simulated time (h)".into(),
+            y_label: y_label.into(),
+            series,
+            shaded: warmup(r.rows),
+        })
+    };
+    if !r.rows.is_empty() {
+        out.push((
+            "utilisation",
+            over_time(
+                "GPU utilisation over time",
+                "busy share of GPU-time in the network",
+                vec![band("mean over replications (95% band)", r.rows, |e| {
+                    Some(e.gpu_utilisation)
+                })],
+            ),
+        ));
+        out.push((
+            "gpus",
+            over_time(
+                "GPUs in the network",
+                "GPUs at the end of the epoch",
+                vec![band("mean over replications (95% band)", r.rows, |e| {
+                    Some(e.gpus as f64)
+                })],
+            ),
+        ));
+    }
+    let keys = || r.summary.keys().map(String::as_str);
+    let regions = scopes_in(keys(), names::region, names::users::SLO_ATTAINMENT);
+    if !regions.is_empty() {
+        let quantiles: Vec<(String, Vec<Option<Bar>>)> = names::LATENCY_QUANTILES
+            .iter()
+            .map(|(_, stat)| {
+                let bars = regions
+                    .iter()
+                    .map(|g| {
+                        bar(r.summary.get(&names::region(
+                            g,
+                            &names::latency(names::users::TTFT_S, stat),
+                        )))
+                    })
+                    .collect();
+                (format!("TTFT {stat}"), bars)
+            })
+            .collect();
+        out.push((
+            "latency_by_region",
+            Chart::Bars(BarChart {
+                title: "Time to first token by users' region".into(),
+                x_label: "users' region".into(),
+                y_label: "time to first token (s)".into(),
+                categories: regions.clone(),
+                series: quantiles,
+                reference: None,
+            }),
+        ));
+        let attainment = |q: &str| {
+            regions
+                .iter()
+                .map(|g| bar(r.summary.get(&names::region(g, q))))
+                .collect::<Vec<_>>()
+        };
+        out.push((
+            "attainment_by_region",
+            Chart::Bars(BarChart {
+                title: "Latency objectives met, by users' region".into(),
+                x_label: "users' region".into(),
+                y_label: "share of requests".into(),
+                categories: regions.clone(),
+                series: vec![
+                    (
+                        "both objectives".into(),
+                        attainment(names::users::SLO_ATTAINMENT),
+                    ),
+                    (
+                        "first token".into(),
+                        attainment(names::users::TTFT_ATTAINMENT),
+                    ),
+                    (
+                        "time per token".into(),
+                        attainment(names::users::TPOT_ATTAINMENT),
+                    ),
+                ],
+                reference: None,
+            }),
+        ));
+    }
+    if r.rows.iter().any(|e| e.token_price_usd.is_some()) {
+        out.push((
+            "token_price",
+            over_time(
+                "Token price",
+                "USD per token",
+                vec![band("mean over replications (95% band)", r.rows, |e| {
+                    e.token_price_usd
+                })],
+            ),
+        ));
+        let buckets: [(&str, Column); 4] = [
+            ("circulating", |e| e.token_circulating),
+            ("staked", |e| e.token_staked),
+            ("locked", |e| e.token_locked),
+            ("burned", |e| e.token_burned),
+        ];
+        out.push((
+            "token_supply",
+            over_time(
+                "Token supply",
+                "tokens",
+                buckets.iter().map(|(n, f)| band(n, r.rows, *f)).collect(),
+            ),
+        ));
+    }
+    let kinds = scopes_in(keys(), names::provider_kind, names::provider::ROI);
+    if !kinds.is_empty() {
+        let stat = |q: &str| {
+            kinds
+                .iter()
+                .map(|k| bar(r.summary.get(&names::provider_kind(k, q))))
+                .collect::<Vec<_>>()
+        };
+        let mut series = vec![("mean over groups".to_string(), stat(names::provider::ROI))];
+        for (_, q) in names::provider::ROI_PERCENTILES {
+            series.push((
+                format!("{} of groups", q.rsplit('.').next().unwrap_or(q)),
+                stat(q),
+            ));
+        }
+        out.push((
+            "provider_roi",
+            Chart::Bars(BarChart {
+                title: "Providers' return on their costs, by kind".into(),
+                x_label: "kind of provider".into(),
+                y_label: "(income - cost) / cost".into(),
+                categories: kinds,
+                series,
+                reference: Some((0.0, "break-even".into())),
+            }),
+        ));
+    }
+    let classes = scopes_in(keys(), names::job, names::job::GOODPUT);
+    if !classes.is_empty() {
+        let stat = |q: &str| {
+            classes
+                .iter()
+                .map(|c| bar(r.summary.get(&names::job(c, q))))
+                .collect::<Vec<_>>()
+        };
+        out.push((
+            "training",
+            Chart::Bars(BarChart {
+                title: "Training and fine-tuning: goodput and time computing".into(),
+                x_label: "job class".into(),
+                y_label: "share".into(),
+                categories: classes.clone(),
+                series: vec![
+                    (
+                        "goodput (useful work / wall time)".into(),
+                        stat(names::job::GOODPUT),
+                    ),
+                    (
+                        "share of a step computing".into(),
+                        stat(names::job::COMPUTE_SHARE),
+                    ),
+                    (
+                        "share waiting on communication".into(),
+                        stat(names::job::IDLE_SHARE),
+                    ),
+                ],
+                reference: None,
+            }),
+        ));
+        out.push((
+            "training_lost",
+            Chart::Bars(BarChart {
+                title: "Work lost to failures".into(),
+                x_label: "job class".into(),
+                y_label: "work lost per job (h)".into(),
+                categories: classes.clone(),
+                series: vec![("mean per job".into(), stat(names::job::LOST_H))],
+                reference: None,
+            }),
+        ));
+    }
+    if let Some(chart) = r.viability.and_then(viability) {
+        out.push(("viability", chart));
+    }
+    out
+}
+
+/// A quantity of an epoch's row, where the row has it.
+type Column = fn(&EpochRow) -> Option<f64>;
+
+/// The warm-up, shaded: from 0 to the end of the last epoch marked as warm-up.
+fn warmup(rows: &[EpochRow]) -> Option<(f64, f64, String)> {
+    let starts: Vec<f64> = rows
+        .iter()
+        .filter(|e| !e.warmup)
+        .map(|e| e.start_h)
+        .collect();
+    let first_measured = starts.iter().copied().fold(f64::INFINITY, f64::min);
+    rows.iter()
+        .any(|e| e.warmup)
+        .then_some((0.0, first_measured, "warm-up (excluded)".to_string()))
+        .filter(|w| w.1.is_finite() && w.1 > 0.0)
+}
+
+/// The mean over replications of `f` at each epoch's start, with its 95% interval.
+fn band(name: &str, rows: &[EpochRow], f: Column) -> Series {
+    let mut by_epoch: BTreeMap<u32, (f64, Vec<f64>)> = BTreeMap::new();
+    for e in rows {
+        if let Some(v) = f(e).filter(|v| v.is_finite()) {
+            by_epoch
+                .entry(e.epoch)
+                .or_insert((e.start_h, Vec::new()))
+                .1
+                .push(v);
+        }
+    }
+    let mut points = Vec::new();
+    let mut interval = Vec::new();
+    for (x, v) in by_epoch.values() {
+        let n = v.len() as f64;
+        let mean = v.iter().sum::<f64>() / n;
+        points.push((*x, mean));
+        if v.len() > 1 {
+            let sd = (v.iter().map(|y| (y - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+            let half = t975(v.len() - 1) * sd / n.sqrt();
+            // Every quantity drawn over time is a count, share or price: none below zero.
+            interval.push((*x, (mean - half).max(0.0), mean + half));
+        }
+    }
+    if interval.len() != points.len() {
+        interval.clear();
+    }
+    Series {
+        name: name.to_string(),
+        points,
+        band: interval,
+    }
+}
+
+/// A metric's mean and 95% interval as a bar.
+fn bar(m: Option<&MetricSummary>) -> Option<Bar> {
+    let m = m?;
+    Some(Bar {
+        value: m.mean,
+        interval: m.ci95_low.zip(m.ci95_high),
+    })
+}
+
+/// The viability table as a chart: each workload's cost against each tier of the cloud,
+/// with the cloud at 1.
+fn viability(table: &Value) -> Option<Chart> {
+    let rows = table.as_array()?;
+    // A workload measured several ways (inference: each dispatch, each sizing of the cloud)
+    // shows its first row, the network as it dispatched against the right-sized cloud; the
+    // report's table has every row.
+    let mut seen: Vec<&str> = Vec::new();
+    let rows: Vec<&Value> = rows
+        .iter()
+        .filter(|r| match r["workload"].as_str() {
+            Some(w) if !seen.contains(&w) => {
+                seen.push(w);
+                true
+            }
+            _ => false,
+        })
+        .collect();
+    let workloads: Vec<String> = seen.iter().map(|w| w.to_string()).collect();
+    let mut tiers: Vec<String> = Vec::new();
+    for r in &rows {
+        for t in r["tiers"].as_array().into_iter().flatten() {
+            if let Some(name) = t["tier"].as_str()
+                && !tiers.iter().any(|x| x == name)
+            {
+                tiers.push(name.to_string());
+            }
+        }
+    }
+    if workloads.is_empty() || tiers.is_empty() {
+        return None;
+    }
+    let series = tiers
+        .iter()
+        .map(|tier| {
+            let bars = rows
+                .iter()
+                .map(|r| {
+                    let t = r["tiers"]
+                        .as_array()?
+                        .iter()
+                        .find(|t| t["tier"] == **tier)?;
+                    let c = &t["cost_ratio"];
+                    Some(Bar {
+                        value: c["mean"].as_f64()?,
+                        interval: c["ci95_low"].as_f64().zip(c["ci95_high"].as_f64()),
+                    })
+                })
+                .collect();
+            (format!("against {tier}"), bars)
+        })
+        .collect();
+    Some(Chart::Bars(BarChart {
+        title: "Cost on the network against each tier of the cloud".into(),
+        x_label: "workload".into(),
+        y_label: "network cost / cloud cost".into(),
+        categories: workloads,
+        series,
+        reference: Some((1.0, "the cloud's cost".into())),
+    }))
+}

@@ -1,0 +1,320 @@
+//! `depinsim report` (and the report `run` and `viability` write at their end): every chart
+//! as PNG and SVG with its title and axis labels, pictures that are not blank, one
+//! self-contained HTML page that escapes the scenario's text, the same bytes for the same
+//! run, only its own files replaced, and bad input refused. See issue 16.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::cargo::cargo_bin_cmd;
+
+fn depinsim() -> assert_cmd::Command {
+    let mut cmd = cargo_bin_cmd!("depinsim");
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+/// training-vs-inference for two days (inference, training, fine-tuning and the viability
+/// table), then token-designs for three (the token's charts).
+fn runs(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let jobs = dir.join("jobs");
+    depinsim()
+        .args([
+            "viability",
+            "scenarios/training-vs-inference.yaml",
+            "--quiet",
+            "--replications",
+            "4",
+        ])
+        .args(["--set", "simulation.horizon_h=48", "--out"])
+        .arg(&jobs)
+        .assert()
+        .success();
+    let tokens = dir.join("tokens");
+    depinsim()
+        .args([
+            "run",
+            "scenarios/token-designs.yaml",
+            "--quiet",
+            "--replications",
+            "4",
+        ])
+        .args(["--set", "simulation.horizon_h=72", "--out"])
+        .arg(&tokens)
+        .assert()
+        .success();
+    (jobs, tokens)
+}
+
+/// Distinct colours among the pixels of a PNG.
+fn colours(png: &Path) -> usize {
+    let img = image::open(png).expect("a PNG").to_rgb8();
+    let set: std::collections::BTreeSet<[u8; 3]> = img.pixels().map(|p| p.0).collect();
+    set.len()
+}
+
+#[test]
+fn every_chart_is_a_picture_with_its_labels_and_the_page_stands_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (jobs, tokens) = runs(dir.path());
+    // (run, chart, texts its SVG must hold: title, axis labels, legend)
+    let charts: [(&Path, &str, &[&str]); 10] = [
+        (
+            &jobs,
+            "utilisation",
+            &[
+                "GPU utilisation over time",
+                "simulated time (h)",
+                "busy share of GPU-time",
+                "warm-up",
+            ],
+        ),
+        (
+            &jobs,
+            "gpus",
+            &["GPUs in the network", "GPUs at the end of the epoch"],
+        ),
+        (
+            &jobs,
+            "latency_by_region",
+            &[
+                "Time to first token by users",
+                "time to first token (s)",
+                "TTFT p99",
+                "us-east",
+            ],
+        ),
+        (
+            &jobs,
+            "attainment_by_region",
+            &[
+                "Latency objectives met",
+                "share of requests",
+                "both objectives",
+            ],
+        ),
+        (
+            &jobs,
+            "provider_roi",
+            &[
+                "return on their costs",
+                "(income - cost) / cost",
+                "break-even",
+            ],
+        ),
+        (
+            &jobs,
+            "training",
+            &["goodput and time computing", "job class", "pretrain-70b"],
+        ),
+        (
+            &jobs,
+            "training_lost",
+            &["Work lost to failures", "work lost per job (h)"],
+        ),
+        (
+            &jobs,
+            "viability",
+            &[
+                "against each tier of the cloud",
+                "network cost / cloud cost",
+                "against hyperscaler",
+                "the cloud",
+            ],
+        ),
+        (&tokens, "token_price", &["Token price", "USD per token"]),
+        (
+            &tokens,
+            "token_supply",
+            &["Token supply", "circulating", "staked", "burned"],
+        ),
+    ];
+    for (run, name, texts) in charts {
+        let png = run.join("plots").join(format!("{name}.png"));
+        let size = fs::metadata(&png)
+            .unwrap_or_else(|_| panic!("{name}.png"))
+            .len();
+        assert!(size > 10_000, "{name}.png is only {size} bytes");
+        // Not blank nor one colour: axes, text, bars or lines and their bands.
+        assert!(
+            colours(&png) > 30,
+            "{name}.png has {} colours",
+            colours(&png)
+        );
+        let svg = fs::read_to_string(run.join("plots").join(format!("{name}.svg"))).expect("svg");
+        for t in texts {
+            assert!(svg.contains(t), "{name}.svg lacks `{t}`");
+        }
+    }
+    // A run without a token draws no token chart.
+    assert!(!jobs.join("plots/token_price.png").exists());
+
+    let html = fs::read_to_string(jobs.join("report.html")).expect("report.html");
+    assert!(html.len() < 3_000_000, "{} bytes", html.len());
+    for t in [
+        "The question",
+        "Headline",
+        "Viability against the cloud",
+        "Warnings",
+        "Provenance",
+        "<svg",
+        "@font-face",
+        "data:font/ttf;base64,",
+    ] {
+        assert!(html.contains(t), "report.html lacks `{t}`");
+    }
+    // The scenario's opening comment, kept in run.json since the resolved scenario has none.
+    assert!(
+        html.contains("which of them is\nviable, and at what cost against a centralized cloud?")
+    );
+    // Nothing fetched: no script, and no src or href but data.
+    assert!(!html.contains("<script"));
+    for attr in ["src=", "href="] {
+        for (i, _) in html.match_indices(attr) {
+            let rest = &html[i + attr.len()..];
+            assert!(
+                rest.trim_start_matches(['"', '\'']).starts_with("data:"),
+                "{attr} at {i}"
+            );
+        }
+    }
+    assert!(!html.contains("url(http") && !html.contains("@import"));
+    let md = fs::read_to_string(jobs.join("report.md")).expect("report.md");
+    assert!(md.contains("| metric |") && md.contains("plots/utilisation.png"));
+}
+
+#[test]
+fn a_report_is_the_same_bytes_again_and_touches_only_its_own_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = dir.path().join("q");
+    depinsim()
+        .args([
+            "run",
+            "scenarios/quickstart.yaml",
+            "--quiet",
+            "--no-report",
+            "--replications",
+            "2",
+        ])
+        .args(["--set", "simulation.horizon_h=3", "--out"])
+        .arg(&run)
+        .assert()
+        .success();
+    assert!(
+        !run.join("report.html").exists(),
+        "--no-report wrote a report"
+    );
+    depinsim().arg("report").arg(&run).assert().success();
+    let snapshot = |d: &Path| -> Vec<(String, Vec<u8>)> {
+        let mut files: Vec<_> = ["report.html", "report.md"]
+            .iter()
+            .map(|n| (n.to_string(), fs::read(d.join(n)).expect("file")))
+            .collect();
+        let mut plots: Vec<_> = fs::read_dir(d.join("plots"))
+            .expect("plots")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        plots.sort();
+        for p in plots {
+            files.push((p.display().to_string(), fs::read(&p).expect("plot")));
+        }
+        files
+    };
+    let first = snapshot(&run);
+    // The user's own files, and a chart of ours that no longer applies.
+    fs::write(run.join("notes.txt"), "mine").expect("write");
+    fs::write(run.join("plots/mine.svg"), "mine").expect("write");
+    fs::write(run.join("plots/token_price.png"), "stale").expect("write");
+    depinsim()
+        .args(["report", "--quiet"])
+        .arg(&run)
+        .assert()
+        .success();
+    assert_eq!(
+        fs::read_to_string(run.join("notes.txt")).expect("kept"),
+        "mine"
+    );
+    assert_eq!(
+        fs::read_to_string(run.join("plots/mine.svg")).expect("kept"),
+        "mine"
+    );
+    assert!(
+        !run.join("plots/token_price.png").exists(),
+        "a stale chart of ours was kept"
+    );
+    fs::remove_file(run.join("plots/mine.svg")).expect("remove");
+    assert_eq!(snapshot(&run), first, "the same run gave other bytes");
+}
+
+#[test]
+fn the_scenarios_text_is_escaped_in_the_page() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = dir.path().join("x");
+    depinsim()
+        .args([
+            "run",
+            "scenarios/quickstart.yaml",
+            "--quiet",
+            "--replications",
+            "2",
+        ])
+        .args([
+            "--set",
+            "simulation.horizon_h=2",
+            "--set",
+            "name=<script>alert(1)</script>",
+            "--out",
+        ])
+        .arg(&run)
+        .assert()
+        .success();
+    let html = fs::read_to_string(run.join("report.html")).expect("report.html");
+    assert!(
+        !html.contains("<script"),
+        "the name reached the page unescaped"
+    );
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    for svg in fs::read_dir(run.join("plots")).expect("plots") {
+        let text = fs::read_to_string(svg.expect("entry").path()).unwrap_or_default();
+        assert!(!text.contains("<script"));
+    }
+}
+
+#[test]
+fn what_is_not_a_run_is_refused_and_no_report_is_left() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let refused = |path: &Path, want: &str| {
+        let out = depinsim().arg("report").arg(path).output().expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(want) && err.contains("fix:"), "{err}");
+        assert!(!path.join("report.html").exists());
+    };
+    refused(dir.path(), "summary.json");
+    let run = dir.path().join("q");
+    depinsim()
+        .args([
+            "run",
+            "scenarios/quickstart.yaml",
+            "--quiet",
+            "--no-report",
+            "--replications",
+            "2",
+        ])
+        .args(["--set", "simulation.horizon_h=2", "--out"])
+        .arg(&run)
+        .assert()
+        .success();
+    let summary = fs::read(run.join("summary.json")).expect("summary");
+    fs::write(run.join("summary.json"), &summary[..summary.len() / 2]).expect("damage");
+    refused(&run, "summary.json");
+    fs::write(run.join("summary.json"), &summary).expect("restore");
+    let info = fs::read_to_string(run.join("run.json")).expect("run.json");
+    let old = info.replacen(
+        &format!("\"version\": \"{}\"", env!("CARGO_PKG_VERSION")),
+        "\"version\": \"0.0.1\"",
+        1,
+    );
+    fs::write(run.join("run.json"), old).expect("write");
+    refused(&run, "written by depinsim 0.0.1");
+}
