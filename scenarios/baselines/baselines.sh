@@ -4,8 +4,9 @@
 # applied again by `check`); scenarios/baselines/<path>.baseline.json mirrors
 # scenarios/<path>.yaml.
 #
-#   scenarios/baselines/baselines.sh check [JUNIT_DIR]  # check every baseline (CI); exit 1 on
-#                                                       # a regression, 3 if only inconclusive
+#   scenarios/baselines/baselines.sh check [JUNIT_DIR]  # check every baseline (CI) and draw each
+#                                                       # run's report; exit 1 on a regression,
+#                                                       # 3 if only inconclusive
 #   scenarios/baselines/baselines.sh update             # write NAME.baseline.pending.json
 #                                                       # beside each, and print what changed
 #   scenarios/baselines/baselines.sh write              # write them all anew (replaces them)
@@ -35,6 +36,8 @@ cases=(
   "published/trtllm-8b-fp8.yaml|--replications 4"
 )
 
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 worst=0
 for c in "${cases[@]}"; do
   IFS='|' read -r file rest <<< "$c"
@@ -50,10 +53,14 @@ for c in "${cases[@]}"; do
         mkdir -p "$junit"
         extra=(--junit "$junit/$(basename "${file%.yaml}").xml" --force)
       fi
+      # The run is kept and reported on, so that every shipped scenario also draws its
+      # charts and page in CI.
+      out="$work/${file%.yaml}"
       set +e
-      "$bin" check "scenarios/$file" --baseline "$baseline" --quiet "${extra[@]}"
+      "$bin" check "scenarios/$file" --baseline "$baseline" --quiet --out "$out" "${extra[@]}"
       code=$?
       set -e
+      "$bin" report "$out" --quiet
       echo "  ^ $file (exit $code)"
       case "$code" in
         0) ;;
