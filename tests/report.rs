@@ -305,6 +305,11 @@ fn what_is_not_a_run_is_refused_and_no_report_is_left() {
         .arg(&run)
         .assert()
         .success();
+    fs::write(run.join("plots"), "not a folder").expect("write");
+    refused(&run, "plots");
+    fs::remove_file(run.join("plots")).expect("remove");
+    fs::write(dir.path().join("sweep.json"), "{}").expect("write");
+    refused(dir.path(), "sweep");
     let summary = fs::read(run.join("summary.json")).expect("summary");
     fs::write(run.join("summary.json"), &summary[..summary.len() / 2]).expect("damage");
     refused(&run, "summary.json");

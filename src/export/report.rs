@@ -76,6 +76,21 @@ pub fn read_run_records(dir: &Path) -> Result<RunRecords, ReportInputError> {
             "give a run's output directory",
         ));
     }
+    if dir.join("sweep.json").is_file() {
+        return Err(bad(
+            "sweep.json",
+            "this is a sweep's directory: `report` draws the report of a run".into(),
+            "give a run's directory; `depinsim compare` reads a sweep",
+        ));
+    }
+    let plots = dir.join("plots");
+    if plots.exists() && !plots.is_dir() {
+        return Err(bad(
+            "plots",
+            "is a file, where the report's charts go".into(),
+            "move it away, then run `depinsim report` again",
+        ));
+    }
     if !dir.join("summary.json").is_file() {
         return Err(bad(
             "summary.json",
