@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::file::{WriteError, write_atomic};
+use super::file::{WriteError, write_json_atomic};
 use crate::metrics::regression::{BaselineValues, Margins};
 use crate::metrics::{Metrics, summary::summarise};
 
@@ -227,13 +227,9 @@ impl Baseline {
     /// Writes the baseline to `path` (atomically; an existing file only when `replace`).
     ///
     /// # Errors
-    /// As [`write_atomic`].
+    /// As [`write_json_atomic`].
     pub fn write(&self, path: &Path, replace: bool) -> Result<(), WriteError> {
-        let text = serde_json::to_string_pretty(self).map_err(|source| WriteError::Json {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        write_atomic(path, (text + "\n").as_bytes(), replace)
+        write_json_atomic(path, self, replace)
     }
 }
 

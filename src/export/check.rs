@@ -7,7 +7,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::baseline::Baseline;
-use super::file::{WriteError, write_atomic};
+use super::file::{WriteError, write_atomic, write_json_atomic};
+use crate::core::markup::escape;
 use crate::metrics::regression::{
     Checked, Direction, EQUIVALENCE_LEVEL, FAMILY_ALPHA, Judgement, Outcome, Verdict,
 };
@@ -110,13 +111,9 @@ impl<'a> CheckReport<'a> {
     /// Writes check.json to `path` (an existing file only when `replace`).
     ///
     /// # Errors
-    /// As [`write_atomic`].
+    /// As [`write_json_atomic`].
     pub fn write_json(&self, path: &Path, replace: bool) -> Result<(), WriteError> {
-        let text = serde_json::to_string_pretty(self).map_err(|source| WriteError::Json {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        write_atomic(path, (text + "\n").as_bytes(), replace)
+        write_json_atomic(path, self, replace)
     }
 
     /// Writes the JUnit XML to `path` (an existing file only when `replace`).
@@ -143,7 +140,7 @@ impl<'a> CheckReport<'a> {
         let count = |v: Verdict| self.metrics.iter().filter(|j| j.verdict == v).count();
         let (failures, skipped) = (count(Verdict::Regression), count(Verdict::Inconclusive));
         let tests = self.metrics.len();
-        let suite = xml(self.scenario);
+        let suite = escape(self.scenario);
         let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         let _ = writeln!(
             x,
@@ -175,17 +172,17 @@ impl<'a> CheckReport<'a> {
             let _ = writeln!(
                 x,
                 "      <property name=\"{name}\" value=\"{}\"/>",
-                xml(&value)
+                escape(&value)
             );
         }
         x.push_str("    </properties>\n");
         for j in self.metrics {
-            let name = xml(&j.metric);
+            let name = escape(&j.metric);
             let open = format!("    <testcase name=\"{name}\" classname=\"{suite}\" time=\"0\"");
             match j.verdict {
                 Verdict::Pass | Verdict::Improvement => {
                     let _ = writeln!(x, "{open}>");
-                    let _ = writeln!(x, "      <system-out>{}</system-out>", xml(&describe(j)));
+                    let _ = writeln!(x, "      <system-out>{}</system-out>", escape(&describe(j)));
                     x.push_str("    </testcase>\n");
                 }
                 Verdict::Regression => {
@@ -193,14 +190,14 @@ impl<'a> CheckReport<'a> {
                     let _ = writeln!(
                         x,
                         "      <failure message=\"{}\" type=\"regression\">{}</failure>",
-                        xml(&headline(j)),
-                        xml(&describe(j))
+                        escape(&headline(j)),
+                        escape(&describe(j))
                     );
                     x.push_str("    </testcase>\n");
                 }
                 Verdict::Inconclusive => {
                     let _ = writeln!(x, "{open}>");
-                    let _ = writeln!(x, "      <skipped message=\"{}\"/>", xml(&headline(j)));
+                    let _ = writeln!(x, "      <skipped message=\"{}\"/>", escape(&headline(j)));
                     x.push_str("    </testcase>\n");
                 }
             }
@@ -264,37 +261,15 @@ pub fn direction(d: Direction) -> &'static str {
     }
 }
 
-/// `text` escaped for XML text and attribute values.
-fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            c if (c as u32) < 0x20 && c != '\t' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Writes what the self-test measured to `path` as JSON (an existing file only when
 /// `replace`).
 ///
 /// # Errors
-/// As [`write_atomic`].
+/// As [`write_json_atomic`].
 pub fn write_self_test(
     path: &Path,
     measured: &crate::metrics::self_test::SelfTest,
     replace: bool,
 ) -> Result<(), WriteError> {
-    let text = serde_json::to_string_pretty(measured).map_err(|source| WriteError::Json {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    write_atomic(path, (text + "\n").as_bytes(), replace)
+    write_json_atomic(path, measured, replace)
 }

@@ -49,6 +49,22 @@ pub enum WriteError {
     },
 }
 
+/// Writes `value` as pretty JSON with a final newline to `path`, as [`write_atomic`] does.
+///
+/// # Errors
+/// What serde_json refused, or as [`write_atomic`].
+pub fn write_json_atomic(
+    path: &Path,
+    value: &impl serde::Serialize,
+    replace: bool,
+) -> Result<(), WriteError> {
+    let text = serde_json::to_string_pretty(value).map_err(|source| WriteError::Json {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    write_atomic(path, (text + "\n").as_bytes(), replace)
+}
+
 /// Writes `contents` to `path` atomically, creating its folder; refuses an existing file
 /// unless `replace`. On failure the temporary file is removed and `path` is as it was.
 ///

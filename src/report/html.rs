@@ -33,21 +33,7 @@ pub struct Page<'a> {
     pub warmup_h: f64,
 }
 
-/// `text` escaped for HTML text and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::core::markup::escape;
 
 /// A metric's mean with its 95% interval, in 4 significant figures.
 fn with_interval(m: &MetricSummary) -> String {
