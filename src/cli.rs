@@ -49,9 +49,9 @@ pub enum Command {
     /// regression, improvement, inconclusive). Exit 0 pass, 1 regression, 2 bad input, 3
     /// inconclusive only.
     Check(CheckArgs),
-    /// Draw a run's charts (PNG and SVG under plots/) and write report.html (one
-    /// self-contained page) and report.md into its directory; run again, it replaces only its
-    /// own files.
+    /// Draw a run's or a finished sweep's charts (PNG and SVG under plots/) and write
+    /// report.html (one self-contained page) and report.md into its directory; run again, it
+    /// replaces only its own files.
     Report(ReportArgs),
     /// Print a completion script for a shell (bash, zsh, fish, powershell, elvish).
     Completions(CompletionsArgs),
@@ -150,7 +150,7 @@ pub struct OnchainArgs {
 /// Arguments of `depinsim report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// A run's output directory.
+    /// A run's or a finished sweep's output directory.
     pub dir: PathBuf,
     /// No summary line.
     #[arg(long, short)]
@@ -284,6 +284,9 @@ pub struct SweepArgs {
     /// array of N shards and a merge job that waits for them (`sh OUT/sweep.sbatch`).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000), conflicts_with = "shard")]
     pub emit_slurm: Option<u32>,
+    /// Write no report (report.html, report.md, plots/) when the sweep is complete.
+    #[arg(long)]
+    pub no_report: bool,
 }
 
 /// Arguments of `depinsim capacity`.
@@ -331,6 +334,9 @@ pub struct MergeArgs {
     /// No table.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Write no report (report.html, report.md, plots/).
+    #[arg(long)]
+    pub no_report: bool,
 }
 
 /// Arguments of `depinsim compare`.

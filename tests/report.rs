@@ -274,6 +274,12 @@ fn the_scenarios_text_is_escaped_in_the_page() {
         "the name reached the page unescaped"
     );
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    // Markdown renders raw HTML on a pull request: there too.
+    let md = fs::read_to_string(run.join("report.md")).expect("report.md");
+    assert!(
+        !md.contains("<script") && md.contains("&lt;script&gt;"),
+        "{md}"
+    );
     for svg in fs::read_dir(run.join("plots")).expect("plots") {
         let text = fs::read_to_string(svg.expect("entry").path()).unwrap_or_default();
         assert!(!text.contains("<script"));
@@ -305,6 +311,19 @@ fn what_is_not_a_run_is_refused_and_no_report_is_left() {
         .arg(&run)
         .assert()
         .success();
+    // A folder where the page goes: refused before any chart is written.
+    fs::create_dir(run.join("report.html")).expect("mkdir");
+    let out = depinsim().arg("report").arg(&run).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        !run.join("plots").exists(),
+        "charts were written before the refusal"
+    );
+    fs::remove_dir(run.join("report.html")).expect("rmdir");
+    // A viability.json that is JSON but not a viability table.
+    fs::write(run.join("viability.json"), "{\"a\": 1}").expect("write");
+    refused(&run, "viability.json");
+    fs::remove_file(run.join("viability.json")).expect("remove");
     fs::write(run.join("plots"), "not a folder").expect("write");
     refused(&run, "plots");
     fs::remove_file(run.join("plots")).expect("remove");
@@ -322,4 +341,93 @@ fn what_is_not_a_run_is_refused_and_no_report_is_left() {
     );
     fs::write(run.join("run.json"), old).expect("write");
     refused(&run, "written by depinsim 0.0.1");
+}
+
+#[test]
+fn a_sweeps_report_draws_each_change_the_sensitivity_and_the_front() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("sens");
+    depinsim()
+        .args([
+            "sweep",
+            "scenarios/sweeps/quickstart-sensitivity.yaml",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let plots = out.join("plots");
+    // Three metrics by three inputs, a tornado per metric, and the front.
+    for stem in [
+        "sweep_change_0_0",
+        "sweep_change_2_2",
+        "sweep_sensitivity_0",
+        "sweep_sensitivity_2",
+        "sweep_front",
+    ] {
+        let png = plots.join(format!("{stem}.png"));
+        assert!(fs::metadata(&png).expect("png").len() > 10_000, "{stem}");
+        assert!(colours(&png) > 30, "{stem}");
+    }
+    let tornado = fs::read_to_string(plots.join("sweep_sensitivity_2.svg")).expect("svg");
+    for t in [
+        "What moves provider.net_profit_usd.total",
+        "mu* (mean absolute elementary effect)",
+        "providers.eu-gamers-4090.hourly_cost_usd",
+    ] {
+        assert!(tornado.contains(t), "{t}");
+    }
+    let change = fs::read_to_string(plots.join("sweep_change_0_0.svg")).expect("svg");
+    assert!(change.contains("inference.ttft_s.p95 against inference.users.0.rate_per_s"));
+    assert!(change.contains("change of inference.ttft_s.p95 from the baseline"));
+    let front = fs::read_to_string(plots.join("sweep_front.svg")).expect("svg");
+    assert!(
+        front.contains("none both faster and cheaper")
+            && front.contains("time to first token, p95 (s)")
+    );
+    let html = fs::read_to_string(out.join("report.html")).expect("html");
+    assert!(html.contains("Variants against the baseline") && html.contains("sample 0"));
+    assert!(!html.contains("<script"));
+    // Drawn again from the same files: the same bytes.
+    let before = fs::read(out.join("report.html")).expect("html");
+    depinsim()
+        .args(["report", "--quiet"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert_eq!(fs::read(out.join("report.html")).expect("html"), before);
+}
+
+#[test]
+fn a_grid_over_two_parameters_is_drawn_as_a_heatmap() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("grid");
+    depinsim()
+        .args([
+            "sweep",
+            "scenarios/quickstart.yaml",
+            "--quiet",
+            "--replications",
+            "2",
+        ])
+        .args(["--set", "simulation.horizon_h=2"])
+        .args(["--grid", "inference.users.0.rate_per_s=[1.5, 3]"])
+        .args(["--grid", "providers.us-dc-h100.count=[4, 8]", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    // No sweep metrics named: the headline ones, the first of which is completed requests.
+    let svg = fs::read_to_string(out.join("plots/sweep_grid_0.svg")).expect("heatmap");
+    assert!(svg.contains("over inference.users.0.rate_per_s and providers.us-dc-h100.count"));
+    // The SVG's texts, trimmed: every axis value is a label.
+    let texts: Vec<&str> = svg
+        .split("<text")
+        .skip(1)
+        .filter_map(|t| Some(t.split_once('>')?.1.split("</text>").next()?.trim()))
+        .collect();
+    for v in ["1.5", "3", "4", "8"] {
+        assert!(texts.contains(&v), "axis value {v}: {texts:?}");
+    }
+    assert!(colours(&out.join("plots/sweep_grid_0.png")) > 30);
 }

@@ -120,6 +120,6 @@ pub(super) fn merge(args: MergeArgs) -> Result<ExitCode> {
     for (from, id, r) in copies {
         out.copy_cell(from, id, r)?;
     }
-    complete(&plan, &out, args.quiet)?;
+    complete(&plan, &out, args.quiet, !args.no_report)?;
     Ok(ExitCode::SUCCESS)
 }

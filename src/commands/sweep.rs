@@ -106,7 +106,7 @@ pub(super) fn sweep(args: SweepArgs) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    complete(&plan, &dir, opts.quiet)?;
+    complete(&plan, &dir, opts.quiet, !args.no_report)?;
     Ok(ExitCode::SUCCESS)
 }
 

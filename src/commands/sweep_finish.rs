@@ -2,7 +2,7 @@
 //! missing, then results.parquet, compare.json and sensitivity.json, a variant at a time in
 //! the design's order, and the table.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use depinsim::experiment::sensitivity::indices;
 use depinsim::export::sweep::{Manifest, SweepDir, VariantEntry};
 use depinsim::export::sweep_results::{CompareWriter, Named, ResultsWriter};
@@ -32,7 +32,7 @@ pub(super) fn write_summary(dir: &SweepDir, m: &Manifest, v: usize, s: &Scenario
 /// # Errors
 /// A cell is missing or unreadable, a sensitivity metric is not defined, or a file cannot
 /// be written.
-pub(super) fn complete(plan: &Plan, dir: &SweepDir, quiet: bool) -> Result<()> {
+pub(super) fn complete(plan: &Plan, dir: &SweepDir, quiet: bool, report: bool) -> Result<()> {
     let m = &plan.manifest;
     for (i, v) in m.variants.iter().enumerate() {
         if !dir.has_summary(&v.id, m.replications) {
@@ -58,10 +58,28 @@ pub(super) fn complete(plan: &Plan, dir: &SweepDir, quiet: bool) -> Result<()> {
         }
         dir.json("sensitivity.json", &all)?;
     }
+    // The report is drawn from the files just written, so that a sweep run on one machine
+    // and its shards merged give the same one.
+    let charts = if report {
+        Some(super::report::write(dir.path()).with_context(|| {
+            format!(
+                "the sweep was written to {}, but not its report (`depinsim report` draws it)",
+                dir.path().display()
+            )
+        })?)
+    } else {
+        None
+    };
     if !quiet {
         let base = &m.variants[m.baseline].label;
         out!("{}", table(base, Pairing::Paired, &compared, &[]));
-        out!("wrote {}", dir.path().display());
+        match charts {
+            Some(n) => out!(
+                "wrote {} (report.html, report.md and {n} charts)",
+                dir.path().display()
+            ),
+            None => out!("wrote {}", dir.path().display()),
+        }
     }
     Ok(())
 }

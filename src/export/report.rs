@@ -76,13 +76,6 @@ pub fn read_run_records(dir: &Path) -> Result<RunRecords, ReportInputError> {
             "give a run's output directory",
         ));
     }
-    if dir.join("sweep.json").is_file() {
-        return Err(bad(
-            "sweep.json",
-            "this is a sweep's directory: `report` draws the report of a run".into(),
-            "give a run's directory; `depinsim compare` reads a sweep",
-        ));
-    }
     let plots = dir.join("plots");
     if plots.exists() && !plots.is_dir() {
         return Err(bad(
@@ -125,11 +118,95 @@ pub fn read_run_records(dir: &Path) -> Result<RunRecords, ReportInputError> {
         .is_file()
         .then(|| json("viability.json"))
         .transpose()?;
+    if let Some(v) = &viability
+        && !v
+            .as_array()
+            .is_some_and(|rows| rows.iter().all(|r| r["workload"].is_string()))
+    {
+        return Err(bad(
+            "viability.json",
+            "is damaged (not a viability table: a list of rows, each with a workload)".into(),
+            rerun,
+        ));
+    }
     Ok(RunRecords {
         summary,
         info,
         rows,
         viability,
+    })
+}
+
+/// What a sweep's report is made from.
+#[derive(Debug)]
+pub struct SweepRecords {
+    /// sweep.json.
+    pub manifest: super::sweep::Manifest,
+    /// compare.json: every variant against the baseline, paired.
+    pub compare: Value,
+    /// sensitivity.json, for a Morris or Sobol design.
+    pub sensitivity: Option<Value>,
+}
+
+/// Whether `dir` holds a sweep (its sweep.json) rather than a run.
+pub fn is_sweep(dir: &Path) -> bool {
+    dir.join("sweep.json").is_file()
+}
+
+/// Reads the records of the finished sweep in `dir`.
+///
+/// # Errors
+/// [`ReportInputError`] naming the file: another version, a sweep not finished, a damaged
+/// file.
+pub fn read_sweep_records(dir: &Path) -> Result<SweepRecords, ReportInputError> {
+    let bad = |name: &str, message: String, fix: &str| ReportInputError {
+        path: dir.join(name),
+        message,
+        fix: fix.to_string(),
+    };
+    let (_, manifest) = super::sweep::SweepDir::existing(dir).map_err(|e| {
+        bad(
+            "sweep.json",
+            format!("cannot be read ({e})"),
+            "run the sweep again",
+        )
+    })?;
+    if manifest.depinsim_version != env!("CARGO_PKG_VERSION") {
+        return Err(bad(
+            "sweep.json",
+            format!(
+                "the sweep was written by depinsim {}, this is {}",
+                manifest.depinsim_version,
+                env!("CARGO_PKG_VERSION")
+            ),
+            "run the sweep again with this version",
+        ));
+    }
+    let plots = dir.join("plots");
+    if plots.exists() && !plots.is_dir() {
+        return Err(bad(
+            "plots",
+            "is a file, where the report's charts go".into(),
+            "move it away, then run `depinsim report` again",
+        ));
+    }
+    let json = |name: &str, fix: &str| -> Result<Value, ReportInputError> {
+        let bytes = fs::read(dir.join(name))
+            .map_err(|e| bad(name, format!("cannot be read ({e})"), fix))?;
+        serde_json::from_slice(&bytes).map_err(|e| bad(name, format!("is damaged ({e})"), fix))
+    };
+    let finish =
+        "finish the sweep (run the same `depinsim sweep` again, or `depinsim merge` its shards)";
+    let compare = json("compare.json", finish)?;
+    let sensitivity = dir
+        .join("sensitivity.json")
+        .is_file()
+        .then(|| json("sensitivity.json", finish))
+        .transpose()?;
+    Ok(SweepRecords {
+        manifest,
+        compare,
+        sensitivity,
     })
 }
 

@@ -234,8 +234,13 @@ pub fn html(p: &Page<'_>, charts: &[(String, String)]) -> String {
     if !head.is_empty() {
         let _ = writeln!(
             s,
-            "<section><h2>Headline (mean over {} replications [95% interval])</h2>\n{}</section>",
+            "<section><h2>Headline (mean over {} {} [95% interval])</h2>\n{}</section>",
             p.replications,
+            if p.replications == 1 {
+                "replication, no interval"
+            } else {
+                "replications"
+            },
             table(&head, &["metric", "value"])
         );
     }
@@ -271,7 +276,7 @@ pub fn html(p: &Page<'_>, charts: &[(String, String)]) -> String {
         let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
         let _ = writeln!(
             s,
-            "<figure>{body}<figcaption>{}</figcaption></figure>",
+            "<figure aria-label=\"{}\">{body}</figure>",
             escape(title)
         );
     }
@@ -288,11 +293,16 @@ pub fn html(p: &Page<'_>, charts: &[(String, String)]) -> String {
     s
 }
 
+/// Text from the scenario or the run in Markdown: HTML's special characters as entities
+/// (GitHub renders raw HTML in Markdown), `|` escaped (it ends a table's cell), on one line.
+fn md(text: &str) -> String {
+    escape(text).replace('|', "\\|").replace('\n', " ")
+}
+
 /// report.md: the headline, the verdicts, the warnings and the provenance, for a pull
 /// request; `charts` are (title, file under the run's directory).
 pub fn markdown(p: &Page<'_>, charts: &[(String, String)]) -> String {
-    // Markdown tables break on `|`; text from the scenario is kept literal otherwise.
-    let cell = |t: &str| t.replace('|', "\\|").replace('\n', " ");
+    let cell = md;
     let mut s = format!("# depinsim report: {}\n\n", cell(p.scenario));
     if let Some(q) = p.info["question"].as_str() {
         let first = q.split("\n\n").next().unwrap_or(q);
@@ -335,6 +345,166 @@ pub fn markdown(p: &Page<'_>, charts: &[(String, String)]) -> String {
     s.push_str("\n\n");
     for (k, v) in provenance(p) {
         let _ = writeln!(s, "- {k}: {}", cell(&v));
+    }
+    s
+}
+
+/// What a sweep's page shows, besides the charts.
+#[derive(Debug)]
+pub struct SweepPage<'a> {
+    /// sweep.json.
+    pub manifest: &'a crate::export::sweep::Manifest,
+    /// compare.json.
+    pub compare: &'a Value,
+    /// The metrics shown.
+    pub metrics: &'a [String],
+}
+
+/// Each variant's row: label, its parameters, then each metric's change from the baseline
+/// with its paired 95% interval.
+fn variant_rows(p: &SweepPage<'_>) -> Vec<Vec<String>> {
+    let m = p.manifest;
+    p.compare["variants"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|v| {
+            let entry = v["index"].as_u64().and_then(|k| m.variants.get(k as usize));
+            let mut row = vec![v["label"].as_str().unwrap_or("?").to_string()];
+            for a in &m.axes {
+                row.push(
+                    entry
+                        .and_then(|e| e.params.get(a))
+                        .map_or("-".into(), |x| x.to_string().trim_matches('"').to_string()),
+                );
+            }
+            for k in p.metrics {
+                let d = &v["metrics"][k];
+                row.push(
+                    match (
+                        d["difference"].as_f64(),
+                        d["ci95_low"].as_f64(),
+                        d["ci95_high"].as_f64(),
+                    ) {
+                        (Some(x), Some(lo), Some(hi)) => {
+                            format!("{} [{} .. {}]", sig(x), sig(lo), sig(hi))
+                        }
+                        (Some(x), _, _) => sig(x),
+                        _ => "-".into(),
+                    },
+                );
+            }
+            row
+        })
+        .collect()
+}
+
+fn sweep_provenance(p: &SweepPage<'_>) -> Vec<Vec<String>> {
+    let m = p.manifest;
+    // The replication count has its own row: an adaptive sweep (`--target-halfwidth`) adds
+    // an override per block, and its report must be that of the same count from the start.
+    let set: Vec<&str> = m
+        .set
+        .iter()
+        .map(String::as_str)
+        .filter(|o| !o.starts_with("simulation.replications="))
+        .collect();
+    [
+        ("depinsim version", m.depinsim_version.clone()),
+        ("base scenario", m.base.clone()),
+        ("base scenario SHA-256", m.base_sha256.clone()),
+        ("seed", m.seed.to_string()),
+        ("replications per variant", m.replications.to_string()),
+        ("variants", m.variants.len().to_string()),
+        ("baseline", m.variants[m.baseline].label.clone()),
+        (
+            "overrides of every variant",
+            if set.is_empty() {
+                "none".into()
+            } else {
+                set.join("; ")
+            },
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| vec![k.to_string(), v])
+    .collect()
+}
+
+/// A sweep's report.html: `charts` are (title, SVG text).
+pub fn sweep_html(p: &SweepPage<'_>, charts: &[(String, String)]) -> String {
+    let m = p.manifest;
+    let title = format!("sweep over {}", m.base);
+    let mut s =
+        String::from("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    let _ = writeln!(s, "<title>depinsim report: {}</title>", escape(&title));
+    let _ = writeln!(
+        s,
+        "<style>\n@font-face {{ font-family: \"{FONT}\"; src: url(data:font/ttf;base64,{}) format(\"truetype\"); }}\n{CSS}</style>\n</head>\n<body>",
+        base64(FONT_TTF)
+    );
+    let _ = writeln!(s, "<h1>{}</h1>", escape(&title));
+    let _ = writeln!(
+        s,
+        "<p>{} variants, each on the same {} seeds as the baseline (`{}`): every change below is a paired difference with its 95% interval.</p>",
+        m.variants.len(),
+        m.replications,
+        escape(&m.variants[m.baseline].label)
+    );
+    let mut header: Vec<&str> = vec!["variant"];
+    header.extend(m.axes.iter().map(String::as_str));
+    header.extend(p.metrics.iter().map(String::as_str));
+    let _ = writeln!(
+        s,
+        "<section><h2>Variants against the baseline</h2>\n{}</section>",
+        table(&variant_rows(p), &header)
+    );
+    s.push_str("<section><h2>Charts</h2>\n");
+    for (title, svg) in charts {
+        let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
+        let _ = writeln!(
+            s,
+            "<figure aria-label=\"{}\">{body}</figure>",
+            escape(title)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "</section>\n<section><h2>Provenance</h2>\n{}</section>\n</body>\n</html>",
+        table(&sweep_provenance(p), &["", ""])
+    );
+    s
+}
+
+/// A sweep's report.md: the variants' table (the first 50), the charts and the provenance.
+pub fn sweep_markdown(p: &SweepPage<'_>, charts: &[(String, String)]) -> String {
+    let cell = md;
+    let m = p.manifest;
+    let mut s = format!("# depinsim report: sweep over {}\n\n", cell(&m.base));
+    let mut header: Vec<String> = vec!["variant".into()];
+    header.extend(m.axes.iter().map(|a| cell(a)));
+    header.extend(p.metrics.iter().map(|k| cell(k)));
+    let _ = writeln!(
+        s,
+        "| {} |\n|{}",
+        header.join(" | "),
+        "---|".repeat(header.len())
+    );
+    let rows = variant_rows(p);
+    for r in rows.iter().take(50) {
+        let cells: Vec<String> = r.iter().map(|c| cell(c)).collect();
+        let _ = writeln!(s, "| {} |", cells.join(" | "));
+    }
+    if rows.len() > 50 {
+        let _ = writeln!(s, "\n({} more variants in report.html)", rows.len() - 50);
+    }
+    let links: Vec<String> = charts
+        .iter()
+        .map(|(t, f)| format!("[{}]({f})", cell(t)))
+        .collect();
+    let _ = writeln!(s, "\nCharts: {}\n", links.join(", "));
+    for r in sweep_provenance(p) {
+        let _ = writeln!(s, "- {}: {}", r[0], cell(&r[1]));
     }
     s
 }

@@ -26,6 +26,9 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// (x, low, high): a 95% interval, say.
     pub band: Vec<(f64, f64, f64)>,
+    /// Points with the band as whiskers instead of a line over a shaded band: for points
+    /// that are not a path (variants that differ in more than this x).
+    pub markers: bool,
 }
 
 /// A line chart.
@@ -69,6 +72,34 @@ pub struct BarChart {
     pub reference: Option<(f64, String)>,
 }
 
+/// A grid of cells over two parameters, each coloured by its value and labelled with it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Heatmap {
+    /// The title.
+    pub title: String,
+    /// The first parameter.
+    pub x_label: String,
+    /// The second parameter.
+    pub y_label: String,
+    /// The first parameter's values, left to right.
+    pub x_values: Vec<String>,
+    /// The second parameter's values, bottom to top.
+    pub y_values: Vec<String>,
+    /// (column, row, value).
+    pub cells: Vec<(usize, usize, f64)>,
+}
+
+/// Horizontal bars, one per category, largest first from the top: a tornado chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tornado {
+    /// The title.
+    pub title: String,
+    /// The value axis' label.
+    pub x_label: String,
+    /// (category, bar), drawn top to bottom in this order.
+    pub bars: Vec<(String, Bar)>,
+}
+
 /// A chart of either kind.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Chart {
@@ -76,6 +107,10 @@ pub enum Chart {
     Line(LineChart),
     /// Bars over categories.
     Bars(BarChart),
+    /// Horizontal bars over categories.
+    Tornado(Tornado),
+    /// Cells over two parameters.
+    Heatmap(Heatmap),
 }
 
 impl Chart {
@@ -84,6 +119,8 @@ impl Chart {
         match self {
             Self::Line(c) => &c.title,
             Self::Bars(c) => &c.title,
+            Self::Tornado(c) => &c.title,
+            Self::Heatmap(c) => &c.title,
         }
     }
 
@@ -121,6 +158,8 @@ impl Chart {
         match self {
             Self::Line(c) => draw_lines(c, root),
             Self::Bars(c) => draw_bars(c, root),
+            Self::Tornado(c) => draw_tornado(c, root),
+            Self::Heatmap(c) => draw_heatmap(c, root),
         }
     }
 }
@@ -134,6 +173,40 @@ fn register() {
         // The bytes are a valid TrueType font, checked by a unit test.
         let _ = register_font(FONT, FontStyle::Normal, FONT_TTF);
     });
+}
+
+/// The title's font size: smaller for a long title (a sweep's names its metric and
+/// parameters), so that it fits the chart's width.
+fn caption_size(title: &str) -> f64 {
+    match title.chars().count() {
+        0..=60 => 24.0,
+        61..=80 => 19.0,
+        81..=100 => 15.0,
+        _ => 12.0,
+    }
+}
+
+/// A tick label short enough for the axis: 3 significant figures, thousands as k, M, G, T.
+fn tick(v: f64) -> String {
+    let a = v.abs();
+    let (scaled, unit) = match a {
+        a if a >= 1e12 => (v / 1e12, "T"),
+        a if a >= 1e9 => (v / 1e9, "G"),
+        a if a >= 1e6 => (v / 1e6, "M"),
+        a if a >= 1e4 => (v / 1e3, "k"),
+        _ => (v, ""),
+    };
+    if scaled == 0.0 {
+        return "0".into();
+    }
+    let digits = (2 - scaled.abs().log10().floor() as i32).clamp(0, 6) as usize;
+    let text = format!("{scaled:.digits$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    };
+    format!("{text}{unit}")
 }
 
 /// Colour `i` of a palette that stays distinct in grey and for the common colour blindness
@@ -152,9 +225,9 @@ fn colour(i: usize) -> RGBColor {
     RGBColor(r, g, b)
 }
 
-/// A range holding every value, a little wider (on the y axis, `headroom` above for the
-/// legend in the upper right), never empty.
-fn range(values: impl Iterator<Item = f64>, from_zero: bool, headroom: bool) -> (f64, f64) {
+/// A range holding every value, a little wider (on the y axis, room above for a legend of
+/// `legend` entries in the upper right, so that it hides no data), never empty.
+fn range(values: impl Iterator<Item = f64>, from_zero: bool, legend: usize) -> (f64, f64) {
     let (mut lo, mut hi) = values
         .filter(|v| v.is_finite())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
@@ -178,22 +251,28 @@ fn range(values: impl Iterator<Item = f64>, from_zero: bool, headroom: bool) -> 
         } else {
             lo - pad
         },
-        hi + if headroom { 5.0 * pad } else { pad },
+        hi + pad * (1.0 + 1.6 * legend as f64),
     )
 }
 
 fn draw_lines<DB: DrawingBackend>(c: &LineChart, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
-    let xs = c.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
-    let (x0, x1) = range(xs, false, false);
+    // The shaded span (the warm-up, from time 0) is part of the picture.
+    let xs = c
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .chain(c.shaded.iter().flat_map(|s| [s.0, s.1]));
+    let (x0, x1) = range(xs, false, 0);
     let ys = c.series.iter().flat_map(|s| {
         s.points
             .iter()
             .map(|p| p.1)
             .chain(s.band.iter().flat_map(|b| [b.1, b.2]))
     });
-    let (y0, y1) = range(ys, true, true);
+    let entries = c.series.len() + usize::from(c.shaded.is_some());
+    let (y0, y1) = range(ys, true, entries);
     let mut chart = ChartBuilder::on(root)
-        .caption(&c.title, (FONT, 24))
+        .caption(&c.title, (FONT, caption_size(&c.title)))
         .margin(16)
         .x_label_area_size(48)
         .y_label_area_size(84)
@@ -202,6 +281,8 @@ fn draw_lines<DB: DrawingBackend>(c: &LineChart, root: &DrawingArea<DB, Shift>) 
         .configure_mesh()
         .x_desc(&c.x_label)
         .y_desc(&c.y_label)
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
         .label_style((FONT, 14))
         .axis_desc_style((FONT, 16))
         .light_line_style(WHITE.mix(0.0))
@@ -218,6 +299,16 @@ fn draw_lines<DB: DrawingBackend>(c: &LineChart, root: &DrawingArea<DB, Shift>) 
     }
     for (i, s) in c.series.iter().enumerate() {
         let col = colour(i);
+        if s.markers {
+            chart.draw_series(s.band.iter().map(|&(x, lo, hi)| {
+                PathElement::new(vec![(x, lo), (x, hi)], col.mix(0.6).stroke_width(1))
+            }))?;
+            chart
+                .draw_series(s.points.iter().map(|&p| Circle::new(p, 4, col.filled())))?
+                .label(s.name.as_str())
+                .legend(move |(x, y)| Circle::new((x + 9, y), 4, col.filled()));
+            continue;
+        }
         if !s.band.is_empty() {
             let outline: Vec<(f64, f64)> = s
                 .band
@@ -267,10 +358,11 @@ fn draw_bars<DB: DrawingBackend>(c: &BarChart, root: &DrawingArea<DB, Shift>) ->
             })
             .flatten()
     });
-    let (y0, y1) = range(values.chain(c.reference.iter().map(|r| r.0)), true, true);
+    let entries = c.series.len() + usize::from(c.reference.is_some());
+    let (y0, y1) = range(values.chain(c.reference.iter().map(|r| r.0)), true, entries);
     let categories = c.categories.clone();
     let mut chart = ChartBuilder::on(root)
-        .caption(&c.title, (FONT, 24))
+        .caption(&c.title, (FONT, caption_size(&c.title)))
         .margin(16)
         .x_label_area_size(48)
         .y_label_area_size(84)
@@ -289,6 +381,7 @@ fn draw_bars<DB: DrawingBackend>(c: &BarChart, root: &DrawingArea<DB, Shift>) ->
             }
         })
         .disable_x_mesh()
+        .y_label_formatter(&|v| tick(*v))
         .label_style((FONT, 14))
         .axis_desc_style((FONT, 16))
         .light_line_style(WHITE.mix(0.0))
@@ -340,6 +433,143 @@ fn draw_bars<DB: DrawingBackend>(c: &BarChart, root: &DrawingArea<DB, Shift>) ->
     legend(&mut chart)
 }
 
+/// A colour for `t` in [0, 1] on viridis (van der Walt and Smith 2015), by its five stops:
+/// perceptually even, readable in grey and by the common colour blindness.
+fn viridis(t: f64) -> RGBColor {
+    const STOPS: [(f64, f64, f64); 5] = [
+        (68.0, 1.0, 84.0),
+        (59.0, 82.0, 139.0),
+        (33.0, 145.0, 140.0),
+        (94.0, 201.0, 98.0),
+        (253.0, 231.0, 37.0),
+    ];
+    let x = t.clamp(0.0, 1.0) * 4.0;
+    let k = (x.floor() as usize).min(3);
+    let f = x - k as f64;
+    let (a, b) = (STOPS[k], STOPS[k + 1]);
+    let mix = |p: f64, q: f64| (p + f * (q - p)).round() as u8;
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+fn draw_heatmap<DB: DrawingBackend>(c: &Heatmap, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
+    let (nx, ny) = (c.x_values.len().max(1), c.y_values.len().max(1));
+    let (lo, hi) = c
+        .cells
+        .iter()
+        .map(|x| x.2)
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    let xs = c.x_values.clone();
+    let ys = c.y_values.clone();
+    let mut chart = ChartBuilder::on(root)
+        .caption(&c.title, (FONT, caption_size(&c.title)))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size(84)
+        .build_cartesian_2d(-0.5..(nx as f64 - 0.5), -0.5..(ny as f64 - 0.5))?;
+    let label = |values: &[String], v: f64| {
+        let k = v.round();
+        if (v - k).abs() < 1e-6 && k >= 0.0 {
+            values.get(k as usize).cloned().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    };
+    chart
+        .configure_mesh()
+        .x_desc(&c.x_label)
+        .y_desc(&c.y_label)
+        .x_labels(nx)
+        .y_labels(ny)
+        .x_label_formatter(&|v| label(&xs, *v))
+        .y_label_formatter(&|v| label(&ys, *v))
+        .disable_mesh()
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 16))
+        .draw()?;
+    let t = |v: f64| if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
+    chart.draw_series(c.cells.iter().map(|&(i, j, v)| {
+        let (x, y) = (i as f64, j as f64);
+        Rectangle::new(
+            [(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)],
+            viridis(t(v)).filled(),
+        )
+    }))?;
+    chart.draw_series(c.cells.iter().map(|&(i, j, v)| {
+        // Dark text on the light end of the scale, light text on the dark end.
+        let ink = if t(v) > 0.6 { BLACK } else { WHITE };
+        Text::new(
+            tick(v),
+            (i as f64 - 0.15, j as f64),
+            (FONT, 14).into_font().color(&ink),
+        )
+    }))?;
+    Ok(())
+}
+
+fn draw_tornado<DB: DrawingBackend>(c: &Tornado, root: &DrawingArea<DB, Shift>) -> Drawn<DB> {
+    let n = c.bars.len().max(1);
+    let values = c.bars.iter().flat_map(|(_, b)| {
+        [
+            Some(b.value),
+            b.interval.map(|i| i.0),
+            b.interval.map(|i| i.1),
+        ]
+        .into_iter()
+        .flatten()
+    });
+    let (x0, x1) = range(values, true, 0);
+    let labels: Vec<String> = c.bars.iter().map(|(l, _)| l.clone()).collect();
+    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    // Category i sits at y = n - 1 - i, so the first is at the top.
+    let at = move |i: usize| (n - 1 - i) as f64;
+    let mut chart = ChartBuilder::on(root)
+        .caption(&c.title, (FONT, caption_size(&c.title)))
+        .margin(16)
+        .x_label_area_size(48)
+        .y_label_area_size((12 + 8 * longest).min(420) as u32)
+        .build_cartesian_2d(x0..x1, -0.5..(n as f64 - 0.5))?;
+    chart
+        .configure_mesh()
+        .x_desc(&c.x_label)
+        .x_label_formatter(&|v| tick(*v))
+        .y_labels(n)
+        .y_label_formatter(&|y: &f64| {
+            let k = y.round();
+            if (y - k).abs() < 1e-6 && k >= 0.0 && (k as usize) < n {
+                labels[n - 1 - k as usize].clone()
+            } else {
+                String::new()
+            }
+        })
+        .disable_y_mesh()
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 16))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+    let col = colour(0);
+    chart.draw_series(c.bars.iter().enumerate().map(|(i, (_, b))| {
+        Rectangle::new([(0.0, at(i) - 0.35), (b.value, at(i) + 0.35)], col.filled())
+    }))?;
+    chart.draw_series(c.bars.iter().enumerate().filter_map(|(i, (_, b))| {
+        let (lo, hi) = b.interval?;
+        Some(PathElement::new(
+            vec![
+                (lo, at(i) - 0.15),
+                (lo, at(i) + 0.15),
+                (lo, at(i)),
+                (hi, at(i)),
+                (hi, at(i) - 0.15),
+                (hi, at(i) + 0.15),
+            ],
+            BLACK.stroke_width(1),
+        ))
+    }))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,9 +583,27 @@ mod tests {
                 name: "mean".into(),
                 points: vec![(0.0, 0.1), (1.0, 0.3), (2.0, 0.2)],
                 band: vec![(0.0, 0.05, 0.15), (1.0, 0.25, 0.35), (2.0, 0.1, 0.3)],
+                markers: false,
             }],
             shaded: Some((0.0, 0.5, "warm-up".into())),
         })
+    }
+
+    #[test]
+    fn ticks_are_short() {
+        let cases = [
+            (600_000_000.0, "600M"),
+            (1_250_000.0, "1.25M"),
+            (15_000.0, "15k"),
+            (2_500.0, "2500"),
+            (0.45, "0.45"),
+            (0.0, "0"),
+            (-0.2, "-0.2"),
+            (3.0e12, "3T"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(tick(v), want, "{v}");
+        }
     }
 
     #[test]

@@ -33,6 +33,10 @@ pub struct RunRecords<'a> {
     pub rows: &'a [EpochRow],
     /// viability.json, when the run wrote one.
     pub viability: Option<&'a Value>,
+    /// The simulated horizon, hours (where the last epoch ends).
+    pub horizon_h: f64,
+    /// The warm-up the summary excludes, hours.
+    pub warmup_h: f64,
 }
 
 /// Every chart of the run, in the order the report shows them: (file stem, chart).
@@ -44,7 +48,7 @@ pub fn charts(r: &RunRecords<'_>) -> Vec<(&'static str, Chart)> {
             x_label: "simulated time (h)".into(),
             y_label: y_label.into(),
             series,
-            shaded: warmup(r.rows),
+            shaded: (r.warmup_h > 0.0).then(|| (0.0, r.warmup_h, "warm-up (excluded)".to_string())),
         })
     };
     if !r.rows.is_empty() {
@@ -53,9 +57,13 @@ pub fn charts(r: &RunRecords<'_>) -> Vec<(&'static str, Chart)> {
             over_time(
                 "GPU utilisation over time",
                 "busy share of GPU-time in the network",
-                vec![band("mean over replications (95% band)", r.rows, |e| {
-                    Some(e.gpu_utilisation)
-                })],
+                vec![band(
+                    "mean over replications (95% band), over each epoch",
+                    r,
+                    When::Middle,
+                    1.0,
+                    |e| Some(e.gpu_utilisation),
+                )],
             ),
         ));
         out.push((
@@ -63,9 +71,13 @@ pub fn charts(r: &RunRecords<'_>) -> Vec<(&'static str, Chart)> {
             over_time(
                 "GPUs in the network",
                 "GPUs at the end of the epoch",
-                vec![band("mean over replications (95% band)", r.rows, |e| {
-                    Some(e.gpus as f64)
-                })],
+                vec![band(
+                    "mean over replications (95% band), at each epoch's end",
+                    r,
+                    When::End,
+                    f64::INFINITY,
+                    |e| Some(e.gpus as f64),
+                )],
             ),
         ));
     }
@@ -135,9 +147,13 @@ pub fn charts(r: &RunRecords<'_>) -> Vec<(&'static str, Chart)> {
             over_time(
                 "Token price",
                 "USD per token",
-                vec![band("mean over replications (95% band)", r.rows, |e| {
-                    e.token_price_usd
-                })],
+                vec![band(
+                    "mean over replications (95% band), at each epoch's end",
+                    r,
+                    When::End,
+                    f64::INFINITY,
+                    |e| e.token_price_usd,
+                )],
             ),
         ));
         let buckets: [(&str, Column); 4] = [
@@ -151,7 +167,10 @@ pub fn charts(r: &RunRecords<'_>) -> Vec<(&'static str, Chart)> {
             over_time(
                 "Token supply",
                 "tokens",
-                buckets.iter().map(|(n, f)| band(n, r.rows, *f)).collect(),
+                buckets
+                    .iter()
+                    .map(|(n, f)| band(n, r, When::End, f64::INFINITY, *f))
+                    .collect(),
             ),
         ));
     }
@@ -235,24 +254,20 @@ pub fn charts(r: &RunRecords<'_>) -> Vec<(&'static str, Chart)> {
 /// A quantity of an epoch's row, where the row has it.
 type Column = fn(&EpochRow) -> Option<f64>;
 
-/// The warm-up, shaded: from 0 to the end of the last epoch marked as warm-up.
-fn warmup(rows: &[EpochRow]) -> Option<(f64, f64, String)> {
-    let starts: Vec<f64> = rows
-        .iter()
-        .filter(|e| !e.warmup)
-        .map(|e| e.start_h)
-        .collect();
-    let first_measured = starts.iter().copied().fold(f64::INFINITY, f64::min);
-    rows.iter()
-        .any(|e| e.warmup)
-        .then_some((0.0, first_measured, "warm-up (excluded)".to_string()))
-        .filter(|w| w.1.is_finite() && w.1 > 0.0)
+/// Where in its epoch a quantity is drawn: an average over the epoch at its middle, a
+/// snapshot at its end.
+#[derive(Clone, Copy)]
+enum When {
+    Middle,
+    End,
 }
 
-/// The mean over replications of `f` at each epoch's start, with its 95% interval.
-fn band(name: &str, rows: &[EpochRow], f: Column) -> Series {
+/// The mean over replications of `f` in each epoch, with its 95% interval (kept within 0 and
+/// `most`: every quantity drawn over time is a count, share or price), drawn at the epoch's
+/// middle or end (the last epoch ends at the horizon).
+fn band(name: &str, r: &RunRecords<'_>, when: When, most: f64, f: Column) -> Series {
     let mut by_epoch: BTreeMap<u32, (f64, Vec<f64>)> = BTreeMap::new();
-    for e in rows {
+    for e in r.rows {
         if let Some(v) = f(e).filter(|v| v.is_finite()) {
             by_epoch
                 .entry(e.epoch)
@@ -261,17 +276,26 @@ fn band(name: &str, rows: &[EpochRow], f: Column) -> Series {
                 .push(v);
         }
     }
+    let starts: Vec<f64> = by_epoch.values().map(|(x, _)| *x).collect();
     let mut points = Vec::new();
     let mut interval = Vec::new();
-    for (x, v) in by_epoch.values() {
+    for (k, (start, v)) in by_epoch.values().enumerate() {
+        let end = starts
+            .get(k + 1)
+            .copied()
+            .unwrap_or(r.horizon_h)
+            .max(*start);
+        let x = match when {
+            When::Middle => 0.5 * (start + end),
+            When::End => end,
+        };
         let n = v.len() as f64;
         let mean = v.iter().sum::<f64>() / n;
-        points.push((*x, mean));
+        points.push((x, mean));
         if v.len() > 1 {
             let sd = (v.iter().map(|y| (y - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
             let half = t975(v.len() - 1) * sd / n.sqrt();
-            // Every quantity drawn over time is a count, share or price: none below zero.
-            interval.push((*x, (mean - half).max(0.0), mean + half));
+            interval.push((x, (mean - half).max(0.0), (mean + half).min(most)));
         }
     }
     if interval.len() != points.len() {
@@ -281,6 +305,7 @@ fn band(name: &str, rows: &[EpochRow], f: Column) -> Series {
         name: name.to_string(),
         points,
         band: interval,
+        markers: false,
     }
 }
 
@@ -311,7 +336,16 @@ fn viability(table: &Value) -> Option<Chart> {
             _ => false,
         })
         .collect();
-    let workloads: Vec<String> = seen.iter().map(|w| w.to_string()).collect();
+    let workloads: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let w = r["workload"].as_str().unwrap_or("?");
+            match (r["dispatch"].as_str(), r["cloud_sizing"].as_str()) {
+                (Some(d), Some(c)) => format!("{w} ({d}, {} cloud)", c.replace('_', "-")),
+                _ => w.to_string(),
+            }
+        })
+        .collect();
     let mut tiers: Vec<String> = Vec::new();
     for r in &rows {
         for t in r["tiers"].as_array().into_iter().flatten() {
@@ -353,4 +387,82 @@ fn viability(table: &Value) -> Option<Chart> {
         series,
         reference: Some((1.0, "the cloud's cost".into())),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(replication: u32, epoch: u32, util: f64, gpus: u64) -> EpochRow {
+        EpochRow {
+            replication,
+            epoch,
+            start_h: 6.0 * f64::from(epoch),
+            warmup: epoch == 0,
+            arrived: 0,
+            dropped: 0,
+            completed: 0,
+            e2e_mean_s: None,
+            gpu_utilisation: util,
+            in_system_mean: 0.0,
+            queued_at_end: 0,
+            revenue_usd: 0.0,
+            gpus,
+            token_price_usd: None,
+            token_circulating: None,
+            token_staked: None,
+            token_locked: None,
+            token_burned: None,
+        }
+    }
+
+    #[test]
+    fn averages_sit_mid_epoch_snapshots_at_its_end_and_the_warmup_is_the_summarys() {
+        // Two replications, epochs of 6 h, a 10 h horizon (the last epoch is cut at 10 h),
+        // a 1 h warm-up.
+        let rows = vec![
+            row(0, 0, 0.2, 4),
+            row(1, 0, 0.4, 6),
+            row(0, 1, 0.5, 8),
+            row(1, 1, 0.7, 8),
+        ];
+        let summary = BTreeMap::new();
+        let r = RunRecords {
+            summary: &summary,
+            rows: &rows,
+            viability: None,
+            horizon_h: 10.0,
+            warmup_h: 1.0,
+        };
+        let all = charts(&r);
+        let line = |stem: &str| match &all.iter().find(|c| c.0 == stem).expect(stem).1 {
+            Chart::Line(l) => l.clone(),
+            _ => panic!("{stem} is not a line chart"),
+        };
+        let util = line("utilisation");
+        assert_eq!(util.shaded.as_ref().map(|s| (s.0, s.1)), Some((0.0, 1.0)));
+        // Epoch means at the middles 3 h and 8 h.
+        let p = &util.series[0].points;
+        assert!(
+            (p[0].0 - 3.0).abs() < 1e-12 && (p[0].1 - 0.3).abs() < 1e-12,
+            "{p:?}"
+        );
+        assert!(
+            (p[1].0 - 8.0).abs() < 1e-12 && (p[1].1 - 0.6).abs() < 1e-12,
+            "{p:?}"
+        );
+        // 0.3 +/- t(0.975, 1) x 0.1414 / sqrt 2 = 0.3 +/- 1.2706: clipped to [0, 1].
+        let b = util.series[0].band[0];
+        assert_eq!((b.1, b.2), (0.0, 1.0));
+        // GPUs are counted at each epoch's end: 6 h and the horizon.
+        let gpus = line("gpus");
+        let q = &gpus.series[0].points;
+        assert_eq!(q.iter().map(|x| x.0).collect::<Vec<_>>(), vec![6.0, 10.0]);
+        assert_eq!((q[0].1, q[1].1), (5.0, 8.0));
+        // Equal values: a band of no width.
+        assert_eq!(
+            (gpus.series[0].band[1].1, gpus.series[0].band[1].2),
+            (8.0, 8.0)
+        );
+    }
 }
