@@ -27,7 +27,7 @@ wall() {  # seconds of wall time of a command
 
 echo "== 1. scaling: 4 variants x 4 replications of the quickstart (24 h)"
 scale=(sweep scenarios/quickstart.yaml --grid 'inference.users.0.rate_per_s=[1.5, 2, 2.5, 3]'
-  --set simulation.horizon_h=24 --replications 4 --quiet)
+  --set simulation.horizon_h=24 --replications 4 --quiet --no-report)
 t1=$(wall "$bin" "${scale[@]}" --threads 1 --out "$out/t1")
 t2=$(wall "$bin" "${scale[@]}" --threads 2 --out "$out/t2")
 python3 -c "print(f'1 thread {$t1:.2f} s, 2 threads {$t2:.2f} s: speed-up {$t1 / $t2:.2f}x')"
@@ -42,8 +42,8 @@ design:
     samples: 200
     axes: [{path: inference.users.0.rate_per_s, low: 5, high: 6}]
 YAML
-ts=$(wall "$bin" sweep "$out/tiny.yaml" "${tiny[@]}" --replications 1 --threads 1 --quiet --out "$out/tiny")
-tr=$(wall "$bin" run scenarios/mmc-validation.yaml "${tiny[@]}" --replications 200 --threads 1 --quiet --out "$out/run")
+ts=$(wall "$bin" sweep "$out/tiny.yaml" "${tiny[@]}" --replications 1 --threads 1 --quiet --no-report --out "$out/tiny")
+tr=$(wall "$bin" run scenarios/mmc-validation.yaml "${tiny[@]}" --replications 200 --threads 1 --quiet --no-report --out "$out/run")
 python3 -c "print(f'sweep {$ts:.2f} s, run of the same 200 replications {$tr:.2f} s: {($ts - $tr) / 200 * 1000:.1f} ms per variant beyond its simulation ({$tr / 200 * 1000:.1f} ms)')"
 
 echo "== 3. memory: peak RSS of sweeps of the tiny M/M/8 (0.2 h, 1 replication)"
@@ -51,5 +51,5 @@ for n in 100 $big; do
   sed -e "s/samples: 200/samples: $n/" "$out/tiny.yaml" > "$out/m$n.yaml"
   /usr/bin/time -f "$n variants: peak RSS %M KB, wall %e s" "$bin" sweep "$out/m$n.yaml" \
     --set simulation.horizon_h=0.2 --set simulation.warmup_h=0.05 --set simulation.epoch_h=0.1 \
-    --replications 1 --quiet --out "$out/m$n" 2>&1 | tail -n 1
+    --replications 1 --quiet --no-report --out "$out/m$n" 2>&1 | tail -n 1
 done
