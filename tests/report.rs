@@ -46,6 +46,18 @@ fn runs(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     (jobs, tokens)
 }
 
+/// quickstart for `hours`, 2 replications, without a report, into `run`.
+fn quick_run(run: &Path, hours: &str) {
+    depinsim()
+        .args(["run", "scenarios/quickstart.yaml", "--quiet", "--no-report"])
+        .args(["--replications", "2", "--set"])
+        .arg(format!("simulation.horizon_h={hours}"))
+        .arg("--out")
+        .arg(run)
+        .assert()
+        .success();
+}
+
 /// Distinct colours among the pixels of a PNG.
 fn colours(png: &Path) -> usize {
     let img = image::open(png).expect("a PNG").to_rgb8();
@@ -187,19 +199,7 @@ fn every_chart_is_a_picture_with_its_labels_and_the_page_stands_alone() {
 fn a_report_is_the_same_bytes_again_and_touches_only_its_own_files() {
     let dir = tempfile::tempdir().expect("tempdir");
     let run = dir.path().join("q");
-    depinsim()
-        .args([
-            "run",
-            "scenarios/quickstart.yaml",
-            "--quiet",
-            "--no-report",
-            "--replications",
-            "2",
-        ])
-        .args(["--set", "simulation.horizon_h=3", "--out"])
-        .arg(&run)
-        .assert()
-        .success();
+    quick_run(&run, "3");
     assert!(
         !run.join("report.html").exists(),
         "--no-report wrote a report"
@@ -298,19 +298,7 @@ fn what_is_not_a_run_is_refused_and_no_report_is_left() {
     };
     refused(dir.path(), "summary.json");
     let run = dir.path().join("q");
-    depinsim()
-        .args([
-            "run",
-            "scenarios/quickstart.yaml",
-            "--quiet",
-            "--no-report",
-            "--replications",
-            "2",
-        ])
-        .args(["--set", "simulation.horizon_h=2", "--out"])
-        .arg(&run)
-        .assert()
-        .success();
+    quick_run(&run, "2");
     // A folder where the page goes: refused before any chart is written.
     fs::create_dir(run.join("report.html")).expect("mkdir");
     let out = depinsim().arg("report").arg(&run).output().expect("runs");

@@ -57,6 +57,19 @@ pub struct ReportInputError {
     pub fix: String,
 }
 
+/// Refuses a file named `plots` where the report's charts go.
+fn plots_usable(dir: &Path) -> Result<(), ReportInputError> {
+    let plots = dir.join("plots");
+    if plots.exists() && !plots.is_dir() {
+        return Err(ReportInputError {
+            path: plots,
+            message: "is a file, where the report's charts go".into(),
+            fix: "move it away, then run `depinsim report` again".into(),
+        });
+    }
+    Ok(())
+}
+
 /// Reads the records of the run in `dir`, refusing a folder that is not a run, a run of
 /// another depinsim version, or a damaged file.
 ///
@@ -76,14 +89,7 @@ pub fn read_run_records(dir: &Path) -> Result<RunRecords, ReportInputError> {
             "give a run's output directory",
         ));
     }
-    let plots = dir.join("plots");
-    if plots.exists() && !plots.is_dir() {
-        return Err(bad(
-            "plots",
-            "is a file, where the report's charts go".into(),
-            "move it away, then run `depinsim report` again",
-        ));
-    }
+    plots_usable(dir)?;
     if !dir.join("summary.json").is_file() {
         return Err(bad(
             "summary.json",
@@ -182,14 +188,7 @@ pub fn read_sweep_records(dir: &Path) -> Result<SweepRecords, ReportInputError> 
             "run the sweep again with this version",
         ));
     }
-    let plots = dir.join("plots");
-    if plots.exists() && !plots.is_dir() {
-        return Err(bad(
-            "plots",
-            "is a file, where the report's charts go".into(),
-            "move it away, then run `depinsim report` again",
-        ));
-    }
+    plots_usable(dir)?;
     let json = |name: &str, fix: &str| -> Result<Value, ReportInputError> {
         let bytes = fs::read(dir.join(name))
             .map_err(|e| bad(name, format!("cannot be read ({e})"), fix))?;
