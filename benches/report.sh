@@ -9,16 +9,22 @@ cargo build --release --quiet
 bin=target/release/depinsim
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+# best_of N COMMAND...: the shortest wall time of N runs of COMMAND, seconds.
+best_of() {
+  local n=$1 best=999 start t
+  shift
+  for _ in $(seq "$n"); do
+    start=$(date +%s.%N)
+    "$@"
+    t=$(echo "$(date +%s.%N) - $start" | bc)
+    best=$(echo "if ($t < $best) $t else $best" | bc)
+  done
+  echo "$best"
+}
 start=$(date +%s.%N)
 "$bin" run scenarios/quickstart.yaml --quiet --no-report --out "$out/run"
 run_s=$(echo "$(date +%s.%N) - $start" | bc)
-best=999
-for _ in 1 2 3 4 5; do
-  start=$(date +%s.%N)
-  "$bin" report "$out/run" --quiet
-  t=$(echo "$(date +%s.%N) - $start" | bc)
-  best=$(echo "if ($t < $best) $t else $best" | bc)
-done
+best=$(best_of 5 "$bin" report "$out/run" --quiet)
 printf 'run of one simulated day: %.2f s; its report: %.3f s (best of 5); report.html %s bytes; %s charts\n' \
   "$run_s" "$best" "$(stat -c %s "$out/run/report.html")" "$(ls "$out/run/plots" | grep -c png)"
 
@@ -31,12 +37,6 @@ design:
 YAML
 "$bin" sweep "$out/s1000.yaml" --set simulation.horizon_h=0.2 --set simulation.warmup_h=0.05 \
   --set simulation.epoch_h=0.1 --replications 1 --quiet --no-report --out "$out/s1000"
-best=999
-for _ in 1 2 3; do
-  start=$(date +%s.%N)
-  "$bin" report "$out/s1000" --quiet
-  t=$(echo "$(date +%s.%N) - $start" | bc)
-  best=$(echo "if ($t < $best) $t else $best" | bc)
-done
+best=$(best_of 3 "$bin" report "$out/s1000" --quiet)
 printf 'sweep of 1,000 variants: its report %.3f s (best of 3); report.html %s bytes; %s charts\n' \
   "$best" "$(stat -c %s "$out/s1000/report.html")" "$(ls "$out/s1000/plots" | grep -c png)"

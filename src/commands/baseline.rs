@@ -14,7 +14,6 @@ use depinsim::metrics::regression::{Margins, check};
 use depinsim::report;
 use depinsim::scenario::load_file;
 use depinsim::scenario::overrides::Override;
-use depinsim::sim::footprint::Footprint;
 
 use super::Usage;
 
@@ -73,15 +72,7 @@ pub(super) fn baseline(args: BaselineArgs) -> Result<ExitCode> {
         ))
         .into());
     }
-    let threads = depinsim::experiment::threads_for(&scenario, usize::from(args.threads));
-    let footprint = Footprint::of(&scenario);
-    super::memory::admit(
-        &footprint,
-        threads,
-        scenario.replications(),
-        args.max_memory,
-        "the run",
-    )?;
+    super::memory::admit_run(&scenario, args.threads, args.max_memory, "the run")?;
     let (summary, _, _, replications) = super::run::simulate(&scenario, args.threads, args.quiet)?;
     let sha = sha256_hex(summary_text(&scenario, &summary)?.as_bytes());
     // The margins are the reviewed part of a baseline: a replaced one (--force) keeps those

@@ -17,7 +17,6 @@ use depinsim::metrics::regression::check as judge;
 use depinsim::report;
 use depinsim::scenario::overrides::{Override, parse_override};
 use depinsim::scenario::{Scenario, load_file};
-use depinsim::sim::footprint::Footprint;
 
 use super::Usage;
 
@@ -227,14 +226,7 @@ pub(super) fn scenario_of(
 fn run_scenario(args: &CheckArgs, baseline: &Baseline) -> Result<Checked> {
     let (scenario, ovs) = scenario_of(&args.target, baseline, &args.set, baseline.seed)?;
     same_scenario(scenario.name(), baseline, &args.baseline)?;
-    let threads = depinsim::experiment::threads_for(&scenario, usize::from(args.threads));
-    super::memory::admit(
-        &Footprint::of(&scenario),
-        threads,
-        scenario.replications(),
-        args.max_memory,
-        "the run",
-    )?;
+    let threads = super::memory::admit_run(&scenario, args.threads, args.max_memory, "the run")?;
     let run_dir = args
         .out
         .as_ref()

@@ -201,6 +201,25 @@ fn check(
     .into())
 }
 
+/// Admits (or refuses, as [`admit`]) the replications of scenario `s` on the worker threads
+/// that `threads` (0: every core) gives it, and returns that number of threads.
+pub(super) fn admit_run(
+    s: &depinsim::scenario::Scenario,
+    threads: u16,
+    max_memory: Option<u64>,
+    what: &str,
+) -> Result<usize> {
+    let in_flight = depinsim::experiment::threads_for(s, usize::from(threads));
+    admit(
+        &Footprint::of(s),
+        in_flight,
+        s.replications(),
+        max_memory,
+        what,
+    )?;
+    Ok(in_flight)
+}
+
 /// Refuses a run of `replications` replications of `footprint`, `in_flight` at once, that
 /// does not fit the limit (`--max-memory`, else the machine's: [`check`]); warns when it fits
 /// the machine's limit but not the memory available now.

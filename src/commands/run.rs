@@ -8,29 +8,20 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use depinsim::cli::RunArgs;
 use depinsim::core::rng::replication_seed;
-use depinsim::experiment::{run_all, threads_for};
+use depinsim::experiment::run_all;
 use depinsim::export::json::{RunCost, RunInfo};
 use depinsim::export::run::{RunDir, RunResults};
 use depinsim::metrics::{EpochRow, MetricSummary, Metrics, aggregate};
 use depinsim::report;
 use depinsim::scenario::overrides::Override;
 use depinsim::scenario::{Scenario, load_file};
-use depinsim::sim::footprint::Footprint;
 
 /// Runs the scenario and writes its outputs; with `viability`, also the viability table.
 pub(super) fn run(args: RunArgs, viability: bool) -> Result<ExitCode> {
     let opts = &args.options;
     let ovs = super::run_overrides(opts)?;
     let scenario = load_file(&args.scenario, &ovs)?;
-    let threads = threads_for(&scenario, usize::from(opts.threads));
-    let footprint = Footprint::of(&scenario);
-    super::memory::admit(
-        &footprint,
-        threads,
-        scenario.replications(),
-        opts.max_memory,
-        "the run",
-    )?;
+    let threads = super::memory::admit_run(&scenario, opts.threads, opts.max_memory, "the run")?;
     let ovs_given = ovs.clone();
     let out = opts
         .out

@@ -14,7 +14,6 @@ use depinsim::export::file::WriteError;
 use depinsim::metrics::Metrics;
 use depinsim::metrics::self_test::self_test as measure;
 use depinsim::report;
-use depinsim::sim::footprint::Footprint;
 
 use super::Usage;
 use super::check::scenario_of;
@@ -47,14 +46,7 @@ pub(super) fn self_test(args: &CheckArgs, baseline: &Baseline) -> Result<ExitCod
         ))
         .into());
     }
-    let threads = depinsim::experiment::threads_for(&scenario, usize::from(args.threads));
-    super::memory::admit(
-        &Footprint::of(&scenario),
-        threads,
-        scenario.replications(),
-        args.max_memory,
-        "each trial",
-    )?;
+    super::memory::admit_run(&scenario, args.threads, args.max_memory, "each trial")?;
     let trials = u64::from(args.trials);
     let bar = super::progress_bar(
         trials,

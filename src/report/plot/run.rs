@@ -87,16 +87,8 @@ pub fn charts(r: &RunRecords<'_>) -> Vec<(&'static str, Chart)> {
         let quantiles: Vec<(String, Vec<Option<Bar>>)> = names::LATENCY_QUANTILES
             .iter()
             .map(|(_, stat)| {
-                let bars = regions
-                    .iter()
-                    .map(|g| {
-                        bar(r.summary.get(&names::region(
-                            g,
-                            &names::latency(names::users::TTFT_S, stat),
-                        )))
-                    })
-                    .collect();
-                (format!("TTFT {stat}"), bars)
+                let q = names::latency(names::users::TTFT_S, stat);
+                (format!("TTFT {stat}"), bars(r, names::region, &regions, &q))
             })
             .collect();
         out.push((
@@ -110,12 +102,7 @@ pub fn charts(r: &RunRecords<'_>) -> Vec<(&'static str, Chart)> {
                 reference: None,
             }),
         ));
-        let attainment = |q: &str| {
-            regions
-                .iter()
-                .map(|g| bar(r.summary.get(&names::region(g, q))))
-                .collect::<Vec<_>>()
-        };
+        let attainment = |q: &str| bars(r, names::region, &regions, q);
         out.push((
             "attainment_by_region",
             Chart::Bars(BarChart {
@@ -176,12 +163,7 @@ pub fn charts(r: &RunRecords<'_>) -> Vec<(&'static str, Chart)> {
     }
     let kinds = scopes_in(keys(), names::provider_kind, names::provider::ROI);
     if !kinds.is_empty() {
-        let stat = |q: &str| {
-            kinds
-                .iter()
-                .map(|k| bar(r.summary.get(&names::provider_kind(k, q))))
-                .collect::<Vec<_>>()
-        };
+        let stat = |q: &str| bars(r, names::provider_kind, &kinds, q);
         let mut series = vec![("mean over groups".to_string(), stat(names::provider::ROI))];
         for (_, q) in names::provider::ROI_PERCENTILES {
             series.push((
@@ -203,12 +185,7 @@ pub fn charts(r: &RunRecords<'_>) -> Vec<(&'static str, Chart)> {
     }
     let classes = scopes_in(keys(), names::job, names::job::GOODPUT);
     if !classes.is_empty() {
-        let stat = |q: &str| {
-            classes
-                .iter()
-                .map(|c| bar(r.summary.get(&names::job(c, q))))
-                .collect::<Vec<_>>()
-        };
+        let stat = |q: &str| bars(r, names::job, &classes, q);
         out.push((
             "training",
             Chart::Bars(BarChart {
@@ -307,6 +284,20 @@ fn band(name: &str, r: &RunRecords<'_>, when: When, most: f64, f: Column) -> Ser
         band: interval,
         markers: false,
     }
+}
+
+/// A bar for each of `scopes` (regions, kinds of provider, job classes): `quantity` under
+/// `scope`, none where the run did not define it.
+fn bars(
+    r: &RunRecords<'_>,
+    scope: fn(&str, &str) -> String,
+    scopes: &[String],
+    quantity: &str,
+) -> Vec<Option<Bar>> {
+    scopes
+        .iter()
+        .map(|g| bar(r.summary.get(&scope(g, quantity))))
+        .collect()
 }
 
 /// A metric's mean and 95% interval as a bar.
