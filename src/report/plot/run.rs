@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::chart::{Bar, BarChart, Chart, LineChart, Series};
 use crate::metrics::names::{self, scopes_in};
-use crate::metrics::summary::t975;
+use crate::metrics::summary::summarise;
 use crate::metrics::{EpochRow, MetricSummary};
 
 /// The file stem of every chart a run may have, in the order shown.
@@ -266,13 +266,10 @@ fn band(name: &str, r: &RunRecords<'_>, when: When, most: f64, f: Column) -> Ser
             When::Middle => 0.5 * (start + end),
             When::End => end,
         };
-        let n = v.len() as f64;
-        let mean = v.iter().sum::<f64>() / n;
-        points.push((x, mean));
-        if v.len() > 1 {
-            let sd = (v.iter().map(|y| (y - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-            let half = t975(v.len() - 1) * sd / n.sqrt();
-            interval.push((x, (mean - half).max(0.0), (mean + half).min(most)));
+        let m = summarise(v);
+        points.push((x, m.mean));
+        if let (Some(lo), Some(hi)) = (m.ci95_low, m.ci95_high) {
+            interval.push((x, lo.max(0.0), hi.min(most)));
         }
     }
     if interval.len() != points.len() {
