@@ -104,6 +104,32 @@ pub const MODELS: &[ModelSpec] = &[
         source: "meta-llama/Llama-3.1-8B config.json and model card",
     },
     ModelSpec {
+        id: "llama-3.2-1b",
+        params_b: 1.236,
+        layers: 16,
+        hidden: 2048,
+        heads: 32,
+        kv_heads: 8,
+        head_dim: 64,
+        vocab: 128_256,
+        tied_embeddings: true,
+        context_tokens: 131_072,
+        source: "meta-llama/Llama-3.2-1B config.json and model card (1,235,814,400 parameters)",
+    },
+    ModelSpec {
+        id: "llama-3.2-3b",
+        params_b: 3.213,
+        layers: 28,
+        hidden: 3072,
+        heads: 24,
+        kv_heads: 8,
+        head_dim: 128,
+        vocab: 128_256,
+        tied_embeddings: true,
+        context_tokens: 131_072,
+        source: "meta-llama/Llama-3.2-3B config.json and model card (3,212,749,824 parameters)",
+    },
+    ModelSpec {
         id: "llama-2-70b",
         params_b: 68.98,
         layers: 80,
@@ -251,6 +277,32 @@ mod tests {
             tied.non_embedding_params_b(),
             8.03 - 128_256.0 * 4096.0 / 1e9
         );
+    }
+
+    #[test]
+    fn small_llama_counts_match_published_figures() {
+        // Llama 3.2 1B by hand from config.json: a layer is q and o (2048 x 2048 each), k and v
+        // (2048 x 512 each: 8 KV heads of 64), the MLP (3 x 2048 x 8192) and two norms; 16 of
+        // them, the final norm and one embedding table (tied to the LM head: 128,256 x 2048)
+        // make the model card's 1.23B, 1,235,814,400 exactly.
+        let layer = |d: f64, kv: f64, ff: f64| 2.0 * d * d + 2.0 * d * kv + 3.0 * d * ff + 2.0 * d;
+        let one_b = 16.0 * layer(2048.0, 512.0, 8192.0) + 2048.0 + 128_256.0 * 2048.0;
+        assert_eq!(one_b, 1_235_814_400.0);
+        let m = find_model("llama-3.2-1b").expect("catalogued");
+        assert!((m.params_b * 1e9 / one_b - 1.0).abs() < 1e-3);
+        // Tied: only the embedding table comes off the total, 128,256 x 2048.
+        let blocks = one_b - 128_256.0 * 2048.0;
+        assert!((m.non_embedding_params_b() * 1e9 / blocks - 1.0).abs() < 1e-3);
+        // 16 layers x 8 KV heads x 64 x 2 (K and V) x 2 bytes = 32 KiB a token.
+        assert_eq!(m.kv_bytes_per_token(), 32_768.0);
+        // Llama 3.2 3B: 28 layers of d = 3072, k and v 3072 x 1024, MLP 3 x 3072 x 8192: the
+        // model card's 3.21B, 3,212,749,824; 28 x 8 x 128 x 2 x 2 = 112 KiB a token.
+        let three_b = 28.0 * layer(3072.0, 1024.0, 8192.0) + 3072.0 + 128_256.0 * 3072.0;
+        assert_eq!(three_b, 3_212_749_824.0);
+        let m = find_model("llama-3.2-3b").expect("catalogued");
+        assert!((m.params_b * 1e9 / three_b - 1.0).abs() < 1e-3);
+        assert_eq!(m.kv_bytes_per_token(), 114_688.0);
+        assert_eq!(m.attention_dim(), 3072);
     }
 
     #[test]

@@ -111,9 +111,10 @@ fn default_queue() -> Option<u32> {
 #[schemars(deny_unknown_fields)]
 #[schemars(rename = "Model")]
 pub struct RawModel {
-    /// Catalogue name (llama-3-8b, llama-3.1-8b, llama-3-70b, llama-3.1-70b, llama-3.1-405b,
-    /// mistral-7b, qwen2.5-7b, qwen2.5-72b; figures from each model's config.json and model
-    /// card), or any name for a model whose fields are all given. Default llama-3-8b.
+    /// Catalogue name (llama-3-8b, llama-3.1-8b, llama-3.2-1b, llama-3.2-3b, llama-3-70b,
+    /// llama-3.1-70b, llama-3.1-405b, mistral-7b, qwen2.5-7b, qwen2.5-72b; figures from each
+    /// model's config.json and model card), or any name for a model whose fields are all given.
+    /// Default llama-3-8b.
     pub name: String,
     /// Parameters, billions, all of them: what the weights weigh. Default: the catalogue's.
     #[serde(skip_serializing_if = "Option::is_none")]
