@@ -388,6 +388,48 @@ fn a_sweeps_report_draws_each_change_the_sensitivity_and_the_front() {
 }
 
 #[test]
+fn a_list_sweep_draws_each_variants_change_of_the_metrics_it_names() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sweep = dir.path().join("h100s.yaml");
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart.yaml");
+    fs::write(
+        &sweep,
+        format!(
+            "base: {}\nset: {{simulation.horizon_h: 3, simulation.replications: 2}}\n\
+             metrics: [inference.ttft_s.p95, region.us-east.ttft_s.p95]\n\
+             design:\n  list:\n    variants:\n      - name: as shipped\n\
+             \x20     - {{name: more H100s, set: {{providers.us-dc-h100.count: 16}}}}\n",
+            base.display()
+        ),
+    )
+    .expect("write");
+    let out = dir.path().join("out");
+    depinsim()
+        .arg("sweep")
+        .arg(&sweep)
+        .args(["--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    // The two metrics the file names, in its order: a bar for each variant's change, and no
+    // sensitivity indices (a `list` design gives none).
+    let plots = out.join("plots");
+    let us = fs::read_to_string(plots.join("sweep_variants_1.svg")).expect("svg");
+    for t in [
+        "Change of region.us-east.ttft_s.p95 from as shipped",
+        "more H100s",
+        "paired difference from the baseline (95% interval)",
+    ] {
+        assert!(us.contains(t), "{t}");
+    }
+    let png = plots.join("sweep_variants_0.png");
+    assert!(fs::metadata(&png).expect("png").len() > 10_000);
+    assert!(colours(&png) > 30);
+    assert!(!plots.join("sweep_variants_2.png").exists());
+    assert!(!out.join("sensitivity.json").exists());
+}
+
+#[test]
 fn a_grid_over_two_parameters_is_drawn_as_a_heatmap() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("grid");

@@ -41,7 +41,7 @@ pub(super) fn complete(plan: &Plan, dir: &SweepDir, quiet: bool, report: bool) -
     }
     let metrics = &plan.sweep.raw.metrics;
     let (compared, outputs) = assemble(dir, m, metrics)?;
-    if !outputs.is_empty() {
+    if !outputs.is_empty() && plan.sweep.raw.design.gives_indices() {
         let mut all = serde_json::Map::new();
         for (metric, values) in metrics.iter().zip(&outputs) {
             let Some(found) = indices(&plan.sample, &m.axes, values, plan.sweep.raw.design.seed())

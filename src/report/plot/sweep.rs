@@ -1,6 +1,7 @@
 //! A sweep's charts, from its manifest, compare.json and sensitivity.json: each chosen
 //! metric's paired change against each swept parameter, each metric's sensitivity indices
-//! as a tornado, and the cost-versus-latency front across variants.
+//! as a tornado, each variant's change as a bar (up to 30 variants), and the
+//! cost-versus-latency front across variants.
 
 use serde_json::Value;
 
@@ -8,6 +9,37 @@ use super::chart::{Bar, Chart, Heatmap, LineChart, Series, Tornado};
 use crate::export::sweep::Manifest;
 use crate::metrics::names;
 use crate::report::run::HEADLINE;
+
+/// The longest variant label a chart shows whole, in characters.
+const LONGEST_LABEL: usize = 44;
+
+/// A variant's label short enough for a chart's axis: as it is when it fits; else each
+/// `path=value` assignment by the last segment of its path, without JSON's quotes; and if
+/// that is still too long, its start and end around an ellipsis.
+fn short_label(label: &str) -> String {
+    if label.chars().count() <= LONGEST_LABEL {
+        return label.to_string();
+    }
+    let short = label
+        .split(", ")
+        .map(|part| match part.split_once('=') {
+            Some((path, value)) => {
+                let key = path.rsplit('.').next().unwrap_or(path);
+                format!("{key}={}", value.replace('"', ""))
+            }
+            None => part.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let chars: Vec<char> = short.chars().collect();
+    if chars.len() <= LONGEST_LABEL {
+        return short;
+    }
+    let half = (LONGEST_LABEL - 1) / 2;
+    let head: String = chars[..half].iter().collect();
+    let tail: String = chars[chars.len() - half..].iter().collect();
+    format!("{head}…{tail}")
+}
 
 /// The latency and the cost of the front.
 const FRONT: (&str, &str) = (
@@ -140,10 +172,51 @@ pub fn charts(m: &Manifest, compare: &Value, sensitivity: Option<&Value>) -> Vec
             }
         }
     }
+    for (i, metric) in metrics.iter().enumerate() {
+        if let Some(c) = by_variant(compare, &variants, metric) {
+            out.push((format!("sweep_variants_{i}"), c));
+        }
+    }
     if let Some(front) = front(&variants) {
         out.push(("sweep_front".to_string(), front));
     }
     out
+}
+
+/// The most variants whose changes are drawn side by side, one bar each.
+const MOST_BARS: usize = 30;
+
+/// Each variant's paired change of `metric` from the baseline with its 95% interval, a bar a
+/// variant in the design's order: the picture of a sweep that compares named alternatives (a
+/// `list` design) rather than a numeric parameter. None for the baseline alone or more than
+/// [`MOST_BARS`] variants.
+fn by_variant(compare: &Value, variants: &[&Value], metric: &str) -> Option<Chart> {
+    let baseline = compare["baseline"]["index"].as_u64();
+    let bars: Vec<(String, Bar)> = variants
+        .iter()
+        .filter(|v| v["index"].as_u64() != baseline)
+        .filter_map(|v| {
+            let (_, d, ci) = compared(v, metric)?;
+            Some((
+                short_label(v["label"].as_str()?),
+                Bar {
+                    value: d,
+                    interval: ci,
+                },
+            ))
+        })
+        .collect();
+    if bars.is_empty() || bars.len() > MOST_BARS {
+        return None;
+    }
+    let against = compare["baseline"]["label"]
+        .as_str()
+        .map_or_else(|| "the baseline".to_string(), short_label);
+    Some(Chart::Tornado(Tornado {
+        title: format!("Change of {metric} from {against}"),
+        x_label: "paired difference from the baseline (95% interval)".into(),
+        bars,
+    }))
 }
 
 /// The variants' latency against their cost, and the front of those no other variant beats
@@ -247,4 +320,23 @@ fn heatmap(m: &Manifest, variants: &[&Value], metric: &str) -> Option<Chart> {
         y_values: ys.iter().map(|y| format!("{y}")).collect(),
         cells,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_labels_keep_each_assignments_last_segment() {
+        assert_eq!(short_label("us-eu-centred"), "us-eu-centred");
+        assert_eq!(
+            short_label(
+                "token.settlement.chain={\"solana\":{\"sol_usd\":150}}, token.settlement.batch=100"
+            ),
+            "chain={solana:{sol_usd:150}}, batch=100"
+        );
+        let long = short_label(&format!("a.b={}", "x".repeat(80)));
+        assert_eq!(long.chars().count(), 2 * ((LONGEST_LABEL - 1) / 2) + 1);
+        assert!(long.starts_with("b=xx") && long.contains('…') && long.ends_with("xx"));
+    }
 }
