@@ -24,6 +24,7 @@ trap 'rm -rf "$out"' EXIT
 # last case covers a path no shipped scenario takes: utilisation pricing with a token.
 cases=(
   "quickstart|quickstart.yaml|"
+  "baseline-network|baseline-network.yaml|--set simulation.horizon_h=24 --replications 2"
   "mmc-validation|mmc-validation.yaml|--set simulation.horizon_h=10"
   "training-vs-inference|training-vs-inference.yaml|--set simulation.horizon_h=48 --replications 4"
   "oversupply|oversupply.yaml|--set simulation.horizon_h=720 --replications 2"

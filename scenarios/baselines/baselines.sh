@@ -24,6 +24,7 @@ junit=${2:-}
 # scenario file (under scenarios/), then the overrides that keep it short.
 cases=(
   "quickstart.yaml|"
+  "baseline-network.yaml|--set simulation.horizon_h=48"
   "mmc-validation.yaml|--set simulation.horizon_h=10"
   "training-vs-inference.yaml|--set simulation.horizon_h=48 --replications 4"
   "oversupply.yaml|--set simulation.horizon_h=720 --replications 4"
